@@ -1,0 +1,118 @@
+"""Cash book: a courier's (or depot's) cash position as a pure fold.
+
+Identity kept exactly, in minor units:
+``collected - reversed == handed_over + in_hand`` for a courier's book, and per
+handover ``counted - handed_over == discrepancy``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .events import (
+    CashCollected,
+    CashCounted,
+    CashDeposited,
+    CashHandedOver,
+    CashRemitted,
+    CashReversal,
+    Event,
+)
+from .lifecycle import sort_events
+from .money import Money
+
+
+@dataclass(frozen=True, slots=True)
+class HandoverCount:
+    """A handover at the depot cash desk and what the desk counted."""
+
+    handover_id: str
+    handed_over: Money
+    counted: Money | None
+
+    @property
+    def discrepancy(self) -> Money | None:
+        """Counted minus declared; ``None`` until counted."""
+        return None if self.counted is None else self.counted - self.handed_over
+
+
+@dataclass(frozen=True, slots=True)
+class CashBookState:
+    """Totals of one cash book in its currency."""
+
+    currency: str
+    collected: Money
+    reversed: Money
+    handed_over: Money
+    counted: Money
+    deposited: Money
+    remitted: Money
+    handovers: tuple[HandoverCount, ...]
+    foreign_entries: tuple[str, ...]
+
+    @property
+    def in_hand(self) -> Money:
+        """Cash the owner holds now: collected, less reversals and handovers."""
+        return self.collected - self.reversed - self.handed_over
+
+    @property
+    def discrepancies(self) -> tuple[HandoverCount, ...]:
+        """Handovers whose count differs from what the courier declared."""
+        return tuple(h for h in self.handovers if h.discrepancy and h.discrepancy.amount != 0)
+
+
+_CASH_ENTRIES = (
+    CashCollected,
+    CashReversal,
+    CashHandedOver,
+    CashCounted,
+    CashDeposited,
+    CashRemitted,
+)
+
+
+def fold_cash_book(events: Iterable[Event], currency: str) -> CashBookState:
+    """Fold cash entries; entries in another currency are listed, not summed."""
+    zero = Money.zero(currency)
+    sums = {kind: zero for kind in ("collected", "reversed", "handed", "counted", "dep", "rem")}
+    declared: dict[str, Money] = {}
+    counted: dict[str, Money] = {}
+    foreign: list[str] = []
+    buckets: dict[type[Event], str] = {
+        CashCollected: "collected",
+        CashReversal: "reversed",
+        CashHandedOver: "handed",
+        CashCounted: "counted",
+        CashDeposited: "dep",
+        CashRemitted: "rem",
+    }
+    for event in sort_events(events):
+        if not isinstance(event, _CASH_ENTRIES):
+            continue
+        bucket = buckets[type(event)]
+        payload = event.payload
+        if payload.currency != currency:
+            foreign.append(event.id)
+            continue
+        amount = Money(payload.amount, payload.currency)
+        sums[bucket] = sums[bucket] + amount
+        if isinstance(event, CashHandedOver):
+            declared[payload.handover_id] = declared.get(payload.handover_id, zero) + amount
+        elif isinstance(event, CashCounted):
+            counted[payload.handover_id] = counted.get(payload.handover_id, zero) + amount
+    handovers = tuple(
+        HandoverCount(hid, declared.get(hid, zero), counted.get(hid))
+        for hid in sorted(declared.keys() | counted.keys())
+    )
+    return CashBookState(
+        currency=currency,
+        collected=sums["collected"],
+        reversed=sums["reversed"],
+        handed_over=sums["handed"],
+        counted=sums["counted"],
+        deposited=sums["dep"],
+        remitted=sums["rem"],
+        handovers=handovers,
+        foreign_entries=tuple(foreign),
+    )

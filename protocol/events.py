@@ -1,0 +1,322 @@
+"""Immutable domain events: ``{id, type, hlc, device, actor, payload}``.
+
+Each document type has its own tagged union. Events are stored in a Yjs
+``events`` Array as plain maps; :func:`decode_event` turns what Yjs gives back
+(floats for integers) into typed, validated structs.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import msgspec
+
+from .errors import InvalidEvent
+from .money import check_currency, minor_units
+from .vocab import (
+    Disposition,
+    DocType,
+    FailureReason,
+    Grade,
+    PaymentMethod,
+    PodRelation,
+    ShipmentStatus,
+)
+
+
+class Payload(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
+    """Base of event payloads; unknown fields are kept compatible (ignored)."""
+
+
+class NoPayload(Payload, frozen=True):
+    pass
+
+
+class AmountPayload(Payload, frozen=True):
+    """A payload carrying money: integer minor units + ISO currency."""
+
+    amount: int
+    currency: str
+
+    def __post_init__(self) -> None:
+        minor_units(self.amount, "payload.amount")
+        check_currency(self.currency, "payload.currency")
+
+
+class Event(msgspec.Struct, frozen=True, tag_field="type", forbid_unknown_fields=False):
+    """Fields every event carries. ``hlc`` is an encoded HLC timestamp."""
+
+    id: str
+    hlc: str
+    device: str
+    actor: str
+
+    @property
+    def sort_key(self) -> tuple[str, str]:
+        """The total order every fold uses."""
+        return (self.hlc, self.id)
+
+
+# ---- shipment ---------------------------------------------------------------
+
+
+class ShipmentCreated(Event, frozen=True, tag="created"):
+    payload: NoPayload = NoPayload()
+
+
+class ReceivedAtDepot(Event, frozen=True, tag="received_at_depot"):
+    class Body(Payload, frozen=True):
+        depot_id: str
+
+    payload: Body
+
+
+class OutForDelivery(Event, frozen=True, tag="out_for_delivery"):
+    class Body(Payload, frozen=True):
+        courier_id: str
+
+    payload: Body
+
+
+class ProofOfDelivery(Payload, frozen=True):
+    recipient_name: str
+    relation: PodRelation
+    device_time_ms: int
+    signature_sha256: str | None = None
+    photo_sha256: str | None = None
+    photo_ref: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    otp_verified: bool = False
+
+
+class Delivered(Event, frozen=True, tag="delivered"):
+    payload: ProofOfDelivery
+
+
+class AttemptFailed(Event, frozen=True, tag="attempt_failed"):
+    class Body(Payload, frozen=True):
+        reason: FailureReason
+        note: str = ""
+
+    payload: Body
+
+
+class CodCollectedPayload(AmountPayload, frozen=True):
+    method: PaymentMethod = PaymentMethod.CASH
+    reason: str = ""
+
+
+class CodCollected(Event, frozen=True, tag="cod_collected"):
+    payload: CodCollectedPayload
+
+
+class SenderDecision(Event, frozen=True, tag="sender_decision"):
+    class Body(Payload, frozen=True):
+        decision: Literal["reattempt", "return"]
+
+    payload: Body
+
+
+class ReturnedToOrigin(Event, frozen=True, tag="returned_to_origin"):
+    payload: NoPayload = NoPayload()
+
+
+class MarkedLost(Event, frozen=True, tag="marked_lost"):
+    class Body(Payload, frozen=True):
+        note: str = ""
+
+    payload: Body = Body()
+
+
+class Cancelled(Event, frozen=True, tag="cancelled"):
+    class Body(Payload, frozen=True):
+        reason: str = ""
+
+    payload: Body = Body()
+
+
+class ConflictResolved(Event, frozen=True, tag="conflict_resolved"):
+    class Body(Payload, frozen=True):
+        conflict_id: str
+        status: ShipmentStatus | None = None
+        note: str = ""
+
+    payload: Body
+
+
+ShipmentEvent = (
+    ShipmentCreated
+    | ReceivedAtDepot
+    | OutForDelivery
+    | Delivered
+    | AttemptFailed
+    | CodCollected
+    | SenderDecision
+    | ReturnedToOrigin
+    | MarkedLost
+    | Cancelled
+    | ConflictResolved
+)
+
+# ---- return (RMA) -------------------------------------------------------------
+
+
+class ReturnRequested(Event, frozen=True, tag="requested"):
+    payload: NoPayload = NoPayload()
+
+
+class ReturnPickedUp(Event, frozen=True, tag="picked_up"):
+    class Body(Payload, frozen=True):
+        courier_id: str
+
+    payload: Body
+
+
+class ReturnReceived(Event, frozen=True, tag="received"):
+    class Body(Payload, frozen=True):
+        depot_id: str
+
+    payload: Body
+
+
+class ItemInspection(Payload, frozen=True):
+    sku: str
+    grade: Grade
+    disposition: Disposition
+    quantity: int = 1
+
+
+class ItemsInspected(Event, frozen=True, tag="inspected"):
+    class Body(Payload, frozen=True):
+        items: list[ItemInspection]
+
+    payload: Body
+
+
+class StockMovement(Payload, frozen=True):
+    sku: str
+    quantity: int
+    depot_id: str
+
+
+class Restocked(Event, frozen=True, tag="restocked"):
+    payload: StockMovement
+
+
+class Dispatched(Event, frozen=True, tag="dispatched"):
+    payload: StockMovement
+
+
+class Refunded(Event, frozen=True, tag="refunded"):
+    payload: AmountPayload
+
+
+class SentBackToMerchant(Event, frozen=True, tag="sent_back"):
+    payload: NoPayload = NoPayload()
+
+
+ReturnEvent = (
+    ReturnRequested
+    | ReturnPickedUp
+    | ReturnReceived
+    | ItemsInspected
+    | Restocked
+    | Dispatched
+    | Refunded
+    | SentBackToMerchant
+    | ConflictResolved
+)
+
+# ---- cash book ----------------------------------------------------------------
+
+
+class CollectedPayload(AmountPayload, frozen=True):
+    shipment_id: str
+    method: PaymentMethod = PaymentMethod.CASH
+
+
+class CashCollected(Event, frozen=True, tag="collected"):
+    payload: CollectedPayload
+
+
+class HandoverPayload(AmountPayload, frozen=True):
+    handover_id: str
+    depot_id: str
+
+
+class CashHandedOver(Event, frozen=True, tag="handed_over"):
+    payload: HandoverPayload
+
+
+class CashCounted(Event, frozen=True, tag="counted_at_depot"):
+    payload: HandoverPayload
+
+
+class BatchPayload(AmountPayload, frozen=True):
+    batch_id: str
+    merchant_id: str = ""
+    shipment_ids: list[str] = []
+
+
+class CashDeposited(Event, frozen=True, tag="deposited"):
+    payload: BatchPayload
+
+
+class CashRemitted(Event, frozen=True, tag="remitted"):
+    payload: BatchPayload
+
+
+class ReversalPayload(AmountPayload, frozen=True):
+    entry_id: str
+    reason: str
+
+
+class CashReversal(Event, frozen=True, tag="reversal"):
+    payload: ReversalPayload
+
+
+CashEvent = (
+    CashCollected | CashHandedOver | CashCounted | CashDeposited | CashRemitted | CashReversal
+)
+
+AnyEvent = ShipmentEvent | ReturnEvent | CashEvent
+
+_DECODERS: dict[DocType, Any] = {
+    DocType.SHIPMENT: ShipmentEvent,
+    DocType.RETURN: ReturnEvent,
+    DocType.CASHBOOK: CashEvent,
+}
+
+
+def _ints_from_floats(value: Any) -> Any:
+    """Yjs returns every number as a float; restore the integral ones."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _ints_from_floats(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_ints_from_floats(v) for v in value]
+    return value
+
+
+def decode_event(doc_type: DocType, raw: Any) -> Event:
+    """Validate a raw event map read from a document of ``doc_type``."""
+    try:
+        event: Event = msgspec.convert(_ints_from_floats(raw), _DECODERS[doc_type])
+    except (msgspec.ValidationError, ValueError, TypeError) as exc:
+        raise InvalidEvent(f"{doc_type} event does not validate: {exc}") from exc
+    return event
+
+
+def encode_event(event: Event) -> dict[str, Any]:
+    """The plain map stored in a document's ``events`` Array."""
+    raw: dict[str, Any] = msgspec.to_builtins(event)
+    return raw
+
+
+def event_type(event: Event) -> str:
+    """The ``type`` tag of an event."""
+    tag = type(event).__struct_config__.tag
+    assert isinstance(tag, str)
+    return tag

@@ -1,0 +1,115 @@
+"""Sync wire messages (msgspec; MessagePack on the wire, JSON for debugging).
+
+The protocol evolves by adding fields with defaults only. Every request
+carries a :class:`Hello` so a server can refuse a too-new peer by name.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+from .errors import UnsupportedVersion
+
+PROTOCOL_VERSION = 1
+SCHEMA_VERSION = 1
+
+
+class Hello(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
+    """Who speaks, in which versions."""
+
+    device_id: str
+    protocol_version: int = PROTOCOL_VERSION
+    schema_version: int = SCHEMA_VERSION
+
+    def check(self) -> None:
+        """Raise ``UnsupportedVersion`` for a peer newer than us."""
+        if self.protocol_version > PROTOCOL_VERSION:
+            raise UnsupportedVersion(
+                f"hello.protocol_version {self.protocol_version} is newer than this node's "
+                f"{PROTOCOL_VERSION}: upgrade the server"
+            )
+        if self.schema_version > SCHEMA_VERSION:
+            raise UnsupportedVersion(
+                f"hello.schema_version {self.schema_version} is newer than this node's "
+                f"{SCHEMA_VERSION}: upgrade the server"
+            )
+
+
+class PushItem(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
+    """One document update from an outbox, with the command that produced it."""
+
+    doc_id: str
+    doc_type: str
+    update: bytes
+    command: bytes = b""
+    origin_device: str | None = None  # set by a relay: who really wrote it
+
+
+class PushRequest(msgspec.Struct, tag=True, frozen=True, forbid_unknown_fields=False):
+    hello: Hello
+    items: list[PushItem]
+
+
+class ItemResult(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
+    """Answer for one pushed item, in the order pushed."""
+
+    doc_id: str
+    accepted: bool
+    code: str = "ok"
+    message: str = ""
+
+
+class PushResponse(msgspec.Struct, tag=True, frozen=True, forbid_unknown_fields=False):
+    results: list[ItemResult]
+    cursor: int = 0
+
+
+class Scope(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
+    """A slice of the data: everything, a depot, a courier's route, a merchant."""
+
+    kind: Literal["all", "depot", "courier", "merchant"]
+    key: str = ""
+
+
+class PullRequest(msgspec.Struct, tag=True, frozen=True, forbid_unknown_fields=False):
+    hello: Hello
+    cursor: int = 0
+    scopes: list[Scope] = []
+    limit: int = 500
+    resync: list[str] = []  # doc ids the client wants whole (after a rejection)
+
+
+class DocUpdate(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
+    doc_id: str
+    doc_type: str
+    update: bytes
+
+
+class PullResponse(msgspec.Struct, tag=True, frozen=True, forbid_unknown_fields=False):
+    updates: list[DocUpdate]
+    entering: list[DocUpdate]  # whole state of documents that entered scope
+    leaving: list[str]
+    cursor: int
+    has_more: bool
+    snapshot: bool = False  # the cursor was older than the log: whole states sent
+
+
+class Poke(msgspec.Struct, tag=True, frozen=True, forbid_unknown_fields=False):
+    """Server to client over the live socket: there is news after ``cursor``."""
+
+    cursor: int
+
+
+class ErrorReply(msgspec.Struct, tag=True, frozen=True, forbid_unknown_fields=False):
+    code: str
+    message: str
+
+
+ClientMessage = PushRequest | PullRequest
+ServerMessage = PushResponse | PullResponse | Poke | ErrorReply
+
+msgpack_encoder = msgspec.msgpack.Encoder()
+client_decoder = msgspec.msgpack.Decoder(ClientMessage)
+server_decoder = msgspec.msgpack.Decoder(ServerMessage)
