@@ -97,10 +97,10 @@ def fold_cash_book(events: Iterable[Event], currency: str) -> CashBookState:
             continue
         amount = Money(payload.amount, payload.currency)
         sums[bucket] = sums[bucket] + amount
-        if isinstance(event, CashHandedOver):
-            declared[payload.handover_id] = declared.get(payload.handover_id, zero) + amount
-        elif isinstance(event, CashCounted):
-            counted[payload.handover_id] = counted.get(payload.handover_id, zero) + amount
+        if isinstance(event, CashHandedOver | CashCounted):
+            book = declared if isinstance(event, CashHandedOver) else counted
+            hid = event.payload.handover_id
+            book[hid] = book.get(hid, zero) + amount
     handovers = tuple(
         HandoverCount(hid, declared.get(hid, zero), counted.get(hid))
         for hid in sorted(declared.keys() | counted.keys())
