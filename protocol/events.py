@@ -289,21 +289,21 @@ _DECODERS: dict[DocType, Any] = {
 }
 
 
-def _ints_from_floats(value: Any) -> Any:
+def ints_from_floats(value: Any) -> Any:
     """Yjs returns every number as a float; restore the integral ones."""
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, dict):
-        return {k: _ints_from_floats(v) for k, v in value.items()}
+        return {k: ints_from_floats(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_ints_from_floats(v) for v in value]
+        return [ints_from_floats(v) for v in value]
     return value
 
 
 def decode_event(doc_type: DocType, raw: Any) -> Event:
     """Validate a raw event map read from a document of ``doc_type``."""
     try:
-        event: Event = msgspec.convert(_ints_from_floats(raw), _DECODERS[doc_type])
+        event: Event = msgspec.convert(ints_from_floats(raw), _DECODERS[doc_type])
     except (msgspec.ValidationError, ValueError, TypeError) as exc:
         raise InvalidEvent(f"{doc_type} event does not validate: {exc}") from exc
     return event

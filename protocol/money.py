@@ -85,7 +85,9 @@ class Money(msgspec.Struct, frozen=True):
     currency: str
 
     def __post_init__(self) -> None:
-        minor_units(self.amount)
+        # Store the validated int: an integral float from Yjs (1250.0) must not
+        # survive as a float (format() and arithmetic would break on it).
+        msgspec.structs.force_setattr(self, "amount", minor_units(self.amount))
         check_currency(self.currency)
 
     def __add__(self, other: Money) -> Money:

@@ -114,7 +114,8 @@ def _check_fields(device: Device, change: Change) -> Refusal | None:
         if change.created or change.status_before in (None, ShipmentStatus.CREATED):
             return None
         return Refusal("info_locked", "a merchant may edit a shipment only before pickup")
-    if device.role == Role.COURIER and change.created and change.doc_type == DocType.CASHBOOK:
+    own_book = change.created and change.doc_type == DocType.CASHBOOK
+    if own_book and device.role in (Role.COURIER, Role.DEPOT):
         return None
     return Refusal(
         "forbidden_field",

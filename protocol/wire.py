@@ -79,6 +79,7 @@ class PullRequest(msgspec.Struct, tag=True, frozen=True, forbid_unknown_fields=F
     scopes: list[Scope] = []
     limit: int = 500
     resync: list[str] = []  # doc ids the client wants whole (after a rejection)
+    snapshot_after: str = ""  # resume a paged snapshot after this doc id
 
 
 class DocUpdate(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
@@ -94,6 +95,7 @@ class PullResponse(msgspec.Struct, tag=True, frozen=True, forbid_unknown_fields=
     cursor: int
     has_more: bool
     snapshot: bool = False  # the cursor was older than the log: whole states sent
+    snapshot_after: str = ""  # with has_more during a snapshot: resume after this doc id
 
 
 class Poke(msgspec.Struct, tag=True, frozen=True, forbid_unknown_fields=False):

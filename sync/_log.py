@@ -1,0 +1,101 @@
+"""Reading the update log: pages after a cursor, snapshots, compaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pycrdt import merge_updates
+
+from protocol.wire import Scope
+
+from ._records import LogRow, StoredDoc
+from ._sqlite import Database
+from .scopes import scope_sql
+
+
+class LogReader(Database):
+    """Log queries shared by every node that serves sync (central, depot)."""
+
+    async def head(self) -> int:
+        """The highest sequence number in the log (0 when empty)."""
+        async with self._lock:
+            row = await self._one("SELECT coalesce(max(seq), 0) FROM update_log")
+        return int(row[0])
+
+    async def log_floor(self) -> int:
+        """Cursors below this were truncated away and must resync by snapshot."""
+        async with self._lock:
+            row = await self._one("SELECT value FROM meta WHERE key = 'log_floor'")
+        return int(row[0]) if row else 0
+
+    async def read_log(
+        self, cursor: int, scopes: Sequence[Scope], limit: int
+    ) -> tuple[list[LogRow], int]:
+        """Up to ``limit`` log rows after ``cursor`` in ``scopes``, and the head."""
+        where, params = scope_sql(scopes)
+        async with self.reading():
+            rows = await self._all(
+                "SELECT seq, doc_id, doc_type, kind, update_blob, depot_id, courier_id, "
+                f"merchant_id FROM update_log WHERE seq > ? AND {where} ORDER BY seq LIMIT ?",
+                [cursor, *params, limit],
+            )
+            head_row = await self._one("SELECT coalesce(max(seq), 0) FROM update_log")
+        page = [
+            LogRow(
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                bytes(r[4]) if r[4] is not None else None,
+                (r[5], r[6], r[7]),
+            )
+            for r in rows
+        ]
+        return page, int(head_row[0])
+
+    async def snapshot_page(
+        self, scopes: Sequence[Scope], after_doc_id: str, limit: int
+    ) -> tuple[list[StoredDoc], int]:
+        """Whole documents in ``scopes`` with id after ``after_doc_id``, and the head."""
+        where, params = scope_sql(scopes)
+        async with self.reading():
+            head_row = await self._one("SELECT coalesce(max(seq), 0) FROM update_log")
+            rows = await self._all(
+                "SELECT doc_id, doc_type, state, depot_id, courier_id, merchant_id "
+                f"FROM documents WHERE doc_id > ? AND {where} ORDER BY doc_id LIMIT ?",
+                [after_doc_id, *params, limit],
+            )
+        docs = [StoredDoc(r[0], r[1], bytes(r[2]), (r[3], r[4], r[5])) for r in rows]
+        return docs, int(head_row[0])
+
+    async def compact_document(self, doc_id: str) -> int:
+        """Merge a document's update rows into one at its latest seq.
+
+        Any cursor stays valid: a client behind the merged row receives it
+        whole, and re-receiving what it already has changes nothing.
+        Returns how many rows were removed.
+        """
+        async with self.transaction() as db:
+            rows = await self._all(
+                "SELECT seq, update_blob FROM update_log WHERE doc_id = ? AND kind = 'update' "
+                "ORDER BY seq",
+                (doc_id,),
+            )
+            if len(rows) < 2:
+                return 0
+            merged = merge_updates(*(bytes(r[1]) for r in rows))
+            last = rows[-1][0]
+            await db.execute("UPDATE update_log SET update_blob = ? WHERE seq = ?", (merged, last))
+            await db.executemany(
+                "DELETE FROM update_log WHERE seq = ?", [(r[0],) for r in rows[:-1]]
+            )
+        return len(rows) - 1
+
+    async def truncate_log(self, up_to_seq: int) -> int:
+        """Drop log rows up to ``up_to_seq``; older cursors get snapshots. Returns rows dropped."""
+        async with self.transaction() as db:
+            cur = await db.execute("DELETE FROM update_log WHERE seq <= ?", (up_to_seq,))
+            await db.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('log_floor', ?)", (str(up_to_seq),)
+            )
+            return int(cur.rowcount)

@@ -1,0 +1,121 @@
+"""The edge side of the store: outbox, quarantine, cursors, resync requests."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ._records import OutboxEntry, now_ms
+from ._sqlite import Database
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxStats:
+    waiting: int
+    oldest_created_at: int | None
+    quarantined: int
+
+
+@dataclass(frozen=True, slots=True)
+class Quarantined:
+    id: int
+    doc_id: str
+    doc_type: str
+    code: str
+    message: str
+    command: bytes
+    created_at: int
+
+
+_OUTBOX_COLUMNS = "id, doc_id, doc_type, update_blob, command, origin_device, created_at"
+
+
+class OutboxQueue(Database):
+    """Local updates waiting for the upstream's acknowledgement."""
+
+    async def outbox_pending(self, limit: int, doc_id: str | None = None) -> list[OutboxEntry]:
+        """The oldest ``limit`` outbox entries (of one document if ``doc_id``)."""
+        where, params = ("WHERE doc_id = ?", [doc_id]) if doc_id else ("", [])
+        async with self._lock:
+            rows = await self._all(
+                f"SELECT {_OUTBOX_COLUMNS} FROM outbox {where} ORDER BY id LIMIT ?",
+                [*params, limit],
+            )
+        return [OutboxEntry(r[1], r[2], bytes(r[3]), bytes(r[4]), r[5], r[0], r[6]) for r in rows]
+
+    async def settle_outbox(
+        self, acked: Sequence[int], rejected: Sequence[tuple[int, str, str]] = ()
+    ) -> None:
+        """Clear acknowledged entries; move rejected ones to quarantine with the reason."""
+        now = now_ms()
+        async with self.transaction() as db:
+            for entry_id, code, message in rejected:
+                await db.execute(
+                    "INSERT INTO quarantine (id, doc_id, doc_type, update_blob, command, "
+                    "origin_device, code, message, created_at) SELECT id, doc_id, doc_type, "
+                    "update_blob, command, origin_device, ?, ?, ? FROM outbox WHERE id = ?",
+                    (code, message, now, entry_id),
+                )
+            gone = [(i,) for i in acked] + [(r[0],) for r in rejected]
+            await db.executemany("DELETE FROM outbox WHERE id = ?", gone)
+
+    async def take_outbox(self, doc_id: str) -> list[OutboxEntry]:
+        """Remove and return every outbox entry of one document (to be replayed)."""
+        entries = await self.outbox_pending(1_000_000, doc_id)
+        async with self.transaction() as db:
+            await db.execute("DELETE FROM outbox WHERE doc_id = ?", (doc_id,))
+        return entries
+
+    async def quarantined(self) -> list[Quarantined]:
+        """Entries the upstream refused, with its reason."""
+        async with self._lock:
+            rows = await self._all(
+                "SELECT id, doc_id, doc_type, code, message, command, created_at "
+                "FROM quarantine ORDER BY id"
+            )
+        return [Quarantined(r[0], r[1], r[2], r[3], r[4], bytes(r[5]), r[6]) for r in rows]
+
+    async def outbox_stats(self) -> OutboxStats:
+        """How much is waiting, since when, and how much is quarantined."""
+        async with self._lock:
+            waiting = await self._one("SELECT count(*), min(created_at) FROM outbox")
+            quarantined = await self._one("SELECT count(*) FROM quarantine")
+        return OutboxStats(int(waiting[0]), waiting[1], int(quarantined[0]))
+
+    async def cursor(self, upstream: str) -> tuple[int, int | None]:
+        """``(cursor, last synced ms)`` for an upstream; ``(0, None)`` if never synced."""
+        async with self._lock:
+            row = await self._one(
+                "SELECT cursor, synced_at FROM cursors WHERE upstream = ?", (upstream,)
+            )
+        return (int(row[0]), int(row[1])) if row else (0, None)
+
+    async def request_resync(self, doc_ids: Sequence[str]) -> None:
+        """Ask for these documents whole on the next pull."""
+        async with self.transaction() as db:
+            await db.executemany("INSERT OR IGNORE INTO resync VALUES (?)", [(d,) for d in doc_ids])
+
+    async def resync_wanted(self) -> list[str]:
+        """Documents waiting to be fetched whole."""
+        async with self._lock:
+            rows = await self._all("SELECT doc_id FROM resync ORDER BY doc_id")
+        return [r[0] for r in rows]
+
+    async def pending_evictions(self) -> list[str]:
+        """Documents that left scope and wait for their outbox to drain."""
+        async with self._lock:
+            rows = await self._all(
+                "SELECT doc_id FROM evictions WHERE doc_id NOT IN (SELECT doc_id FROM outbox)"
+            )
+        return [r[0] for r in rows]
+
+    async def clear_resync(self, doc_ids: Sequence[str]) -> None:
+        """Forget resync requests that were answered."""
+        async with self.transaction() as db:
+            await db.executemany("DELETE FROM resync WHERE doc_id = ?", [(d,) for d in doc_ids])
+
+    async def docs_with_outbox(self) -> set[str]:
+        """Documents that still have updates waiting for the upstream."""
+        async with self._lock:
+            rows = await self._all("SELECT DISTINCT doc_id FROM outbox")
+        return {r[0] for r in rows}

@@ -1,0 +1,60 @@
+"""Plain records passed between the session logic and the store."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from .projection import Projection
+
+ScopeKeys = tuple[str, str, str]  # (depot_id, courier_id, merchant_id)
+
+
+def now_ms() -> int:
+    """Wall-clock milliseconds, for bookkeeping only (never for ordering)."""
+    return time.time_ns() // 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDoc:
+    doc_id: str
+    doc_type: str
+    state: bytes
+    scope: ScopeKeys
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    doc_id: str
+    doc_type: str
+    update: bytes
+    command: bytes
+    origin_device: str | None = None
+    id: int = 0
+    created_at: int = 0
+
+
+@dataclass(slots=True)
+class DocWrite:
+    """Everything one document contributes to a write batch."""
+
+    doc_id: str
+    doc_type: str
+    state: bytes
+    state_vector: bytes
+    scope: ScopeKeys
+    previous_scope: ScopeKeys | None  # None: the document is new on this node
+    updates: list[bytes]
+    origin_device: str
+    projection: Projection
+    outbox: list[OutboxEntry] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class LogRow:
+    seq: int
+    doc_id: str
+    doc_type: str
+    kind: str
+    update: bytes | None
+    scope: ScopeKeys

@@ -1,0 +1,102 @@
+"""The SQLite connection every store method runs on: WAL, one writer, migrations."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+import aiosqlite
+
+from .errors import StoreError
+
+
+class Database:
+    """An aiosqlite connection guarded by one lock (one writer at a time)."""
+
+    migrations: tuple[str, ...] = ()
+
+    def __init__(self, db: aiosqlite.Connection, path: str):
+        self._db = db
+        self.path = path
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: str | Path) -> Self:
+        """Open ``path`` (creating or migrating it forward)."""
+        db = await aiosqlite.connect(str(path), isolation_level=None)
+        try:
+            await db.execute("PRAGMA journal_mode=WAL")
+            await db.execute("PRAGMA synchronous=NORMAL")
+            await db.execute("PRAGMA busy_timeout=5000")
+            store = cls(db, str(path))
+            await store._migrate()
+        except BaseException:
+            await db.close()
+            raise
+        return store
+
+    async def close(self) -> None:
+        """Close the file; every committed batch is on disk."""
+        await self._db.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def _migrate(self) -> None:
+        row = await self._one("PRAGMA user_version")
+        version = int(row[0]) if row else 0
+        latest = len(self.migrations)
+        if version > latest:
+            raise StoreError(
+                f"{self.path} has schema version {version}, newer than this program's "
+                f"{latest}: upgrade parcelsync"
+            )
+        for target in range(version, latest):
+            # executescript commits first, so BEGIN/COMMIT are part of the script.
+            await self._db.executescript(
+                f"BEGIN;\n{self.migrations[target]}\nPRAGMA user_version={target + 1};\nCOMMIT;"
+            )
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction; rolled back whole on any exception."""
+        async with self._lock:
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                await self._db.execute("ROLLBACK")
+                raise
+            await self._db.execute("COMMIT")
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A consistent read snapshot; no writer interleaves."""
+        async with self._lock:
+            await self._db.execute("BEGIN")
+            try:
+                yield self._db
+            finally:
+                await self._db.execute("COMMIT")
+
+    async def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        async with self._db.execute(sql, params) as cur:
+            return await cur.fetchone()
+
+    async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        async with self._db.execute(sql, params) as cur:
+            return list(await cur.fetchall())
+
+    async def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Rows of a read-only query (reports, dashboards, tests)."""
+        async with self.reading():
+            return [tuple(r) for r in await self._all(sql, params)]

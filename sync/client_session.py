@@ -1,0 +1,173 @@
+"""The client side of sync: push the outbox, pull until caught up.
+
+Resumable after a cut at any point: the outbox is cleared only for items the
+upstream acknowledged, and the cursor is written in the same transaction as
+the documents it covers. A rejected item is quarantined with its reason; the
+document is then rebuilt from the upstream's state and the still-pending
+commands of that document are replayed under a fresh Yjs client id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from protocol.commands import DocCommand, command_decoder
+from protocol.wire import Hello, PullRequest, PushItem, PushRequest, Scope
+
+from .channel import Channel
+from .ingest import commit_commands, merge_incoming
+from .store import ReplicaStore
+
+# Decides whether a pending command is still valid on the rebuilt document.
+ReplayFilter = Callable[[str, DocCommand], Awaitable[bool]]
+
+
+@dataclass(slots=True)
+class SyncReport:
+    pushed: int = 0
+    rejected: int = 0
+    pulled_docs: int = 0
+    pages: int = 0
+    evicted: int = 0
+
+
+class SyncClient:
+    """Syncs one replica with one upstream over a :class:`Channel`."""
+
+    def __init__(
+        self,
+        store: ReplicaStore,
+        channel: Channel,
+        *,
+        device_id: str,
+        upstream: str = "upstream",
+        scopes: list[Scope] | None = None,
+        batch: int = 200,
+        page: int = 500,
+        replay_filter: ReplayFilter | None = None,
+    ):
+        self.store = store
+        self.channel = channel
+        self.device_id = device_id
+        self.upstream = upstream
+        self.scopes = scopes or []
+        self.batch = batch
+        self.page = page
+        self._replay_filter = replay_filter
+        self._replays: dict[str, list[tuple[str, DocCommand]]] = {}
+
+    @property
+    def hello(self) -> Hello:
+        return Hello(device_id=self.device_id)
+
+    async def sync(self) -> SyncReport:
+        """Push everything waiting, then pull until there is nothing more."""
+        report = SyncReport()
+        await self.push(report)
+        await self.pull(report)
+        return report
+
+    async def push(self, report: SyncReport | None = None) -> SyncReport:
+        """Send the outbox in batches until it is empty or only rejects remain."""
+        report = report or SyncReport()
+        while True:
+            entries = await self.store.outbox_pending(self.batch)
+            if not entries:
+                return report
+            request = PushRequest(
+                hello=self.hello,
+                items=[
+                    PushItem(e.doc_id, e.doc_type, e.update, e.command, e.origin_device)
+                    for e in entries
+                ],
+            )
+            response = await self.channel.push(request)
+            acked, rejected = [], []
+            for entry, result in zip(entries, response.results, strict=True):
+                if result.accepted:
+                    acked.append(entry.id)
+                else:
+                    rejected.append((entry, result.code, result.message))
+            await self._settle(acked, rejected)
+            report.pushed += len(acked)
+            report.rejected += len(rejected)
+
+    async def _settle(self, acked: list[int], rejected: list[tuple[object, str, str]]) -> None:
+        first_per_doc: dict[str, tuple[int, str, str]] = {}
+        for entry, code, message in rejected:
+            doc_id = entry.doc_id  # type: ignore[attr-defined]
+            first_per_doc.setdefault(doc_id, (entry.id, code, message))  # type: ignore[attr-defined]
+        await self.store.settle_outbox(acked, list(first_per_doc.values()))
+        for doc_id in first_per_doc:
+            pending = await self.store.take_outbox(doc_id)
+            self._replays[doc_id] = [
+                (doc_id, command_decoder.decode(e.command))
+                for e in pending
+                if e.command and e.origin_device is None
+            ]
+        if first_per_doc:
+            await self.store.request_resync(list(first_per_doc))
+            await self.store.rotate_client_id()
+
+    async def pull(self, report: SyncReport | None = None) -> SyncReport:
+        """Pull pages until ``has_more`` is false; apply each page atomically."""
+        report = report or SyncReport()
+        cursor, _ = await self.store.cursor(self.upstream)
+        resync = await self.store.resync_wanted()
+        snapshot_after = ""
+        snapshot_seen: set[str] = set()
+        was_snapshot = False
+        while True:
+            response = await self.channel.pull(
+                PullRequest(self.hello, cursor, self.scopes, self.page, resync, snapshot_after)
+            )
+            incoming = [*response.updates, *response.entering]
+            stored = await self.store.load(u.doc_id for u in incoming)
+            replace = frozenset(resync) & {u.doc_id for u in response.entering}
+            writes = merge_incoming(
+                {k: (v.doc_type, v.state, v.scope) for k, v in stored.items()},
+                incoming,
+                origin_device=self.upstream,
+                replace=replace,
+            )
+            await self.store.write(
+                writes, cursor=(self.upstream, response.cursor), evict=response.leaving
+            )
+            if replace:
+                await self._finish_resync(replace)
+                resync = [d for d in resync if d not in replace]
+            report.pulled_docs += len(writes)
+            report.evicted += len(response.leaving)
+            report.pages += 1
+            cursor = response.cursor
+            if response.snapshot:
+                was_snapshot = True
+                snapshot_seen.update(u.doc_id for u in response.entering)
+            snapshot_after = response.snapshot_after
+            if not response.has_more:
+                break
+        if was_snapshot:
+            await self._drop_unseen(snapshot_seen)
+        await self.store.write([], evict=await self.store.pending_evictions())
+        return report
+
+    async def _finish_resync(self, doc_ids: frozenset[str]) -> None:
+        await self.store.clear_resync(list(doc_ids))
+        for doc_id in doc_ids:
+            commands = self._replays.pop(doc_id, [])
+            valid = [
+                (d, c)
+                for d, c in commands
+                if self._replay_filter is None or await self._replay_filter(d, c)
+            ]
+            if valid:
+                await commit_commands(self.store, valid, device_id=self.device_id)
+
+    async def _drop_unseen(self, seen: set[str]) -> None:
+        """After a full snapshot, documents it did not contain have left scope."""
+        held = await self.store.document_ids()
+        unsent = await self.store.docs_with_outbox()
+        gone = [d for d in held if d not in seen and d not in unsent]
+        if gone:
+            await self.store.write([], evict=gone)

@@ -1,0 +1,121 @@
+"""Turning changes into store writes: local commands and trusted incoming updates.
+
+Both paths end in :class:`DocWrite` records that the store persists in one
+transaction together with the projection rows (and, for local commands, the
+outbox entries).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pycrdt import Doc, get_state
+
+from protocol.commands import DocCommand
+from protocol.wire import DocUpdate
+
+from ._records import DocWrite, OutboxEntry
+from .documents import apply_command, doc_type_of, load, read_content
+from .projection import project
+from .scopes import scope_keys
+from .store import ReplicaStore
+from .yencoding import decode_state_vector
+
+
+def doc_write(
+    doc_id: str,
+    doc_type: str,
+    doc: Doc,
+    previous_scope: tuple[str, str, str] | None,
+    updates: list[bytes],
+    origin_device: str,
+) -> DocWrite:
+    """A write record for a loaded, changed document."""
+    content = read_content(doc)
+    state = doc.get_update()
+    return DocWrite(
+        doc_id=doc_id,
+        doc_type=doc_type,
+        state=state,
+        state_vector=get_state(state),
+        scope=scope_keys(content.info),
+        previous_scope=previous_scope,
+        updates=updates,
+        origin_device=origin_device,
+        projection=project(doc_id, doc_type_of(doc_type), content),
+    )
+
+
+async def commit_commands(
+    store: ReplicaStore,
+    commands: Sequence[tuple[str, DocCommand]],
+    *,
+    device_id: str,
+    queue: bool = True,
+    origin_device: str | None = None,
+) -> list[bytes]:
+    """Apply local commands in ONE transaction; returns each command's update.
+
+    With ``queue`` the updates also enter the outbox for the upstream.
+    """
+    client_id = await store.client_id()
+    stored = await store.load(doc_id for doc_id, _ in commands)
+    states = {doc_id: s.state for doc_id, s in stored.items()}
+    writes: dict[str, DocWrite] = {}
+    updates: list[bytes] = []
+    for doc_id, command in commands:
+        doc_type_of(command.doc_type)
+        state, update = apply_command(states.get(doc_id), command, client_id)
+        states[doc_id] = state
+        updates.append(update)
+        previous = stored[doc_id].scope if doc_id in stored else None
+        write = doc_write(
+            doc_id, command.doc_type, load(state), previous, [], origin_device or device_id
+        )
+        if doc_id in writes:
+            write.updates, write.outbox = writes[doc_id].updates, writes[doc_id].outbox
+        write.updates.append(update)
+        if queue:
+            write.outbox.append(
+                OutboxEntry(doc_id, command.doc_type, update, command.encode(), origin_device)
+            )
+        writes[doc_id] = write
+    await store.write(list(writes.values()))
+    return updates
+
+
+def merge_incoming(
+    stored_states: dict[str, tuple[str, bytes, tuple[str, str, str]]],
+    incoming: Sequence[DocUpdate],
+    origin_device: str,
+    replace: frozenset[str] = frozenset(),
+) -> list[DocWrite]:
+    """Merge trusted updates (from the upstream) into documents.
+
+    Updates that bring nothing new are dropped, so an echo of our own change
+    is not logged twice. Documents in ``replace`` take the incoming state as
+    is (a resync after a rejection).
+    """
+    docs: dict[str, tuple[Doc, str, list[bytes]]] = {}
+    for item in incoming:
+        doc_type_of(item.doc_type)
+        if item.doc_id in docs:
+            doc, doc_type, updates = docs[item.doc_id]
+        else:
+            known = stored_states.get(item.doc_id)
+            keep = known is not None and item.doc_id not in replace
+            doc, doc_type, updates = load(known[1] if keep and known else None), item.doc_type, []
+            docs[item.doc_id] = (doc, doc_type, updates)
+        before = decode_state_vector(doc.get_state())
+        doc.apply_update(item.update)
+        if decode_state_vector(doc.get_state()) != before or item.doc_id in replace:
+            updates.append(item.update)
+    writes = []
+    for doc_id, (doc, doc_type, updates) in docs.items():
+        if not updates:
+            continue
+        known = stored_states.get(doc_id)
+        writes.append(
+            doc_write(doc_id, doc_type, doc, known[2] if known else None, updates, origin_device)
+        )
+    return writes

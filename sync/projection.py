@@ -1,0 +1,211 @@
+"""Projections: flat, queryable rows rebuilt from a document by ONE function.
+
+:func:`project` is the only place rows come from; dropping every projection
+table and re-running it over the documents gives the same rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+
+from protocol.cash import fold_cash_book
+from protocol.events import Event, event_type
+from protocol.info import CashBookInfo, ReturnInfo, ShipmentInfo
+from protocol.lifecycle import fold_shipment
+from protocol.returns import fold_return
+from protocol.vocab import DocType
+
+from .documents import Content
+
+PROJECTION_DDL = """
+CREATE TABLE IF NOT EXISTS p_shipments (
+    doc_id TEXT PRIMARY KEY, tracking_number TEXT, merchant_id TEXT, order_ref TEXT,
+    depot_id TEXT, courier_id TEXT, route_day TEXT, route_seq INTEGER,
+    recipient_name TEXT, city TEXT, slot_start TEXT, slot_end TEXT,
+    status TEXT, attempts INTEGER, cod_amount INTEGER, currency TEXT,
+    cod_collected INTEGER, collections INTEGER, delivered_at TEXT, last_hlc TEXT,
+    open_conflicts INTEGER);
+CREATE INDEX IF NOT EXISTS p_shipments_tracking ON p_shipments(tracking_number);
+CREATE INDEX IF NOT EXISTS p_shipments_route ON p_shipments(courier_id, route_day, route_seq);
+CREATE TABLE IF NOT EXISTS p_events (
+    doc_id TEXT, event_id TEXT, doc_type TEXT, type TEXT, hlc TEXT, device TEXT,
+    actor TEXT, payload TEXT, PRIMARY KEY (doc_id, event_id));
+CREATE TABLE IF NOT EXISTS p_cash_books (
+    doc_id TEXT PRIMARY KEY, owner_kind TEXT, owner_id TEXT, depot_id TEXT, day TEXT,
+    currency TEXT, collected INTEGER, reversed INTEGER, handed_over INTEGER,
+    counted INTEGER, deposited INTEGER, remitted INTEGER, in_hand INTEGER,
+    discrepancy INTEGER);
+CREATE TABLE IF NOT EXISTS p_cash_entries (
+    doc_id TEXT, entry_id TEXT, kind TEXT, amount INTEGER, currency TEXT,
+    shipment_id TEXT, reference TEXT, hlc TEXT, device TEXT,
+    PRIMARY KEY (doc_id, entry_id));
+CREATE TABLE IF NOT EXISTS p_returns (
+    doc_id TEXT PRIMARY KEY, shipment_id TEXT, merchant_id TEXT, depot_id TEXT,
+    status TEXT, refunded INTEGER, currency TEXT);
+CREATE TABLE IF NOT EXISTS p_return_items (
+    doc_id TEXT, position INTEGER, sku TEXT, grade TEXT, disposition TEXT,
+    quantity INTEGER, PRIMARY KEY (doc_id, position));
+CREATE TABLE IF NOT EXISTS p_stock (
+    doc_id TEXT, depot_id TEXT, sku TEXT, quantity INTEGER,
+    PRIMARY KEY (doc_id, depot_id, sku));
+CREATE TABLE IF NOT EXISTS p_conflicts (
+    doc_id TEXT, conflict_id TEXT, kind TEXT, message TEXT, resolved INTEGER,
+    PRIMARY KEY (doc_id, conflict_id));
+"""
+
+PROJECTION_TABLES = (
+    "p_shipments",
+    "p_events",
+    "p_cash_books",
+    "p_cash_entries",
+    "p_returns",
+    "p_return_items",
+    "p_stock",
+    "p_conflicts",
+)
+
+Row = tuple[Any, ...]
+
+
+@dataclass(slots=True)
+class Projection:
+    """Rows of every projection table for one document."""
+
+    doc_id: str
+    rows: dict[str, list[Row]] = field(default_factory=dict)
+
+    def add(self, table: str, row: Row) -> None:
+        self.rows.setdefault(table, []).append(row)
+
+
+def _event_rows(proj: Projection, doc_type: DocType, events: list[Event]) -> None:
+    for e in events:
+        payload = msgspec.json.encode(e.payload).decode()
+        proj.add(
+            "p_events",
+            (proj.doc_id, e.id, doc_type.value, event_type(e), e.hlc, e.device, e.actor, payload),
+        )
+
+
+def _shipment(proj: Projection, info: ShipmentInfo, events: list[Event]) -> None:
+    state = fold_shipment(events, info.cod)
+    collected = sum(c.amount.amount for c in state.collections)
+    last = max((e.hlc for e in events), default="")
+    proj.add(
+        "p_shipments",
+        (
+            proj.doc_id,
+            info.tracking_number,
+            info.merchant_id,
+            info.order_ref,
+            info.depot_id,
+            info.courier_id,
+            info.route_day,
+            info.route_seq,
+            info.recipient_name,
+            info.city,
+            info.slot_start,
+            info.slot_end,
+            state.status.value,
+            state.attempts,
+            info.cod_amount,
+            info.currency,
+            collected,
+            len(state.collections),
+            state.delivered_at,
+            last,
+            len(state.open_conflicts),
+        ),
+    )
+    for c in state.conflicts:
+        proj.add("p_conflicts", (proj.doc_id, c.id, c.kind.value, c.message, int(c.resolved)))
+
+
+def _cash_book(proj: Projection, info: CashBookInfo, events: list[Event]) -> None:
+    book = fold_cash_book(events, info.currency)
+    discrepancy = sum(h.discrepancy.amount for h in book.discrepancies if h.discrepancy)
+    proj.add(
+        "p_cash_books",
+        (
+            proj.doc_id,
+            info.owner_kind,
+            info.owner_id,
+            info.depot_id,
+            info.day,
+            info.currency,
+            book.collected.amount,
+            book.reversed.amount,
+            book.handed_over.amount,
+            book.counted.amount,
+            book.deposited.amount,
+            book.remitted.amount,
+            book.in_hand.amount,
+            discrepancy,
+        ),
+    )
+    for e in events:
+        p: Any = e.payload
+        reference = (
+            getattr(p, "handover_id", None)
+            or getattr(p, "batch_id", None)
+            or getattr(p, "entry_id", None)
+        )
+        proj.add(
+            "p_cash_entries",
+            (
+                proj.doc_id,
+                e.id,
+                event_type(e),
+                p.amount,
+                p.currency,
+                getattr(p, "shipment_id", None),
+                reference,
+                e.hlc,
+                e.device,
+            ),
+        )
+
+
+def _return(proj: Projection, info: ReturnInfo, events: list[Event]) -> None:
+    state = fold_return(events)
+    proj.add(
+        "p_returns",
+        (
+            proj.doc_id,
+            info.shipment_id,
+            info.merchant_id,
+            info.depot_id,
+            state.status.value,
+            state.refunded_minor,
+            info.currency,
+        ),
+    )
+    for pos, item in enumerate(state.items):
+        proj.add(
+            "p_return_items",
+            (proj.doc_id, pos, item.sku, item.grade.value, item.disposition.value, item.quantity),
+        )
+    for depot_id, sku, quantity in state.stock:
+        proj.add("p_stock", (proj.doc_id, depot_id, sku, quantity))
+    for c in state.conflicts:
+        proj.add("p_conflicts", (proj.doc_id, c.id, c.kind.value, c.message, int(c.resolved)))
+
+
+def project(doc_id: str, doc_type: DocType, content: Content) -> Projection:
+    """Every projection row of one document, computed by the pure folds."""
+    proj = Projection(doc_id)
+    if not content.info:
+        return proj
+    info = content.typed_info(doc_type)
+    events = content.typed_events(doc_type)
+    _event_rows(proj, doc_type, events)
+    if isinstance(info, ShipmentInfo):
+        _shipment(proj, info, events)
+    elif isinstance(info, CashBookInfo):
+        _cash_book(proj, info, events)
+    else:
+        _return(proj, info, events)
+    return proj

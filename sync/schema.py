@@ -1,0 +1,47 @@
+"""The replica file's schema, versioned with ``PRAGMA user_version``.
+
+Each entry of :data:`MIGRATIONS` moves the schema one version forward; a file
+newer than this code is refused rather than guessed at.
+"""
+
+from __future__ import annotations
+
+from .projection import PROJECTION_DDL
+
+CORE_DDL = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE documents (
+    doc_id TEXT PRIMARY KEY, doc_type TEXT NOT NULL,
+    depot_id TEXT NOT NULL DEFAULT '', courier_id TEXT NOT NULL DEFAULT '',
+    merchant_id TEXT NOT NULL DEFAULT '',
+    state BLOB NOT NULL, state_vector BLOB NOT NULL, updated_seq INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX documents_depot ON documents(depot_id);
+CREATE INDEX documents_courier ON documents(courier_id);
+CREATE INDEX documents_merchant ON documents(merchant_id);
+CREATE TABLE update_log (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, doc_id TEXT NOT NULL, doc_type TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('update', 'enter', 'leave')),
+    depot_id TEXT NOT NULL, courier_id TEXT NOT NULL, merchant_id TEXT NOT NULL,
+    update_blob BLOB, origin_device TEXT NOT NULL, received_at INTEGER NOT NULL);
+CREATE INDEX log_depot ON update_log(depot_id, seq);
+CREATE INDEX log_courier ON update_log(courier_id, seq);
+CREATE INDEX log_merchant ON update_log(merchant_id, seq);
+CREATE INDEX log_doc ON update_log(doc_id, seq);
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, doc_id TEXT NOT NULL, doc_type TEXT NOT NULL,
+    update_blob BLOB NOT NULL, command BLOB NOT NULL, origin_device TEXT,
+    created_at INTEGER NOT NULL);
+CREATE INDEX outbox_doc ON outbox(doc_id);
+CREATE TABLE quarantine (
+    id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, doc_type TEXT NOT NULL,
+    update_blob BLOB NOT NULL, command BLOB NOT NULL, origin_device TEXT,
+    code TEXT NOT NULL, message TEXT NOT NULL, created_at INTEGER NOT NULL);
+CREATE TABLE cursors (
+    upstream TEXT PRIMARY KEY, cursor INTEGER NOT NULL, synced_at INTEGER NOT NULL);
+CREATE TABLE resync (doc_id TEXT PRIMARY KEY);
+CREATE TABLE evictions (doc_id TEXT PRIMARY KEY);
+"""
+
+MIGRATIONS: tuple[str, ...] = (CORE_DDL + PROJECTION_DDL,)
+
+SCHEMA_VERSION = len(MIGRATIONS)

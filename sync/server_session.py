@@ -1,0 +1,220 @@
+"""Serving sync: validated push and scoped, paged pull, over any transport.
+
+The same class serves central (to depots, handhelds and office) and a depot
+edge (to its handhelds, with ``relay=True`` so accepted updates also queue for
+central, attributed to the device that wrote them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+from pycrdt import Doc, get_state, get_update
+
+from protocol.ids import is_uuid
+from protocol.permissions import Device, check_change
+from protocol.vocab import Role
+from protocol.wire import (
+    DocUpdate,
+    ItemResult,
+    PullRequest,
+    PullResponse,
+    PushItem,
+    PushRequest,
+    PushResponse,
+    Scope,
+)
+
+from ._records import DocWrite, LogRow, OutboxEntry, ScopeKeys
+from .documents import doc_type_of, load
+from .errors import ScopeDenied, UnknownDocType
+from .ingest import doc_write
+from .scopes import allowed, device_scopes, matches
+from .store import ReplicaStore
+from .validation import inspect_update
+from .yencoding import update_has_structs
+
+DeviceLookup = Callable[[str], Awaitable[Device | None]]
+MAX_PULL_LIMIT = 2000
+
+
+@dataclass(slots=True)
+class _Working:
+    doc_type: str
+    state: bytes | None
+    previous_scope: ScopeKeys | None
+    doc: Doc | None = None
+    updates: list[bytes] = field(default_factory=list)
+    outbox: list[OutboxEntry] = field(default_factory=list)
+    origin: str = ""
+
+
+class Rejected(Exception):
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+class SyncServer:
+    """Push and pull handlers over a replica store."""
+
+    def __init__(
+        self,
+        store: ReplicaStore,
+        devices: DeviceLookup,
+        *,
+        relay: bool = False,
+        on_change: Callable[[int], Awaitable[None]] | None = None,
+    ):
+        self.store = store
+        self._devices = devices
+        self._relay = relay
+        self._on_change = on_change
+        self._push_lock = asyncio.Lock()
+
+    async def push(self, sender: Device, request: PushRequest) -> PushResponse:
+        """Validate and store each item; answer per item, in order."""
+        request.hello.check()
+        async with self._push_lock:
+            stored = await self.store.load(item.doc_id for item in request.items)
+            working: dict[str, _Working] = {
+                d.doc_id: _Working(d.doc_type, d.state, d.scope) for d in stored.values()
+            }
+            results = []
+            for item in request.items:
+                try:
+                    await self._accept(sender, item, working)
+                    results.append(ItemResult(item.doc_id, True))
+                except Rejected as exc:
+                    results.append(ItemResult(item.doc_id, False, exc.code, exc.message))
+            writes = [self._write(doc_id, w) for doc_id, w in working.items() if w.updates]
+            head = await self.store.write(writes) if writes else await self.store.head()
+        if writes and self._on_change:
+            await self._on_change(head)
+        return PushResponse(results=results, cursor=head)
+
+    async def _writer(self, sender: Device, item: PushItem) -> Device:
+        if item.origin_device is None or item.origin_device == sender.id:
+            return sender
+        if sender.role != Role.DEPOT:
+            raise Rejected("not_a_relay", "only a depot edge may relay other devices' updates")
+        origin = await self._devices(item.origin_device)
+        if origin is None:
+            raise Rejected("unknown_device", f"origin_device {item.origin_device} is not enrolled")
+        if origin.depot_id != sender.depot_id:
+            raise Rejected("out_of_scope", "a depot may relay only its own devices")
+        return origin
+
+    async def _accept(self, sender: Device, item: PushItem, working: dict[str, _Working]) -> None:
+        if not is_uuid(item.doc_id):
+            raise Rejected("invalid_doc_id", f"doc_id {item.doc_id!r} is not a UUID")
+        try:
+            doc_type = doc_type_of(item.doc_type)
+        except UnknownDocType as exc:
+            raise Rejected(exc.code, str(exc)) from None
+        writer = await self._writer(sender, item)
+        current = working.get(item.doc_id)
+        if current is not None and current.doc_type != doc_type:
+            raise Rejected("doc_type_mismatch", f"{item.doc_id} is a {current.doc_type}")
+        if current is not None and current.state is not None and _already_has(current, item):
+            return
+        scratch = load(current.state if current else None)
+        inspection = inspect_update(doc_type, scratch, current is None, item.update)
+        if inspection.refusal is None and inspection.change is not None:
+            refusal = check_change(writer, inspection.change)
+        else:
+            refusal = inspection.refusal
+        if refusal is not None:
+            raise Rejected(refusal.code, refusal.message)
+        entry = current or _Working(doc_type.value, None, None)
+        entry.doc, entry.state = scratch, scratch.get_update()
+        entry.updates.append(item.update)
+        entry.origin = writer.id
+        if self._relay:
+            entry.outbox.append(
+                OutboxEntry(item.doc_id, doc_type.value, item.update, item.command, writer.id)
+            )
+        working[item.doc_id] = entry
+
+    def _write(self, doc_id: str, w: _Working) -> DocWrite:
+        assert w.doc is not None
+        write = doc_write(doc_id, w.doc_type, w.doc, w.previous_scope, w.updates, w.origin)
+        write.outbox = w.outbox
+        return write
+
+    async def pull(self, device: Device, request: PullRequest) -> PullResponse:
+        """Updates after the client's cursor in its scopes, paged."""
+        request.hello.check()
+        permitted = device_scopes(device)
+        scopes: Sequence[Scope] = request.scopes or permitted
+        if not allowed(scopes, permitted):
+            raise ScopeDenied(f"device {device.id} may not read scopes {list(scopes)}")
+        limit = max(1, min(request.limit, MAX_PULL_LIMIT))
+        resync = await self._resync(scopes, request.resync)
+        floor = await self.store.log_floor()
+        if request.snapshot_after or request.cursor == 0 or request.cursor < floor:
+            return await self._snapshot(request, scopes, limit, resync)
+        rows, head = await self.store.read_log(request.cursor, scopes, limit + 1)
+        has_more = len(rows) > limit
+        rows = rows[:limit]
+        cursor = rows[-1].seq if has_more else max(head, request.cursor)
+        updates, entering, leaving = await self._group(rows, scopes)
+        return PullResponse(updates, resync + entering, leaving, cursor, has_more)
+
+    async def _resync(self, scopes: Sequence[Scope], doc_ids: Sequence[str]) -> list[DocUpdate]:
+        docs = await self.store.load(doc_ids[:MAX_PULL_LIMIT])
+        return [
+            DocUpdate(d.doc_id, d.doc_type, d.state)
+            for d in docs.values()
+            if matches(scopes, d.scope)
+        ]
+
+    async def _snapshot(
+        self, request: PullRequest, scopes: Sequence[Scope], limit: int, resync: list[DocUpdate]
+    ) -> PullResponse:
+        docs, head = await self.store.snapshot_page(scopes, request.snapshot_after, limit)
+        has_more = len(docs) == limit
+        cursor = request.cursor if request.snapshot_after else head
+        return PullResponse(
+            updates=[],
+            entering=resync + [DocUpdate(d.doc_id, d.doc_type, d.state) for d in docs],
+            leaving=[],
+            cursor=cursor,
+            has_more=has_more,
+            snapshot=True,
+            snapshot_after=docs[-1].doc_id if has_more else "",
+        )
+
+    async def _group(
+        self, rows: list[LogRow], scopes: Sequence[Scope]
+    ) -> tuple[list[DocUpdate], list[DocUpdate], list[str]]:
+        by_doc: dict[str, list[LogRow]] = {}
+        for row in rows:
+            by_doc.setdefault(row.doc_id, []).append(row)
+        current = await self.store.load(by_doc)
+        updates, entering, leaving = [], [], []
+        for doc_id, doc_rows in by_doc.items():
+            kinds = {r.kind for r in doc_rows}
+            now = current.get(doc_id)
+            inside = now is not None and matches(scopes, now.scope)
+            if now is None or not inside:
+                if "leave" in kinds:
+                    leaving.append(doc_id)
+            elif "enter" in kinds:
+                entering.append(DocUpdate(doc_id, now.doc_type, now.state))
+            else:
+                for r in doc_rows:
+                    if r.update is not None:
+                        updates.append(DocUpdate(doc_id, r.doc_type, r.update))
+        return updates, entering, leaving
+
+
+def _already_has(current: _Working, item: PushItem) -> bool:
+    """True when ``item`` brings nothing the document does not have (a re-send)."""
+    assert current.state is not None
+    try:
+        return not update_has_structs(get_update(item.update, get_state(current.state)))
+    except ValueError:
+        return False

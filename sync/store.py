@@ -1,0 +1,193 @@
+"""The SQLite replica store every node uses (aiosqlite, WAL, one writer).
+
+One file per node holds documents (merged state + state vector + scope keys),
+the update log (monotonic ``seq``), the outbox, quarantine, cursors and the
+projections. Every write is one transaction over a whole batch, issued with
+``executemany``: no await per row on a hot path.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import aiosqlite
+
+from ._log import LogReader
+from ._outbox import OutboxQueue
+from ._records import DocWrite, StoredDoc, now_ms
+from .projection import PROJECTION_TABLES, Projection
+from .schema import MIGRATIONS
+
+
+class ReplicaStore(LogReader, OutboxQueue):
+    """A node's replica file. Open with ``await ReplicaStore.open(path)``."""
+
+    migrations = MIGRATIONS
+
+    # ---- meta ------------------------------------------------------------------
+
+    async def meta(self, key: str, default: str | None = None) -> str | None:
+        """A value from the node's key/value metadata."""
+        async with self._lock:
+            row = await self._one("SELECT value FROM meta WHERE key = ?", (key,))
+        return str(row[0]) if row else default
+
+    async def set_meta(self, key: str, value: str) -> None:
+        """Store a metadata value."""
+        async with self.transaction() as db:
+            await db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    async def client_id(self) -> int:
+        """This node's Yjs client id (created on first use)."""
+        value = await self.meta("client_id")
+        if value is None:
+            return await self.rotate_client_id()
+        return int(value)
+
+    async def rotate_client_id(self) -> int:
+        """A fresh Yjs client id, used after a rejected update left a clock hole."""
+        new = random.SystemRandom().randrange(1, 2**32)
+        await self.set_meta("client_id", str(new))
+        return new
+
+    # ---- documents ------------------------------------------------------------
+
+    async def load(self, doc_ids: Iterable[str]) -> dict[str, StoredDoc]:
+        """Stored state of the documents among ``doc_ids`` this node holds."""
+        ids = list(dict.fromkeys(doc_ids))
+        result: dict[str, StoredDoc] = {}
+        async with self._lock:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = await self._all(
+                    "SELECT doc_id, doc_type, state, depot_id, courier_id, merchant_id "
+                    f"FROM documents WHERE doc_id IN ({marks})",
+                    chunk,
+                )
+                for r in rows:
+                    result[r[0]] = StoredDoc(r[0], r[1], bytes(r[2]), (r[3], r[4], r[5]))
+        return result
+
+    async def document_ids(self) -> list[str]:
+        """Ids of every document held, sorted."""
+        async with self._lock:
+            rows = await self._all("SELECT doc_id FROM documents ORDER BY doc_id")
+        return [r[0] for r in rows]
+
+    async def state_vectors(self) -> dict[str, bytes]:
+        """``doc_id -> encoded state vector`` for every document."""
+        async with self._lock:
+            rows = await self._all("SELECT doc_id, state_vector FROM documents")
+        return {r[0]: bytes(r[1]) for r in rows}
+
+    async def write(
+        self,
+        docs: Sequence[DocWrite],
+        *,
+        cursor: tuple[str, int] | None = None,
+        evict: Sequence[str] = (),
+    ) -> int:
+        """Persist a batch in one transaction; returns the log head after it."""
+        now = now_ms()
+        async with self.transaction() as db:
+            head = await self._write_docs(db, docs, now)
+            if evict:
+                await self._evict(db, evict, now)
+            if cursor is not None:
+                await db.execute("INSERT OR REPLACE INTO cursors VALUES (?, ?, ?)", (*cursor, now))
+            row = await self._one("SELECT coalesce(max(seq), 0) FROM update_log")
+            head = int(row[0])
+        return head
+
+    async def _write_docs(
+        self, db: aiosqlite.Connection, docs: Sequence[DocWrite], now: int
+    ) -> int:
+        log: list[tuple[Any, ...]] = []
+        for d in docs:
+            if d.previous_scope is not None and d.previous_scope != d.scope:
+                log.append(
+                    (d.doc_id, d.doc_type, "leave", *d.previous_scope, None, d.origin_device, now)
+                )
+                log.append((d.doc_id, d.doc_type, "enter", *d.scope, None, d.origin_device, now))
+            log.extend(
+                (d.doc_id, d.doc_type, "update", *d.scope, u, d.origin_device, now)
+                for u in d.updates
+            )
+        await db.executemany(
+            "INSERT INTO update_log (doc_id, doc_type, kind, depot_id, courier_id, merchant_id, "
+            "update_blob, origin_device, received_at) VALUES (?,?,?,?,?,?,?,?,?)",
+            log,
+        )
+        await db.executemany(
+            "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,"
+            "(SELECT coalesce(max(seq), 0) FROM update_log))",
+            [(d.doc_id, d.doc_type, *d.scope, d.state, d.state_vector) for d in docs],
+        )
+        await self._write_projections(db, [d.projection for d in docs])
+        await db.executemany(
+            "INSERT INTO outbox (doc_id, doc_type, update_blob, command, origin_device, created_at)"
+            " VALUES (?,?,?,?,?,?)",
+            [
+                (o.doc_id, o.doc_type, o.update, o.command, o.origin_device, now)
+                for d in docs
+                for o in d.outbox
+            ],
+        )
+        return 0
+
+    async def _write_projections(
+        self, db: aiosqlite.Connection, projections: Sequence[Projection]
+    ) -> None:
+        ids = [(p.doc_id,) for p in projections]
+        for table in PROJECTION_TABLES:
+            await db.executemany(f"DELETE FROM {table} WHERE doc_id = ?", ids)
+            rows = [row for p in projections for row in p.rows.get(table, [])]
+            if rows:
+                marks = ",".join("?" * len(rows[0]))
+                await db.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+
+    async def _evict(self, db: aiosqlite.Connection, doc_ids: Sequence[str], now: int) -> None:
+        pending = {
+            r[0]
+            for r in await self._all(
+                f"SELECT DISTINCT doc_id FROM outbox WHERE doc_id IN ({','.join('?' * len(doc_ids))})",
+                list(doc_ids),
+            )
+        }
+        later = [(d,) for d in doc_ids if d in pending]
+        now_gone = [d for d in doc_ids if d not in pending]
+        await db.executemany("INSERT OR IGNORE INTO evictions VALUES (?)", later)
+        await self._drop(db, now_gone, now)
+
+    async def _drop(self, db: aiosqlite.Connection, doc_ids: Sequence[str], now: int) -> None:
+        if not doc_ids:
+            return
+        ids = [(d,) for d in doc_ids]
+        await db.executemany(
+            "INSERT INTO update_log (doc_id, doc_type, kind, depot_id, courier_id, merchant_id, "
+            "update_blob, origin_device, received_at) SELECT doc_id, doc_type, 'leave', depot_id, "
+            f"courier_id, merchant_id, NULL, '', {now} FROM documents WHERE doc_id = ?",
+            ids,
+        )
+        await db.executemany("DELETE FROM documents WHERE doc_id = ?", ids)
+        await db.executemany("DELETE FROM evictions WHERE doc_id = ?", ids)
+        for table in PROJECTION_TABLES:
+            await db.executemany(f"DELETE FROM {table} WHERE doc_id = ?", ids)
+
+    async def forget_all(self) -> None:
+        """Wipe every document, log row, outbox item and cursor (re-enrolment)."""
+        async with self.transaction() as db:
+            for table in (
+                "documents",
+                "update_log",
+                "outbox",
+                "quarantine",
+                "cursors",
+                "resync",
+                "evictions",
+                *PROJECTION_TABLES,
+            ):
+                await db.execute(f"DELETE FROM {table}")
