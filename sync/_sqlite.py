@@ -18,6 +18,9 @@ class Database:
     """An aiosqlite connection guarded by one lock (one writer at a time)."""
 
     migrations: tuple[str, ...] = ()
+    # Schemas of layers above (server, edge) living in the same file, each
+    # versioned on its own in ``schema_versions``: ``{name: (ddl v1, v2, ...)}``.
+    extra_schemas: dict[str, tuple[str, ...]] = {}
 
     def __init__(self, db: aiosqlite.Connection, path: str):
         self._db = db
@@ -65,6 +68,17 @@ class Database:
             await self._db.executescript(
                 f"BEGIN;\n{self.migrations[target]}\nPRAGMA user_version={target + 1};\nCOMMIT;"
             )
+
+        for name, steps in self.extra_schemas.items():
+            row = await self._one("SELECT version FROM schema_versions WHERE name = ?", (name,))
+            done = int(row[0]) if row else 0
+            if done > len(steps):
+                raise StoreError(f"{self.path}: schema {name!r} v{done} is newer than this program")
+            for target in range(done, len(steps)):
+                await self._db.executescript(
+                    f"BEGIN;\n{steps[target]}\nINSERT OR REPLACE INTO schema_versions "
+                    f"VALUES ('{name}', {target + 1});\nCOMMIT;"
+                )
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:

@@ -40,6 +40,11 @@ CREATE TABLE cursors (
     upstream TEXT PRIMARY KEY, cursor INTEGER NOT NULL, synced_at INTEGER NOT NULL);
 CREATE TABLE resync (doc_id TEXT PRIMARY KEY);
 CREATE TABLE evictions (doc_id TEXT PRIMARY KEY);
+CREATE TABLE devices (
+    device_id TEXT PRIMARY KEY, role TEXT NOT NULL, depot_id TEXT, courier_id TEXT,
+    merchant_id TEXT, token_sha256 TEXT UNIQUE, label TEXT NOT NULL DEFAULT '',
+    created_at INTEGER NOT NULL, revoked_at INTEGER, last_seen_at INTEGER);
+CREATE TABLE schema_versions (name TEXT PRIMARY KEY, version INTEGER NOT NULL);
 """
 
 MIGRATIONS: tuple[str, ...] = (CORE_DDL + PROJECTION_DDL,)

@@ -17,11 +17,12 @@ import aiosqlite
 from ._log import LogReader
 from ._outbox import OutboxQueue
 from ._records import DocWrite, StoredDoc, now_ms
+from .devices import DeviceRegistry
 from .projection import PROJECTION_TABLES, Projection
 from .schema import MIGRATIONS
 
 
-class ReplicaStore(LogReader, OutboxQueue):
+class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
     """A node's replica file. Open with ``await ReplicaStore.open(path)``."""
 
     migrations = MIGRATIONS
@@ -153,7 +154,8 @@ class ReplicaStore(LogReader, OutboxQueue):
         pending = {
             r[0]
             for r in await self._all(
-                f"SELECT DISTINCT doc_id FROM outbox WHERE doc_id IN ({','.join('?' * len(doc_ids))})",
+                "SELECT DISTINCT doc_id FROM outbox WHERE doc_id IN "
+                f"({','.join('?' * len(doc_ids))})",
                 list(doc_ids),
             )
         }

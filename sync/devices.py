@@ -1,0 +1,99 @@
+"""Device registry: enrolment, hashed tokens, revocation.
+
+Tokens are shown once at enrolment and stored as SHA-256 hashes; a revoked
+device is refused on its next request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from protocol.permissions import Device
+from protocol.vocab import Role
+
+from ._records import now_ms
+from ._sqlite import Database
+
+
+def token_hash(token: str) -> str:
+    """The stored form of a token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _device(row: tuple[object, ...]) -> Device:
+    return Device(
+        id=str(row[0]),
+        role=Role(str(row[1])),
+        depot_id=row[2] or None,  # type: ignore[arg-type]
+        courier_id=row[3] or None,  # type: ignore[arg-type]
+        merchant_id=row[4] or None,  # type: ignore[arg-type]
+    )
+
+
+_COLUMNS = "device_id, role, depot_id, courier_id, merchant_id"
+
+
+class DeviceRegistry(Database):
+    """Enrolled devices of this node (central, or a depot for its handhelds)."""
+
+    async def enroll(self, device: Device, label: str = "", token: str | None = None) -> str:
+        """Register (or re-enrol) ``device``; returns its new token, shown once."""
+        token = token or secrets.token_urlsafe(24)
+        async with self.transaction() as db:
+            await db.execute(
+                "INSERT OR REPLACE INTO devices (device_id, role, depot_id, courier_id, "
+                "merchant_id, token_sha256, label, created_at) VALUES (?,?,?,?,?,?,?,?)",
+                (
+                    device.id,
+                    device.role.value,
+                    device.depot_id,
+                    device.courier_id,
+                    device.merchant_id,
+                    token_hash(token),
+                    label,
+                    now_ms(),
+                ),
+            )
+        return token
+
+    async def authenticate(self, token: str) -> Device | None:
+        """The live device holding ``token``, or ``None`` (unknown or revoked)."""
+        async with self.transaction() as db:
+            row = await self._one(
+                f"SELECT {_COLUMNS} FROM devices WHERE token_sha256 = ? AND revoked_at IS NULL",
+                (token_hash(token),),
+            )
+            if row is None:
+                return None
+            await db.execute(
+                "UPDATE devices SET last_seen_at = ? WHERE device_id = ?", (now_ms(), row[0])
+            )
+        return _device(tuple(row))
+
+    async def device(self, device_id: str) -> Device | None:
+        """An enrolled, not revoked device by id."""
+        async with self._lock:
+            row = await self._one(
+                f"SELECT {_COLUMNS} FROM devices WHERE device_id = ? AND revoked_at IS NULL",
+                (device_id,),
+            )
+        return _device(tuple(row)) if row else None
+
+    async def revoke(self, device_id: str) -> bool:
+        """Revoke a device; True if it existed and was live."""
+        async with self.transaction() as db:
+            cur = await db.execute(
+                "UPDATE devices SET revoked_at = ? WHERE device_id = ? AND revoked_at IS NULL",
+                (now_ms(), device_id),
+            )
+            return bool(cur.rowcount)
+
+    async def devices(self) -> list[tuple[Device, str, int | None, int | None]]:
+        """Every device with its label, last-seen and revoked-at times."""
+        async with self._lock:
+            rows = await self._all(
+                f"SELECT {_COLUMNS}, label, last_seen_at, revoked_at "
+                "FROM devices ORDER BY device_id"
+            )
+        return [(_device(tuple(r)), r[5], r[6], r[7]) for r in rows]
