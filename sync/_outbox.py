@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import aiosqlite
+
 from ._records import OutboxEntry, now_ms
 from ._sqlite import Database
 
@@ -30,41 +32,77 @@ class Quarantined:
 _OUTBOX_COLUMNS = "id, doc_id, doc_type, update_blob, command, origin_device, created_at"
 
 
+def _entry(r: Sequence[object]) -> OutboxEntry:
+    return OutboxEntry(
+        str(r[1]),
+        str(r[2]),
+        bytes(r[3]),
+        bytes(r[4]),
+        r[5],
+        int(r[0]),
+        int(r[6]),  # type: ignore[arg-type, call-overload]
+    )
+
+
 class OutboxQueue(Database):
     """Local updates waiting for the upstream's acknowledgement."""
 
-    async def outbox_pending(self, limit: int, doc_id: str | None = None) -> list[OutboxEntry]:
-        """The oldest ``limit`` outbox entries (of one document if ``doc_id``)."""
-        where, params = ("WHERE doc_id = ?", [doc_id]) if doc_id else ("", [])
+    async def outbox_pending(self, limit: int) -> list[OutboxEntry]:
+        """The oldest ``limit`` sendable outbox entries (held ones excluded)."""
         async with self._lock:
             rows = await self._all(
-                f"SELECT {_OUTBOX_COLUMNS} FROM outbox {where} ORDER BY id LIMIT ?",
-                [*params, limit],
+                f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE held = 0 ORDER BY id LIMIT ?",
+                (limit,),
             )
-        return [OutboxEntry(r[1], r[2], bytes(r[3]), bytes(r[4]), r[5], r[0], r[6]) for r in rows]
+        return [_entry(r) for r in rows]
 
     async def settle_outbox(
         self, acked: Sequence[int], rejected: Sequence[tuple[int, str, str]] = ()
     ) -> None:
-        """Clear acknowledged entries; move rejected ones to quarantine with the reason."""
-        now = now_ms()
-        async with self.transaction() as db:
-            for entry_id, code, message in rejected:
-                await db.execute(
-                    "INSERT INTO quarantine (id, doc_id, doc_type, update_blob, command, "
-                    "origin_device, code, message, created_at) SELECT id, doc_id, doc_type, "
-                    "update_blob, command, origin_device, ?, ?, ? FROM outbox WHERE id = ?",
-                    (code, message, now, entry_id),
-                )
-            gone = [(i,) for i in acked] + [(r[0],) for r in rejected]
-            await db.executemany("DELETE FROM outbox WHERE id = ?", gone)
+        """Clear acknowledged entries; quarantine rejected ones with the reason.
 
-    async def take_outbox(self, doc_id: str) -> list[OutboxEntry]:
-        """Remove and return every outbox entry of one document (to be replayed)."""
-        entries = await self.outbox_pending(1_000_000, doc_id)
+        The other entries of a rejected document are held (kept, not sent)
+        until the document was rebuilt from the upstream and they are replayed.
+        """
         async with self.transaction() as db:
-            await db.execute("DELETE FROM outbox WHERE doc_id = ?", (doc_id,))
-        return entries
+            await db.executemany(
+                "UPDATE outbox SET held = 1 WHERE doc_id = (SELECT doc_id FROM outbox "
+                "WHERE id = ?)",
+                [(r[0],) for r in rejected],
+            )
+            await self._quarantine(db, rejected)
+            await db.executemany("DELETE FROM outbox WHERE id = ?", [(i,) for i in acked])
+
+    async def _quarantine(
+        self, db: aiosqlite.Connection, rows: Sequence[tuple[int, str, str]]
+    ) -> None:
+        now = now_ms()
+        await db.executemany(
+            "INSERT OR REPLACE INTO quarantine (id, doc_id, doc_type, update_blob, command, "
+            "origin_device, code, message, created_at) SELECT id, doc_id, doc_type, "
+            "update_blob, command, origin_device, ?, ?, ? FROM outbox WHERE id = ?",
+            [(code, message, now, entry_id) for entry_id, code, message in rows],
+        )
+        await db.executemany("DELETE FROM outbox WHERE id = ?", [(r[0],) for r in rows])
+
+    async def held_entries(self, doc_id: str) -> list[OutboxEntry]:
+        """Entries of a document waiting to be replayed after its rebuild."""
+        async with self._lock:
+            rows = await self._all(
+                f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE held = 1 AND doc_id = ? ORDER BY id",
+                (doc_id,),
+            )
+        return [_entry(r) for r in rows]
+
+    async def drop_held(self, doc_id: str, quarantine_reason: tuple[str, str] | None) -> None:
+        """Remove a document's held entries (replayed), or quarantine them with a reason."""
+        async with self.transaction() as db:
+            if quarantine_reason:
+                rows = await self._all(
+                    "SELECT id FROM outbox WHERE held = 1 AND doc_id = ?", (doc_id,)
+                )
+                await self._quarantine(db, [(r[0], *quarantine_reason) for r in rows])
+            await db.execute("DELETE FROM outbox WHERE held = 1 AND doc_id = ?", (doc_id,))
 
     async def quarantined(self) -> list[Quarantined]:
         """Entries the upstream refused, with its reason."""

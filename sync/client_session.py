@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from protocol.commands import DocCommand, command_decoder
 from protocol.wire import Hello, PullRequest, PushItem, PushRequest, Scope
 
+from ._records import OutboxEntry
 from .channel import Channel
 from .ingest import commit_commands, merge_incoming
 from .store import ReplicaStore
@@ -55,7 +56,6 @@ class SyncClient:
         self.batch = batch
         self.page = page
         self._replay_filter = replay_filter
-        self._replays: dict[str, list[tuple[str, DocCommand]]] = {}
 
     @property
     def hello(self) -> Hello:
@@ -93,19 +93,11 @@ class SyncClient:
             report.pushed += len(acked)
             report.rejected += len(rejected)
 
-    async def _settle(self, acked: list[int], rejected: list[tuple[object, str, str]]) -> None:
+    async def _settle(self, acked: list[int], rejected: list[tuple[OutboxEntry, str, str]]) -> None:
         first_per_doc: dict[str, tuple[int, str, str]] = {}
         for entry, code, message in rejected:
-            doc_id = entry.doc_id  # type: ignore[attr-defined]
-            first_per_doc.setdefault(doc_id, (entry.id, code, message))  # type: ignore[attr-defined]
+            first_per_doc.setdefault(entry.doc_id, (entry.id, code, message))
         await self.store.settle_outbox(acked, list(first_per_doc.values()))
-        for doc_id in first_per_doc:
-            pending = await self.store.take_outbox(doc_id)
-            self._replays[doc_id] = [
-                (doc_id, command_decoder.decode(e.command))
-                for e in pending
-                if e.command and e.origin_device is None
-            ]
         if first_per_doc:
             await self.store.request_resync(list(first_per_doc))
             await self.store.rotate_client_id()
@@ -134,9 +126,10 @@ class SyncClient:
             await self.store.write(
                 writes, cursor=(self.upstream, response.cursor), evict=response.leaving
             )
-            if replace:
-                await self._finish_resync(replace)
-                resync = [d for d in resync if d not in replace]
+            answered = replace | (frozenset(resync) & set(response.leaving))
+            if answered:
+                await self._finish_resync(replace, answered)
+                resync = [d for d in resync if d not in answered]
             report.pulled_docs += len(writes)
             report.evicted += len(response.leaving)
             report.pages += 1
@@ -152,10 +145,17 @@ class SyncClient:
         await self.store.write([], evict=await self.store.pending_evictions())
         return report
 
-    async def _finish_resync(self, doc_ids: frozenset[str]) -> None:
-        await self.store.clear_resync(list(doc_ids))
-        for doc_id in doc_ids:
-            commands = self._replays.pop(doc_id, [])
+    async def _finish_resync(self, rebuilt: frozenset[str], answered: frozenset[str]) -> None:
+        """Replay the held commands of rebuilt documents; quarantine those of departed ones."""
+        for doc_id in answered - rebuilt:
+            await self.store.drop_held(doc_id, ("left_scope", "the document left this scope"))
+        for doc_id in rebuilt:
+            held = await self.store.held_entries(doc_id)
+            commands = [
+                (doc_id, command_decoder.decode(e.command))
+                for e in held
+                if e.command and e.origin_device is None
+            ]
             valid = [
                 (d, c)
                 for d, c in commands
@@ -163,6 +163,8 @@ class SyncClient:
             ]
             if valid:
                 await commit_commands(self.store, valid, device_id=self.device_id)
+            await self.store.drop_held(doc_id, None)
+        await self.store.clear_resync(list(answered))
 
     async def _drop_unseen(self, seen: set[str]) -> None:
         """After a full snapshot, documents it did not contain have left scope."""

@@ -30,7 +30,7 @@ CREATE INDEX log_doc ON update_log(doc_id, seq);
 CREATE TABLE outbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT, doc_id TEXT NOT NULL, doc_type TEXT NOT NULL,
     update_blob BLOB NOT NULL, command BLOB NOT NULL, origin_device TEXT,
-    created_at INTEGER NOT NULL);
+    created_at INTEGER NOT NULL, held INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX outbox_doc ON outbox(doc_id);
 CREATE TABLE quarantine (
     id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, doc_type TEXT NOT NULL,

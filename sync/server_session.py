@@ -152,27 +152,37 @@ class SyncServer:
         if not allowed(scopes, permitted):
             raise ScopeDenied(f"device {device.id} may not read scopes {list(scopes)}")
         limit = max(1, min(request.limit, MAX_PULL_LIMIT))
-        resync = await self._resync(scopes, request.resync)
+        resync, gone = await self._resync(scopes, request.resync)
         floor = await self.store.log_floor()
         if request.snapshot_after or request.cursor == 0 or request.cursor < floor:
-            return await self._snapshot(request, scopes, limit, resync)
+            return await self._snapshot(request, scopes, limit, resync, gone)
         rows, head = await self.store.read_log(request.cursor, scopes, limit + 1)
         has_more = len(rows) > limit
         rows = rows[:limit]
         cursor = rows[-1].seq if has_more else max(head, request.cursor)
         updates, entering, leaving = await self._group(rows, scopes)
-        return PullResponse(updates, resync + entering, leaving, cursor, has_more)
+        return PullResponse(updates, resync + entering, gone + leaving, cursor, has_more)
 
-    async def _resync(self, scopes: Sequence[Scope], doc_ids: Sequence[str]) -> list[DocUpdate]:
+    async def _resync(
+        self, scopes: Sequence[Scope], doc_ids: Sequence[str]
+    ) -> tuple[list[DocUpdate], list[str]]:
+        """Whole states of the requested documents; those out of scope are gone."""
         docs = await self.store.load(doc_ids[:MAX_PULL_LIMIT])
-        return [
+        whole = [
             DocUpdate(d.doc_id, d.doc_type, d.state)
             for d in docs.values()
             if matches(scopes, d.scope)
         ]
+        sent = {u.doc_id for u in whole}
+        return whole, [d for d in doc_ids[:MAX_PULL_LIMIT] if d not in sent]
 
     async def _snapshot(
-        self, request: PullRequest, scopes: Sequence[Scope], limit: int, resync: list[DocUpdate]
+        self,
+        request: PullRequest,
+        scopes: Sequence[Scope],
+        limit: int,
+        resync: list[DocUpdate],
+        gone: list[str],
     ) -> PullResponse:
         docs, head = await self.store.snapshot_page(scopes, request.snapshot_after, limit)
         has_more = len(docs) == limit
@@ -180,7 +190,7 @@ class SyncServer:
         return PullResponse(
             updates=[],
             entering=resync + [DocUpdate(d.doc_id, d.doc_type, d.state) for d in docs],
-            leaving=[],
+            leaving=gone,
             cursor=cursor,
             has_more=has_more,
             snapshot=True,

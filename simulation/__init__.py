@@ -1,0 +1,1 @@
+"""In-process simulation of a courier network: central, depot relays, handhelds."""

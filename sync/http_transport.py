@@ -1,0 +1,250 @@
+"""Sync over HTTP: the codec, the Litestar routes and the client channel.
+
+Central and the depot edge both serve ``POST /sync/push`` and ``POST
+/sync/pull`` with this module, so neither imports the other. Bodies are
+MessagePack (``application/msgpack``) or, for debugging, JSON
+(``application/json``); the answer uses the request's format. Every failure
+answers with a :class:`protocol.wire.ErrorReply` and a 4xx status:
+
+TransportError (SyncError)        status
+ ├── Unauthorized                  401  missing, unknown or revoked token
+ ├── UnsupportedMediaType          415  neither MessagePack nor JSON
+ ├── MalformedBody                 400  truncated, garbled or invalid message
+ ├── BodyTooLarge                  413  over the size limit
+ └── RemoteRefused                 4xx  (client side) the server said no
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, Literal, TypeVar
+
+import httpx
+import msgspec
+from litestar import Request, Response, Router, post
+from litestar.exceptions import RequestEntityTooLarge
+
+from protocol.errors import ProtocolError, UnsupportedVersion
+from protocol.permissions import Device
+from protocol.wire import (
+    ErrorReply,
+    PullRequest,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+    ServerMessage,
+    msgpack_encoder,
+    server_decoder,
+)
+
+from .channel import ChannelClosed
+from .errors import ScopeDenied, SyncError
+from .server_session import SyncServer
+
+MSGPACK = "application/msgpack"
+JSON = "application/json"
+MAX_BODY = 8 * 1024 * 1024
+_MSGPACK_TYPES = frozenset({MSGPACK, "application/x-msgpack", "application/vnd.msgpack"})
+
+WireFormat = Literal["msgpack", "json"]
+Authenticate = Callable[[str], Awaitable[Device | None]]
+T = TypeVar("T", PushRequest, PullRequest)
+
+
+class TransportError(SyncError):
+    """A request refused before the session logic saw it."""
+
+    code = "bad_request"
+    status_code = 400
+
+
+class Unauthorized(TransportError):
+    code = "unauthorized"
+    status_code = 401
+
+
+class UnsupportedMediaType(TransportError):
+    code = "unsupported_media_type"
+    status_code = 415
+
+
+class MalformedBody(TransportError):
+    code = "malformed_body"
+    status_code = 400
+
+
+class BodyTooLarge(TransportError):
+    code = "body_too_large"
+    status_code = 413
+
+
+class RemoteRefused(TransportError):
+    """Client side: the server answered 4xx with an ``ErrorReply``."""
+
+    def __init__(self, status_code: int, code: str, message: str):
+        super().__init__(f"{status_code} {code}: {message}")
+        self.status_code, self.code, self.message = status_code, code, message
+
+
+def wire_format(content_type: str | None) -> WireFormat:
+    """``msgpack`` or ``json`` from a Content-Type header, else ``UnsupportedMediaType``."""
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    if media in _MSGPACK_TYPES:
+        return "msgpack"
+    if media == JSON:
+        return "json"
+    raise UnsupportedMediaType(
+        f"Content-Type {content_type or '(none)'!r} is not supported: "
+        f"send {MSGPACK} (or {JSON} for debugging)"
+    )
+
+
+def decode_request(body: bytes, content_type: str | None, kind: type[T]) -> tuple[T, WireFormat]:
+    """Decode a request body of type ``kind``; ``MalformedBody`` names the problem."""
+    fmt = wire_format(content_type)
+    try:
+        if fmt == "msgpack":
+            message = msgspec.msgpack.decode(body, type=kind)
+        else:
+            message = msgspec.json.decode(body, type=kind)
+    except msgspec.ValidationError as exc:
+        raise MalformedBody(f"{kind.__name__} does not validate: {exc}") from None
+    except msgspec.DecodeError as exc:
+        raise MalformedBody(f"body is not valid {fmt} (truncated or garbled?): {exc}") from None
+    return message, fmt
+
+
+def encode_reply(message: ServerMessage, fmt: WireFormat) -> bytes:
+    """Encode an answer in the request's format."""
+    return msgpack_encoder.encode(message) if fmt == "msgpack" else msgspec.json.encode(message)
+
+
+def error_reply(exc: Exception) -> tuple[int, ErrorReply]:
+    """The HTTP status and ``ErrorReply`` for a sync or protocol error."""
+    if isinstance(exc, TransportError):
+        return exc.status_code, ErrorReply(exc.code, str(exc))
+    if isinstance(exc, UnsupportedVersion):
+        return 426, ErrorReply(exc.code, str(exc))
+    if isinstance(exc, ScopeDenied):
+        return 403, ErrorReply(exc.code, str(exc))
+    if isinstance(exc, SyncError | ProtocolError):
+        return 400, ErrorReply(exc.code, str(exc))
+    raise exc
+
+
+def bearer_token(authorization: str | None, query_token: str | None = None) -> str:
+    """The token of an ``Authorization: Bearer`` header (or a ``token`` query value)."""
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    if query_token:
+        return query_token
+    raise Unauthorized("missing token: send 'Authorization: Bearer <device token>'")
+
+
+async def authorize(authenticate: Authenticate, token: str) -> Device:
+    """The device holding ``token``, or ``Unauthorized``."""
+    device = await authenticate(token)
+    if device is None:
+        raise Unauthorized("unknown or revoked token: enrol the device again")
+    return device
+
+
+async def _serve(
+    request: Request[Any, Any, Any],
+    authenticate: Authenticate,
+    kind: type[T],
+    handle: Callable[[Device, T], Awaitable[ServerMessage]],
+) -> Response[bytes]:
+    fmt: WireFormat = "msgpack"
+    try:
+        fmt = wire_format(request.headers.get("content-type"))
+        device = await authorize(authenticate, bearer_token(request.headers.get("authorization")))
+        try:
+            body = await request.body()
+        except RequestEntityTooLarge:
+            raise BodyTooLarge(
+                "request body is over the size limit: push smaller batches"
+            ) from None
+        message, fmt = decode_request(body, request.headers.get("content-type"), kind)
+        status, reply = 200, await handle(device, message)
+    except (SyncError, ProtocolError) as exc:
+        status, reply = error_reply(exc)
+    media = MSGPACK if fmt == "msgpack" else JSON
+    return Response(encode_reply(reply, fmt), status_code=status, media_type=media)
+
+
+def sync_router(
+    server: SyncServer, authenticate: Authenticate, *, path: str = "/sync", max_body: int = MAX_BODY
+) -> Router:
+    """``POST {path}/push`` and ``POST {path}/pull`` serving ``server``."""
+
+    @post("/push", request_max_body_size=max_body, include_in_schema=False)
+    async def push(request: Request[Any, Any, Any]) -> Response[bytes]:
+        return await _serve(request, authenticate, PushRequest, server.push)
+
+    @post("/pull", request_max_body_size=max_body, include_in_schema=False)
+    async def pull(request: Request[Any, Any, Any]) -> Response[bytes]:
+        return await _serve(request, authenticate, PullRequest, server.pull)
+
+    return Router(path=path, route_handlers=[push, pull])
+
+
+class HttpChannel:
+    """A :class:`sync.channel.Channel` over HTTP with MessagePack bodies.
+
+    Connection errors, timeouts and 5xx answers raise ``ChannelClosed`` (retry
+    later); a 4xx answer raises ``RemoteRefused`` with the server's reason.
+    """
+
+    def __init__(self, base_url: str, token: str, *, timeout: float = 30.0):
+        self._client = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"),
+            timeout=timeout,
+            headers={"authorization": f"Bearer {token}", "content-type": MSGPACK},
+        )
+        self.bytes_sent = 0
+        self.bytes_received = 0
+
+    async def push(self, request: PushRequest) -> PushResponse:
+        """Send one push batch."""
+        answer = await self._call("/sync/push", msgpack_encoder.encode(request))
+        if not isinstance(answer, PushResponse):
+            raise ChannelClosed(f"expected a PushResponse, got {type(answer).__name__}")
+        return answer
+
+    async def pull(self, request: PullRequest) -> PullResponse:
+        """Ask for one page of updates."""
+        answer = await self._call("/sync/pull", msgpack_encoder.encode(request))
+        if not isinstance(answer, PullResponse):
+            raise ChannelClosed(f"expected a PullResponse, got {type(answer).__name__}")
+        return answer
+
+    async def _call(self, path: str, body: bytes) -> ServerMessage:
+        try:
+            response = await self._client.post(path, content=body)
+        except httpx.HTTPError as exc:
+            raise ChannelClosed(f"POST {path} failed: {exc!r}") from exc
+        self.bytes_sent += len(body)
+        self.bytes_received += len(response.content)
+        if response.status_code >= 500:
+            raise ChannelClosed(f"POST {path}: server error {response.status_code}")
+        try:
+            answer = server_decoder.decode(response.content)
+        except msgspec.DecodeError as exc:
+            if response.status_code >= 400:
+                raise RemoteRefused(response.status_code, "http_error", response.text) from None
+            raise ChannelClosed(f"POST {path}: answer does not decode: {exc}") from exc
+        if isinstance(answer, ErrorReply):
+            raise RemoteRefused(response.status_code, answer.code, answer.message)
+        return answer
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._client.aclose()
+
+    async def __aenter__(self) -> HttpChannel:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
