@@ -50,7 +50,7 @@ class Actor:
 
     def new_id(self) -> str:
         """A UUID drawn from the actor's seeded generator (replayable)."""
-        return str(uuid.UUID(int=self.rng.getrandbits(128), version=7))
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
 
     def stamp(self) -> dict[str, Any]:
         """The common event fields."""

@@ -29,9 +29,7 @@ async def projection_rows(
     result = {}
     for table in PROJECTION_TABLES:
         rows = await store.query(f"SELECT * FROM {table}")
-        result[table] = sorted(
-            (r for r in rows if wanted is None or r[0] in wanted), key=repr
-        )
+        result[table] = sorted((r for r in rows if wanted is None or r[0] in wanted), key=repr)
     return result
 
 

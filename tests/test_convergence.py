@@ -1,0 +1,227 @@
+"""Property: any replicas, any commands, any sync schedule with faults -> identical.
+
+Hypothesis draws the topology (central, an optional depot relay, 1-4
+handhelds, some sharing a courier), handheld clocks hours off, and a schedule
+of commands and syncs whose messages are lost, answered-then-lost or
+duplicated. After a final full sync every replica must hold exactly the
+documents of its scope, with identical decoded state vectors, identical
+projection rows and money conserved to the minor unit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from protocol.hlc import HybridClock
+from protocol.permissions import Device
+from protocol.vocab import FailureReason, Role
+from simulation import actions
+from simulation.digest import projection_rows, state_vectors
+from simulation.network import Faults, Network
+from sync import commit_commands
+
+DAY = "2026-11-23"
+DEPOT = "D1"
+COURIERS = ("C1", "C2")
+
+
+@dataclass(frozen=True)
+class Topology:
+    handheld_couriers: tuple[str, ...]
+    with_depot: bool
+    clock_skews_ms: tuple[int, ...]
+    shipments: tuple[tuple[str, int], ...]  # (courier, cod)
+
+
+topologies = st.builds(
+    Topology,
+    handheld_couriers=st.lists(st.sampled_from(COURIERS), min_size=1, max_size=4).map(tuple),
+    with_depot=st.booleans(),
+    clock_skews_ms=st.lists(st.integers(-6 * 3600_000, 6 * 3600_000), min_size=6, max_size=6).map(
+        tuple
+    ),
+    shipments=st.lists(
+        st.tuples(st.sampled_from(COURIERS), st.sampled_from([0, 1250, 4999])),
+        min_size=2,
+        max_size=6,
+    ).map(tuple),
+)
+
+steps = st.lists(
+    st.tuples(
+        st.integers(0, 5),  # node index
+        st.sampled_from(
+            ["deliver", "deliver", "short", "fail", "handover", "tamper", "sync", "sync", "sync"]
+        ),
+        st.integers(0, 5),  # shipment index
+        st.sampled_from(list(FailureReason)),
+        st.sampled_from(
+            [Faults(), Faults(drop_answer=1.0), Faults(duplicate=1.0), Faults(drop_request=1.0)]
+        ),
+    ),
+    min_size=4,
+    max_size=30,
+)
+
+
+class Scenario:
+    def __init__(self, net: Network, topo: Topology, seed: int):
+        self.net, self.topo = net, topo
+        self.rng = random.Random(seed)
+        self.edges: list[str] = []
+        self.shipment_ids: list[str] = []
+        self.collected_locally = 0
+        self.collect_commands = 0
+        self.handovers = 0
+
+    def actor(self, device: Device, index: int) -> actions.Actor:
+        skew = self.topo.clock_skews_ms[index % len(self.topo.clock_skews_ms)]
+        ticks = iter(range(10**9))
+        clock = HybridClock(device.id, lambda: 1_790_000_000_000 + skew + next(ticks))
+        return actions.Actor(device.id, device.courier_id or device.id, clock, self.rng)
+
+    async def build(self) -> None:
+        office = Device("office", Role.OFFICE)
+        await self.net.add_central(office)
+        self.office = self.actor(office, 0)
+        upstream = "central"
+        if self.topo.with_depot:
+            depot = Device("depot", Role.DEPOT, depot_id=DEPOT)
+            await self.net.add_edge("depot", depot, "central", relay=True, rng=self.rng)
+            self.edges.append("depot")
+            upstream = "depot"
+        for i, courier in enumerate(self.topo.handheld_couriers):
+            device = Device(f"hh{i}", Role.COURIER, depot_id=DEPOT, courier_id=courier)
+            await self.net.add_edge(f"hh{i}", device, upstream, relay=False, rng=self.rng)
+            self.edges.append(f"hh{i}")
+        self.actors = {
+            name: self.actor(self.net.nodes[name].device, i + 1)
+            for i, name in enumerate(self.edges)
+        }
+        seed = [
+            actions.create_shipment(self.office, n, DEPOT, courier, cod, DAY)
+            for n, (courier, cod) in enumerate(self.topo.shipments)
+        ]
+        self.shipment_ids = [doc_id for doc_id, _ in seed]
+        self.cods = dict(zip(self.shipment_ids, (c for _, c in self.topo.shipments), strict=True))
+        await commit_commands(
+            self.net.nodes["central"].store, seed, device_id="office", queue=False
+        )
+        await self.net.converge()
+
+    async def step(
+        self, node_i: int, kind: str, ship_i: int, reason: FailureReason, faults: Faults
+    ) -> None:
+        name = self.edges[node_i % len(self.edges)]
+        node = self.net.nodes[name]
+        if kind == "sync":
+            self.net.set_faults(faults)
+            await self.net.sync(name)
+            self.net.set_faults(Faults())
+            return
+        device = node.device
+        shipment = self.shipment_ids[ship_i % len(self.shipment_ids)]
+        actor = self.actors[name]
+        if device.role == Role.DEPOT:
+            commands = (
+                actions.depot_reassign(shipment, self.rng.choice(COURIERS))
+                if kind in ("fail", "tamper")
+                else actions.depot_receive(actor, shipment, DEPOT)
+            )
+        else:
+            held = await node.store.load([shipment])
+            if shipment not in held:
+                return  # not on this courier's route (any more): the edge refuses
+            courier = device.courier_id or ""
+            cod = self.cods[shipment]
+            match kind:
+                case "deliver" | "short":
+                    amount = cod - 100 if kind == "short" and cod else cod
+                    commands = actions.courier_deliver(actor, shipment, courier, DEPOT, DAY, amount)
+                    if amount:
+                        self.collected_locally += amount
+                        self.collect_commands += 1
+                case "fail":
+                    commands = actions.courier_fail(actor, shipment, reason)
+                case "handover":
+                    self.handovers += 1
+                    commands = actions.courier_handover(
+                        actor, courier, DEPOT, DAY, 500, actor.new_id()
+                    )
+                case _:
+                    commands = actions.forbidden_edit(shipment, 1)
+        await commit_commands(node.store, commands, device_id=device.id)
+
+    async def check(self) -> None:
+        central = self.net.nodes["central"].store
+        truth_sv = await state_vectors(central)
+        scope_rows = await central.query("SELECT doc_id, depot_id, courier_id FROM documents")
+        for name in self.edges:
+            node = self.net.nodes[name]
+            device = node.device
+            expected = {
+                doc
+                for doc, depot, courier in scope_rows
+                if (
+                    depot == device.depot_id
+                    if device.role == Role.DEPOT
+                    else courier == device.courier_id
+                )
+            }
+            held = await state_vectors(node.store)
+            assert set(held) == expected, f"{name} holds the wrong documents"
+            for doc, sv in held.items():
+                assert sv == truth_sv[doc], f"{name} diverged on {doc}"
+            assert await projection_rows(node.store) == await projection_rows(central, expected)
+            stats = await node.store.outbox_stats()
+            assert stats.waiting == 0
+            if stats.quarantined:
+                event("an update was rejected, quarantined and the document rebuilt")
+        # money: every unit collected on a handheld is at central, exactly once
+        entries = await central.query(
+            "SELECT count(*), coalesce(sum(amount), 0) FROM p_cash_entries WHERE kind='collected'"
+        )
+        assert entries[0] == (self.collect_commands, self.collected_locally)
+        event(f"cash collections: {min(self.collect_commands, 3)}+")
+        conflicts = await central.query("SELECT count(*) FROM p_conflicts")
+        if conflicts[0][0]:
+            event("a conflict was detected")
+        moved = await central.query("SELECT count(*) FROM update_log WHERE kind = 'leave'")
+        if moved[0][0]:
+            event("a document changed scope")
+        books = await central.query(
+            "SELECT collected, reversed, handed_over, in_hand FROM p_cash_books"
+        )
+        for collected, reversed_, handed, in_hand in books:
+            assert collected - reversed_ == handed + in_hand
+        handed_total = await central.query(
+            "SELECT count(*) FROM p_cash_entries WHERE kind='handed_over'"
+        )
+        assert handed_total[0][0] == self.handovers
+
+
+async def run(topo: Topology, schedule: list, seed: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        net = Network(Path(tmp))
+        scenario = Scenario(net, topo, seed)
+        try:
+            await scenario.build()
+            for step in schedule:
+                await scenario.step(*step)
+            await net.converge()
+            await scenario.check()
+        finally:
+            await net.close()
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(topo=topologies, schedule=steps, seed=st.integers(0, 2**32))
+def test_replicas_converge_and_conserve_money(topo: Topology, schedule: list, seed: int) -> None:
+    asyncio.run(run(topo, schedule, seed))
