@@ -92,15 +92,17 @@ class Refusal:
 
 
 def _owns(device: Device, info: Mapping[str, Any]) -> bool:
+    # A device without its scope key owns nothing: None == None (or "" == "")
+    # must not hand an unenrolled courier every unassigned shipment.
     match device.role:
         case Role.OFFICE:
             return True
         case Role.DEPOT:
-            return info.get("depot_id") == device.depot_id
+            return bool(device.depot_id) and info.get("depot_id") == device.depot_id
         case Role.COURIER:
-            return info.get("courier_id") == device.courier_id
+            return bool(device.courier_id) and info.get("courier_id") == device.courier_id
         case Role.MERCHANT:
-            return info.get("merchant_id") == device.merchant_id
+            return bool(device.merchant_id) and info.get("merchant_id") == device.merchant_id
     return False
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 from pycrdt import Array, Doc, Map
 
 from protocol.commands import DocCommand
@@ -69,11 +70,20 @@ class Content:
         return [decode_event(doc_type, raw) for raw in self.events]
 
 
+def _plain(root: Map[Any] | Array[Any]) -> Any:
+    """A root's content as plain Python; via pycrdt's JSON export (4-5x faster than
+    ``to_py``), falling back to ``to_py`` for content JSON cannot carry."""
+    try:
+        return msgspec.json.decode(str(root))
+    except (msgspec.DecodeError, ValueError):
+        return root.to_py()
+
+
 def read_content(doc: Doc) -> Content:
     """The info map and the events list of a loaded document."""
     return Content(
-        info=ints_from_floats(_info(doc).to_py() or {}),
-        events=ints_from_floats(_events(doc).to_py() or []),
+        info=ints_from_floats(_plain(_info(doc)) or {}),
+        events=ints_from_floats(_plain(_events(doc)) or []),
     )
 
 

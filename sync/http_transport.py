@@ -11,6 +11,7 @@ TransportError (SyncError)        status
  ├── UnsupportedMediaType          415  neither MessagePack nor JSON
  ├── MalformedBody                 400  truncated, garbled or invalid message
  ├── BodyTooLarge                  413  over the size limit
+ │   (a push whose every item is malformed is answered 422 with its PushResponse)
  └── RemoteRefused                 4xx  (client side) the server said no
 """
 
@@ -22,7 +23,7 @@ from typing import Any, Literal, TypeVar
 import httpx
 import msgspec
 from litestar import Request, Response, Router, post
-from litestar.exceptions import RequestEntityTooLarge
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 
 from protocol.errors import ProtocolError, UnsupportedVersion
 from protocol.permissions import Device
@@ -45,6 +46,12 @@ MSGPACK = "application/msgpack"
 JSON = "application/json"
 MAX_BODY = 8 * 1024 * 1024
 _MSGPACK_TYPES = frozenset({MSGPACK, "application/x-msgpack", "application/vnd.msgpack"})
+
+# Item codes that mean "this was not a valid document update at all"; a push
+# made only of such items is answered 422 (the body still says why per item).
+MALFORMED_ITEM_CODES = frozenset(
+    {"bad_update", "unknown_doc_type", "invalid_doc_id", "doc_type_mismatch", "unknown_root"}
+)
 
 WireFormat = Literal["msgpack", "json"]
 Authenticate = Callable[[str], Awaitable[Device | None]]
@@ -150,6 +157,13 @@ async def authorize(authenticate: Authenticate, token: str) -> Device:
     return device
 
 
+def _all_malformed(reply: ServerMessage) -> bool:
+    """A push none of whose items was stored because each was malformed input."""
+    if not isinstance(reply, PushResponse) or not reply.results:
+        return False
+    return all(not r.accepted and r.code in MALFORMED_ITEM_CODES for r in reply.results)
+
+
 async def _serve(
     request: Request[Any, Any, Any],
     authenticate: Authenticate,
@@ -167,7 +181,8 @@ async def _serve(
                 "request body is over the size limit: push smaller batches"
             ) from None
         message, fmt = decode_request(body, request.headers.get("content-type"), kind)
-        status, reply = 200, await handle(device, message)
+        reply = await handle(device, message)
+        status = 422 if _all_malformed(reply) else 200
     except (SyncError, ProtocolError) as exc:
         status, reply = error_reply(exc)
     media = MSGPACK if fmt == "msgpack" else JSON
@@ -175,17 +190,28 @@ async def _serve(
 
 
 def sync_router(
-    server: SyncServer, authenticate: Authenticate, *, path: str = "/sync", max_body: int = MAX_BODY
+    server: SyncServer | Callable[[], SyncServer],
+    authenticate: Authenticate,
+    *,
+    path: str = "/sync",
+    max_body: int = MAX_BODY,
 ) -> Router:
-    """``POST {path}/push`` and ``POST {path}/pull`` serving ``server``."""
+    """``POST {path}/push`` and ``POST {path}/pull`` serving ``server``.
+
+    ``server`` may be a callable returning the server, for apps that open
+    their store in a lifespan hook after the routes are built.
+    """
+
+    def current() -> SyncServer:
+        return server if isinstance(server, SyncServer) else server()
 
     @post("/push", request_max_body_size=max_body, include_in_schema=False)
     async def push(request: Request[Any, Any, Any]) -> Response[bytes]:
-        return await _serve(request, authenticate, PushRequest, server.push)
+        return await _serve(request, authenticate, PushRequest, current().push)
 
     @post("/pull", request_max_body_size=max_body, include_in_schema=False)
     async def pull(request: Request[Any, Any, Any]) -> Response[bytes]:
-        return await _serve(request, authenticate, PullRequest, server.pull)
+        return await _serve(request, authenticate, PullRequest, current().pull)
 
     return Router(path=path, route_handlers=[push, pull])
 
@@ -230,14 +256,14 @@ class HttpChannel:
         if response.status_code >= 500:
             raise ChannelClosed(f"POST {path}: server error {response.status_code}")
         try:
-            answer = server_decoder.decode(response.content)
+            answer: ServerMessage = server_decoder.decode(response.content)
         except msgspec.DecodeError as exc:
             if response.status_code >= 400:
                 raise RemoteRefused(response.status_code, "http_error", response.text) from None
             raise ChannelClosed(f"POST {path}: answer does not decode: {exc}") from exc
         if isinstance(answer, ErrorReply):
             raise RemoteRefused(response.status_code, answer.code, answer.message)
-        return answer
+        return answer  # a PushResponse may come with 422: every item was malformed
 
     async def aclose(self) -> None:
         """Close the connection pool."""

@@ -18,7 +18,8 @@ from ._log import LogReader
 from ._outbox import OutboxQueue
 from ._records import DocWrite, StoredDoc, now_ms
 from .devices import DeviceRegistry
-from .projection import PROJECTION_TABLES, Projection
+from .documents import doc_type_of, load, read_content
+from .projection import PROJECTION_TABLES, Projection, project
 from .schema import MIGRATIONS
 
 
@@ -193,3 +194,16 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
                 *PROJECTION_TABLES,
             ):
                 await db.execute(f"DELETE FROM {table}")
+
+    async def rebuild_projections(self) -> int:
+        """Drop every projection row and rebuild all from the documents; returns docs."""
+        rows = await self.query("SELECT doc_id, doc_type, state FROM documents")
+        projections = [
+            project(doc_id, doc_type_of(doc_type), read_content(load(bytes(state))))
+            for doc_id, doc_type, state in rows
+        ]
+        async with self.transaction() as db:
+            for table in PROJECTION_TABLES:
+                await db.execute(f"DELETE FROM {table}")
+            await self._write_projections(db, projections)
+        return len(projections)

@@ -1,0 +1,173 @@
+"""Edge bootstrap over HTTP on loopback: a 150-stop handheld and a depot of N documents.
+
+``python -m bench.edge_bootstrap --json [--docs 20000]``
+
+Central here is a :class:`sync.SyncServer` over a :class:`sync.ReplicaStore`
+served with :func:`sync.http_transport.sync_router` by uvicorn on 127.0.0.1
+(the same routes the real server mounts); the nodes talk to it through
+:class:`sync.http_transport.HttpChannel`, so seconds and bytes are real HTTP.
+Also measured: bytes on the wire per delivery event (push request body).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import socket
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import uvicorn
+from litestar import Litestar
+
+from edge import commands
+from edge.context import EdgeContext, Identity, enroll
+from edge.store import EdgeStore
+from protocol.commands import DocCommand
+from protocol.events import ShipmentCreated
+from protocol.ids import make_tracking_number, named_id
+from protocol.info import Parcel, ShipmentInfo
+from protocol.permissions import Device
+from protocol.vocab import Role
+from sync import ReplicaStore, SyncClient, SyncServer, commit_commands
+from sync.http_transport import HttpChannel, sync_router
+
+DAY = "2024-05-02"
+COURIER = Device("bench-hh", Role.COURIER, depot_id="D1", courier_id="C1")
+DEPOT = Device("bench-depot", Role.DEPOT, depot_id="D1")
+
+
+def shipment(i: int, stops: int) -> tuple[str, DocCommand]:
+    courier = "C1" if i < stops else f"C{2 + i % 60}"
+    info = ShipmentInfo(
+        merchant_id=f"M{i % 40}",
+        tracking_number=make_tracking_number(i),
+        currency="EUR",
+        recipient_name=f"Recipient {i}",
+        address=f"Street {i}",
+        postcode="1011AB",
+        city="Amsterdam",
+        cod_amount=1000 + i % 5000 if i % 10 < 7 else 0,
+        depot_id="D1",
+        courier_id=courier,
+        route_day=DAY,
+        route_seq=i,
+        parcels=[Parcel(f"BC-{i}", 1200)],
+    )
+    created = ShipmentCreated(
+        id=named_id("bench-created", str(i)),
+        hlc=f"{1_714_600_000_000:013d}.000000.seed",
+        device="office",
+        actor="seed",
+    )
+    doc = DocCommand.build("create", "shipment", [created], info=msgspec.to_builtins(info))
+    return named_id("bench-shipment", str(i)), doc
+
+
+async def seed_central(path: Path, docs: int, stops: int) -> tuple[ReplicaStore, dict[str, str]]:
+    store = await ReplicaStore.open(path)
+    for start in range(0, docs, 1000):
+        batch = [shipment(i, stops) for i in range(start, min(docs, start + 1000))]
+        await commit_commands(store, batch, device_id="office", queue=False)
+    tokens = {d.id: await store.enroll(d) for d in (COURIER, DEPOT)}
+    return store, tokens
+
+
+async def serve(store: ReplicaStore) -> tuple[uvicorn.Server, asyncio.Task[None], str]:
+    app = Litestar(
+        route_handlers=[sync_router(SyncServer(store, store.device), store.authenticate)]
+    )
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    task = asyncio.create_task(server.serve([sock]))
+    return server, task, f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+async def bootstrap(
+    path: Path, device: Device, url: str, token: str
+) -> tuple[EdgeContext, dict[str, Any]]:
+    store = await EdgeStore.open(path)
+    identity = Identity(device.id, device.role, "D1", device.courier_id or "", url, token)
+    await enroll(store, identity)
+    channel = HttpChannel(url, token)
+    client = SyncClient(store, channel, device_id=device.id, page=2000)
+    started = time.perf_counter()
+    report = await client.sync()
+    seconds = time.perf_counter() - started
+    ctx = EdgeContext(store, identity)
+    result = {
+        "documents": len(await store.document_ids()),
+        "seconds": round(seconds, 3),
+        "bytes": channel.bytes_sent + channel.bytes_received,
+        "pages": report.pages,
+    }
+    await channel.aclose()
+    return ctx, result
+
+
+async def delivery_bytes(ctx: EdgeContext, url: str, token: str) -> dict[str, Any]:
+    """Push request bytes for one delivered event, and per event in a batch of 50."""
+    channel = HttpChannel(url, token)
+    client = SyncClient(ctx.store, channel, device_id=ctx.device_id)
+    prepaid = [s for s in await commands.load_route(ctx, DAY) if not s.cod_amount]
+    for stop in prepaid[:51]:
+        await commands.out_for_delivery(ctx, stop.tracking_number)
+    await client.push()
+    sent = channel.bytes_sent
+    await commands.deliver(ctx, prepaid[0].tracking_number, recipient_name="A. Jansen")
+    await client.push()
+    single = channel.bytes_sent - sent
+    sent = channel.bytes_sent
+    for stop in prepaid[1:51]:
+        await commands.deliver(
+            ctx, stop.tracking_number, recipient_name="A. Jansen", relation="neighbour"
+        )
+    await client.push()
+    batch = (channel.bytes_sent - sent) / 50
+    await channel.aclose()
+    return {"single_push_bytes": single, "per_event_in_batch_of_50": round(batch, 1)}
+
+
+async def main(docs: int, stops: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        central, tokens = await seed_central(root / "central.db", docs, stops)
+        server, task, url = await serve(central)
+        try:
+            hh, handheld = await bootstrap(root / "hh.db", COURIER, url, tokens[COURIER.id])
+            depot, depot_result = await bootstrap(root / "depot.db", DEPOT, url, tokens[DEPOT.id])
+            per_delivery = await delivery_bytes(hh, url, tokens[COURIER.id])
+            for ctx in (hh, depot):
+                await ctx.close()
+        finally:
+            server.should_exit = True
+            await task
+            await central.close()
+    return {
+        "transport": "HTTP msgpack on 127.0.0.1 (uvicorn + sync.http_transport)",
+        "handheld_bootstrap": {"stops": stops, **handheld},
+        "depot_bootstrap": depot_result,
+        "delivery_event_push": per_delivery,
+    }
+
+
+def cli() -> None:
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--docs", type=int, default=20_000)
+    parser.add_argument("--stops", type=int, default=150)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    result = asyncio.run(main(args.docs, args.stops))
+    print(json.dumps(result, indent=None if args.json else 2))
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,0 +1,251 @@
+"""Central ingest and idle-resync benchmark: ``python -m bench.server_ingest [--quick] [--json]``.
+
+1. Validated updates/s over HTTP batch push (batches of 200, one client, one
+   uvicorn worker): shipment creations pushed by an office device, then one
+   courier event per shipment pushed by the courier's handheld. Beside it, in
+   the same run, the raw baseline: the same update blobs stored with sqlite3
+   ``executemany`` + ``pycrdt.merge_updates``, no validation, no HTTP.
+2. Idle resync: a courier holding N documents asks "anything new?" at its
+   cursor; request and answer bytes and round-trip time, at each N.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import msgspec
+from pycrdt import merge_updates
+
+from protocol.commands import DocCommand
+from protocol.events import OutForDelivery, ShipmentCreated
+from protocol.hlc import HybridClock
+from protocol.ids import make_tracking_number, new_id
+from protocol.info import ShipmentInfo
+from protocol.wire import Hello, PullRequest, PushItem, PushRequest, msgpack_encoder
+from sync.documents import apply_command
+from sync.http_transport import HttpChannel
+
+TOKEN = "bench-office-token"
+BATCH = 200
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _start(db: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = _port()
+    code = f"from server import serve; serve({str(db)!r}, '127.0.0.1', {port}, {TOKEN!r})"
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=root, stdout=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(400):
+        try:
+            httpx.get(url + "/schema/openapi.json", timeout=1)
+            return proc, url
+        except httpx.TransportError:
+            time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError("central did not start")
+
+
+def _enrol(url: str, **body: str) -> str:
+    answer = httpx.post(
+        url + "/api/v1/devices", json=body, headers={"authorization": f"Bearer {TOKEN}"}
+    )
+    answer.raise_for_status()
+    return str(answer.json()["token"])
+
+
+def _clock(node: str) -> HybridClock:
+    return HybridClock(node, lambda: time.time_ns() // 1_000_000)
+
+
+def make_docs(count: int, courier: str, serial0: int) -> Iterator[tuple[str, bytes, bytes]]:
+    """``(doc_id, creation update, courier event update)`` per shipment."""
+    office, hh = _clock("office-bootstrap"), _clock(f"hh-{courier}")
+    for n in range(count):
+        doc_id = new_id()
+        info = ShipmentInfo(
+            merchant_id="M1",
+            tracking_number=make_tracking_number(serial0 + n),
+            currency="EUR",
+            cod_amount=1250,
+            depot_id="D1",
+            courier_id=courier,
+        )
+        created = ShipmentCreated(
+            id=new_id(), hlc=office.now().encode(), device="office-bootstrap", actor="bench"
+        )
+        command = DocCommand.build("create", "shipment", [created], msgspec.to_builtins(info))
+        state, create_update = apply_command(None, command, 1)
+        event = OutForDelivery(
+            id=new_id(),
+            hlc=hh.now().encode(),
+            device=f"hh-{courier}",
+            actor=courier,
+            payload=OutForDelivery.Body(courier_id=courier),
+        )
+        _, event_update = apply_command(state, DocCommand.build("out", "shipment", [event]), 2)
+        yield doc_id, create_update, event_update
+
+
+async def push_all(channel: HttpChannel, device: str, items: list[tuple[str, bytes]]) -> float:
+    """Push ``items`` in batches; returns seconds. Every item must be accepted."""
+    start = time.perf_counter()
+    for i in range(0, len(items), BATCH):
+        batch = [PushItem(d, "shipment", u) for d, u in items[i : i + BATCH]]
+        answer = await channel.push(PushRequest(Hello(device), batch))
+        refused = [r for r in answer.results if not r.accepted]
+        if refused:
+            raise RuntimeError(f"bench update refused: {refused[0]}")
+    return time.perf_counter() - start
+
+
+def raw_baseline(creates: list[tuple[str, bytes]], events: list[tuple[str, bytes]]) -> float:
+    """The same blobs stored with sqlite3 executemany + merge_updates; returns seconds."""
+    with tempfile.TemporaryDirectory() as tmp:
+        db = sqlite3.connect(Path(tmp) / "raw.db", isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("CREATE TABLE docs (doc_id TEXT PRIMARY KEY, state BLOB)")
+        db.execute("CREATE TABLE log (seq INTEGER PRIMARY KEY, doc_id TEXT, blob BLOB)")
+        start = time.perf_counter()
+        for items in (creates, events):
+            for i in range(0, len(items), BATCH):
+                batch = items[i : i + BATCH]
+                marks = ",".join("?" * len(batch))
+                rows = db.execute(
+                    f"SELECT doc_id, state FROM docs WHERE doc_id IN ({marks})",
+                    [d for d, _ in batch],
+                ).fetchall()
+                states = dict(rows)
+                merged = [
+                    (d, merge_updates(states[d], u) if d in states else merge_updates(u))
+                    for d, u in batch
+                ]
+                db.execute("BEGIN")
+                db.executemany("INSERT INTO log (doc_id, blob) VALUES (?, ?)", batch)
+                db.executemany("INSERT OR REPLACE INTO docs VALUES (?, ?)", merged)
+                db.execute("COMMIT")
+        elapsed = time.perf_counter() - start
+        db.close()
+    return elapsed
+
+
+async def idle_resync(url: str, courier: str, token: str, holding: int) -> dict[str, float]:
+    """Catch up once, then time the idle "anything new?" round trip."""
+    async with HttpChannel(url, token) as channel:
+        cursor, after, pages = 0, "", 0
+        while True:
+            page = await channel.pull(PullRequest(Hello(courier), cursor, [], 2000, [], after))
+            cursor, after, pages = page.cursor, page.snapshot_after, pages + 1
+            if not page.has_more:
+                break
+        request = PullRequest(Hello(courier), cursor)
+        times, answer_bytes = [], 0
+        for _ in range(30):
+            before = channel.bytes_received
+            start = time.perf_counter()
+            answer = await channel.pull(request)
+            times.append(time.perf_counter() - start)
+            answer_bytes = channel.bytes_received - before
+            assert not answer.updates and not answer.entering
+    return {
+        "documents": holding,
+        "request_bytes": len(msgpack_encoder.encode(request)),
+        "answer_bytes": answer_bytes,
+        "median_ms": round(statistics.median(times) * 1000, 3),
+    }
+
+
+async def run(ingest: int, scopes: list[int]) -> dict[str, object]:
+    """Run both measurements against a fresh central; returns the figures."""
+    with tempfile.TemporaryDirectory() as tmp:
+        proc, url = _start(Path(tmp) / "central.db")
+        try:
+            return await _measure(url, ingest, scopes)
+        finally:
+            proc.terminate()
+            proc.wait(10)
+
+
+async def _measure(url: str, ingest: int, scopes: list[int]) -> dict[str, object]:
+    docs = list(make_docs(ingest, "C-ingest", 0))
+    creates = [(d, c) for d, c, _ in docs]
+    events = [(d, e) for d, _, e in docs]
+    hh_token = _enrol(
+        url, role="courier", device_id="hh-C-ingest", depot_id="D1", courier_id="C-ingest"
+    )
+    async with HttpChannel(url, TOKEN) as office, HttpChannel(url, hh_token) as hh:
+        create_s = await push_all(office, "office-bootstrap", creates)
+        event_s = await push_all(hh, "hh-C-ingest", events)
+    raw_s = raw_baseline(creates, events)
+    validated = 2 * ingest / (create_s + event_s)
+    raw = 2 * ingest / raw_s
+    resync = []
+    serial = ingest
+    for size in scopes:
+        courier = f"C-{size}"
+        fill = [(d, c) for d, c, _ in make_docs(size, courier, serial)]
+        serial += size
+        async with HttpChannel(url, TOKEN) as office:
+            await push_all(office, "office-bootstrap", fill)
+        token = _enrol(
+            url, role="courier", device_id=f"hh-{courier}", depot_id="D1", courier_id=courier
+        )
+        resync.append(await idle_resync(url, f"hh-{courier}", token, size))
+    return {
+        "ingest": {
+            "updates": 2 * ingest,
+            "batch": BATCH,
+            "validated_updates_per_s": round(validated),
+            "create_updates_per_s": round(ingest / create_s),
+            "event_updates_per_s": round(ingest / event_s),
+            "raw_updates_per_s": round(raw),
+            "raw_over_validated": round(raw / validated, 2),
+        },
+        "idle_resync": resync,
+        "cpu_count": os.cpu_count(),
+    }
+
+
+def main() -> None:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="2,000 updates; scopes 100 / 1,000")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args()
+    ingest, scopes = (1000, [100, 1000]) if args.quick else (10_000, [100, 10_000, 100_000])
+    result = asyncio.run(run(ingest, scopes))
+    if args.json:
+        print(json.dumps(result))
+        return
+    ing: dict[str, object] = result["ingest"]  # type: ignore[assignment]
+    print(f"validated: {ing['validated_updates_per_s']} updates/s over HTTP (batches of {BATCH})")
+    ratio = ing["raw_over_validated"]
+    print(f"raw:       {ing['raw_updates_per_s']} updates/s  (raw/validated {ratio}x)")
+    for row in result["idle_resync"]:  # type: ignore[attr-defined]
+        print(
+            f"idle resync at {row['documents']:>7} docs: request {row['request_bytes']} B, "
+            f"answer {row['answer_bytes']} B, {row['median_ms']} ms"
+        )
+
+
+if __name__ == "__main__":
+    main()

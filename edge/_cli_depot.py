@@ -1,0 +1,140 @@
+"""``parcelsync edge`` depot commands: inbound, routing, cash desk, returns desk."""
+
+from __future__ import annotations
+
+import click
+
+from . import commands as c
+from ._cli_support import actor_option, amount_minor, command, db_option, json_option, outcome_text
+from .commands._common import money
+
+
+@click.command()
+@db_option
+@click.argument("codes", nargs=-1, required=True)
+@actor_option
+@json_option
+def receive(db: str, codes: tuple[str, ...], actor: str | None, as_json: bool) -> None:
+    """Inbound scan: parcels CODES arrived at this depot."""
+
+    async def call(ctx):  # type: ignore[no-untyped-def]
+        return [await c.receive(ctx, code) for code in codes]
+
+    command(db, actor, as_json, call, lambda rs: "\n".join(outcome_text(r) for r in rs))
+
+
+@click.command()
+@db_option
+@click.argument("code")
+@click.option("--courier", required=True, help="Courier id of the route.")
+@click.option("--day", required=True, help="Route day YYYY-MM-DD.")
+@click.option("--seq", type=int, required=True, help="Stop number on the route.")
+@actor_option
+@json_option
+def assign(db, code, courier, day, seq, actor, as_json) -> None:  # type: ignore[no-untyped-def]
+    """Assign or reassign a parcel to a courier's route."""
+    command(db, actor, as_json, lambda ctx: c.assign(ctx, code, courier, day, seq), outcome_text)
+
+
+@click.command("count-cash")
+@db_option
+@click.argument("handover_id")
+@click.argument("amount")
+@actor_option
+@json_option
+def count_cash(db: str, handover_id: str, amount: str, actor: str | None, as_json: bool) -> None:
+    """Record the AMOUNT counted at the desk for a courier's handover."""
+
+    async def call(ctx):  # type: ignore[no-untyped-def]
+        return await c.count_cash(ctx, handover_id, amount_minor(amount, ctx.identity.currency))
+
+    def text(r: c.CountResult) -> str:
+        diff = "" if not r.discrepancy else f", discrepancy {money(r.discrepancy, r.currency)}"
+        return (
+            f"handover {r.handover_id} of {r.courier_id}: declared "
+            f"{money(r.declared, r.currency)}, counted {money(r.counted, r.currency)}{diff}"
+        )
+
+    command(db, actor, as_json, call, text)
+
+
+@click.command()
+@db_option
+@click.argument("amount")
+@click.option("--batch", default=None, help="Batch id (default: a new one).")
+@actor_option
+@json_option
+def deposit(db: str, amount: str, batch: str | None, actor: str | None, as_json: bool) -> None:
+    """Record a deposit batch of counted cash."""
+
+    async def call(ctx):  # type: ignore[no-untyped-def]
+        return await c.deposit(ctx, amount_minor(amount, ctx.identity.currency), batch)
+
+    def text(d: c.Deposit) -> str:
+        return (
+            f"deposit {d.batch_id}: {money(d.amount, d.currency)}, "
+            f"{money(d.remaining, d.currency)} left"
+        )
+
+    command(db, actor, as_json, call, text)
+
+
+@click.command("receive-return")
+@db_option
+@click.argument("return_id")
+@actor_option
+@json_option
+def receive_return(db: str, return_id: str, actor: str | None, as_json: bool) -> None:
+    """A returned parcel arrived at the returns desk."""
+    command(db, actor, as_json, lambda ctx: c.receive_return(ctx, return_id), outcome_text)
+
+
+@click.command()
+@db_option
+@click.argument("return_id")
+@click.argument("items", nargs=-1, required=True)
+@actor_option
+@json_option
+def inspect(db: str, return_id: str, items: tuple[str, ...], actor: str | None, as_json: bool):  # type: ignore[no-untyped-def]
+    """Grade ITEMS given as SKU:GRADE:DISPOSITION[:QTY]."""
+
+    async def call(ctx):  # type: ignore[no-untyped-def]
+        return await c.inspect(ctx, return_id, [c.parse_item(i) for i in items])
+
+    command(db, actor, as_json, call, outcome_text)
+
+
+def _movement(name: str, fn, doc: str) -> click.Command:  # type: ignore[no-untyped-def]
+    @click.command(name, help=doc)
+    @db_option
+    @click.argument("return_id")
+    @click.argument("sku")
+    @click.option("--qty", type=int, default=1, show_default=True)
+    @actor_option
+    @json_option
+    def move(db, return_id, sku, qty, actor, as_json) -> None:  # type: ignore[no-untyped-def]
+        command(db, actor, as_json, lambda ctx: fn(ctx, return_id, sku, qty), outcome_text)
+
+    return move
+
+
+@click.command()
+@db_option
+@json_option
+def stock(db: str, as_json: bool) -> None:
+    """Stock per SKU at this depot."""
+    text = lambda levels: "\n".join(f"{s.sku}: {s.quantity}" for s in levels) or "no stock"  # noqa: E731
+    command(db, None, as_json, c.stock_levels, text)
+
+
+DEPOT_COMMANDS = [
+    receive,
+    assign,
+    count_cash,
+    deposit,
+    receive_return,
+    inspect,
+    _movement("restock", c.restock, "Put graded-for-restock units of SKU back in stock."),
+    _movement("dispatch", c.dispatch, "Take units of SKU out of stock."),
+    stock,
+]

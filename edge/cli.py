@@ -1,0 +1,167 @@
+"""``parcelsync edge``: run a handheld or depot node, and one-shot commands.
+
+Every one-shot command opens the replica, calls the same Python function the
+node uses (:mod:`edge.commands`), prints readable text (or ``--json``) and
+turns any refusal into one ``error:`` line with exit code 1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+import click
+import msgspec
+
+from protocol.permissions import Device
+from protocol.vocab import Role
+
+from ._cli_courier import COURIER_COMMANDS
+from ._cli_depot import DEPOT_COMMANDS
+from ._cli_support import amount_minor, db_option, json_option, run, with_ctx
+from .context import EdgeContext, Identity, enroll, read_identity, wall_ms
+from .errors import NotEnrolled, WrongRole
+from .node import EdgeNode
+from .status import NodeStatus, node_status
+from .store import EdgeStore
+
+
+@click.group()
+def edge() -> None:
+    """The offline edge node: courier handheld and depot."""
+
+
+@edge.command("enroll")
+@db_option
+@click.option("--device-id", required=True, help="Device id, as enrolled at central.")
+@click.option("--role", type=click.Choice(["courier", "depot"]), required=True)
+@click.option("--depot", "depot_id", required=True, help="Depot id.")
+@click.option("--courier", "courier_id", default="", help="Courier id (handhelds).")
+@click.option("--upstream", default="", help="Upstream URL (central, or the depot for handhelds).")
+@click.option("--token", default="", help="The device token issued at enrolment.")
+@click.option("--cash-limit", default=None, help="Cash-in-hand limit, like 500.00.")
+@click.option("--currency", default="EUR", show_default=True)
+def enroll_cmd(db, device_id, role, depot_id, courier_id, upstream, token, cash_limit, currency):  # type: ignore[no-untyped-def]
+    """Enrol this replica for a device; another courier's data is wiped."""
+
+    async def call() -> bool:
+        limit = amount_minor(cash_limit, currency) if cash_limit else None
+        identity = Identity(
+            device_id, Role(role), depot_id, courier_id, upstream, token, limit, currency
+        )
+        async with await EdgeStore.open(db) as store:
+            return await enroll(store, identity)
+
+    wiped = run(call())
+    click.echo(f"enrolled {device_id} ({role})" + ("; previous data wiped" if wiped else ""))
+
+
+@edge.command("enroll-handheld")
+@db_option
+@click.option("--device-id", required=True, help="The handheld's device id (same as central).")
+@click.option("--courier", "courier_id", required=True, help="The courier using it.")
+@click.option("--token", required=True, help="The handheld's token (same as central).")
+def enroll_handheld(db: str, device_id: str, courier_id: str, token: str) -> None:
+    """On a depot node: let a handheld sync with this depot."""
+
+    async def call(ctx: EdgeContext) -> None:
+        ctx.require(Role.DEPOT)
+        device = Device(device_id, Role.COURIER, ctx.identity.depot_id, courier_id)
+        await ctx.store.enroll(device, label=f"handheld of {courier_id}", token=token)
+
+    run(with_ctx(db, None, call))
+    click.echo(f"handheld {device_id} of {courier_id} may sync with this depot")
+
+
+async def _serve(db: str, role: Role, upstream: str | None, token: str | None, **kw) -> None:  # type: ignore[no-untyped-def]
+    async with await EdgeStore.open(db) as store:
+        identity = await read_identity(store)
+        if identity is None:
+            raise NotEnrolled(f"{db} is not enrolled: run 'parcelsync edge enroll' first")
+        if identity.role != role:
+            raise WrongRole(f"{db} is enrolled as a {identity.role} node, not {role}")
+        changes = {k: v for k, v in (("upstream", upstream), ("token", token)) if v}
+        if changes:
+            await enroll(store, msgspec.structs.replace(identity, **changes))
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+    async with EdgeNode(db, live=True, **kw) as node:
+        where = f", serving handhelds on port {node.relay.port}" if node.relay else ""
+        click.echo(f"{role} node {node.ctx.device_id} running{where}; Ctrl-C stops", err=True)
+        await stop.wait()
+
+
+@edge.command()
+@db_option
+@click.option("--upstream", default=None, help="The depot (or central) URL; stored for next time.")
+@click.option("--token", default=None, help="This handheld's token; stored for next time.")
+@click.option("--interval", default=5.0, show_default=True, help="Poll interval in seconds.")
+def handheld(db: str, upstream: str | None, token: str | None, interval: float) -> None:
+    """Run a courier handheld: sync in the background until stopped."""
+    run(_serve(db, Role.COURIER, upstream, token, interval=interval))
+
+
+@edge.command()
+@db_option
+@click.option("--upstream", default=None, help="Central's URL; stored for next time.")
+@click.option("--token", default=None, help="This depot's token; stored for next time.")
+@click.option(
+    "--listen", default="127.0.0.1:8710", show_default=True, help="HOST:PORT for handhelds."
+)
+@click.option("--interval", default=5.0, show_default=True, help="Poll interval in seconds.")
+def depot(db: str, upstream: str | None, token: str | None, listen: str, interval: float) -> None:
+    """Run a depot node: sync with central and serve the depot's handhelds."""
+    host, _, port = listen.rpartition(":")
+    run(_serve(db, Role.DEPOT, upstream, token, listen=(host, int(port)), interval=interval))
+
+
+@edge.command()
+@db_option
+@json_option
+def status(db: str, as_json: bool) -> None:
+    """Last sync, items waiting, oldest unsent, quarantined items, cursor lag."""
+
+    async def call() -> NodeStatus:
+        async with await EdgeStore.open(db) as store:
+            return await node_status(store, wall_ms())
+
+    s = run(call())
+    if as_json:
+        click.echo(msgspec.json.encode(s).decode())
+        return
+    age = "never" if s.last_sync_age_s is None else f"{s.last_sync_age_s:.0f} s ago"
+    oldest = "-" if s.oldest_unsent_age_s is None else f"{s.oldest_unsent_age_s:.0f} s"
+    click.echo(f"{s.role} {s.device_id} (depot {s.depot_id} {s.courier_id}) -> {s.upstream}")
+    click.echo(f"documents {s.documents}; last sync {age}; cursor {s.cursor}, lag {s.cursor_lag}")
+    click.echo(f"waiting {s.waiting} (oldest {oldest}); quarantined {len(s.quarantined)}")
+    if s.last_error:
+        click.echo(f"last error: {s.last_error}")
+    for q in s.quarantined:
+        click.echo(
+            f"  quarantined {q.command or '?'} on {q.doc_type} {q.doc_id}: {q.code}: {q.message}"
+        )
+
+
+@edge.command("sync")
+@db_option
+def sync_once(db: str) -> None:
+    """Run one sync round now (push, then pull until caught up) and exit."""
+
+    async def call() -> str:
+        node = EdgeNode(db, interval=3600)
+        await node.start()
+        try:
+            assert node.loop is not None
+            report = await node.loop.round()
+        finally:
+            await node.stop()
+        return f"pushed {report.pushed}, rejected {report.rejected}, pulled {report.pulled_docs}"
+
+    click.echo(run(call()))
+
+
+for _cmd in (*COURIER_COMMANDS, *DEPOT_COMMANDS):
+    edge.add_command(_cmd)
+
+__all__ = ["edge"]

@@ -1,0 +1,76 @@
+"""What ``parcelsync edge status`` shows: sync health read from the replica file."""
+
+from __future__ import annotations
+
+import msgspec
+
+from .context import read_identity
+from .store import EdgeStore
+from .sync_loop import LAST_ERROR_KEY, LAST_SYNC_KEY, UPSTREAM_HEAD_KEY
+
+UPSTREAM = "upstream"
+
+
+class QuarantinedItem(msgspec.Struct, frozen=True):
+    doc_id: str
+    doc_type: str
+    code: str
+    message: str
+    command: str
+
+
+class NodeStatus(msgspec.Struct, frozen=True):
+    device_id: str
+    role: str
+    depot_id: str
+    courier_id: str
+    upstream: str
+    documents: int
+    last_sync_ms: int | None
+    last_sync_age_s: float | None
+    last_error: str
+    waiting: int
+    oldest_unsent_age_s: float | None
+    quarantined: list[QuarantinedItem]
+    cursor: int
+    upstream_head: int
+    cursor_lag: int
+
+
+def _command_name(raw: bytes) -> str:
+    try:
+        return str(msgspec.msgpack.decode(raw).get("name", ""))
+    except (msgspec.DecodeError, AttributeError):
+        return ""
+
+
+async def node_status(store: EdgeStore, now_ms: int) -> NodeStatus:
+    """Sync health of the node owning ``store``, as of ``now_ms``."""
+    identity = await read_identity(store)
+    stats = await store.outbox_stats()
+    cursor, _ = await store.cursor(UPSTREAM)
+    last = await store.meta(LAST_SYNC_KEY)
+    head = int(await store.meta(UPSTREAM_HEAD_KEY) or 0)
+    count = await store.query("SELECT count(*) FROM documents")
+    return NodeStatus(
+        device_id=identity.device_id if identity else "",
+        role=identity.role if identity else "",
+        depot_id=identity.depot_id if identity else "",
+        courier_id=identity.courier_id if identity else "",
+        upstream=identity.upstream if identity else "",
+        documents=int(count[0][0]),
+        last_sync_ms=int(last) if last else None,
+        last_sync_age_s=(now_ms - int(last)) / 1000 if last else None,
+        last_error=await store.meta(LAST_ERROR_KEY) or "",
+        waiting=stats.waiting,
+        oldest_unsent_age_s=(
+            (now_ms - stats.oldest_created_at) / 1000 if stats.oldest_created_at else None
+        ),
+        quarantined=[
+            QuarantinedItem(q.doc_id, q.doc_type, q.code, q.message, _command_name(q.command))
+            for q in await store.quarantined()
+        ],
+        cursor=cursor,
+        upstream_head=max(head, cursor),
+        cursor_lag=max(0, head - cursor),
+    )

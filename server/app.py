@@ -1,0 +1,75 @@
+"""The central server's Litestar app: ``create_app(db_path)``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+
+from sync.http_transport import MAX_BODY
+
+from .auth import provide_central, provide_device
+from .core import Central
+from .devices import DeviceController
+from .merchant_api.controllers import ReturnController, ShipmentController
+from .merchant_api.returns import ReturnService
+from .merchant_api.services import ShipmentService
+from .sync_api import sync_handlers
+from .webhooks.controllers import WebhookController
+
+
+def _shipments(central: Central) -> ShipmentService:
+    return central.shipments
+
+
+def _returns(central: Central) -> ReturnService:
+    return central.returns
+
+
+def create_app(
+    db_path: str | Path,
+    *,
+    office_token: str | None = None,
+    webhook_backoff: float = 2.0,
+    max_body: int = MAX_BODY,
+) -> Litestar:
+    """The central app over the SQLite file ``db_path`` (created on first start).
+
+    ``office_token`` enrols (or re-keys) the bootstrap office device; without
+    it a fresh file gets a random token, available as
+    ``app.state.central.bootstrap_token`` after startup.
+    """
+    central = Central(db_path, webhook_backoff=webhook_backoff)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        await central.start(office_token)
+        try:
+            yield
+        finally:
+            await central.stop()
+
+    return Litestar(
+        route_handlers=[
+            *sync_handlers(central, max_body=max_body),
+            DeviceController,
+            ShipmentController,
+            ReturnController,
+            WebhookController,
+        ],
+        dependencies={
+            "central": Provide(provide_central, sync_to_thread=False),
+            "device": Provide(provide_device),
+            "shipment_service": Provide(_shipments, sync_to_thread=False),
+            "return_service": Provide(_returns, sync_to_thread=False),
+        },
+        state=State({"central": central}),
+        lifespan=[lifespan],
+        openapi_config=OpenAPIConfig(title="parcelsync central", version="1"),
+        request_max_body_size=max_body,
+    )

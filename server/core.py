@@ -1,0 +1,89 @@
+"""The central node's parts, wired once: store, sync session, live feed, services.
+
+:class:`Central` is a long-lived service with explicit ``start``/``stop`` (an
+async context manager); the Litestar app holds one in ``app.state.central``
+and hands its services to handlers through dependency injection.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+from protocol.hlc import HybridClock
+from protocol.permissions import Device
+from protocol.vocab import Role
+from sync.live import LocalChangeFeed
+from sync.server_session import SyncServer
+
+from .merchant_api.returns import ReturnService
+from .merchant_api.services import ShipmentService
+from .store import CentralStore
+from .webhooks.worker import WebhookWorker
+
+CENTRAL_DEVICE = "central"
+OFFICE_BOOTSTRAP_ID = "office-bootstrap"
+
+
+class Central:
+    """Everything one central process runs."""
+
+    def __init__(self, db_path: str | Path, *, webhook_backoff: float = 2.0):
+        self.db_path = str(db_path)
+        self.webhook_backoff = webhook_backoff
+        self._store: CentralStore | None = None
+        self.bootstrap_token: str | None = None
+
+    @property
+    def store(self) -> CentralStore:
+        if self._store is None:
+            raise RuntimeError("Central is not started: use 'async with Central(...)'")
+        return self._store
+
+    async def start(self, office_token: str | None = None) -> None:
+        """Open the store, enrol the bootstrap office device, start the webhook worker."""
+        if self._store is not None:
+            raise RuntimeError("Central.start() called twice")
+        self._store = await CentralStore.open(self.db_path)
+        self.feed = LocalChangeFeed(self.store)
+        self.webhooks = WebhookWorker(self.store, backoff=self.webhook_backoff)
+        self.sync = SyncServer(self.store, self.store.device, on_change=self.changed)
+        clock = HybridClock(CENTRAL_DEVICE, lambda: time.time_ns() // 1_000_000)
+        self.shipments = ShipmentService(self.store, clock, self.changed, CENTRAL_DEVICE)
+        self.returns = ReturnService(self.store, clock, self.changed, CENTRAL_DEVICE)
+        await self._bootstrap(office_token)
+        await self.webhooks.start()
+
+    async def _bootstrap(self, office_token: str | None) -> None:
+        known = await self.store.device(OFFICE_BOOTSTRAP_ID)
+        if office_token and (known is None or await self.store.authenticate(office_token) is None):
+            await self.store.enroll(
+                Device(OFFICE_BOOTSTRAP_ID, Role.OFFICE), "bootstrap", office_token
+            )
+        elif known is None:
+            device = Device(OFFICE_BOOTSTRAP_ID, Role.OFFICE)
+            self.bootstrap_token = await self.store.enroll(device, "bootstrap")
+
+    async def changed(self, head: int) -> None:
+        """After any write: poke live sockets, wake the webhook scanner."""
+        await self.feed.publish(head)
+        self.webhooks.wake()
+
+    async def stop(self) -> None:
+        """Stop the worker and close the store (every committed write is on disk)."""
+        if self._store is None:
+            return
+        await self.webhooks.stop()
+        await self._store.close()
+        self._store = None
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()

@@ -1,0 +1,131 @@
+"""Merchant API messages (JSON; their JSON Schema feeds the OpenAPI document)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+
+Text = Annotated[str, msgspec.Meta(max_length=200)]
+Ref = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+Currency = Annotated[str, msgspec.Meta(pattern="^[A-Z]{3}$")]
+Minor = Annotated[int, msgspec.Meta(ge=0, le=10**12)]
+MAX_BULK = 1000
+
+
+class ParcelIn(msgspec.Struct, forbid_unknown_fields=True):
+    barcode: Ref
+    weight_g: Annotated[int, msgspec.Meta(ge=0, le=10**7)] = 0
+
+
+class ItemIn(msgspec.Struct, forbid_unknown_fields=True):
+    sku: Ref
+    quantity: Annotated[int, msgspec.Meta(ge=1, le=10**6)] = 1
+    unit_price: Minor = 0
+
+
+class ShipmentIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A shipment to create; ``order_ref`` makes the request idempotent."""
+
+    order_ref: Ref
+    currency: Currency
+    recipient_name: Text = ""
+    recipient_phone: Text = ""
+    address: Text = ""
+    postcode: Text = ""
+    city: Text = ""
+    cod_amount: Minor = 0
+    depot_id: Text = ""
+    slot_start: Text = ""
+    slot_end: Text = ""
+    parcels: Annotated[list[ParcelIn], msgspec.Meta(max_length=100)] = []
+    items: Annotated[list[ItemIn], msgspec.Meta(max_length=500)] = []
+    merchant_id: Text = ""  # office tokens only: the merchant to create for
+
+
+class BulkIn(msgspec.Struct, forbid_unknown_fields=True):
+    shipments: Annotated[list[ShipmentIn], msgspec.Meta(min_length=1, max_length=MAX_BULK)]
+
+
+class EventOut(msgspec.Struct):
+    id: str
+    type: str
+    hlc: str
+    actor: str
+    payload: dict[str, Any]
+
+
+class ShipmentOut(msgspec.Struct):
+    id: str
+    tracking_number: str
+    merchant_id: str
+    order_ref: str
+    status: str
+    depot_id: str
+    courier_id: str
+    attempts: int
+    cod_amount: int
+    cod_collected: int
+    currency: str
+    delivered_at: str | None
+    updated_hlc: str
+    open_conflicts: int
+    events: list[EventOut] = []
+
+
+class CreateResult(msgspec.Struct):
+    """One bulk item's outcome, in request order."""
+
+    index: int
+    order_ref: str
+    ok: bool
+    created: bool = False
+    id: str | None = None
+    tracking_number: str | None = None
+    error: str | None = None
+
+
+class BulkOut(msgspec.Struct):
+    results: list[CreateResult]
+    created: int
+    existing: int
+    failed: int
+
+
+class ShipmentPage(msgspec.Struct):
+    items: list[ShipmentOut]
+    next_cursor: str | None
+
+
+class CancelIn(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Text = ""
+
+
+class ReturnItemIn(msgspec.Struct, forbid_unknown_fields=True):
+    sku: Ref
+    quantity: Annotated[int, msgspec.Meta(ge=1, le=10**6)] = 1
+
+
+class ReturnIn(msgspec.Struct, forbid_unknown_fields=True):
+    """An RMA for items of a delivered shipment."""
+
+    shipment_id: Ref
+    items: Annotated[list[ReturnItemIn], msgspec.Meta(min_length=1, max_length=500)]
+    reason: Text = ""
+
+
+class ReturnItemOut(msgspec.Struct):
+    sku: str
+    quantity: int
+    grade: str | None = None
+    disposition: str | None = None
+
+
+class ReturnOut(msgspec.Struct):
+    id: str
+    shipment_id: str
+    merchant_id: str
+    status: str
+    refunded: int
+    currency: str
+    items: list[ReturnItemOut]

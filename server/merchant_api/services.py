@@ -1,0 +1,211 @@
+"""Shipments written by merchants: idempotent create, read, list, cancel.
+
+Writes are CRDT documents committed on central with
+:func:`sync.ingest.commit_commands`; reads come from the projections. The
+merchant's ``order_ref`` is reserved with the shipment id and tracking number
+BEFORE the document is written, so a retry after any failure lands on the
+same shipment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+
+import msgspec
+from litestar.exceptions import ClientException, NotFoundException
+
+from protocol.commands import DocCommand
+from protocol.errors import ProtocolError
+from protocol.events import Cancelled, ShipmentCreated
+from protocol.hlc import HybridClock
+from protocol.ids import make_tracking_number, new_id
+from protocol.info import Item, Parcel, ShipmentInfo
+from protocol.money import check_currency
+from protocol.permissions import Device
+from protocol.vocab import Role, ShipmentStatus
+from sync.ingest import commit_commands
+from sync.store import ReplicaStore
+
+from ._rows import SHIPMENT_COLUMNS, shipment_events, shipment_out, shipment_row, visible
+from .schemas import CreateResult, ShipmentIn, ShipmentOut, ShipmentPage
+
+Notify = Callable[[int], Awaitable[None]]
+CANCELLABLE = frozenset({ShipmentStatus.CREATED, ShipmentStatus.AT_DEPOT})
+
+
+class Reservation(msgspec.Struct):
+    shipment_id: str
+    tracking_number: str
+    stored: bool
+
+
+def _info(merchant_id: str, tracking_number: str, item: ShipmentIn) -> ShipmentInfo:
+    fields = msgspec.structs.asdict(item)
+    fields.pop("merchant_id")
+    fields["parcels"] = [Parcel(p.barcode, p.weight_g) for p in item.parcels]
+    fields["items"] = [Item(i.sku, i.quantity, i.unit_price) for i in item.items]
+    return ShipmentInfo(merchant_id=merchant_id, tracking_number=tracking_number, **fields)
+
+
+class ShipmentService:
+    """Merchant-facing shipment operations over central's store."""
+
+    def __init__(self, store: ReplicaStore, clock: HybridClock, notify: Notify, device_id: str):
+        self.store, self.clock, self.notify, self.device_id = store, clock, notify, device_id
+        self._lock = asyncio.Lock()
+
+    async def create_many(
+        self, merchant_id: str, items: Sequence[ShipmentIn], actor: str
+    ) -> list[CreateResult]:
+        """Create each shipment not already known by ``order_ref``; one result per item."""
+        async with self._lock:
+            known = await self._reserved(merchant_id, [i.order_ref for i in items])
+            results: list[CreateResult] = []
+            fresh: dict[str, int] = {}
+            for index, item in enumerate(items):
+                try:
+                    check_currency(item.currency, "currency")
+                except ProtocolError as exc:
+                    results.append(CreateResult(index, item.order_ref, False, error=str(exc)))
+                    continue
+                if item.order_ref not in known or not known[item.order_ref].stored:
+                    fresh.setdefault(item.order_ref, index)
+                results.append(CreateResult(index, item.order_ref, True))
+            known.update(await self._reserve(merchant_id, [r for r in fresh if r not in known]))
+            commands = [
+                (
+                    known[ref].shipment_id,
+                    self._create_command(
+                        _info(merchant_id, known[ref].tracking_number, items[i]), actor
+                    ),
+                )
+                for ref, i in fresh.items()
+            ]
+            if commands:
+                await commit_commands(self.store, commands, device_id=self.device_id, queue=False)
+        for result in results:
+            if result.ok:
+                reservation = known[result.order_ref]
+                result.id, result.tracking_number = (
+                    reservation.shipment_id,
+                    reservation.tracking_number,
+                )
+                result.created = fresh.get(result.order_ref) == result.index
+        if commands:
+            await self.notify(await self.store.head())
+        return results
+
+    def _create_command(self, info: ShipmentInfo, actor: str) -> DocCommand:
+        event = ShipmentCreated(
+            id=new_id(), hlc=self.clock.now().encode(), device=self.device_id, actor=actor
+        )
+        return DocCommand.build("create", "shipment", [event], info=msgspec.to_builtins(info))
+
+    async def _reserved(self, merchant_id: str, refs: list[str]) -> dict[str, Reservation]:
+        found: dict[str, Reservation] = {}
+        unique = list(dict.fromkeys(refs))
+        for start in range(0, len(unique), 500):
+            chunk = unique[start : start + 500]
+            rows = await self.store.query(
+                "SELECT m.order_ref, m.shipment_id, m.tracking_number, s.doc_id IS NOT NULL "
+                "FROM merchant_orders m LEFT JOIN p_shipments s ON s.doc_id = m.shipment_id "
+                f"WHERE m.merchant_id = ? AND m.order_ref IN ({','.join('?' * len(chunk))})",
+                (merchant_id, *chunk),
+            )
+            found.update({r[0]: Reservation(r[1], r[2], bool(r[3])) for r in rows})
+        return found
+
+    async def _reserve(self, merchant_id: str, refs: list[str]) -> dict[str, Reservation]:
+        if not refs:
+            return {}
+        async with self.store.transaction() as db:
+            await db.execute("INSERT OR IGNORE INTO counters VALUES ('tracking_serial', 0)")
+            cur = await db.execute(
+                "UPDATE counters SET value = value + ? WHERE name = 'tracking_serial' "
+                "RETURNING value",
+                (len(refs),),
+            )
+            row = await cur.fetchone()
+            await cur.close()
+            assert row is not None
+            first = int(row[0]) - len(refs) + 1
+            made = {
+                ref: Reservation(new_id(), make_tracking_number(first + n), False)
+                for n, ref in enumerate(refs)
+            }
+            await db.executemany(
+                "INSERT INTO merchant_orders VALUES (?, ?, ?, ?, strftime('%s','now') * 1000)",
+                [(merchant_id, ref, r.shipment_id, r.tracking_number) for ref, r in made.items()],
+            )
+        return made
+
+    async def get(self, device: Device, where: str, value: str) -> ShipmentOut:
+        """One shipment with its events, if ``device`` may see it (else 404)."""
+        row = await shipment_row(self.store, where, value)
+        if row is None or not visible(device, row[2]):
+            raise NotFoundException(f"no shipment {value!r}")
+        return shipment_out(row, await shipment_events(self.store, row[0]))
+
+    async def page(
+        self,
+        device: Device,
+        status: str | None,
+        updated_since_ms: int | None,
+        cursor: str,
+        limit: int,
+    ) -> ShipmentPage:
+        """Shipments in id order after ``cursor``, filtered; ``next_cursor`` resumes."""
+        where, params = ["doc_id > ?"], [cursor]
+        if device.role != Role.OFFICE:
+            where.append("merchant_id = ?")
+            params.append(device.merchant_id or "")
+        if status:
+            where.append("status = ?")
+            params.append(status)
+        if updated_since_ms is not None:
+            where.append("last_hlc >= ?")
+            params.append(f"{updated_since_ms:013d}")
+        rows = await self.store.query(
+            f"SELECT {SHIPMENT_COLUMNS} FROM p_shipments WHERE {' AND '.join(where)} "
+            "ORDER BY doc_id LIMIT ?",
+            (*params, limit + 1),
+        )
+        items = [shipment_out(r) for r in rows[:limit]]
+        return ShipmentPage(items, items[-1].id if len(rows) > limit else None)
+
+    async def cancel(self, device: Device, shipment_id: str, reason: str) -> ShipmentOut:
+        """Cancel before pickup (created / at depot); 409 once it left the depot."""
+        async with self._lock:
+            current = await self.get(device, "doc_id", shipment_id)
+            if current.status == ShipmentStatus.CANCELLED:
+                return current
+            if current.status not in CANCELLABLE:
+                raise ClientException(
+                    f"shipment is {current.status}: only created or at_depot can be cancelled",
+                    status_code=409,
+                )
+            event = Cancelled(
+                id=new_id(),
+                hlc=self.clock.now().encode(),
+                device=self.device_id,
+                actor=device.id,
+                payload=Cancelled.Body(reason),
+            )
+            command = DocCommand.build("cancel", "shipment", [event])
+            await commit_commands(
+                self.store, [(shipment_id, command)], device_id=self.device_id, queue=False
+            )
+        await self.notify(await self.store.head())
+        return await self.get(device, "doc_id", shipment_id)
+
+
+def status_filter(value: str | None) -> str | None:
+    """Validate a ``status`` query value; ``None`` when absent."""
+    if value is None or value == "":
+        return None
+    try:
+        return ShipmentStatus(value).value
+    except ValueError:
+        allowed = ", ".join(s.value for s in ShipmentStatus)
+        raise ClientException(f"status {value!r} is not one of {allowed}") from None

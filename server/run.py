@@ -1,0 +1,45 @@
+"""Running the central server: ``serve(db_path, host, port, office_token)``."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import uvicorn
+
+from .app import create_app
+
+
+def serve(
+    db_path: str | Path = "parcelsync-central.db",
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    office_token: str | None = None,
+    *,
+    webhook_backoff: float = 2.0,
+) -> None:
+    """Serve central with uvicorn until interrupted (blocking).
+
+    ``office_token`` defaults to ``$PARCELSYNC_OFFICE_TOKEN``. On a fresh file
+    without either, a bootstrap office token is printed once on stdout.
+    """
+    office_token = office_token or os.environ.get("PARCELSYNC_OFFICE_TOKEN") or None
+    app = create_app(db_path, office_token=office_token, webhook_backoff=webhook_backoff)
+
+    @app.on_startup.append
+    def announce() -> None:
+        token = app.state.central.bootstrap_token
+        if token:
+            print(f"office token (shown once, store it): {token}", flush=True)
+        print(f"parcelsync central on http://{host}:{port} (db {db_path})", flush=True)
+
+    uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="on")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m server DB HOST PORT [OFFICE_TOKEN]`` (the real CLI is ``parcelsync server``)."""
+    args = argv if argv is not None else sys.argv[1:]
+    if len(args) < 3:
+        raise SystemExit("usage: python -m server DB HOST PORT [OFFICE_TOKEN]")
+    serve(args[0], args[1], int(args[2]), args[3] if len(args) > 3 else None)

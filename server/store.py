@@ -1,0 +1,37 @@
+"""Central's replica file: the core store plus the server's own tables.
+
+The server tables live in the same SQLite file, versioned on their own under
+the ``server`` name (``schema_versions``), so a core migration and a server
+migration never collide.
+"""
+
+from __future__ import annotations
+
+from sync.store import ReplicaStore
+
+SERVER_DDL_V1 = """
+CREATE TABLE merchant_orders (
+    merchant_id TEXT NOT NULL, order_ref TEXT NOT NULL, shipment_id TEXT NOT NULL,
+    tracking_number TEXT NOT NULL, created_at INTEGER NOT NULL,
+    PRIMARY KEY (merchant_id, order_ref));
+CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE webhooks (
+    webhook_id TEXT PRIMARY KEY, merchant_id TEXT NOT NULL, url TEXT NOT NULL,
+    secret TEXT NOT NULL, created_at INTEGER NOT NULL, disabled_at INTEGER);
+CREATE INDEX webhooks_merchant ON webhooks(merchant_id);
+CREATE TABLE webhook_queue (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, webhook_id TEXT NOT NULL, event TEXT NOT NULL,
+    body BLOB NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL,
+    delivered_at INTEGER, failed_at INTEGER, last_error TEXT NOT NULL DEFAULT '',
+    created_at INTEGER NOT NULL);
+CREATE INDEX webhook_queue_due ON webhook_queue(delivered_at, failed_at, next_at);
+CREATE TABLE webhook_scan (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE webhook_status (doc_id TEXT PRIMARY KEY, status TEXT NOT NULL);
+CREATE TABLE webhook_seen (key TEXT PRIMARY KEY);
+"""
+
+
+class CentralStore(ReplicaStore):
+    """The central node's replica file (``await CentralStore.open(path)``)."""
+
+    extra_schemas = {"server": (SERVER_DDL_V1,)}

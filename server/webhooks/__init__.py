@@ -1,0 +1,1 @@
+"""Webhooks: merchants register URLs; a durable queue delivers signed events."""

@@ -1,0 +1,141 @@
+"""The background task that scans for changes and delivers queued webhooks.
+
+Deliveries are at least once: a row is marked delivered only after a 2xx.
+Failures are retried with exponential backoff (``backoff * 2**attempt``,
+capped) until ``max_attempts``; the queue is in SQLite, so a restart resumes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+from contextlib import suppress
+from typing import Any
+
+import httpx
+
+from sync._records import now_ms
+from sync.store import ReplicaStore
+
+from .scanner import scan
+
+log = logging.getLogger(__name__)
+SIGNATURE_HEADER = "X-Parcelsync-Signature"
+
+
+def sign(secret: str, body: bytes) -> str:
+    """The signature header value: ``sha256=<hex HMAC of the raw body>``."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+class WebhookWorker:
+    """Scan, deliver, sleep until the next due delivery or a wake-up."""
+
+    def __init__(
+        self,
+        store: ReplicaStore,
+        *,
+        backoff: float = 2.0,
+        max_backoff: float = 3600.0,
+        max_attempts: int = 15,
+        timeout: float = 10.0,
+    ):
+        self.store = store
+        self.backoff, self.max_backoff, self.max_attempts = backoff, max_backoff, max_attempts
+        self._timeout = timeout
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._client: httpx.AsyncClient | None = None
+
+    def wake(self) -> None:
+        """Something was written: scan soon."""
+        self._wake.set()
+
+    async def start(self) -> None:
+        """Start the background task; a second start is an error."""
+        if self._task is not None:
+            raise RuntimeError("WebhookWorker.start() called twice")
+        self._client = httpx.AsyncClient(timeout=self._timeout)
+        self._task = asyncio.create_task(self._run(), name="webhook-worker")
+
+    async def stop(self) -> None:
+        """Cancel the task (an in-flight delivery is retried after restart)."""
+        if self._task is not None:
+            self._task.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                await scan(self.store, now_ms())
+                delay = await self.deliver_due()
+            except Exception:
+                log.exception("webhook worker step failed; retrying")
+                delay = self.backoff
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), delay)
+
+    async def deliver_due(self) -> float:
+        """Send every due delivery once; returns seconds until the next one is due."""
+        now = now_ms()
+        rows = await self.store.query(
+            "SELECT q.id, q.event, q.body, q.attempts, w.url, w.secret FROM webhook_queue q "
+            "JOIN webhooks w ON w.webhook_id = q.webhook_id WHERE q.delivered_at IS NULL "
+            "AND q.failed_at IS NULL AND q.next_at <= ? ORDER BY q.next_at LIMIT 100",
+            (now,),
+        )
+        outcomes = await asyncio.gather(*(self._send(*row[1:]) for row in rows))
+        await self._record(rows, outcomes, now_ms())
+        nxt = await self.store.query(
+            "SELECT min(next_at) FROM webhook_queue "
+            "WHERE delivered_at IS NULL AND failed_at IS NULL"
+        )
+        if nxt[0][0] is None:
+            return 60.0
+        return max(0.0, (int(nxt[0][0]) - now_ms()) / 1000)
+
+    async def _send(self, event: str, body: bytes, attempts: int, url: str, secret: str) -> str:
+        assert self._client is not None
+        headers = {
+            "content-type": "application/json",
+            SIGNATURE_HEADER: sign(secret, body),
+            "X-Parcelsync-Event": event,
+            "X-Parcelsync-Attempt": str(attempts + 1),
+        }
+        try:
+            response = await self._client.post(url, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            return f"{type(exc).__name__}: {exc}"[:500]
+        return "" if response.is_success else f"HTTP {response.status_code}"
+
+    async def _record(self, rows: list[Any], outcomes: list[str], now: int) -> None:
+        done, retry, dead = [], [], []
+        for row, error in zip(rows, outcomes, strict=True):
+            attempts = int(row[3]) + 1
+            if not error:
+                done.append((now, attempts, row[0]))
+            elif attempts >= self.max_attempts:
+                dead.append((now, attempts, error, row[0]))
+            else:
+                wait = min(self.backoff * 2 ** (attempts - 1), self.max_backoff)
+                retry.append((now + int(wait * 1000), attempts, error, row[0]))
+        async with self.store.transaction() as db:
+            await db.executemany(
+                "UPDATE webhook_queue SET delivered_at = ?, attempts = ? WHERE id = ?", done
+            )
+            await db.executemany(
+                "UPDATE webhook_queue SET next_at = ?, attempts = ?, last_error = ? WHERE id = ?",
+                retry,
+            )
+            await db.executemany(
+                "UPDATE webhook_queue SET failed_at = ?, attempts = ?, last_error = ? WHERE id = ?",
+                dead,
+            )

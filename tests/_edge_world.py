@@ -1,0 +1,163 @@
+"""A small world for edge tests: a central replica, seeded documents, enrolled nodes.
+
+Ids are derived from names (never random) so failures replay.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from edge.context import EdgeContext, Identity, enroll
+from edge.store import EdgeStore
+from protocol.commands import DocCommand
+from protocol.events import ReturnRequested, ShipmentCreated
+from protocol.ids import make_tracking_number, named_id
+from protocol.info import Item, Parcel, ReturnInfo, ShipmentInfo
+from protocol.permissions import Device
+from protocol.vocab import Role
+from sync import InMemoryChannel, ReplicaStore, SyncClient, SyncServer, commit_commands
+
+DEPOT = "D1"
+COURIER = "C1"
+DAY = "2024-05-02"
+T0 = 1_714_636_800_000  # 2024-05-02T08:00:00Z
+OFFICE = Device("office-1", Role.OFFICE)
+DEPOT_DEVICE = Device("depot-dev", Role.DEPOT, depot_id=DEPOT)
+
+
+def handheld(courier: str = COURIER, n: int = 1) -> Device:
+    return Device(f"hh-{courier}-{n}", Role.COURIER, depot_id=DEPOT, courier_id=courier)
+
+
+class Wall:
+    """A deterministic wall clock: each reading is 1 s after the previous one."""
+
+    def __init__(self, start: int = T0):
+        self._ticks = itertools.count(start, 1000)
+
+    def __call__(self) -> int:
+        return next(self._ticks)
+
+
+def otp_hash(otp: str) -> str:
+    return hashlib.sha256(otp.encode()).hexdigest()
+
+
+def shipment_command(
+    serial: int,
+    *,
+    courier: str = COURIER,
+    seq: int = 0,
+    cod: int = 0,
+    otp: str = "",
+    day: str = DAY,
+) -> tuple[str, DocCommand]:
+    info = ShipmentInfo(
+        merchant_id="M1",
+        tracking_number=make_tracking_number(serial),
+        currency="EUR",
+        recipient_name=f"Recipient {serial}",
+        city="Amsterdam",
+        cod_amount=cod,
+        depot_id=DEPOT,
+        courier_id=courier,
+        route_day=day,
+        route_seq=seq or serial,
+        otp_sha256=otp_hash(otp) if otp else "",
+        parcels=[Parcel(barcode=f"BC-{serial}")],
+    )
+    doc_id = named_id("test-shipment", str(serial))
+    created = ShipmentCreated(
+        id=named_id("created", str(serial)),
+        hlc=f"{T0 - 10_000:013d}.000000.seed",
+        device=OFFICE.id,
+        actor="seed",
+    )
+    return doc_id, DocCommand.build("create", "shipment", [created], info=msgspec.to_builtins(info))
+
+
+def return_command(name: str, *, courier: str = COURIER, skus: tuple[str, ...] = ("SKU-1",)):
+    info = ReturnInfo(
+        shipment_id=named_id("test-shipment", "1"),
+        merchant_id="M1",
+        items=[Item(sku=s, quantity=2) for s in skus],
+        depot_id=DEPOT,
+        courier_id=courier,
+    )
+    requested = ReturnRequested(
+        id=named_id("requested", name),
+        hlc=f"{T0 - 10_000:013d}.000000.seed",
+        device=OFFICE.id,
+        actor="seed",
+    )
+    doc_id = named_id("test-return", name)
+    return doc_id, DocCommand.build("create", "return", [requested], info=msgspec.to_builtins(info))
+
+
+async def seed(store: ReplicaStore, commands: list[tuple[str, DocCommand]]) -> None:
+    """Write documents as if they had arrived from upstream (no outbox)."""
+    await commit_commands(store, commands, device_id=OFFICE.id, queue=False)
+
+
+async def node(
+    path: Path, device: Device, *, cash_limit: int | None = None, wall: Wall | None = None
+) -> EdgeContext:
+    store = await EdgeStore.open(path)
+    identity = Identity(
+        device_id=device.id,
+        role=device.role,
+        depot_id=device.depot_id or "",
+        courier_id=device.courier_id or "",
+        cash_limit=cash_limit,
+    )
+    await enroll(store, identity)
+    return EdgeContext(store, identity, wall=wall or Wall())
+
+
+async def snapshot(store: ReplicaStore) -> dict[str, Any]:
+    """Everything a command could write: documents, outbox, projections, quarantine."""
+    tables = [
+        "documents",
+        "outbox",
+        "quarantine",
+        "p_shipments",
+        "p_events",
+        "p_cash_books",
+        "p_cash_entries",
+        "p_returns",
+        "p_return_items",
+        "p_stock",
+        "p_conflicts",
+        "edge_attachments",
+    ]
+    return {t: await store.query(f"SELECT * FROM {t} ORDER BY 1, 2") for t in tables}
+
+
+class Central:
+    """An in-process central: a replica store and a SyncServer over it."""
+
+    def __init__(self, store: ReplicaStore, server: SyncServer, devices: dict[str, Device]):
+        self.store, self.server, self.devices = store, server, devices
+
+    @classmethod
+    async def open(cls, path: Path, devices: list[Device], *, relay: bool = False) -> Central:
+        store = await ReplicaStore.open(path)
+        registry = {d.id: d for d in [OFFICE, DEPOT_DEVICE, *devices]}
+
+        async def lookup(device_id: str) -> Device | None:
+            return registry.get(device_id)
+
+        return cls(store, SyncServer(store, lookup, relay=relay), registry)
+
+    def channel(self, device: Device, **faults: Any) -> InMemoryChannel:
+        return InMemoryChannel(self.server, device, **faults)
+
+    def client(self, ctx: EdgeContext, **faults: Any) -> SyncClient:
+        return SyncClient(
+            ctx.store, self.channel(ctx.identity.device, **faults), device_id=ctx.device_id
+        )

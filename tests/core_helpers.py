@@ -1,0 +1,41 @@
+"""Small builders shared by the core (sync/) tests."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from protocol.hlc import HybridClock
+from protocol.permissions import Device
+from protocol.vocab import Role
+from simulation import actions
+from sync import ReplicaStore, commit_commands
+
+DAY = "2026-11-23"
+OFFICE = Device("office", Role.OFFICE)
+DEPOT = Device("depot", Role.DEPOT, depot_id="D1")
+COURIER = Device("hh1", Role.COURIER, depot_id="D1", courier_id="C1")
+DEVICES = {d.id: d for d in (OFFICE, DEPOT, COURIER)}
+
+
+async def lookup(device_id: str) -> Device | None:
+    """Device directory for in-process servers."""
+    return DEVICES.get(device_id)
+
+
+def actor(device: Device, seed: int = 1) -> actions.Actor:
+    """An actor with a deterministic clock and id generator."""
+    ticks = iter(range(10**9))
+    clock = HybridClock(device.id, lambda: 1_790_000_000_000 + next(ticks))
+    return actions.Actor(
+        device.id, device.courier_id or device.id, clock, random.Random(f"{device.id}:{seed}")
+    )
+
+
+async def seeded_central(path: Path, shipments: int = 5) -> tuple[ReplicaStore, list[str]]:
+    """A central store holding ``shipments`` COD shipments on courier C1's route."""
+    store = await ReplicaStore.open(path)
+    office = actor(OFFICE)
+    seed = [actions.create_shipment(office, n, "D1", "C1", 1250, DAY) for n in range(shipments)]
+    await commit_commands(store, seed, device_id=OFFICE.id, queue=False)
+    return store, [doc_id for doc_id, _ in seed]

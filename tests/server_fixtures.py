@@ -1,0 +1,129 @@
+"""A real central server on 127.0.0.1 for the ``test_server_*`` modules.
+
+Loaded with ``pytest_plugins = ["tests.server_fixtures"]``. One server process
+per test session (a random free port, a fresh SQLite file, fast webhook
+retries); every test works in its own depot / courier / merchant namespace so
+tests never see each other's data.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+OFFICE_TOKEN = "office-test-token-0123456789"
+WEBHOOK_BACKOFF = 0.05
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Central:
+    url: str
+    office_token: str
+    db_path: Path
+    process: subprocess.Popen[bytes]
+
+    @property
+    def ws_url(self) -> str:
+        return self.url.replace("http://", "ws://") + "/sync/live"
+
+    def api(self, token: str | None = None) -> httpx.Client:
+        """A JSON client for the REST API, authenticated as ``token`` (office by default)."""
+        return httpx.Client(
+            base_url=self.url,
+            headers={"authorization": f"Bearer {token or self.office_token}"},
+            timeout=10,
+        )
+
+    def enrol(self, role: str, **keys: str) -> tuple[str, str]:
+        """Enrol a device through the API; returns ``(device_id, token)``."""
+        with self.api() as client:
+            answer = client.post("/api/v1/devices", json={"role": role, **keys})
+        answer.raise_for_status()
+        body = answer.json()
+        return body["device_id"], body["token"]
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"central exited with {process.returncode}")
+        try:
+            httpx.get(url + "/schema/openapi.json", timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.05)
+    raise RuntimeError("central did not start within 20 s")
+
+
+def start_central(db_path: Path, port: int | None = None) -> Central:
+    """Start ``python -c serve(...)`` as a subprocess and wait until it answers."""
+    port = port or free_port()
+    code = (
+        "from server import serve; "
+        f"serve({str(db_path)!r}, '127.0.0.1', {port}, {OFFICE_TOKEN!r}, "
+        f"webhook_backoff={WEBHOOK_BACKOFF})"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).resolve().parent.parent,
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(url, process)
+    except BaseException:
+        process.kill()
+        process.wait()
+        raise
+    return Central(url, OFFICE_TOKEN, db_path, process)
+
+
+def stop_central(central: Central) -> None:
+    """Stop the process (SIGTERM, then SIGKILL)."""
+    central.process.terminate()
+    try:
+        central.process.wait(10)
+    except subprocess.TimeoutExpired:
+        central.process.kill()
+        central.process.wait()
+
+
+@pytest.fixture(scope="session")
+def central(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Central]:
+    """The session's central server."""
+    server = start_central(tmp_path_factory.mktemp("central") / "central.db")
+    yield server
+    stop_central(server)
+
+
+@dataclass(frozen=True)
+class Names:
+    """Ids unique to one test: its depot, two couriers, a merchant."""
+
+    depot: str
+    courier: str
+    courier2: str
+    merchant: str
+
+
+@pytest.fixture
+def names() -> Names:
+    tag = uuid.uuid4().hex[:8]
+    return Names(f"D-{tag}", f"C-{tag}", f"C2-{tag}", f"M-{tag}")

@@ -1,0 +1,100 @@
+"""Acting as the nodes around central, over the wire: seed, assign, deliver."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import httpx
+
+from protocol.commands import DocCommand
+from protocol.events import (
+    CodCollected,
+    CodCollectedPayload,
+    Delivered,
+    Event,
+    OutForDelivery,
+    ProofOfDelivery,
+)
+from protocol.hlc import HybridClock
+from protocol.ids import new_id
+from sync import ReplicaStore, SyncClient, commit_commands
+from sync.http_transport import HttpChannel
+
+if TYPE_CHECKING:
+    from .server_fixtures import Central, Names
+
+
+@asynccontextmanager
+async def node(
+    central: Central, path: Path, device_id: str, token: str
+) -> AsyncIterator[SyncClient]:
+    """A replica (handheld or depot) syncing with central over HTTP."""
+    async with await ReplicaStore.open(path) as store, HttpChannel(central.url, token) as channel:
+        yield SyncClient(store, channel, device_id=device_id)
+
+
+async def seed(central: Central, names: Names, count: int) -> list[str]:
+    """``count`` shipments of the test's merchant at the test's depot, via the office."""
+    shipments = [
+        {
+            "order_ref": f"order-{i}",
+            "currency": "EUR",
+            "cod_amount": 1000 + i,
+            "depot_id": names.depot,
+            "merchant_id": names.merchant,
+            "recipient_name": f"Recipient {i}",
+        }
+        for i in range(count)
+    ]
+    async with httpx.AsyncClient(
+        base_url=central.url, headers={"authorization": f"Bearer {central.office_token}"}
+    ) as client:
+        answer = await client.post("/api/v1/shipments/bulk", json={"shipments": shipments})
+    answer.raise_for_status()
+    return [r["id"] for r in answer.json()["results"]]
+
+
+async def assign(depot: SyncClient, shipment_ids: list[str], courier_id: str) -> None:
+    """The depot puts shipments on a courier's route and pushes the change."""
+    await depot.sync()
+    commands = [
+        (sid, DocCommand("assign", "shipment", info={"courier_id": courier_id}))
+        for sid in shipment_ids
+    ]
+    await commit_commands(depot.store, commands, device_id=depot.device_id)
+    report = await depot.push()
+    assert report.rejected == 0, await depot.store.quarantined()
+
+
+def clock(device_id: str) -> HybridClock:
+    return HybridClock(device_id, lambda: time.time_ns() // 1_000_000)
+
+
+def delivery_events(device_id: str, courier_id: str, amount: int) -> list[Event]:
+    """Out for delivery, delivered, COD collected: what a courier records at the door."""
+    hlc = clock(device_id)
+    common = {"device": device_id, "actor": courier_id}
+    return [
+        OutForDelivery(
+            id=new_id(),
+            hlc=hlc.now().encode(),
+            payload=OutForDelivery.Body(courier_id=courier_id),
+            **common,
+        ),
+        Delivered(
+            id=new_id(),
+            hlc=hlc.now().encode(),
+            payload=ProofOfDelivery(recipient_name="R", relation="self", device_time_ms=1),
+            **common,
+        ),
+        CodCollected(
+            id=new_id(),
+            hlc=hlc.now().encode(),
+            payload=CodCollectedPayload(amount=amount, currency="EUR"),
+            **common,
+        ),
+    ]

@@ -1,0 +1,96 @@
+"""Depot relay over real HTTP on 127.0.0.1: handhelds sync through the depot with
+the WAN cut, and central later receives everything attributed to the handhelds."""
+
+from __future__ import annotations
+
+import asyncio
+
+from edge import commands as c
+from edge.node import EdgeNode
+from edge.store import EdgeStore
+from protocol.ids import make_tracking_number
+from sync.http_transport import HttpChannel
+from tests._edge_world import DAY, DEPOT_DEVICE, Central, Wall, handheld, seed, shipment_command
+from tests.test_edge_sync_loop import enrolled, fast_backoff, idle
+
+TN = make_tracking_number
+
+
+async def test_handhelds_sync_through_the_depot_while_the_wan_is_down(tmp_path):
+    hh1, hh2 = handheld("C1"), handheld("C2")
+    central = await Central.open(tmp_path / "central.db", [hh1, hh2])
+    await seed(
+        central.store,
+        [shipment_command(i, courier="C1" if i % 2 else "C2") for i in range(1, 11)],
+    )
+    await enrolled(tmp_path / "depot.db", DEPOT_DEVICE)
+    async with await EdgeStore.open(tmp_path / "depot.db") as store:
+        for device in (hh1, hh2):
+            await store.enroll(device, token=f"token-{device.id}")
+    wan = central.channel(DEPOT_DEVICE)
+    depot = EdgeNode(
+        tmp_path / "depot.db",
+        channel=wan,
+        listen=("127.0.0.1", 0),
+        interval=0.05,
+        backoff=fast_backoff(),
+        wall=Wall(),
+    )
+    await depot.start()
+    nodes, channels = [], []
+    try:
+        await idle(depot)
+        url = f"http://127.0.0.1:{depot.relay.port}"
+        for device in (hh1, hh2):
+            await enrolled(tmp_path / f"{device.id}.db", device)
+            channel = HttpChannel(url, f"token-{device.id}")
+            channels.append(channel)
+            node = EdgeNode(
+                tmp_path / f"{device.id}.db",
+                channel=channel,
+                interval=0.05,
+                backoff=fast_backoff(),
+                wall=Wall(),
+            )
+            await node.start()
+            nodes.append(node)
+        for node in nodes:
+            await idle(node)
+        assert len(await c.load_route(nodes[0].ctx, DAY)) == 5
+        wan.online = False  # the depot's WAN is cut
+        await c.fail(nodes[0].ctx, TN(1), "not_home")
+        await c.deliver(nodes[1].ctx, TN(2), recipient_name="Bo")
+        await c.assign(depot.ctx, TN(3), "C2", DAY, 30)  # reassign C1 -> C2
+        for node in nodes:
+            await idle(node)
+        async with asyncio.timeout(10):
+            while TN(3) not in [s.tracking_number for s in await c.load_route(nodes[1].ctx, DAY)]:
+                await nodes[1].loop.next_round()
+            while TN(3) in [s.tracking_number for s in await c.load_route(nodes[0].ctx, DAY)]:
+                await nodes[0].loop.next_round()
+        assert (await depot.status()).waiting == 3 and (await depot.status()).last_error
+        wan.online = True  # back: central gets everything, checked per device
+        depot.loop.wake()
+        await idle(depot)
+        rows = await central.store.query(
+            "SELECT tracking_number, status, courier_id FROM p_shipments "
+            "WHERE tracking_number IN (?, ?, ?) ORDER BY 1",
+            (TN(1), TN(2), TN(3)),
+        )
+        assert rows == [
+            (TN(1), "attempt_failed", "C1"),
+            (TN(2), "delivered", "C2"),
+            (TN(3), "created", "C2"),
+        ]
+        origins = await central.store.query(
+            "SELECT DISTINCT origin_device FROM update_log WHERE origin_device != '' ORDER BY 1"
+        )
+        assert {hh1.id, hh2.id, DEPOT_DEVICE.id} <= {r[0] for r in origins}
+        assert (await depot.status()).quarantined == []
+    finally:
+        for node in nodes:
+            await node.stop()
+        for channel in channels:
+            await channel.aclose()
+        await depot.stop()
+        await central.store.close()

@@ -1,0 +1,241 @@
+"""Replica store: crash safety, projection rebuild, compaction, paging, bad input."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from protocol.commands import DocCommand
+from protocol.errors import InvalidEvent, UnsupportedVersion
+from protocol.wire import Hello, PullRequest, PushItem, PushRequest
+from simulation import actions
+from simulation.digest import projection_rows, state_vectors
+from sync import (
+    InMemoryChannel,
+    ReplicaStore,
+    SyncClient,
+    SyncServer,
+    apply_command,
+    commit_commands,
+)
+from sync.errors import StoreError
+from tests.core_helpers import COURIER, DAY, OFFICE, actor, lookup, seeded_central
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+async def snapshot(store: ReplicaStore) -> tuple[object, ...]:
+    outbox = await store.query("SELECT id, doc_id, update_blob FROM outbox ORDER BY id")
+    log = await store.query("SELECT seq, doc_id FROM update_log ORDER BY seq")
+    return (await state_vectors(store), await projection_rows(store), outbox, log)
+
+
+async def test_exception_mid_batch_leaves_replica_as_before(tmp_path, monkeypatch):
+    store, ids = await seeded_central(tmp_path / "c.db")
+    before = await snapshot(store)
+    courier = actor(COURIER)
+    commands = actions.courier_deliver(courier, ids[0], "C1", "D1", DAY, 1250)
+
+    async def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(store, "_write_projections", broken)
+    with pytest.raises(OSError):
+        await commit_commands(store, commands, device_id=COURIER.id)
+    monkeypatch.undo()
+    assert await snapshot(store) == before
+    await store.close()
+
+
+def test_process_killed_mid_batch_loses_nothing_committed(tmp_path):
+    db = tmp_path / "hh.db"
+    script = textwrap.dedent(
+        f"""
+        import asyncio, os, sys
+        sys.path.insert(0, {str(ROOT)!r})
+        from tests.core_helpers import COURIER, DAY, actor, seeded_central
+        from simulation import actions
+        from sync import commit_commands
+
+        async def main():
+            store, ids = await seeded_central({str(db)!r})
+            courier = actor(COURIER)
+            first = actions.courier_deliver(courier, ids[0], "C1", "D1", DAY, 1250)
+            await commit_commands(store, first, device_id="hh1")
+            print("committed", flush=True)
+            async def die(*a, **k):
+                os._exit(9)
+            store._write_projections = die
+            second = actions.courier_deliver(courier, ids[1], "C1", "D1", DAY, 1250)
+            await commit_commands(store, second, device_id="hh1")
+
+        asyncio.run(main())
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 9, result.stderr
+    assert "committed" in result.stdout
+
+    async def check() -> None:
+        store = await ReplicaStore.open(db)
+        outbox = await store.query("SELECT doc_id FROM outbox")
+        delivered = await store.query("SELECT status FROM p_shipments WHERE status='delivered'")
+        await store.close()
+        assert len(outbox) == 2  # the shipment and the cash book of the first command only
+        assert len(delivered) == 1
+
+    import asyncio
+
+    asyncio.run(check())
+
+
+async def test_projections_rebuild_identically(tmp_path):
+    store, ids = await seeded_central(tmp_path / "c.db")
+    courier = actor(COURIER)
+    await commit_commands(
+        store, actions.courier_deliver(courier, ids[0], "C1", "D1", DAY, 900), device_id="hh1"
+    )
+    before = await projection_rows(store)
+    for table in before:
+        await store.query(f"DELETE FROM {table}")
+    assert await store.rebuild_projections() == 6
+    assert await projection_rows(store) == before
+    await store.close()
+
+
+async def test_newer_schema_is_refused(tmp_path):
+    store = await ReplicaStore.open(tmp_path / "x.db")
+    await store.query("PRAGMA user_version=99")
+    await store.close()
+    with pytest.raises(StoreError, match="newer than this program"):
+        await ReplicaStore.open(tmp_path / "x.db")
+
+
+async def test_compaction_keeps_every_cursor_valid(tmp_path):
+    central, ids = await seeded_central(tmp_path / "c.db", shipments=3)
+    server = SyncServer(central, lookup)
+    early = await ReplicaStore.open(tmp_path / "early.db")
+    early_client = SyncClient(early, InMemoryChannel(server, COURIER), device_id="hh1")
+    await early_client.sync()
+    office = actor(OFFICE, seed=2)
+    for n in range(4):
+        await commit_commands(
+            central, actions.office_edit(ids[0], f"+31 6 {n}"), device_id="office", queue=False
+        )
+    removed = await central.compact_document(ids[0])
+    assert removed >= 4
+    await early_client.sync()
+    assert await state_vectors(early) == await state_vectors(central)
+    assert office  # the office actor exists only to mirror real use
+    await early.close()
+    await central.close()
+
+
+async def test_truncated_log_answers_with_snapshots(tmp_path):
+    central, ids = await seeded_central(tmp_path / "c.db", shipments=4)
+    server = SyncServer(central, lookup)
+    away = await ReplicaStore.open(tmp_path / "away.db")
+    client = SyncClient(away, InMemoryChannel(server, COURIER), device_id="hh1")
+    await client.sync()
+    await commit_commands(
+        central, actions.office_edit(ids[1], "+31 6 1"), device_id="office", queue=False
+    )
+    await central.truncate_log(await central.head())
+    cursor = (await away.cursor("upstream"))[0]
+    response = await server.pull(COURIER, PullRequest(Hello("hh1"), cursor))
+    assert response.snapshot
+    await client.sync()
+    assert await state_vectors(away) == await state_vectors(central)
+    await away.close()
+    await central.close()
+
+
+async def test_pull_pages_until_caught_up(tmp_path):
+    central, _ = await seeded_central(tmp_path / "c.db", shipments=25)
+    server = SyncServer(central, lookup)
+    edge = await ReplicaStore.open(tmp_path / "e.db")
+    client = SyncClient(edge, InMemoryChannel(server, COURIER), device_id="hh1", page=4)
+    report = await client.pull()
+    assert report.pages == 7
+    assert len(await edge.document_ids()) == 25
+    await edge.close()
+    await central.close()
+
+
+async def test_resending_a_push_changes_nothing(tmp_path):
+    central, ids = await seeded_central(tmp_path / "c.db")
+    server = SyncServer(central, lookup)
+    edge = await ReplicaStore.open(tmp_path / "e.db")
+    await SyncClient(edge, InMemoryChannel(server, COURIER), device_id="hh1").sync()
+    courier = actor(COURIER)
+    await commit_commands(edge, actions.courier_fail(courier, ids[0], "not_home"), device_id="hh1")
+    entry = (await edge.outbox_pending(10))[0]
+    request = PushRequest(Hello("hh1"), [PushItem(entry.doc_id, entry.doc_type, entry.update)])
+    first = await server.push(COURIER, request)
+    head = await central.head()
+    second = await server.push(COURIER, request)
+    assert first.results[0].accepted and second.results[0].accepted
+    assert await central.head() == head
+    await edge.close()
+    await central.close()
+
+
+@pytest.mark.parametrize(
+    ("doc_type", "update", "code"),
+    [
+        ("shipment", b"\x01\x02garbage", "bad_update"),
+        ("parcel", b"\x00\x00", "unknown_doc_type"),
+    ],
+)
+async def test_bad_items_are_rejected_and_nothing_stored(tmp_path, doc_type, update, code):
+    central, _ = await seeded_central(tmp_path / "c.db")
+    server = SyncServer(central, lookup)
+    head = await central.head()
+    item = PushItem("01a20000-0000-7000-8000-000000000001", doc_type, update)
+    response = await server.push(COURIER, PushRequest(Hello("hh1"), [item]))
+    assert not response.results[0].accepted
+    assert response.results[0].code == code
+    assert await central.head() == head
+    await central.close()
+
+
+async def test_wrong_currency_amount_is_refused_locally_and_upstream(tmp_path):
+    central, ids = await seeded_central(tmp_path / "c.db")
+    server = SyncServer(central, lookup)
+    edge = await ReplicaStore.open(tmp_path / "e.db")
+    await SyncClient(edge, InMemoryChannel(server, COURIER), device_id="hh1").sync()
+    courier = actor(COURIER)
+    bad = {
+        **courier.stamp(),
+        "type": "cod_collected",
+        "payload": {"amount": 1250, "currency": "XXX"},
+    }
+    command = DocCommand("collect", "shipment", events=[bad])
+    before = await snapshot(edge)
+    with pytest.raises(InvalidEvent, match="currency"):
+        await commit_commands(edge, [(ids[0], command)], device_id="hh1")
+    assert await snapshot(edge) == before
+    # a node that skipped its own checks is still refused by the upstream
+    state = (await edge.load([ids[0]]))[ids[0]].state
+    _, update = apply_command(state, command, client_id=4242)
+    head = await central.head()
+    response = await server.push(
+        COURIER, PushRequest(Hello("hh1"), [PushItem(ids[0], "shipment", update)])
+    )
+    assert response.results[0].code == "invalid_event"
+    assert "currency" in response.results[0].message
+    assert await central.head() == head
+    await edge.close()
+    await central.close()
+
+
+async def test_too_new_protocol_version_is_refused(tmp_path):
+    central, _ = await seeded_central(tmp_path / "c.db")
+    server = SyncServer(central, lookup)
+    with pytest.raises(UnsupportedVersion, match="protocol_version"):
+        await server.pull(COURIER, PullRequest(Hello("hh1", protocol_version=99)))
+    await central.close()
