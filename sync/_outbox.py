@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import aiosqlite
 
@@ -32,16 +33,8 @@ class Quarantined:
 _OUTBOX_COLUMNS = "id, doc_id, doc_type, update_blob, command, origin_device, created_at"
 
 
-def _entry(r: Sequence[object]) -> OutboxEntry:
-    return OutboxEntry(
-        str(r[1]),
-        str(r[2]),
-        bytes(r[3]),
-        bytes(r[4]),
-        r[5],
-        int(r[0]),
-        int(r[6]),  # type: ignore[arg-type, call-overload]
-    )
+def _entry(r: Sequence[Any]) -> OutboxEntry:
+    return OutboxEntry(str(r[1]), str(r[2]), bytes(r[3]), bytes(r[4]), r[5], int(r[0]), int(r[6]))
 
 
 class OutboxQueue(Database):

@@ -75,7 +75,8 @@ class InMemoryChannel:
             raise ChannelClosed("link down: answer lost")
         raw = msgpack_encoder.encode(answer)
         self.bytes_received += len(raw)
-        return server_decoder.decode(raw)
+        reply: ServerMessage = server_decoder.decode(raw)
+        return reply
 
     async def _dispatch(self, message: ClientMessage) -> ServerMessage:
         match message:

@@ -35,9 +35,9 @@ def doc_type_of(value: str) -> DocType:
         raise UnknownDocType(f"doc_type {value!r} is not one of {known}") from None
 
 
-def load(state: bytes | None, client_id: int | None = None) -> Doc:
+def load(state: bytes | None, client_id: int | None = None) -> Doc[Any]:
     """A ``Doc`` holding ``state``; ``BadUpdate`` if the bytes do not decode."""
-    doc: Doc = Doc(client_id=client_id)
+    doc: Doc[Any] = Doc(client_id=client_id)
     if state:
         try:
             doc.apply_update(state)
@@ -46,12 +46,14 @@ def load(state: bytes | None, client_id: int | None = None) -> Doc:
     return doc
 
 
-def _info(doc: Doc) -> Map:
-    return doc.get(INFO, type=Map)
+def _info(doc: Doc[Any]) -> Map[Any]:
+    info: Map[Any] = doc.get(INFO, type=Map)
+    return info
 
 
-def _events(doc: Doc) -> Array:
-    return doc.get(EVENTS, type=Array)
+def _events(doc: Doc[Any]) -> Array[Any]:
+    events: Array[Any] = doc.get(EVENTS, type=Array)
+    return events
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +81,7 @@ def _plain(root: Map[Any] | Array[Any]) -> Any:
         return root.to_py()
 
 
-def read_content(doc: Doc) -> Content:
+def read_content(doc: Doc[Any]) -> Content:
     """The info map and the events list of a loaded document."""
     return Content(
         info=ints_from_floats(_plain(_info(doc)) or {}),
@@ -87,7 +89,7 @@ def read_content(doc: Doc) -> Content:
     )
 
 
-def root_names(doc: Doc) -> set[str]:
+def root_names(doc: Doc[Any]) -> set[str]:
     """Names of the root types present in the document."""
     return set(doc.keys())
 

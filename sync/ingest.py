@@ -8,6 +8,7 @@ outbox entries).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from pycrdt import Doc, get_state
 
@@ -25,7 +26,7 @@ from .yencoding import decode_state_vector
 def doc_write(
     doc_id: str,
     doc_type: str,
-    doc: Doc,
+    doc: Doc[Any],
     previous_scope: tuple[str, str, str] | None,
     updates: list[bytes],
     origin_device: str,
@@ -96,7 +97,7 @@ def merge_incoming(
     is not logged twice. Documents in ``replace`` take the incoming state as
     is (a resync after a rejection).
     """
-    docs: dict[str, tuple[Doc, str, list[bytes]]] = {}
+    docs: dict[str, tuple[Doc[Any], str, list[bytes]]] = {}
     for item in incoming:
         doc_type_of(item.doc_type)
         if item.doc_id in docs:

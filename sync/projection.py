@@ -81,9 +81,14 @@ class Projection:
         self.rows.setdefault(table, []).append(row)
 
 
+def payload_of(event: Event) -> Any:
+    """The payload struct of any event (every concrete event type has one)."""
+    return event.payload  # type: ignore[attr-defined]
+
+
 def _event_rows(proj: Projection, doc_type: DocType, events: list[Event]) -> None:
     for e in events:
-        payload = msgspec.json.encode(e.payload).decode()
+        payload = msgspec.json.encode(payload_of(e)).decode()
         proj.add(
             "p_events",
             (proj.doc_id, e.id, doc_type.value, event_type(e), e.hlc, e.device, e.actor, payload),
@@ -147,7 +152,7 @@ def _cash_book(proj: Projection, info: CashBookInfo, events: list[Event]) -> Non
         ),
     )
     for e in events:
-        p: Any = e.payload
+        p = payload_of(e)
         reference = (
             getattr(p, "handover_id", None)
             or getattr(p, "batch_id", None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from pycrdt import Doc, get_state, get_update
 
@@ -45,7 +46,7 @@ class _Working:
     doc_type: str
     state: bytes | None
     previous_scope: ScopeKeys | None
-    doc: Doc | None = None
+    doc: Doc[Any] | None = None
     updates: list[bytes] = field(default_factory=list)
     outbox: list[OutboxEntry] = field(default_factory=list)
     origin: str = ""

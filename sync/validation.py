@@ -65,7 +65,7 @@ def _new_events(before: Content, after: Content) -> tuple[list[Any], Inspection 
     return added, None
 
 
-def inspect_update(doc_type: DocType, doc: Doc, created: bool, update: bytes) -> Inspection:
+def inspect_update(doc_type: DocType, doc: Doc[Any], created: bool, update: bytes) -> Inspection:
     """Apply ``update`` to ``doc`` (mutating it) and describe or refuse the change."""
     before = read_content(doc)
     try:
@@ -101,6 +101,6 @@ def inspect_update(doc_type: DocType, doc: Doc, created: bool, update: bytes) ->
     return Inspection(change, None)
 
 
-def _has_pending(doc: Doc, update: bytes) -> bool:
+def _has_pending(doc: Doc[Any], update: bytes) -> bool:
     """True when part of ``update`` could not be integrated (a gap in its clocks)."""
     return update_has_structs(get_update(update, doc.get_state()))
