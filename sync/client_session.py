@@ -78,7 +78,9 @@ class SyncClient:
             request = PushRequest(
                 hello=self.hello,
                 items=[
-                    PushItem(e.doc_id, e.doc_type, e.update, e.command, e.origin_device)
+                    # the command stays in the local outbox for replay; the wire
+                    # carries only the update (half the bytes per event)
+                    PushItem(e.doc_id, e.doc_type, e.update, origin_device=e.origin_device)
                     for e in entries
                 ],
             )
