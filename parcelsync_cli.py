@@ -22,12 +22,21 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--db", "db_path", default="var/central.db", show_default=True,
-              help="SQLite file of the central replica (created if missing).")
+@click.option(
+    "--db",
+    "db_path",
+    default="var/central.db",
+    show_default=True,
+    help="SQLite file of the central replica (created if missing).",
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, help="TCP port to listen on.")
-@click.option("--office-token", envvar="PARCELSYNC_OFFICE_TOKEN", default=None,
-              help="Office token to accept; without it a new one is printed on first start.")
+@click.option(
+    "--office-token",
+    envvar="PARCELSYNC_OFFICE_TOKEN",
+    default=None,
+    help="Office token to accept; without it a new one is printed on first start.",
+)
 def server(db_path: str, host: str, port: int, office_token: str | None) -> None:
     """Run the central server (sync endpoints, merchant API, devices, webhooks)."""
     from pathlib import Path

@@ -58,10 +58,17 @@ class Network:
         return node
 
     async def add_edge(
-        self, name: str, device: Device, upstream: str, *, relay: bool, rng: random.Random
+        self,
+        name: str,
+        device: Device,
+        upstream: str,
+        *,
+        relay: bool,
+        rng: random.Random,
+        store_cls: type[ReplicaStore] = ReplicaStore,
     ) -> Node:
-        """Create an edge replica syncing with node ``upstream``."""
-        store = await ReplicaStore.open(self.root / f"{name}.db")
+        """Create an edge replica (of ``store_cls``) syncing with node ``upstream``."""
+        store = await store_cls.open(self.root / f"{name}.db")
         up = self.nodes[upstream]
         assert up.server is not None, f"{upstream} does not serve sync"
         channel = InMemoryChannel(up.server, device, rng=rng)
@@ -70,6 +77,25 @@ class Network:
         node = Node(name, device, store, client, channel, server)
         self.devices[device.id] = device
         self.nodes[name] = node
+        return node
+
+    async def reopen(self, name: str) -> Node:
+        """Kill a node: close its replica and open it again from its file.
+
+        Its client keeps the same link; a serving node gets a new ``SyncServer``
+        and the links of the nodes below it are pointed at that one.
+        """
+        node = self.nodes[name]
+        await node.store.close()
+        node.store = await type(node.store).open(self.root / f"{name}.db")
+        if node.client is not None:
+            node.client.store = node.store
+        if node.server is not None:
+            old = node.server
+            node.server = SyncServer(node.store, self.lookup, relay=name != "central")
+            for other in self.nodes.values():
+                if other.channel is not None and other.channel.server is old:
+                    other.channel.server = node.server
         return node
 
     def set_faults(self, faults: Faults) -> None:
