@@ -1,0 +1,197 @@
+"""The simulated world: central, one relay per depot, one handheld per courier.
+
+Every node is a real replica file; depots and handhelds are
+:class:`edge.store.EdgeStore` replicas driven through
+:class:`edge.context.EdgeContext`, so the edge command functions run on them
+exactly as on a device. Head office writes at central directly (the office
+path the server's services take). All clocks read one simulated wall clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import random
+from collections.abc import Iterable
+from pathlib import Path
+
+import msgspec
+
+from edge.context import EdgeContext, Identity, enroll
+from edge.store import EdgeStore
+from fixtures import Network as FixtureNetwork
+from fixtures import ShipmentSpec
+from protocol.commands import DocCommand
+from protocol.events import Event, ShipmentCreated
+from protocol.hlc import HybridClock, Timestamp
+from protocol.ids import new_id
+from protocol.info import Item, Parcel, ShipmentInfo
+from protocol.permissions import Device
+from protocol.vocab import Role
+from sync import ReplicaStore, commit_commands
+
+from .network import Network
+
+OFFICE = Device("office", Role.OFFICE)
+TICK_MS = 5 * 60 * 1000  # one scheduler tick is five simulated minutes
+
+
+class SimClock:
+    """Simulated wall time in ms: +1 ms per reading, jumps with :meth:`advance`."""
+
+    def __init__(self, day: str):
+        self.now = 0
+        self.start_day(day)
+
+    def start_day(self, day: str, hour: int = 7) -> None:
+        """Move to ``hour``:00 local time of ``day`` (never backwards)."""
+        start = dt.datetime.combine(dt.date.fromisoformat(day), dt.time(hour))
+        self.now = max(self.now, int(start.timestamp() * 1000))
+
+    def advance(self, ms: int = TICK_MS) -> None:
+        self.now += ms
+
+    def __call__(self) -> int:
+        self.now += 1
+        return self.now
+
+
+def shipment_info(spec: ShipmentSpec) -> ShipmentInfo:
+    """The document info of a fixture shipment, as a merchant would have created it."""
+    return ShipmentInfo(
+        merchant_id=spec.merchant_id,
+        tracking_number=spec.tracking_number,
+        currency=spec.currency,
+        order_ref=spec.order_ref,
+        recipient_name=spec.recipient_name,
+        recipient_phone=spec.recipient_phone,
+        address=spec.address,
+        postcode=spec.postcode,
+        city=spec.city,
+        cod_amount=spec.cod_amount or 0,
+        depot_id=spec.depot_id,
+        courier_id=spec.courier_id,
+        route_day=spec.route_day,
+        route_seq=spec.route_seq,
+        slot_start=spec.slot_start,
+        slot_end=spec.slot_end,
+        otp_sha256=hashlib.sha256(spec.otp.encode()).hexdigest() if spec.otp else "",
+        parcels=[Parcel(p.barcode, p.weight_g) for p in spec.parcels],
+        items=[Item(i.sku, i.quantity, i.unit_price_minor) for i in spec.items],
+    )
+
+
+class World:
+    """The network of replicas plus an edge context per depot and handheld."""
+
+    def __init__(self, root: Path, fixture: FixtureNetwork, clock: SimClock, rng: random.Random):
+        self.net = Network(root)
+        self.fixture = fixture
+        self.clock = clock
+        self.rng = rng
+        self.office_clock = HybridClock(OFFICE.id, clock)
+        self.contexts: dict[str, EdgeContext] = {}
+        self.depot_node: dict[str, str] = {}  # depot id -> node name
+        self.handheld_node: dict[str, str] = {}  # courier id -> node name
+        self.committed: set[str] = set()  # every event id any node committed
+
+    @property
+    def central(self) -> ReplicaStore:
+        return self.net.nodes["central"].store
+
+    async def build(self) -> None:
+        """Create central, the depot relays and the handhelds, and enrol each."""
+        await self.net.add_central(OFFICE)
+        for depot in self.fixture.depots:
+            name = f"depot-{depot.code}"
+            device = Device(f"dev-{depot.code}", Role.DEPOT, depot_id=depot.id)
+            await self._edge(name, device, "central", relay=True, currency=depot.currency)
+            self.depot_node[depot.id] = name
+        for courier in self.fixture.couriers:
+            name = f"hh-{courier.code}"
+            device = Device(
+                f"hh-{courier.code}", Role.COURIER, depot_id=courier.depot_id, courier_id=courier.id
+            )
+            upstream = self.depot_node[courier.depot_id]
+            await self._edge(name, device, upstream, relay=False, currency=self.fixture.currency)
+            self.handheld_node[courier.id] = name
+
+    async def _edge(
+        self, name: str, device: Device, upstream: str, *, relay: bool, currency: str
+    ) -> None:
+        node = await self.net.add_edge(
+            name, device, upstream, relay=relay, rng=self.rng, store_cls=EdgeStore
+        )
+        assert isinstance(node.store, EdgeStore)
+        identity = Identity(
+            device_id=device.id,
+            role=device.role,
+            depot_id=device.depot_id or "",
+            courier_id=device.courier_id or "",
+            currency=currency,
+        )
+        await enroll(node.store, identity)
+        self.contexts[name] = self._context(node.store, identity)
+
+    def _context(self, store: EdgeStore, identity: Identity) -> EdgeContext:
+        skew = self.rng.randint(-120_000, 120_000) if identity.role == Role.COURIER else 0
+        return EdgeContext(store, identity, wall=lambda: self.clock() + skew)
+
+    async def kill(self, name: str) -> None:
+        """Close a node's replica mid-day and reopen it from its file."""
+        node = await self.net.reopen(name)
+        if name in self.contexts:
+            assert isinstance(node.store, EdgeStore)
+            self.contexts[name] = self._context(node.store, self.contexts[name].identity)
+
+    async def seed(self, specs: Iterable[ShipmentSpec], batch: int = 500) -> int:
+        """Head office registers the day's shipments at central, ``batch`` per transaction."""
+        commands: list[tuple[str, DocCommand]] = []
+        for spec in specs:
+            created = ShipmentCreated(**self.office_base())
+            info = msgspec.to_builtins(shipment_info(spec))
+            commands.append((spec.id, DocCommand.build("create", "shipment", [created], info=info)))
+        for start in range(0, len(commands), batch):
+            await commit_commands(
+                self.central, commands[start : start + batch], device_id=OFFICE.id, queue=False
+            )
+        return len(commands)
+
+    def office_base(self, seen: Iterable[str] = ()) -> dict[str, str]:
+        """Common fields of an office event, stamped after the hlcs in ``seen``."""
+        latest = max(seen, default=None)
+        if latest is not None:
+            self.office_clock.observe(Timestamp.decode(latest))
+        event_id = new_id()
+        self.committed.add(event_id)
+        return {
+            "id": event_id,
+            "hlc": self.office_clock.now().encode(),
+            "device": OFFICE.id,
+            "actor": "head-office",
+        }
+
+    async def office_write(self, doc_id: str, command: DocCommand) -> None:
+        """One office command at central (no outbox: central is the top)."""
+        await commit_commands(self.central, [(doc_id, command)], device_id=OFFICE.id, queue=False)
+
+    async def hlcs(self, store: ReplicaStore, doc_id: str) -> list[str]:
+        """Timestamps of the events a replica holds for ``doc_id``."""
+        rows = await store.query("SELECT hlc FROM p_events WHERE doc_id = ?", (doc_id,))
+        return [r[0] for r in rows]
+
+    async def has_event(self, name: str, doc_id: str, event_id: str) -> bool:
+        """True when node ``name`` already holds event ``event_id`` of ``doc_id``."""
+        rows = await self.net.nodes[name].store.query(
+            "SELECT 1 FROM p_events WHERE doc_id = ? AND event_id = ?", (doc_id, event_id)
+        )
+        return bool(rows)
+
+    def record(self, events: Iterable[Event | str]) -> list[str]:
+        """Remember committed event ids (for the lost-update count); returns them."""
+        ids = [e if isinstance(e, str) else e.id for e in events]
+        self.committed.update(ids)
+        return ids
+
+    async def close(self) -> None:
+        await self.net.close()
