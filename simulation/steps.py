@@ -42,7 +42,7 @@ class Track:
     spec: ShipmentSpec
     plan: ShipmentPlan
     at: int = -1  # -1: the inbound scan is next; then an index into plan.outcome
-    after: tuple[str, str | None] = ("", None)  # (doc, event) the next node must hold
+    after: tuple[str, str] | None = None  # (doc, event) the next node must hold
     return_id: str = ""
 
     @property
@@ -72,13 +72,12 @@ def node_of(world: World, track: Track) -> str:
 
 async def ready(world: World, track: Track, node: str) -> bool:
     """True when ``node`` holds what the next step needs."""
-    doc_id, event_id = track.after or (track.spec.id, None)
-    if event_id is None:
+    if track.after is None:  # the inbound scan needs the document itself
         rows = await world.net.nodes[node].store.query(
-            "SELECT 1 FROM documents WHERE doc_id = ?", (doc_id or track.spec.id,)
+            "SELECT 1 FROM documents WHERE doc_id = ?", (track.spec.id,)
         )
         return bool(rows)
-    return await world.has_event(node, doc_id, event_id)
+    return await world.has_event(node, *track.after)
 
 
 async def advance(world: World, track: Track, node: str) -> None:
@@ -146,9 +145,7 @@ async def _open_return(world: World, track: Track, step: Step) -> str:
         depot_id=spec.depot_id,
     )
     event = ReturnRequested(**world.office_base(await world.hlcs(world.central, spec.id)))
-    command = DocCommand.build(
-        "request_return", "return", [event], info=msgspec.to_builtins(info)
-    )
+    command = DocCommand.build("request_return", "return", [event], info=msgspec.to_builtins(info))
     await world.office_write(track.return_id, command)
     return event.id
 

@@ -70,6 +70,8 @@ def parse_frame(data: bytes) -> Frame:
             raise ProtocolViolation(f"unknown message type {message_type}")
         step = decoder.read_var_uint()
         payload = decoder.read_message()
+        if decoder.length < 0:
+            raise ProtocolViolation("truncated frame: payload shorter than its length")
     except (IndexError, RuntimeError) as exc:
         raise ProtocolViolation(f"truncated frame: {exc}") from None
     if step not in _SYNC_KINDS:

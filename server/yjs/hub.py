@@ -1,0 +1,95 @@
+"""Who has which document open over ``/yjs``: rooms of peers, fan-out of frames.
+
+One :class:`YjsHub` lives in the app state. It holds no document content:
+only, per open document, the set of connected :class:`Peer` objects, each with
+a small outgoing queue drained by one writer task (so a socket is written by a
+single task, in order, and a slow client cannot stall the others).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from litestar import WebSocket
+
+from protocol.permissions import Device
+from protocol.wire import Scope
+from sync._records import ScopeKeys
+from sync.scopes import device_scopes, matches
+
+MAX_QUEUED = 512
+OVERFLOW_CODE = 1013  # "try again later": the client reconnects and resyncs
+
+
+class Peer:
+    """One connected socket: its device, read scopes and outgoing queue."""
+
+    def __init__(self, socket: WebSocket[Any, Any, Any], device: Device):
+        self.socket = socket
+        self.device = device
+        self.scopes: list[Scope] = device_scopes(device)
+        self._queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=MAX_QUEUED)
+        self.overflowed = False
+
+    def send(self, frame: bytes) -> None:
+        """Queue ``frame``; a peer too far behind is dropped (it resyncs on reconnect)."""
+        if self.overflowed:
+            return
+        try:
+            self._queue.put_nowait(frame)
+        except asyncio.QueueFull:
+            self.overflowed = True
+            self._queue.get_nowait()
+            self._queue.put_nowait(None)
+
+    def may_read(self, keys: ScopeKeys) -> bool:
+        """True when a document with scope ``keys`` is in this peer's scopes."""
+        return matches(self.scopes, keys)
+
+    async def drain(self) -> None:
+        """Write queued frames until the queue says stop (overflow) or the task is cancelled."""
+        while True:
+            frame = await self._queue.get()
+            if frame is None:
+                await self.socket.close(code=OVERFLOW_CODE, reason="too far behind, resync")
+                return
+            await self.socket.send_bytes(frame)
+
+
+class YjsHub:
+    """Rooms of peers by document id; nothing else is kept."""
+
+    def __init__(self) -> None:
+        self._rooms: dict[str, set[Peer]] = {}
+
+    @contextmanager
+    def join(self, doc_id: str, peer: Peer) -> Iterator[None]:
+        """``peer`` is in ``doc_id``'s room for the duration of the ``with`` block."""
+        self._rooms.setdefault(doc_id, set()).add(peer)
+        try:
+            yield
+        finally:
+            room = self._rooms.get(doc_id)
+            if room is not None:
+                room.discard(peer)
+                if not room:
+                    del self._rooms[doc_id]
+
+    def broadcast(
+        self, doc_id: str, frame: bytes, sender: Peer, keys: ScopeKeys | None = None
+    ) -> int:
+        """Queue ``frame`` to every other peer on ``doc_id`` (that may read ``keys``)."""
+        sent = 0
+        for peer in list(self._rooms.get(doc_id, ())):
+            if peer is sender or (keys is not None and not peer.may_read(keys)):
+                continue
+            peer.send(frame)
+            sent += 1
+        return sent
+
+    def open_count(self, doc_id: str) -> int:
+        """How many sockets have ``doc_id`` open."""
+        return len(self._rooms.get(doc_id, ()))
