@@ -21,6 +21,7 @@ from .merchant_api.returns import ReturnService
 from .merchant_api.services import ShipmentService
 from .sync_api import sync_handlers
 from .webhooks.controllers import WebhookController
+from .yjs import YjsHub, yjs_route
 
 
 def _shipments(central: Central) -> ShipmentService:
@@ -57,6 +58,7 @@ def create_app(
     return Litestar(
         route_handlers=[
             *sync_handlers(central, max_body=max_body),
+            yjs_route(central),
             DeviceController,
             ShipmentController,
             ReturnController,
@@ -68,7 +70,7 @@ def create_app(
             "shipment_service": Provide(_shipments, sync_to_thread=False),
             "return_service": Provide(_returns, sync_to_thread=False),
         },
-        state=State({"central": central}),
+        state=State({"central": central, "yjs": YjsHub()}),
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(title="parcelsync central", version="1"),
         request_max_body_size=max_body,

@@ -122,7 +122,13 @@ class SyncServer:
         if current is not None and current.state is not None and _already_has(current, item):
             return
         scratch = load(current.state if current else None)
-        inspection = inspect_update(doc_type, scratch, current is None, item.update)
+        inspection = inspect_update(
+            doc_type,
+            scratch,
+            current is None,
+            item.update,
+            need_status=writer.role == Role.MERCHANT,
+        )
         if inspection.refusal is None and inspection.change is not None:
             refusal = check_change(writer, inspection.change)
         else:

@@ -65,8 +65,14 @@ def _new_events(before: Content, after: Content) -> tuple[list[Any], Inspection 
     return added, None
 
 
-def inspect_update(doc_type: DocType, doc: Doc[Any], created: bool, update: bytes) -> Inspection:
-    """Apply ``update`` to ``doc`` (mutating it) and describe or refuse the change."""
+def inspect_update(
+    doc_type: DocType, doc: Doc[Any], created: bool, update: bytes, *, need_status: bool = True
+) -> Inspection:
+    """Apply ``update`` to ``doc`` (mutating it) and describe or refuse the change.
+
+    ``need_status`` folds the shipment's status before the change, which only
+    the merchant rule (edits before pickup) needs; other writers skip the fold.
+    """
     before = read_content(doc)
     try:
         doc.apply_update(update)
@@ -87,7 +93,7 @@ def inspect_update(doc_type: DocType, doc: Doc[Any], created: bool, update: byte
     try:
         decode_info(doc_type, after.info)
         new_events = tuple(decode_event(doc_type, raw) for raw in added)
-        status_before = None if created else _status_before(doc_type, before)
+        status_before = None if created or not need_status else _status_before(doc_type, before)
     except ProtocolError as exc:
         return _refuse(exc.code, str(exc))
     change = Change(

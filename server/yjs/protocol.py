@@ -15,11 +15,10 @@ from pycrdt import (
     Decoder,
     YMessageType,
     YSyncMessageType,
-    create_sync_step1_message,
-    create_sync_step2_message,
     create_update_message,
     get_state,
     get_update,
+    write_message,
 )
 
 # Message types beyond pycrdt's enum (y-websocket's messageAuth, messageQueryAwareness).
@@ -81,18 +80,22 @@ def parse_frame(data: bytes) -> Frame:
     return Frame(_SYNC_KINDS[YSyncMessageType(step)], payload)
 
 
+def _sync_frame(step: YSyncMessageType, payload: bytes) -> bytes:
+    return bytes([YMessageType.SYNC, step]) + write_message(payload)
+
+
 def answer_step1(state: bytes, client_state_vector: bytes) -> bytes:
     """Sync step 2: what ``state`` has that the client (at its state vector) lacks."""
     try:
         diff = get_update(state, client_state_vector)
     except ValueError as exc:
         raise ProtocolViolation(f"state vector does not decode: {exc}") from None
-    return create_sync_step2_message(diff)
+    return _sync_frame(YSyncMessageType.SYNC_STEP2, diff)
 
 
 def our_step1(state: bytes) -> bytes:
     """Sync step 1 with the stored state's vector, so the client sends what we lack."""
-    return create_sync_step1_message(get_state(state))
+    return _sync_frame(YSyncMessageType.SYNC_STEP1, get_state(state))
 
 
 def update_frame(update: bytes) -> bytes:

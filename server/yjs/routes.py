@@ -39,7 +39,9 @@ from .session import (
 )
 
 
-async def _open(central: Central, socket: WebSocket[Any, Any, Any], doc_id: str) -> tuple[Device, str]:
+async def _open(
+    central: Central, socket: WebSocket[Any, Any, Any], doc_id: str
+) -> tuple[Device, str]:
     """The caller and the document's type, or ``CloseSocket`` saying why not."""
     try:
         token = bearer_token(socket.headers.get("authorization"), socket.query_params.get("token"))
@@ -97,7 +99,6 @@ def yjs_route(central: Central, path: str = "/yjs/{doc_id:str}") -> WebsocketRou
             with hub.join(doc_id, peer):
                 await _serve(session, socket)
         except CloseSocket as exc:
-            await _flush(peer, writer)
             await _close(socket, exc)
         finally:
             writer.cancel()
@@ -105,10 +106,3 @@ def yjs_route(central: Central, path: str = "/yjs/{doc_id:str}") -> WebsocketRou
                 await writer
 
     return yjs
-
-
-async def _flush(peer: Peer, writer: asyncio.Future[None], timeout: float = 1.0) -> None:
-    """Let queued frames go out before a close (bounded)."""
-    with suppress(TimeoutError):
-        await asyncio.wait_for(peer.idle(), timeout)
-    del writer
