@@ -49,5 +49,149 @@ def server(db_path: str, host: str, port: int, office_token: str | None) -> None
 
 main.add_command(edge)
 
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address central listens on.")
+@click.option("--port", default=8000, show_default=True, help="Port central listens on.")
+@click.option(
+    "--dir",
+    "directory",
+    default="var/demo",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Where the central, depot and handheld SQLite files go.",
+)
+@click.option(
+    "--office-token",
+    envvar="PARCELSYNC_OFFICE_TOKEN",
+    default="",
+    help="Office token for central (default: a new random one, printed).",
+)
+@click.option(
+    "--duration",
+    type=float,
+    default=None,
+    metavar="SECONDS",
+    help="Stop by itself after this many seconds (default: run until Ctrl-C).",
+)
+@click.option("--seed", default=1, show_default=True, help="Seed of the demo data.")
+def demo(
+    host: str, port: int, directory: str, office_token: str, duration: float | None, seed: int
+) -> None:
+    """Start central, a depot edge and simulated handhelds on demo data.
+
+    Central runs as a subprocess on embedded SQLite; devices are enrolled and
+    shipments created through its HTTP APIs; the depot edge and the handhelds
+    sync in the background while couriers deliver, fail, collect COD and hand
+    over cash (one handheld goes offline and comes back). Ctrl-C stops all.
+    """
+    import asyncio
+    from pathlib import Path
+
+    from simulation.demo import DemoConfig, run
+
+    config = DemoConfig(Path(directory), host, port, office_token, duration, seed)
+    try:
+        asyncio.run(run(config, click.echo))
+    except KeyboardInterrupt:
+        click.echo("demo: stopped")
+
+
+@main.command()
+@click.option("--depots", default=2, show_default=True, help="Depots in the network.")
+@click.option("--couriers", default=3, show_default=True, help="Couriers (handhelds) per depot.")
+@click.option("--stops", default=20, show_default=True, help="Stops per courier per day (+-20%).")
+@click.option("--days", default=1, show_default=True, help="Working days to run.")
+@click.option("--seed", default=1, show_default=True, help="Seed of the fixtures and the chaos.")
+@click.option(
+    "--offline-rate",
+    default=0.0,
+    show_default=True,
+    help="Chance per tick (5 simulated minutes) that a handheld goes offline for 15-60 minutes.",
+)
+@click.option(
+    "--wan-outage",
+    default=0,
+    show_default=True,
+    metavar="MINUTES",
+    help="Each depot loses its link to central once a day for this long.",
+)
+@click.option(
+    "--duplicate",
+    default=0.0,
+    show_default=True,
+    help="Chance that a sync message is delivered twice.",
+)
+@click.option(
+    "--cut",
+    default=0.0,
+    show_default=True,
+    help="Chance that a sync request, or its answer, is lost.",
+)
+@click.option(
+    "--reorder",
+    is_flag=True,
+    help="Shuffle the sync order each tick and use random batch and page sizes.",
+)
+@click.option(
+    "--kill",
+    default=0,
+    show_default=True,
+    help="Nodes killed mid-day (replica closed, reopened from its file) per day.",
+)
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Keep the replica files here (default: a temporary directory).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object, nothing else.")
+def simulate(directory: str | None, as_json: bool, **options: object) -> None:
+    """Run working days of a generated network in one process and check it.
+
+    Central, one depot relay per depot and one handheld per courier, each a
+    real SQLite replica; couriers deliver, fail, collect COD and hand over
+    cash, depots count it, deposit it and grade returns, head office decides
+    holds and remits. Exits 1 unless every replica converged, no update was
+    lost and every money and returns identity holds.
+    """
+    from simulation.cli import run_simulate
+
+    ok = run_simulate(options, directory, as_json)
+    raise SystemExit(0 if ok else 1)
+
+
+@main.command()
+@click.option(
+    "--quick",
+    is_flag=True,
+    help="Small sizes (under a minute): checks every benchmark runs, for CI.",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print one JSON object (raw results, table rows, timings).",
+)
+def bench(quick: bool, as_json: bool) -> None:
+    """Run every benchmark and print one table.
+
+    Each figure is shown with the baseline measured in the same run (raw
+    sqlite3 executemany + merge_updates for throughput, the smallest scope
+    for idle resync, the bare Yjs update for bytes) and their ratio.
+    """
+    import asyncio
+    import json
+
+    from bench.run import render, run_all
+
+    def progress(message: str) -> None:
+        click.echo(message, err=True)
+
+    result = asyncio.run(run_all(quick, progress))
+    click.echo(json.dumps(result) if as_json else render(result["table"]))
+
+
 if __name__ == "__main__":
     main()

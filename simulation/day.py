@@ -94,7 +94,9 @@ async def _work(world: World, tracks: list[Track]) -> None:
         if track.done:
             continue
         node = node_of(world, track)
-        kind = "central" if node == "central" else "depot" if node.startswith("depot") else "courier"
+        kind = (
+            "central" if node == "central" else "depot" if node.startswith("depot") else "courier"
+        )
         if used.get(node, 0) >= QUOTA[kind] or not await ready(world, track, node):
             continue
         used[node] = used.get(node, 0) + 1

@@ -108,6 +108,7 @@ class SyncClient:
         """Pull pages until ``has_more`` is false; apply each page atomically."""
         report = report or SyncReport()
         cursor, _ = await self.store.cursor(self.upstream)
+        start = cursor
         resync = await self.store.resync_wanted()
         snapshot_after = ""
         snapshot_seen: set[str] = set()
@@ -125,9 +126,11 @@ class SyncClient:
                 origin_device=self.upstream,
                 replace=replace,
             )
-            await self.store.write(
-                writes, cursor=(self.upstream, response.cursor), evict=response.leaving
-            )
+            # A snapshot's cursor is kept only with its last page: persisted earlier, a cut
+            # before the next page would resume from the log and skip the unsent documents.
+            partial = response.snapshot and response.has_more
+            saved = start if partial else response.cursor
+            await self.store.write(writes, cursor=(self.upstream, saved), evict=response.leaving)
             answered = replace | (frozenset(resync) & set(response.leaving))
             if answered:
                 await self._finish_resync(replace, answered)

@@ -1,0 +1,66 @@
+"""What ``parcelsync simulate`` prints: progress on stderr, then a summary or JSON."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .chaos import ChaosOptions
+from .day import SimOptions, simulate
+
+_CHAOS = ("offline_rate", "wan_outage", "duplicate", "cut", "reorder", "kill")
+
+
+def run_simulate(options: dict[str, Any], directory: str | None, as_json: bool) -> bool:
+    """Run the simulation with the CLI's options; True when every check passed."""
+    chaos = ChaosOptions(**{k: options.pop(k) for k in _CHAOS})
+    sim = SimOptions(chaos=chaos, **options)
+
+    def progress(message: str) -> None:
+        click.echo(message, err=True)
+
+    if directory:
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        summary = asyncio.run(simulate(sim, Path(directory), progress))
+    else:
+        with tempfile.TemporaryDirectory(prefix="parcelsync-sim-") as tmp:
+            summary = asyncio.run(simulate(sim, Path(tmp), progress))
+    if as_json:
+        click.echo(json.dumps(summary))
+    else:
+        click.echo(render(summary))
+    return bool(summary["ok"])
+
+
+def render(s: dict[str, Any]) -> str:
+    """A human summary of the report."""
+    cod, ret = s["cod"], s["returns"]
+    lines = [
+        f"converged: {s['converged']}  replicas: {s['replicas']}  documents: {s['documents']}  "
+        f"updates: {s['updates']}  lost updates: {s['lost_updates']}",
+        f"state digest: {s['state_digest']}",
+        f"COD: expected {cod['expected']}, collected {cod['collected']} "
+        f"(cash {cod['collected_cash']}), handed over {cod['handed_over']}, "
+        f"counted {cod['counted']}, deposited {cod['deposited']}, remitted {cod['remitted']}, "
+        f"outstanding {cod['outstanding']}",
+        f"discrepancies: {cod['discrepancies_detected']} detected / "
+        f"{cod['discrepancies_injected']} injected;  conflicts: {s['conflicts']}",
+        f"returns: {ret['requested']} requested, {ret['received']} received, "
+        f"{ret['graded']} graded, {ret['restocked']} units restocked",
+        f"chaos: {s['chaos']}",
+        f"timings: {s['timings']}",
+        "identities:",
+        *(f"  [{'ok' if good else 'FAILED'}] {name}" for name, good in s["identities"].items()),
+        "RESULT: "
+        + (
+            "ok"
+            if s["ok"]
+            else "FAILED" + (f" (diverged: {s['divergent']})" if s["divergent"] else "")
+        ),
+    ]
+    return "\n".join(lines)

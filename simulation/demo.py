@@ -1,0 +1,232 @@
+"""``parcelsync demo``: central, a depot edge and simulated handhelds, on demo data.
+
+Starts ``parcelsync server`` as a subprocess, enrols a depot and a handheld
+per courier through the devices API, seeds the merchants' shipments through
+the merchant API, then runs the depot edge (serving its handhelds on the LAN)
+and the handhelds in this process, each syncing in the background while
+simulated people deliver, fail, collect COD and hand cash over. One handheld
+goes offline for a few stops and comes back. Runs until Ctrl-C or
+``duration`` seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import secrets
+import subprocess
+import sys
+from contextlib import AsyncExitStack, suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import msgspec
+
+from edge.context import EdgeContext, Identity, enroll
+from edge.errors import NodeStateError
+from edge.node import EdgeNode
+from edge.store import EdgeStore
+from fixtures import Dataset, tiny
+from protocol.permissions import Device
+from protocol.vocab import Role
+
+from .demo_people import Courier, Echo, Stop, cash_desk, courier_day, depot_morning, until
+from .world import shipment_info
+
+
+@dataclass(frozen=True, slots=True)
+class DemoConfig:
+    directory: Path
+    host: str = "127.0.0.1"
+    port: int = 8000
+    token: str = ""  # office token; generated when empty
+    duration: float | None = None  # seconds; None: until Ctrl-C
+    seed: int = 1
+    pace: float = 0.4  # seconds between a courier's stops
+
+
+def start_server(config: DemoConfig, token: str) -> subprocess.Popen[bytes]:
+    """``parcelsync server`` on the demo's SQLite file, as its own process."""
+    config.directory.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "parcelsync_cli", "server", "--db"]
+    command += [str(config.directory / "central.db"), "--host", config.host]
+    command += ["--port", str(config.port), "--office-token", token]
+    return subprocess.Popen(command)
+
+
+async def wait_ready(http: httpx.AsyncClient, server: subprocess.Popen[bytes]) -> None:
+    """Until central answers (or its process died)."""
+
+    async def up() -> bool:
+        if server.poll() is not None:
+            raise RuntimeError(f"central exited with status {server.returncode}: is the port free?")
+        try:
+            return (await http.get("/schema/openapi.json")).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    async with asyncio.timeout(30):
+        await until(up)
+
+
+async def enrol(http: httpx.AsyncClient, device: Device, label: str) -> str:
+    """Enrol a device at central; returns its token."""
+    body = {"role": device.role, "device_id": device.id, "label": label}
+    body |= {"depot_id": device.depot_id or "", "courier_id": device.courier_id or ""}
+    answer = await http.post("/api/v1/devices", json=body)
+    answer.raise_for_status()
+    return str(answer.json()["token"])
+
+
+async def seed(http: httpx.AsyncClient, data: Dataset, echo: Echo) -> dict[str, str]:
+    """Each merchant's shipments through the merchant API; ``fixture id -> central id``."""
+    ids: dict[str, str] = {}
+    by_merchant: dict[str, list] = {}
+    for spec in data.shipments:
+        by_merchant.setdefault(spec.merchant_id, []).append(spec)
+    for merchant_id, specs in by_merchant.items():
+        items = []
+        for spec in specs:
+            info = msgspec.to_builtins(shipment_info(spec))
+            keep = ("order_ref", "currency", "recipient_name", "recipient_phone", "address")
+            keep += ("postcode", "city", "cod_amount", "depot_id", "slot_start", "slot_end")
+            item = {k: info[k] for k in keep if k in info}
+            item["parcels"] = [{"barcode": p.barcode, "weight_g": p.weight_g} for p in spec.parcels]
+            item["items"] = [
+                {"sku": i.sku, "quantity": i.quantity, "unit_price": i.unit_price_minor}
+                for i in spec.items
+            ]
+            items.append(item | {"merchant_id": merchant_id})
+        answer = await http.post("/api/v1/shipments/bulk", json={"shipments": items})
+        answer.raise_for_status()
+        for spec, result in zip(specs, answer.json()["results"], strict=True):
+            if result["ok"]:
+                ids[spec.id] = result["id"]
+        echo(f"seeding: {'#' * (len(ids) * 30 // len(data.shipments)):<30} {len(ids)} shipments")
+    return ids
+
+
+async def open_edge(db: Path, identity: Identity, extra: list[Device] | None = None) -> None:
+    """Enrol an edge replica file (and, on a depot, its handhelds' tokens)."""
+    store = await EdgeStore.open(db)
+    try:
+        await enroll(store, identity)
+        for device, token in extra or []:
+            await store.enroll(device, label=f"handheld of {device.courier_id}", token=token)
+    finally:
+        await store.close()
+
+
+async def run(config: DemoConfig, echo: Echo) -> None:
+    """The whole demo; returns when ``duration`` is over (or on cancellation)."""
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per sync request is noise
+    token = config.token or secrets.token_urlsafe(18)
+    url = f"http://{config.host}:{config.port}"
+    server = start_server(config, token)
+    try:
+        async with httpx.AsyncClient(
+            base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30
+        ) as http:
+            await wait_ready(http, server)
+            echo(f"central: {url}  (OpenAPI {url}/schema, shipments {url}/api/v1/shipments)")
+            echo(
+                f"office token: {token}   e.g. curl -H 'Authorization: Bearer {token}' "
+                f"{url}/api/v1/shipments"
+            )
+            work = asyncio.create_task(_network(config, http, url, echo))
+            try:
+                await asyncio.wait_for(asyncio.shield(work), config.duration)
+            except TimeoutError:
+                echo(f"demo: {config.duration:g} s are over, stopping")
+            finally:
+                work.cancel()
+                with suppress(asyncio.CancelledError):
+                    await work
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        echo("demo: central stopped; data kept in " + str(config.directory))
+
+
+async def _network(config: DemoConfig, http: httpx.AsyncClient, url: str, echo: Echo) -> None:
+    data = tiny(config.seed)
+    depot = data.network.depots[0]
+    today = dt.date.today().isoformat()
+    depot_device = Device(f"demo-{depot.code}", Role.DEPOT, depot_id=depot.id)
+    depot_token = await enrol(http, depot_device, f"depot {depot.name}")
+    handhelds: list[tuple[Device, str]] = []
+    for c in data.network.couriers:
+        device = Device(f"demo-hh-{c.code}", Role.COURIER, depot_id=c.depot_id, courier_id=c.id)
+        handhelds.append((device, await enrol(http, device, f"handheld of {c.name}")))
+    echo(f"devices: depot {depot_device.id} and {len(handhelds)} handhelds enrolled")
+    ids = await seed(http, data, echo)
+    routes: dict[str, list[Stop]] = {}
+    for spec, plan in zip(data.shipments, data.plans, strict=True):
+        stop = Stop(ids[spec.id], spec.recipient_name, spec.cod_amount or 0, plan)
+        routes.setdefault(spec.courier_id, []).append(stop)
+    depot_db = config.directory / "depot.db"
+    await open_edge(
+        depot_db,
+        Identity(
+            depot_device.id,
+            Role.DEPOT,
+            depot.id,
+            upstream=url,
+            token=depot_token,
+            currency=depot.currency,
+        ),
+        handhelds,
+    )
+    async with AsyncExitStack() as stack:
+        depot_node = EdgeNode(depot_db, listen=(config.host, 0), interval=1.0)
+        await stack.enter_async_context(depot_node)
+        assert depot_node.relay is not None
+        relay = f"http://{config.host}:{depot_node.relay.port}"
+        echo(f"depot edge: syncing with central, serving handhelds on {relay}")
+        async with asyncio.timeout(60):
+            await until(lambda: _holds(depot_node.ctx, len(ids)))
+        echo(
+            f"depot: {await depot_morning(depot_node.ctx, routes, today)} parcels scanned in "
+            "and routed"
+        )
+        couriers = []
+        for n, ((device, hh_token), c) in enumerate(
+            zip(handhelds, data.network.couriers, strict=True)
+        ):
+            db = config.directory / f"{device.id}.db"
+            identity = Identity(
+                device.id,
+                Role.COURIER,
+                device.depot_id or "",
+                device.courier_id or "",
+                relay,
+                hh_token,
+                currency=depot.currency,
+            )
+            await open_edge(db, identity)
+            stops = routes.get(device.courier_id or "", [])
+            courier = Courier(c.id, f"courier {c.code}", db, stops, 2 if n == 0 else None)
+            courier.node = EdgeNode(db, interval=1.0)
+            await courier.node.start()
+            stack.push_async_callback(_stop, courier.node)
+            couriers.append(courier)
+        await asyncio.gather(*(courier_day(c, config.pace, echo) for c in couriers))
+        await cash_desk(depot_node.ctx, couriers, echo)
+        echo("demo: the day is done; nodes keep syncing (Ctrl-C to stop)")
+        await asyncio.Event().wait()
+
+
+async def _stop(node: EdgeNode) -> None:
+    with suppress(NodeStateError):  # stopped already: cancelled while offline
+        await node.stop()
+
+
+async def _holds(ctx: EdgeContext, count: int) -> bool:
+    rows = await ctx.store.query("SELECT count(*) FROM p_shipments")
+    return int(rows[0][0]) >= count
