@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from protocol.permissions import Device
+from simulation.digest import state_vectors
 from sync import ChannelClosed, InMemoryChannel, ReplicaStore, SyncClient, SyncServer
 
 
@@ -141,9 +142,9 @@ class Network:
                 return rounds
         raise AssertionError(f"network did not converge in {max_rounds} rounds")
 
-    async def fingerprint(self) -> dict[str, dict[str, bytes]]:
-        """State vectors of every node's documents (bytes; for change detection only)."""
-        return {name: await n.store.state_vectors() for name, n in self.nodes.items()}
+    async def fingerprint(self) -> dict[str, dict[str, dict[int, int]]]:
+        """Decoded state vectors of every node's documents."""
+        return {name: await state_vectors(n.store) for name, n in self.nodes.items()}
 
     async def close(self) -> None:
         """Close every replica file."""

@@ -121,7 +121,7 @@ class SyncClient:
             stored = await self.store.load(u.doc_id for u in incoming)
             replace = frozenset(resync) & {u.doc_id for u in response.entering}
             writes = merge_incoming(
-                {k: (v.doc_type, v.state, v.scope) for k, v in stored.items()},
+                stored,
                 incoming,
                 origin_device=self.upstream,
                 replace=replace,
@@ -147,7 +147,9 @@ class SyncClient:
                 break
         if was_snapshot:
             await self._drop_unseen(snapshot_seen)
-        await self.store.write([], evict=await self.store.pending_evictions())
+        drained = await self.store.pending_evictions()
+        if drained:
+            await self.store.write([], evict=drained)
         return report
 
     async def _finish_resync(self, rebuilt: frozenset[str], answered: frozenset[str]) -> None:

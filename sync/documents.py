@@ -94,13 +94,12 @@ def root_names(doc: Doc[Any]) -> set[str]:
     return set(doc.keys())
 
 
-def apply_command(state: bytes | None, command: DocCommand, client_id: int) -> tuple[bytes, bytes]:
-    """Write a command's info fields and events; returns ``(new state, update)``.
+def write_command(doc: Doc[Any], command: DocCommand) -> bytes:
+    """Write a command's info fields and events into a loaded ``doc``; returns the update.
 
     Events already present (same id) are not appended again, so replaying a
     command after a resync is harmless.
     """
-    doc = load(state, client_id)
     before = doc.get_state()
     with doc.transaction():
         info = _info(doc)
@@ -108,8 +107,15 @@ def apply_command(state: bytes | None, command: DocCommand, client_id: int) -> t
             if info.get(key) != value:
                 info[key] = value
         events = _events(doc)
-        present = {raw.get("id") for raw in events.to_py() or []} if command.events else set()
+        present = {raw.get("id") for raw in _plain(events) or []} if command.events else set()
         fresh = [raw for raw in command.events if raw.get("id") not in present]
         if fresh:
             events.extend(fresh)
-    return doc.get_update(), doc.get_update(before)
+    return doc.get_update(before)
+
+
+def apply_command(state: bytes | None, command: DocCommand, client_id: int) -> tuple[bytes, bytes]:
+    """:func:`write_command` on a stored state; returns ``(new state, update)``."""
+    doc = load(state, client_id)
+    update = write_command(doc, command)
+    return doc.get_update(), update

@@ -7,7 +7,7 @@ outbox entries).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pycrdt import Doc, get_state
@@ -15,8 +15,8 @@ from pycrdt import Doc, get_state
 from protocol.commands import DocCommand
 from protocol.wire import DocUpdate
 
-from ._records import DocWrite, OutboxEntry
-from .documents import apply_command, doc_type_of, load, read_content
+from ._records import DocWrite, OutboxEntry, StoredDoc
+from .documents import doc_type_of, load, read_content, write_command
 from .projection import project
 from .scopes import scope_keys
 from .store import ReplicaStore
@@ -61,32 +61,38 @@ async def commit_commands(
     """
     client_id = await store.client_id()
     stored = await store.load(doc_id for doc_id, _ in commands)
-    states = {doc_id: s.state for doc_id, s in stored.items()}
-    writes: dict[str, DocWrite] = {}
+    docs: dict[str, tuple[Doc[Any], str, list[bytes], list[OutboxEntry]]] = {}
     updates: list[bytes] = []
     for doc_id, command in commands:
         doc_type_of(command.doc_type)
-        state, update = apply_command(states.get(doc_id), command, client_id)
-        states[doc_id] = state
+        if doc_id not in docs:
+            known = stored.get(doc_id)
+            docs[doc_id] = (
+                load(known.state if known else None, client_id),
+                command.doc_type,
+                [],
+                [],
+            )
+        doc, _, doc_updates, outbox = docs[doc_id]
+        update = write_command(doc, command)
         updates.append(update)
-        previous = stored[doc_id].scope if doc_id in stored else None
-        write = doc_write(
-            doc_id, command.doc_type, load(state), previous, [], origin_device or device_id
-        )
-        if doc_id in writes:
-            write.updates, write.outbox = writes[doc_id].updates, writes[doc_id].outbox
-        write.updates.append(update)
+        doc_updates.append(update)
         if queue:
-            write.outbox.append(
+            outbox.append(
                 OutboxEntry(doc_id, command.doc_type, update, command.encode(), origin_device)
             )
-        writes[doc_id] = write
-    await store.write(list(writes.values()))
+    writes = []
+    for doc_id, (doc, doc_type, doc_updates, outbox) in docs.items():
+        previous = stored[doc_id].scope if doc_id in stored else None
+        write = doc_write(doc_id, doc_type, doc, previous, doc_updates, origin_device or device_id)
+        write.outbox = outbox
+        writes.append(write)
+    await store.write(writes)
     return updates
 
 
 def merge_incoming(
-    stored_states: dict[str, tuple[str, bytes, tuple[str, str, str]]],
+    stored: Mapping[str, StoredDoc],
     incoming: Sequence[DocUpdate],
     origin_device: str,
     replace: frozenset[str] = frozenset(),
@@ -103,9 +109,13 @@ def merge_incoming(
         if item.doc_id in docs:
             doc, doc_type, updates = docs[item.doc_id]
         else:
-            known = stored_states.get(item.doc_id)
+            known = stored.get(item.doc_id)
             keep = known is not None and item.doc_id not in replace
-            doc, doc_type, updates = load(known[1] if keep and known else None), item.doc_type, []
+            doc, doc_type, updates = (
+                load(known.state if keep and known else None),
+                item.doc_type,
+                [],
+            )
             docs[item.doc_id] = (doc, doc_type, updates)
         before = decode_state_vector(doc.get_state())
         doc.apply_update(item.update)
@@ -115,8 +125,8 @@ def merge_incoming(
     for doc_id, (doc, doc_type, updates) in docs.items():
         if not updates:
             continue
-        known = stored_states.get(doc_id)
+        known = stored.get(doc_id)
         writes.append(
-            doc_write(doc_id, doc_type, doc, known[2] if known else None, updates, origin_device)
+            doc_write(doc_id, doc_type, doc, known.scope if known else None, updates, origin_device)
         )
     return writes

@@ -95,7 +95,7 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
         """Persist a batch in one transaction; returns the log head after it."""
         now = now_ms()
         async with self.transaction() as db:
-            head = await self._write_docs(db, docs, now)
+            await self._write_docs(db, docs, now)
             if evict:
                 await self._evict(db, evict, now)
             if cursor is not None:
@@ -106,7 +106,7 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
 
     async def _write_docs(
         self, db: aiosqlite.Connection, docs: Sequence[DocWrite], now: int
-    ) -> int:
+    ) -> None:
         log: list[tuple[Any, ...]] = []
         for d in docs:
             if d.previous_scope is not None and d.previous_scope != d.scope:
@@ -138,7 +138,6 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
                 for o in d.outbox
             ],
         )
-        return 0
 
     async def _write_projections(
         self, db: aiosqlite.Connection, projections: Sequence[Projection]

@@ -35,7 +35,7 @@ async def test_stale_write_is_rebased_on_the_stored_state(tmp_path):
         )
         _, update = apply_command(stale.state, DocCommand.build("x", "shipment", [out]), 4242)
         writes = merge_incoming(
-            {doc_id: (stale.doc_type, stale.state, stale.scope)},
+            {doc_id: stale},
             [DocUpdate(doc_id, "shipment", update)],
             origin_device="upstream",
         )
