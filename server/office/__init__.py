@@ -1,0 +1,1 @@
+"""Head office: reconciliation service, office API, dashboard and tracking pages."""
