@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from edge.cli import edge
+from server.office.report import report
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -48,6 +49,7 @@ def server(db_path: str, host: str, port: int, office_token: str | None) -> None
 
 
 main.add_command(edge)
+main.add_command(report)
 
 
 @main.command()

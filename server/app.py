@@ -19,6 +19,10 @@ from .devices import DeviceController
 from .merchant_api.controllers import ReturnController, ShipmentController
 from .merchant_api.returns import ReturnService
 from .merchant_api.services import ShipmentService
+from .office.actions import OfficeActions
+from .office.controllers import OfficeController, StockController
+from .office.service import OfficeService
+from .office.web import office_templates, office_web_handlers
 from .sync_api import sync_handlers
 from .webhooks.controllers import WebhookController
 from .yjs import YjsHub, yjs_route
@@ -30,6 +34,14 @@ def _shipments(central: Central) -> ShipmentService:
 
 def _returns(central: Central) -> ReturnService:
     return central.returns
+
+
+def _office(central: Central) -> OfficeService:
+    return central.office
+
+
+def _office_actions(central: Central) -> OfficeActions:
+    return central.office_actions
 
 
 def create_app(
@@ -63,15 +75,21 @@ def create_app(
             ShipmentController,
             ReturnController,
             WebhookController,
+            OfficeController,
+            StockController,
+            *office_web_handlers(),
         ],
         dependencies={
             "central": Provide(provide_central, sync_to_thread=False),
             "device": Provide(provide_device),
             "shipment_service": Provide(_shipments, sync_to_thread=False),
             "return_service": Provide(_returns, sync_to_thread=False),
+            "office_service": Provide(_office, sync_to_thread=False),
+            "office_actions": Provide(_office_actions, sync_to_thread=False),
         },
         state=State({"central": central, "yjs": YjsHub()}),
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(title="parcelsync central", version="1"),
         request_max_body_size=max_body,
+        template_config=office_templates(),
     )

@@ -20,6 +20,8 @@ from sync.server_session import SyncServer
 
 from .merchant_api.returns import ReturnService
 from .merchant_api.services import ShipmentService
+from .office.actions import OfficeActions
+from .office.service import OfficeService
 from .store import CentralStore
 from .webhooks.worker import WebhookWorker
 
@@ -53,6 +55,10 @@ class Central:
         clock = HybridClock(CENTRAL_DEVICE, lambda: time.time_ns() // 1_000_000)
         self.shipments = ShipmentService(self.store, clock, self.changed, CENTRAL_DEVICE)
         self.returns = ReturnService(self.store, clock, self.changed, CENTRAL_DEVICE)
+        self.office = OfficeService(self.store)
+        self.office_actions = OfficeActions(
+            self.store, self.office, clock, self.changed, CENTRAL_DEVICE
+        )
         await self._bootstrap(office_token)
         await self.webhooks.start()
 

@@ -30,8 +30,17 @@ CREATE TABLE webhook_status (doc_id TEXT PRIMARY KEY, status TEXT NOT NULL);
 CREATE TABLE webhook_seen (key TEXT PRIMARY KEY);
 """
 
+SERVER_DDL_V2 = """
+CREATE TABLE merchant_terms (
+    merchant_id TEXT PRIMARY KEY, fee_percent_bp INTEGER NOT NULL,
+    fee_fixed_minor INTEGER NOT NULL, updated_at INTEGER NOT NULL, updated_by TEXT NOT NULL);
+CREATE TABLE courier_limits (
+    courier_id TEXT PRIMARY KEY, cash_limit_minor INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL, updated_by TEXT NOT NULL);
+"""
+
 
 class CentralStore(ReplicaStore):
     """The central node's replica file (``await CentralStore.open(path)``)."""
 
-    extra_schemas = {"server": (SERVER_DDL_V1,)}
+    extra_schemas = {"server": (SERVER_DDL_V1, SERVER_DDL_V2)}

@@ -108,6 +108,18 @@ async def seed(http: httpx.AsyncClient, data: Dataset, echo: Echo) -> dict[str, 
     return ids
 
 
+async def office_terms(http: httpx.AsyncClient, data: Dataset) -> None:
+    """Head office sets each merchant's COD fee terms and each courier's cash limit."""
+    for m in data.network.merchants:
+        terms = {"fee_percent_bp": m.fee_percent_bp, "fee_fixed_minor": m.fee_fixed_minor}
+        answer = await http.put(f"/api/v1/office/merchants/{m.id}/terms", json=terms)
+        answer.raise_for_status()
+    for c in data.network.couriers:
+        limit = {"cash_limit_minor": c.cash_limit_minor}
+        answer = await http.put(f"/api/v1/office/couriers/{c.id}/cash-limit", json=limit)
+        answer.raise_for_status()
+
+
 async def open_edge(db: Path, identity: Identity, extra: list[Device] | None = None) -> None:
     """Enrol an edge replica file (and, on a depot, its handhelds' tokens)."""
     store = await EdgeStore.open(db)
@@ -166,6 +178,7 @@ async def _network(config: DemoConfig, http: httpx.AsyncClient, url: str, echo: 
         handhelds.append((device, await enrol(http, device, f"handheld of {c.name}")))
     echo(f"devices: depot {depot_device.id} and {len(handhelds)} handhelds enrolled")
     ids = await seed(http, data, echo)
+    await office_terms(http, data)
     routes: dict[str, list[Stop]] = {}
     for spec, plan in zip(data.shipments, data.plans, strict=True):
         stop = Stop(ids[spec.id], spec.recipient_name, spec.cod_amount or 0, plan)

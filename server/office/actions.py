@@ -1,0 +1,158 @@
+"""What head office writes: fee terms, cash limits, remittance batches, resolutions.
+
+Settings go to the server's own tables. Remittances and conflict resolutions
+are events written into CRDT documents through
+:func:`sync.ingest.commit_commands` (the path the merchant API uses), so
+they sync to every replica like any other fact: a ``remitted`` entry in the
+merchant's office cash book of the day, a ``conflict_resolved`` event in the
+conflicting document.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import msgspec
+from litestar.exceptions import ClientException, NotFoundException
+
+from protocol.commands import DocCommand
+from protocol.events import BatchPayload, CashRemitted, ConflictResolved
+from protocol.hlc import HybridClock
+from protocol.ids import named_id, new_id
+from protocol.info import CashBookInfo
+from protocol.ledger import day_of
+from protocol.statement import Period, Statement
+from sync.ingest import commit_commands
+from sync.store import ReplicaStore
+
+from .schemas import CashLimitIn, RemittanceIn, RemittanceOut, ResolveIn, ResolveOut, TermsIn
+from .service import OfficeService
+
+Notify = Callable[[int], Awaitable[None]]
+
+
+class OfficeActions:
+    """Head office's writes; one at a time, so a batch never pays a line twice."""
+
+    def __init__(
+        self,
+        store: ReplicaStore,
+        office: OfficeService,
+        clock: HybridClock,
+        notify: Notify,
+        device_id: str,
+    ):
+        self.store, self.office, self.clock = store, office, clock
+        self.notify, self.device_id = notify, device_id
+        self._lock = asyncio.Lock()
+
+    async def set_terms(self, merchant_id: str, terms: TermsIn, actor: str) -> None:
+        """Set (or replace) a merchant's COD fee terms."""
+        async with self.store.transaction() as db:
+            await db.execute(
+                "INSERT OR REPLACE INTO merchant_terms VALUES (?, ?, ?, ?, ?)",
+                (merchant_id, terms.fee_percent_bp, terms.fee_fixed_minor, self._ms(), actor),
+            )
+
+    async def set_cash_limit(self, courier_id: str, limit: CashLimitIn, actor: str) -> None:
+        """Set (or replace) the cash a courier may hold before handing over."""
+        async with self.store.transaction() as db:
+            await db.execute(
+                "INSERT OR REPLACE INTO courier_limits VALUES (?, ?, ?, ?)",
+                (courier_id, limit.cash_limit_minor, self._ms(), actor),
+            )
+
+    def _ms(self) -> int:
+        return self.office.clock_ms()
+
+    async def remit(self, data: RemittanceIn, actor: str) -> list[RemittanceOut]:
+        """Pay every unpaid, unfrozen line of the merchant's statement: one batch per currency."""
+        period = Period(data.start.isoformat(), data.end.isoformat())
+        async with self._lock:
+            mine = [
+                s for s in await self.office.statements(period) if s.merchant_id == data.merchant_id
+            ]
+            batches = [self._batch(s, actor) for s in mine if s.unpaid]
+            if not batches:
+                raise ClientException(
+                    f"nothing to remit to merchant {data.merchant_id!r} for {period.start}.."
+                    f"{period.end}: every line is already paid or frozen",
+                    status_code=409,
+                )
+            negative = [b for b, _ in batches if b.amount < 0]
+            if negative:
+                raise ClientException(
+                    f"fees exceed the collected COD ({negative[0].currency} "
+                    f"{negative[0].amount} minor units): invoice the merchant instead",
+                    status_code=409,
+                )
+            await self._commit([(b.book_id, command) for b, command in batches])
+        return [b for b, _ in batches]
+
+    def _batch(self, statement: Statement, actor: str) -> tuple[RemittanceOut, DocCommand]:
+        lines = statement.unpaid
+        hlc = self.clock.now().encode()
+        day, currency = day_of(hlc), statement.currency
+        book_id = named_id("cashbook", "office", statement.merchant_id, day, currency)
+        out = RemittanceOut(
+            batch_id=new_id(),
+            book_id=book_id,
+            merchant_id=statement.merchant_id,
+            currency=currency,
+            amount=sum(line.payable for line in lines),
+            shipment_ids=[line.doc_id for line in lines],
+        )
+        payload = BatchPayload(
+            amount=out.amount,
+            currency=currency,
+            batch_id=out.batch_id,
+            merchant_id=out.merchant_id,
+            shipment_ids=out.shipment_ids,
+        )
+        event = CashRemitted(
+            id=new_id(), hlc=hlc, device=self.device_id, actor=actor, payload=payload
+        )
+        info = CashBookInfo(
+            owner_kind="office",
+            owner_id="office",
+            day=day,
+            currency=currency,
+            merchant_id=statement.merchant_id,
+        )
+        command = DocCommand.build("remit", "cashbook", [event], info=msgspec.to_builtins(info))
+        return out, command
+
+    async def resolve(
+        self, doc_id: str, conflict_id: str, data: ResolveIn, actor: str
+    ) -> ResolveOut:
+        """Settle an open conflict with a ``conflict_resolved`` event in its document."""
+        async with self._lock:
+            recon, _ = await self.office.reconciliation()
+            found = next(
+                (c for c in recon.conflicts if c.doc_id == doc_id and c.conflict.id == conflict_id),
+                None,
+            )
+            if found is None:
+                raise NotFoundException(
+                    f"no open conflict {conflict_id!r} on document {doc_id!r} "
+                    "(unknown, or already resolved)"
+                )
+            if data.status is not None and found.doc_type != "shipment":
+                raise ClientException("status: only a shipment conflict can set a status")
+            body = ConflictResolved.Body(
+                conflict_id=conflict_id, status=data.status, note=data.note
+            )
+            event = ConflictResolved(
+                id=new_id(),
+                hlc=self.clock.now().encode(),
+                device=self.device_id,
+                actor=actor,
+                payload=body,
+            )
+            await self._commit([(doc_id, DocCommand.build("resolve", found.doc_type, [event]))])
+        return ResolveOut(doc_id, conflict_id, event.id)
+
+    async def _commit(self, commands: list[tuple[str, DocCommand]]) -> None:
+        await commit_commands(self.store, commands, device_id=self.device_id, queue=False)
+        await self.notify(await self.store.head())

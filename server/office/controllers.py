@@ -1,0 +1,120 @@
+"""``/api/v1/office/...`` (head-office token) and ``/api/v1/stock`` (merchants)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post, put
+from litestar.exceptions import ClientException, NotFoundException, PermissionDeniedException
+
+from protocol.permissions import Device
+from protocol.vocab import Role
+
+from ..auth import merchant_of
+from .actions import OfficeActions
+from .schemas import (
+    CashLimitIn,
+    CashLimitOut,
+    RemittanceIn,
+    RemittanceOut,
+    ResolveIn,
+    ResolveOut,
+    StockOut,
+    TermsIn,
+    TermsOut,
+)
+from .service import OfficeService
+from .views import Overview, Table
+
+
+def office_only(device: Device) -> None:
+    """403 unless ``device`` is a head-office device."""
+    if device.role != Role.OFFICE:
+        raise PermissionDeniedException("the office API needs a head-office token")
+
+
+async def read_table(office: OfficeService, name: str, filters: dict[str, str]) -> Table:
+    """A table, with 404 for an unknown name and 400 naming a bad filter."""
+    try:
+        return await office.table(name, filters)
+    except KeyError:
+        known = ", ".join(office.table_names)
+        raise NotFoundException(f"no table {name!r}; tables: {known}") from None
+    except ValueError as exc:
+        raise ClientException(str(exc)) from None
+
+
+class OfficeController(Controller):
+    path = "/api/v1/office"
+    tags = ["office"]
+
+    @get("/overview")
+    async def overview(self, device: Device, office_service: OfficeService) -> Overview:
+        """KPIs, exception counts and COD totals now."""
+        office_only(device)
+        return await office_service.overview()
+
+    @get("/tables/{name:str}")
+    async def table(
+        self,
+        name: str,
+        request: Request[Any, Any, Any],
+        device: Device,
+        office_service: OfficeService,
+    ) -> Table:
+        """Any office table; its filters are the query parameters (``?merchant=..&from=..``)."""
+        office_only(device)
+        return await read_table(office_service, name, dict(request.query_params))
+
+    @put("/merchants/{merchant_id:str}/terms")
+    async def set_terms(
+        self, merchant_id: str, data: TermsIn, device: Device, office_actions: OfficeActions
+    ) -> TermsOut:
+        """Set a merchant's COD fee terms (basis points and a fixed fee per line)."""
+        office_only(device)
+        await office_actions.set_terms(merchant_id, data, device.id)
+        return TermsOut(merchant_id, data.fee_percent_bp, data.fee_fixed_minor)
+
+    @put("/couriers/{courier_id:str}/cash-limit")
+    async def set_cash_limit(
+        self, courier_id: str, data: CashLimitIn, device: Device, office_actions: OfficeActions
+    ) -> CashLimitOut:
+        """Set the cash a courier may hold before a handover is due."""
+        office_only(device)
+        await office_actions.set_cash_limit(courier_id, data, device.id)
+        return CashLimitOut(courier_id, data.cash_limit_minor)
+
+    @post("/remittances", status_code=201)
+    async def remit(
+        self, data: RemittanceIn, device: Device, office_actions: OfficeActions
+    ) -> list[RemittanceOut]:
+        """Pay a merchant its statement's unpaid lines; 409 when nothing is left to pay."""
+        office_only(device)
+        return await office_actions.remit(data, device.id)
+
+    @post("/conflicts/{doc_id:str}/{conflict_id:str}/resolve", status_code=201)
+    async def resolve(
+        self,
+        doc_id: str,
+        conflict_id: str,
+        data: ResolveIn,
+        device: Device,
+        office_actions: OfficeActions,
+    ) -> ResolveOut:
+        """Resolve an open conflict with a new event; it leaves the queue on every replica."""
+        office_only(device)
+        return await office_actions.resolve(doc_id, conflict_id, data, device.id)
+
+
+class StockController(Controller):
+    path = "/api/v1/stock"
+    tags = ["returns"]
+
+    @get("/")
+    async def stock(
+        self, device: Device, office_service: OfficeService, merchant_id: str = ""
+    ) -> list[StockOut]:
+        """Restocked minus dispatched units per SKU per depot, for the caller's merchant."""
+        merchant = merchant_of(device, merchant_id)
+        table = await office_service.table("stock", {"merchant": merchant})
+        return [StockOut(str(r[0]), str(r[1]), str(r[2]), int(r[3] or 0)) for r in table.rows]

@@ -1,0 +1,62 @@
+"""Table filters: plain strings, checked by name, applied to rows by column."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from protocol.ledger import day_of
+from protocol.statement import Period
+
+from .rows import Rows
+from .tables import Spec
+from .views import Cell
+
+
+def check_filters(name: str, spec: Spec, filters: dict[str, str]) -> None:
+    """``ValueError`` naming the first filter ``name`` does not accept or a bad date."""
+    for key, value in filters.items():
+        if key not in spec.filters:
+            allowed = ", ".join(sorted(spec.filters)) or "none"
+            raise ValueError(
+                f"filter {key!r} is not accepted by table {name!r} (accepted: {allowed})"
+            )
+        if key in ("from", "to") and value:
+            try:
+                date.fromisoformat(value)
+            except ValueError:
+                raise ValueError(f"filter {key!r}: {value!r} is not a date YYYY-MM-DD") from None
+    start, end = filters.get("from", ""), filters.get("to", "")
+    if start and end and start > end:
+        raise ValueError(f"filter 'from' ({start}) is after 'to' ({end})")
+
+
+def period_of(filters: dict[str, str]) -> Period:
+    """The statement period named by the ``from`` / ``to`` filters (open ends allowed)."""
+    return Period(filters.get("from", ""), filters.get("to", ""))
+
+
+def cell_day(value: Cell) -> str:
+    """The UTC day of a cell: an HLC timestamp, Unix milliseconds or a day string."""
+    if isinstance(value, int):
+        return day_of(f"{value:013d}")
+    if not value:
+        return ""
+    return day_of(value) if "." in value else value[:10]
+
+
+def apply_filters(spec: Spec, rows: Rows, filters: dict[str, str]) -> Rows:
+    """Rows whose filtered columns match: equality, or a day range for ``from`` / ``to``."""
+    position = {column.name: i for i, column in enumerate(spec.columns)}
+    kept = rows
+    for key, value in filters.items():
+        column = spec.filters[key]
+        if not value or not column:
+            continue
+        i = position[column]
+        if key == "from":
+            kept = [r for r in kept if (d := cell_day(r[i])) and d >= value]
+        elif key == "to":
+            kept = [r for r in kept if (d := cell_day(r[i])) and d <= value]
+        else:
+            kept = [r for r in kept if str(r[i] if r[i] is not None else "") == value]
+    return kept

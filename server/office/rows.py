@@ -1,0 +1,216 @@
+"""Row builders of the office tables, one per table, over one :class:`Sources`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from protocol.alerts import Alert, DeviceSeen
+from protocol.reconcile import Reconciliation
+from protocol.statement import Statement
+
+from .views import Cell
+
+Rows = list[list[Cell]]
+
+
+@dataclass(frozen=True, slots=True)
+class Sources:
+    """What the row builders read: the reconciliation and its companions."""
+
+    recon: Reconciliation
+    statements: list[Statement]  # for the requested period
+    devices: list[DeviceSeen]
+    alerts: list[Alert]
+
+
+def shipments(s: Sources) -> Rows:
+    return [
+        [
+            line.info.tracking_number,
+            line.doc_id,
+            line.info.merchant_id,
+            line.info.depot_id,
+            line.info.courier_id,
+            line.info.route_day,
+            line.state.status.value,
+            line.state.attempts,
+            line.expected,
+            line.info.currency,
+            line.state.delivered_at,
+            len(line.state.open_conflicts),
+        ]
+        for line in sorted(s.recon.lines.values(), key=lambda x: x.info.tracking_number)
+    ]
+
+
+def cod(s: Sources) -> Rows:
+    return [
+        [
+            line.info.tracking_number,
+            line.doc_id,
+            line.info.merchant_id,
+            line.info.depot_id,
+            line.collected_by or line.info.courier_id,
+            line.state.status.value,
+            line.expected,
+            line.collected,
+            line.outstanding,
+            line.refused,
+            line.reversed,
+            line.info.currency,
+            line.method,
+            line.collected_at,
+            line.handover_id,
+            line.handover_depot,
+            line.counted_at,
+            "yes" if line.deposited else "no",
+            line.remitted_batch,
+            "yes" if line.frozen else "no",
+        ]
+        for line in sorted(s.recon.cod, key=lambda x: x.info.tracking_number)
+    ]
+
+
+def couriers(s: Sources) -> Rows:
+    return [
+        [
+            c.courier_id,
+            c.collected,
+            c.reversed,
+            c.handed_over,
+            c.in_hand,
+            c.limit,
+            c.overdue,
+            c.currency,
+            "yes" if c.over_limit else "no",
+        ]
+        for c in s.recon.couriers
+    ]
+
+
+def depots(s: Sources) -> Rows:
+    return [
+        [
+            d.depot_id,
+            d.handed_over,
+            d.counted,
+            d.discrepancy,
+            d.uncounted,
+            d.deposited,
+            d.at_desk,
+            d.currency,
+        ]
+        for d in s.recon.depots
+    ]
+
+
+def merchants(s: Sources) -> Rows:
+    return [
+        [
+            st.merchant_id,
+            st.period.start,
+            st.period.end,
+            st.terms.percent_bp,
+            st.terms.fixed_minor,
+            len(st.lines),
+            st.delivered_cod,
+            st.fees,
+            st.reversals,
+            st.frozen,
+            st.payable,
+            st.remitted,
+            st.payable_now,
+            st.currency,
+            "yes" if st.final else "no",
+        ]
+        for st in s.statements
+    ]
+
+
+def statement(s: Sources) -> Rows:
+    return [
+        [
+            st.merchant_id,
+            line.tracking_number,
+            line.doc_id,
+            line.day,
+            line.status,
+            line.collected,
+            line.fee,
+            line.reversed,
+            line.frozen,
+            line.payable,
+            st.currency,
+            line.remitted_batch,
+        ]
+        for st in s.statements
+        for line in st.lines
+    ]
+
+
+def remittances(s: Sources) -> Rows:
+    return [
+        [r.batch_id, r.merchant_id, r.amount, r.currency, len(r.shipment_ids), r.hlc, r.actor]
+        for r in s.recon.remittances
+    ]
+
+
+def discrepancies(s: Sources) -> Rows:
+    lines = s.recon.lines
+    return [
+        [
+            d.kind.value,
+            d.doc_id,
+            lines[d.doc_id].info.tracking_number if d.doc_id in lines else "",
+            lines[d.doc_id].info.merchant_id if d.doc_id in lines else "",
+            d.amount,
+            d.currency,
+            d.who,
+            d.action,
+            " ".join(d.event_ids),
+        ]
+        for d in s.recon.discrepancies
+    ]
+
+
+def returns(s: Sources) -> Rows:
+    return [
+        [
+            r.doc_id,
+            r.record.info.shipment_id,
+            r.record.info.merchant_id,
+            r.record.info.depot_id,
+            r.state.status.value,
+            ", ".join(f"{i.quantity}x {i.sku} {i.grade}/{i.disposition}" for i in r.state.items),
+            r.state.refunded_minor,
+            r.record.info.currency,
+        ]
+        for r in s.recon.returns
+    ]
+
+
+def stock(s: Sources) -> Rows:
+    return [[m, d, sku, q] for (m, d, sku), q in s.recon.stock.items()]
+
+
+def conflicts(s: Sources) -> Rows:
+    return [
+        [
+            oc.doc_id,
+            oc.doc_type,
+            oc.merchant_id,
+            oc.conflict.id,
+            oc.conflict.kind.value,
+            oc.conflict.message,
+            " ".join(oc.conflict.event_ids),
+        ]
+        for oc in s.recon.conflicts
+    ]
+
+
+def devices(s: Sources) -> Rows:
+    return [[d.device_id, d.role, d.last_seen_ms, d.quarantined] for d in s.devices]
+
+
+def exceptions(s: Sources) -> Rows:
+    return [[a.kind, a.subject, a.detail, a.since_ms or None, a.who] for a in s.alerts]

@@ -1,0 +1,77 @@
+"""Bodies of the office JSON API (msgspec: a bad field is a 400 naming it)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+import msgspec
+
+from protocol.vocab import ShipmentStatus
+
+Minor = Annotated[int, msgspec.Meta(ge=0, le=2**53 - 1)]
+
+
+class TermsIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A merchant's COD fee: basis points of the collected amount plus a fixed fee."""
+
+    fee_percent_bp: Annotated[int, msgspec.Meta(ge=0, le=10_000)]
+    fee_fixed_minor: Minor = 0
+
+
+class TermsOut(msgspec.Struct):
+    merchant_id: str
+    fee_percent_bp: int
+    fee_fixed_minor: int
+
+
+class CashLimitIn(msgspec.Struct, forbid_unknown_fields=True):
+    cash_limit_minor: Minor
+
+
+class CashLimitOut(msgspec.Struct):
+    courier_id: str
+    cash_limit_minor: int
+
+
+class RemittanceIn(
+    msgspec.Struct, forbid_unknown_fields=True, rename={"start": "from", "end": "to"}
+):
+    """Pay a merchant what its statement for ``from``..``to`` (UTC days) makes payable."""
+
+    merchant_id: Annotated[str, msgspec.Meta(min_length=1)]
+    start: date
+    end: date
+
+    def __post_init__(self) -> None:
+        if self.start > self.end:
+            raise ValueError("'from' must not be after 'to'")
+
+
+class RemittanceOut(msgspec.Struct):
+    batch_id: str
+    book_id: str
+    merchant_id: str
+    currency: str
+    amount: int
+    shipment_ids: list[str]
+
+
+class ResolveIn(msgspec.Struct, forbid_unknown_fields=True):
+    """How head office settles a conflict: an optional status to set, and why."""
+
+    note: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+    status: ShipmentStatus | None = None
+
+
+class ResolveOut(msgspec.Struct):
+    doc_id: str
+    conflict_id: str
+    event_id: str
+
+
+class StockOut(msgspec.Struct):
+    merchant_id: str
+    depot_id: str
+    sku: str
+    quantity: int

@@ -1,0 +1,133 @@
+"""The office service: reconciliation, KPIs and exceptions as tables and figures.
+
+:class:`OfficeService` implements :class:`server.office.views.OfficeReader`
+over central's store. It reads every document from the projections once per
+update-log head (and fee terms / cash limits / today), runs the pure
+:func:`protocol.reconcile.reconcile`, and keeps that result until something
+changes; tables and the overview are cheap views over it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from protocol.alerts import Alert, DeviceSeen, Thresholds, exceptions
+from protocol.kpis import kpis
+from protocol.ledger import day_of
+from protocol.reconcile import Reconciliation, reconcile
+from protocol.statement import FeeTerms, Period, Statement, statements
+from sync.store import ReplicaStore
+
+from .figures import overview_of
+from .filters import apply_filters, check_filters, period_of
+from .loader import load_limits, load_snapshot, load_terms
+from .rows import Sources
+from .tables import SPECS
+from .views import Overview, Table
+
+DAY_MS = 86_400_000
+
+
+def wall_ms() -> int:
+    """Unix milliseconds now (the default clock)."""
+    return time.time_ns() // 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class _Cached:
+    key: tuple[object, ...]
+    head: int
+    recon: Reconciliation
+    terms: dict[str, FeeTerms]
+
+
+class OfficeService:
+    """What head office reads: every table of :data:`SPECS` and the overview."""
+
+    table_names = tuple(SPECS)
+
+    def __init__(
+        self,
+        store: ReplicaStore,
+        *,
+        clock_ms: Callable[[], int] = wall_ms,
+        thresholds: Thresholds | None = None,
+        cod_overdue_ms: int = 2 * DAY_MS,
+    ):
+        self.store, self.clock_ms = store, clock_ms
+        self.thresholds = thresholds or Thresholds()
+        self.cod_overdue_ms = cod_overdue_ms
+        self._cached: _Cached | None = None
+
+    async def reconciliation(self) -> tuple[Reconciliation, int]:
+        """The reconciliation now and the log head it was computed at (cached per head)."""
+        terms, limits = await load_terms(self.store), await load_limits(self.store)
+        today = _day(self.clock_ms())
+        head = await self.store.head()
+        key = (head, today, tuple(sorted(terms.items())), tuple(sorted(limits.items())))
+        if self._cached is None or self._cached.key != key:
+            snap = await load_snapshot(self.store)
+            recon = reconcile(
+                snap.shipments,
+                snap.books,
+                snap.returns,
+                terms=terms,
+                limits=limits,
+                period=Period(),
+                today=today,
+            )
+            self._cached = _Cached(key, snap.head, recon, terms)
+        return self._cached.recon, self._cached.head
+
+    async def statements(self, period: Period) -> list[Statement]:
+        """Every merchant's statement for ``period``."""
+        recon, _ = await self.reconciliation()
+        assert self._cached is not None
+        return statements(recon.lines.values(), self._cached.terms, period)
+
+    async def devices(self) -> list[DeviceSeen]:
+        """Enrolled, unrevoked devices with last sync time and quarantined items held here."""
+        held = dict(
+            await self.store.query(
+                "SELECT origin_device, count(*) FROM quarantine GROUP BY origin_device"
+            )
+        )
+        return [
+            DeviceSeen(device.id, device.role.value, last_seen, int(held.get(device.id, 0)))
+            for device, _label, last_seen, revoked in await self.store.devices()
+            if revoked is None
+        ]
+
+    async def alerts(self) -> list[Alert]:
+        """Every open exception now."""
+        recon, _ = await self.reconciliation()
+        return exceptions(recon, await self.devices(), self.thresholds, self.clock_ms())
+
+    async def overview(self) -> Overview:
+        """KPIs, exception counts and COD totals now."""
+        recon, head = await self.reconciliation()
+        now = self.clock_ms()
+        rows = kpis(recon, "all", now, self.cod_overdue_ms)
+        return overview_of(recon, rows[0] if rows else None, await self.alerts(), head)
+
+    async def table(self, name: str, filters: dict[str, str]) -> Table:
+        """Table ``name`` filtered: ``KeyError`` for a bad name, ``ValueError`` for a filter."""
+        spec = SPECS[name]
+        check_filters(name, spec, filters)
+        recon, _ = await self.reconciliation()
+        period = period_of(filters) if spec.period else Period()
+        needs_alerts = name == "exceptions"
+        sources = Sources(
+            recon=recon,
+            statements=await self.statements(period) if spec.period else [],
+            devices=await self.devices() if name == "devices" else [],
+            alerts=await self.alerts() if needs_alerts else [],
+        )
+        rows = apply_filters(spec, spec.rows(sources), filters)
+        return Table(name, spec.title, spec.columns, rows, dict(filters))
+
+
+def _day(ms: int) -> str:
+    return day_of(f"{ms:013d}")

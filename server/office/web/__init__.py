@@ -1,0 +1,69 @@
+"""Head-office pages and the public tracking page, server-rendered with Jinja.
+
+``office_web_handlers()`` gives the routes to register on the central app and
+``office_templates()`` its template config::
+
+    /office/login, /office/logout       the office token in, a session cookie out
+    /office/                            overview, refreshed live over /office/events (SSE)
+    /office/tables/{name}[.csv]         any office table, filter form, CSV export
+    /office/static/...                  css and plain js (no build chain, no CDN)
+    /track/{tracking_number}            public tracking page
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from litestar import Router
+from litestar.di import Provide
+from litestar.exceptions import NotAuthorizedException
+from litestar.middleware.base import DefineMiddleware
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+from litestar.types import ControllerRouterHandler
+
+from .formatting import figure_text, row_texts, time_text
+from .login import OfficeLogin, on_not_authorized
+from .pages import OfficePages
+from .session import SessionKeyring, StoredSecretSession, office_device
+from .tracking import track
+
+__all__ = ["office_templates", "office_web_handlers"]
+
+HERE = Path(__file__).resolve().parent
+
+
+def office_web_handlers() -> list[ControllerRouterHandler]:
+    """The office pages (behind the session middleware), static files, tracking page.
+
+    The pages read the app's ``office_service`` dependency (an ``OfficeReader``).
+    """
+    office = Router(
+        path="/",
+        route_handlers=[OfficeLogin, OfficePages],
+        middleware=[DefineMiddleware(StoredSecretSession, keyring=SessionKeyring())],
+        dependencies={
+            "office_device": Provide(office_device),
+        },
+        exception_handlers={NotAuthorizedException: on_not_authorized},
+        include_in_schema=False,
+    )
+    static = create_static_files_router(
+        path="/office/static", directories=[HERE / "static"], include_in_schema=False
+    )
+    return [office, static, track]
+
+
+def _register_filters(engine: JinjaTemplateEngine) -> None:
+    engine.engine.filters.update(figure=figure_text, when=time_text)
+    engine.engine.globals["row_texts"] = row_texts
+
+
+def office_templates() -> TemplateConfig[JinjaTemplateEngine]:
+    """Jinja templates of the office and tracking pages (autoescaped)."""
+    return TemplateConfig(
+        directory=HERE / "templates",
+        engine=JinjaTemplateEngine,
+        engine_callback=_register_filters,
+    )

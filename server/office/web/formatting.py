@@ -1,0 +1,84 @@
+"""Cells and figures as text: money from minor units, times, ratios, durations.
+
+The page and the CSV export both go through :func:`row_texts`, so what a
+clerk reads on screen is what lands in the spreadsheet (money in the CSV
+without the currency code, which has its own column).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from protocol.money import CURRENCY_EXPONENTS, Money
+
+from ..views import Cell, Column, Figure
+
+_HLC = re.compile(r"^(\d{13})\.\d+\.")
+
+
+def money_text(amount: int, currency: str, *, with_code: bool = True) -> str:
+    """``EUR 12.50`` (or ``12.50``) from minor units; unknown currencies stay raw."""
+    if currency not in CURRENCY_EXPONENTS:
+        return f"{currency} {amount}".strip() if with_code else str(amount)
+    text = Money(amount, currency).format()
+    return text if with_code else text.split(" ", 1)[1]
+
+
+def time_text(value: Cell) -> str:
+    """A UTC time from Unix milliseconds or an HLC timestamp; other text unchanged."""
+    if isinstance(value, str):
+        match = _HLC.match(value)
+        if match is None:
+            return value
+        value = int(match.group(1))
+    if value is None:
+        return ""
+    moment = datetime.fromtimestamp(value / 1000, tz=UTC)
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def duration_text(seconds: float) -> str:
+    """``42 s``, ``7 min``, ``3 h 05 min``."""
+    whole = round(seconds)
+    if whole < 60:
+        return f"{whole} s"
+    hours, minutes = divmod(whole // 60, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+
+
+def figure_text(figure: Figure) -> str:
+    """A headline number as a person reads it; ``-`` when it has no value yet."""
+    value = figure.value
+    if value is None:
+        return "-"
+    match figure.kind:
+        case "ratio":
+            return f"{value * 100:.1f} %"
+        case "money":
+            return money_text(int(value), figure.currency)
+        case "seconds":
+            return duration_text(value)
+    return f"{value:,}" if isinstance(value, int) else f"{value:,.2f}"
+
+
+def cell_text(value: Cell, column: Column, currency: str, *, for_csv: bool = False) -> str:
+    """One cell; ``currency`` is the row's value of ``column.unit`` for money cells."""
+    if value is None:
+        return ""
+    if column.kind == "money" and isinstance(value, int):
+        return money_text(value, currency, with_code=not for_csv)
+    if column.kind == "time":
+        return time_text(value)
+    return str(value)
+
+
+def row_texts(columns: list[Column], row: list[Cell], *, for_csv: bool = False) -> list[str]:
+    """Every cell of ``row`` as text, money formatted with the row's currency."""
+    position = {column.name: i for i, column in enumerate(columns)}
+    texts = []
+    for column, value in zip(columns, row, strict=False):
+        unit = position.get(column.unit)
+        currency = str(row[unit] or "") if unit is not None else ""
+        texts.append(cell_text(value, column, currency, for_csv=for_csv))
+    return texts

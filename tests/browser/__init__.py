@@ -1,0 +1,1 @@
+"""Helpers for the office dashboard tests: an office session, a real handheld."""
