@@ -148,6 +148,12 @@ def demo(
     default=None,
     help="Keep the replica files here (default: a temporary directory).",
 )
+@click.option(
+    "--processes",
+    is_flag=True,
+    help="Run central, the depot and each handheld as OS processes over HTTP "
+    "(one depot; chaos options do not apply).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object, nothing else.")
 def simulate(directory: str | None, as_json: bool, **options: object) -> None:
     """Run working days of a generated network in one process and check it.

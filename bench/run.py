@@ -9,6 +9,13 @@ Benchmarks (each measures its own baseline in the same run):
   smallest scope is the baseline).
 - ``bench.edge_bootstrap``: handheld and depot bootstrap over loopback HTTP;
   bytes pushed per delivery.
+- ``bench.wire_bytes``: bytes pushed per COD collection and per return grading
+  (the bare Yjs updates are the baseline).
+- ``bench.peer``: a fresh client syncing 1,000 shipment documents through
+  parcelsync vs through pycrdt-websocket, one room per document (the peer is
+  the baseline).
+- ``bench.memory``: central's resident memory as it grows to 100,000 synced
+  documents (the first stage is the baseline; flat = good).
 """
 
 from __future__ import annotations
@@ -18,13 +25,25 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from . import edge_bootstrap, server_ingest, sync
+from . import edge_bootstrap, memory, peer, server_ingest, sync, wire_bytes
 
 # (benchmark, figure, value, unit, baseline value or None)
 Row = tuple[str, str, float, str, float | None]
 
-QUICK = {"sync": 1000, "ingest": (1000, [100, 1000]), "bootstrap": (2000, 150)}
-FULL = {"sync": 10_000, "ingest": (10_000, [100, 10_000, 100_000]), "bootstrap": (20_000, 150)}
+QUICK: dict[str, Any] = {
+    "sync": 1000,
+    "ingest": (1000, [100, 1000]),
+    "bootstrap": (2000, 150),
+    "peer": (200, 50, 1),
+    "memory": [500, 2000],
+}
+FULL: dict[str, Any] = {
+    "sync": 10_000,
+    "ingest": (10_000, [100, 10_000, 100_000]),
+    "bootstrap": (20_000, 150),
+    "peer": (1000, 50, 3),
+    "memory": [10_000, 50_000, 100_000],
+}
 
 
 async def run_all(quick: bool, echo: Callable[[str], None]) -> dict[str, Any]:
@@ -37,6 +56,9 @@ async def run_all(quick: bool, echo: Callable[[str], None]) -> dict[str, Any]:
         ("sync", lambda: sync.run(sizes["sync"])),
         ("server_ingest", lambda: server_ingest.run(*sizes["ingest"])),
         ("edge_bootstrap", lambda: edge_bootstrap.main(*sizes["bootstrap"])),
+        ("wire_bytes", wire_bytes.run),
+        ("peer", lambda: peer.run(*sizes["peer"])),
+        ("memory", lambda: memory.run(sizes["memory"])),
     ]
     for name, start in steps:
         echo(f"running {name} ...")
@@ -48,10 +70,21 @@ async def run_all(quick: bool, echo: Callable[[str], None]) -> dict[str, Any]:
 
 def rows(results: dict[str, Any]) -> list[Row]:
     """The table: one figure per row with the baseline measured beside it."""
-    s, i, b = results["sync"], results["server_ingest"], results["edge_bootstrap"]
-    push, ingest = s["push"], i["ingest"]
-    update = s["delivery_event_bytes"]["update"]
-    table: list[Row] = [
+    update = results["sync"]["delivery_event_bytes"]["update"]
+    return [
+        *_sync_rows(results["sync"]),
+        *_ingest_rows(results["server_ingest"]),
+        *_bootstrap_rows(results["edge_bootstrap"], update),
+        *_wire_rows(results["wire_bytes"]),
+        *_peer_rows(results["peer"]),
+        *_memory_rows(results["memory"]),
+    ]
+
+
+def _sync_rows(s: dict[str, Any]) -> list[Row]:
+    push, update = s["push"], s["delivery_event_bytes"]["update"]
+    one_item = s["delivery_event_bytes"]["push_request_one_item"]
+    return [
         (
             "sync",
             "SyncServer.push on SQLite",
@@ -60,47 +93,83 @@ def rows(results: dict[str, Any]) -> list[Row]:
             push["raw_updates_per_s"],
         ),
         ("sync", "delivery-event Yjs update", update, "B", None),
-        (
-            "sync",
-            "delivery event, 1-item push",
-            s["delivery_event_bytes"]["push_request_one_item"],
-            "B",
-            update,
-        ),
+        ("sync", "delivery event, 1-item push", one_item, "B", update),
+    ]
+
+
+def _ingest_rows(i: dict[str, Any]) -> list[Row]:
+    ingest, resync = i["ingest"], i["idle_resync"]
+    table: list[Row] = [
         (
             "server_ingest",
             "validated HTTP push",
             ingest["validated_updates_per_s"],
             "updates/s",
             ingest["raw_updates_per_s"],
-        ),
-    ]
-    resync = i["idle_resync"]
-    for row in resync:
-        table.append(
-            (
-                "server_ingest",
-                f"idle resync, {row['documents']} docs",
-                row["median_ms"],
-                "ms",
-                resync[0]["median_ms"],
-            )
         )
+    ]
+    for row in resync:
+        figure = f"idle resync, {row['documents']:,} docs"
+        table.append(("server_ingest", figure, row["median_ms"], "ms", resync[0]["median_ms"]))
+    return table
+
+
+def _bootstrap_rows(b: dict[str, Any], update: float) -> list[Row]:
     hh, depot = b["handheld_bootstrap"], b["depot_bootstrap"]
-    table.append(
-        ("edge_bootstrap", f"handheld bootstrap, {hh['stops']} stops", _seconds(hh), "s", None)
-    )
-    table.append(
+    per_event = b["delivery_event_push"]["per_event_in_batch_of_50"]
+    return [
+        ("edge_bootstrap", f"handheld bootstrap, {hh['stops']} stops", _seconds(hh), "s", None),
         (
             "edge_bootstrap",
-            f"depot bootstrap, {depot.get('documents', '?')} docs",
+            f"depot bootstrap, {depot.get('documents', '?'):,} docs",
             _seconds(depot),
             "s",
             None,
+        ),
+        ("edge_bootstrap", "delivery on the wire, batch of 50", per_event, "B", update),
+    ]
+
+
+def _wire_rows(w: dict[str, Any]) -> list[Row]:
+    table: list[Row] = []
+    for key, name in (("cod_collection", "COD collection"), ("return_grading", "return grading")):
+        r = w[key]
+        table.append(
+            (
+                "wire_bytes",
+                f"{name}, 1-action push",
+                r["single_push_bytes"],
+                "B",
+                r["single_update_bytes"],
+            )
         )
-    )
-    per_event = b["delivery_event_push"]["per_event_in_batch_of_50"]
-    table.append(("edge_bootstrap", "delivery on the wire, batch of 50", per_event, "B", update))
+        table.append(
+            (
+                "wire_bytes",
+                f"{name}, batch of 50",
+                r["per_action_in_batch_of_50"],
+                "B",
+                r["update_bytes_per_action"],
+            )
+        )
+    return table
+
+
+def _peer_rows(p: dict[str, Any]) -> list[Row]:
+    ours, theirs, docs = p["parcelsync"], p["pycrdt_websocket"], p["documents"]
+    return [
+        ("peer", f"{docs:,} docs, pycrdt-websocket rooms", theirs["seconds"], "s", None),
+        ("peer", f"{docs:,} docs, parcelsync", ours["seconds"], "s", theirs["seconds"]),
+        ("peer", f"{docs:,} docs, parcelsync bytes", ours["bytes"], "B", theirs["bytes"]),
+    ]
+
+
+def _memory_rows(m: dict[str, Any]) -> list[Row]:
+    first = m["stages"][0]["rss_kib"] / 1024
+    table: list[Row] = [("memory", "central RSS, idle", m["idle"]["rss_kib"] / 1024, "MiB", None)]
+    for stage in m["stages"]:
+        figure = f"central RSS, {stage['documents']:,} docs"
+        table.append(("memory", figure, stage["rss_kib"] / 1024, "MiB", first))
     return table
 
 

@@ -55,7 +55,7 @@ class EdgeNode:
         self.db = db
         self._channel = channel
         self._upstream, self._token = upstream, token
-        self._listen = listen
+        self._listen_at = listen
         self._interval, self._backoff, self._live = interval, backoff, live
         self._wall = wall
         self._batch = batch
@@ -94,10 +94,10 @@ class EdgeNode:
                 after_round=self._publish,
             )
             ctx.on_commit.append(self.loop.wake)
-            if self._listen is not None:
+            if self._listen_at is not None:
                 if ctx.identity.role != Role.DEPOT:
                     raise NodeStateError("only a depot node serves handhelds (--listen)")
-                self.relay = DepotRelay(ctx.store, *self._listen, on_change=self.loop.wake)
+                self.relay = DepotRelay(ctx.store, *self._listen_at, on_change=self.loop.wake)
                 await self.relay.start()
             await self.loop.start()
             if self._live:

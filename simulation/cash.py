@@ -16,7 +16,7 @@ from edge.errors import UnknownDocument
 from fixtures import Handover
 from protocol.commands import DocCommand
 from protocol.events import BatchPayload, CashRemitted
-from protocol.ids import new_id
+from protocol.ids import named_id
 
 from .world import World
 
@@ -104,7 +104,8 @@ async def _remit(world: World, depot: DepotCash) -> None:
     if not rows:
         return
     seen = await world.hlcs(world.central, deposit.book_id)
-    payload = BatchPayload(amount=deposit.amount, currency=deposit.currency, batch_id=new_id())
+    batch_id = named_id("sim-remit", deposit.book_id)
+    payload = BatchPayload(amount=deposit.amount, currency=deposit.currency, batch_id=batch_id)
     event = CashRemitted(**world.office_base(seen), payload=payload)
     await world.office_write(deposit.book_id, DocCommand.build("remit", "cashbook", [event]))
     depot.remitted = deposit.amount

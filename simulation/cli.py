@@ -12,12 +12,15 @@ import click
 
 from .chaos import ChaosOptions
 from .day import SimOptions, simulate
+from .processes import run_processes
 
 _CHAOS = ("offline_rate", "wan_outage", "duplicate", "cut", "reorder", "kill")
 
 
 def run_simulate(options: dict[str, Any], directory: str | None, as_json: bool) -> bool:
     """Run the simulation with the CLI's options; True when every check passed."""
+    if options.pop("processes", False):
+        return _run_processes(options, directory, as_json)
     chaos = ChaosOptions(**{k: options.pop(k) for k in _CHAOS})
     sim = SimOptions(chaos=chaos, **options)
 
@@ -34,6 +37,21 @@ def run_simulate(options: dict[str, Any], directory: str | None, as_json: bool) 
         click.echo(json.dumps(summary))
     else:
         click.echo(render(summary))
+    return bool(summary["ok"])
+
+
+def _run_processes(options: dict[str, Any], directory: str | None, as_json: bool) -> bool:
+    """One depot's day with every node as its own process (chaos options do not apply)."""
+
+    def progress(message: str) -> None:
+        click.echo(message, err=True)
+
+    args = (options["couriers"], options["stops"], options["seed"])
+    with tempfile.TemporaryDirectory(prefix="parcelsync-sim-") as tmp:
+        root = Path(directory or tmp)
+        root.mkdir(parents=True, exist_ok=True)
+        summary = asyncio.run(run_processes(*args, root, progress))
+    click.echo(json.dumps(summary) if as_json else json.dumps(summary, indent=2))
     return bool(summary["ok"])
 
 

@@ -32,7 +32,18 @@ from fixtures import Dataset, tiny
 from protocol.permissions import Device
 from protocol.vocab import Role
 
-from .demo_people import Courier, Echo, Stop, cash_desk, courier_day, depot_morning, until
+from .demo_people import (
+    Courier,
+    CustomerReturn,
+    Echo,
+    Stop,
+    cash_desk,
+    courier_day,
+    depot_morning,
+    planned_return,
+    returns_desk,
+    until,
+)
 from .world import shipment_info
 
 
@@ -120,6 +131,45 @@ async def office_terms(http: httpx.AsyncClient, data: Dataset) -> None:
         answer.raise_for_status()
 
 
+async def open_returns(
+    http: httpx.AsyncClient, couriers: list[Courier], echo: Echo
+) -> list[CustomerReturn]:
+    """Merchants open an RMA at central for each delivered stop whose customer sends items back."""
+    opened = []
+    for stop in (s for c in couriers for s in c.stops if planned_return(s)):
+
+        async def delivered_at_central(shipment_id: str = stop.shipment_id) -> bool:
+            answer = await http.get(f"/api/v1/shipments/{shipment_id}")
+            return answer.is_success and answer.json()["status"] == "delivered"
+
+        try:
+            async with asyncio.timeout(30):
+                await until(delivered_at_central)
+        except TimeoutError:
+            continue  # not delivered after all (the courier was refused): nothing to return
+        items = [{"sku": sku, "quantity": qty} for sku, qty in planned_return(stop)]
+        answer = await http.post(
+            "/api/v1/returns", json={"shipment_id": stop.shipment_id, "items": items}
+        )
+        answer.raise_for_status()
+        opened.append(CustomerReturn(answer.json()["id"], stop))
+    echo(f"merchants: {len(opened)} customer return(s) opened at central")
+    return opened
+
+
+async def remit(http: httpx.AsyncClient, data: Dataset, day: str, echo: Echo) -> None:
+    """Head office pays each merchant the COD its statement for ``day`` makes payable."""
+    for merchant in data.network.merchants:
+        answer = await http.post(
+            "/api/v1/office/remittances", json={"merchant_id": merchant.id, "from": day, "to": day}
+        )
+        if answer.status_code == 409:  # nothing payable for this merchant today
+            continue
+        answer.raise_for_status()
+        for batch in answer.json():
+            echo(f"office: remitted {batch['amount']} {batch['currency']} to {merchant.name}")
+
+
 async def open_edge(db: Path, identity: Identity, extra: list[Device] | None = None) -> None:
     """Enrol an edge replica file (and, on a depot, its handhelds' tokens)."""
     store = await EdgeStore.open(db)
@@ -143,6 +193,7 @@ async def run(config: DemoConfig, echo: Echo) -> None:
         ) as http:
             await wait_ready(http, server)
             echo(f"central: {url}  (OpenAPI {url}/schema, shipments {url}/api/v1/shipments)")
+            echo(f"dashboard: {url}/office/  (sign in with the office token below)")
             echo(
                 f"office token: {token}   e.g. curl -H 'Authorization: Bearer {token}' "
                 f"{url}/api/v1/shipments"
@@ -231,6 +282,9 @@ async def _network(config: DemoConfig, http: httpx.AsyncClient, url: str, echo: 
             couriers.append(courier)
         await asyncio.gather(*(courier_day(c, config.pace, echo) for c in couriers))
         await cash_desk(depot_node.ctx, couriers, echo)
+        rmas = await open_returns(http, couriers, echo)
+        await returns_desk(depot_node.ctx, rmas, echo)
+        await remit(http, data, today, echo)
         echo("demo: the day is done; nodes keep syncing (Ctrl-C to stop)")
         await asyncio.Event().wait()
 

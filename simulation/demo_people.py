@@ -17,6 +17,8 @@ from edge.context import EdgeContext
 from edge.errors import EdgeError
 from edge.node import EdgeNode
 from fixtures import ShipmentPlan, StepKind
+from protocol.events import ItemInspection
+from protocol.vocab import Disposition
 
 Echo = Callable[[str], None]
 POLL_S = 0.25  # how often a person looks whether the synced data has arrived
@@ -63,8 +65,8 @@ async def depot_morning(ctx: EdgeContext, routes: dict[str, list[Stop]], day: st
     return sum(len(s) for s in routes.values())
 
 
-async def _do_stop(ctx: EdgeContext, stop: Stop) -> str:
-    """The doorstep part of a stop's script (what the courier can do today)."""
+async def do_stop(ctx: EdgeContext, stop: Stop) -> str:
+    """Do the doorstep part of a stop's script (what the courier can do today)."""
     done = "?"
     for step in stop.plan.outcome:
         match step.kind:
@@ -109,7 +111,7 @@ async def courier_day(courier: Courier, pace: float, echo: Echo) -> None:
             index += await _offline_stretch(courier, courier.stops[index : index + 3], pace, echo)
             continue
         try:
-            outcome = await _do_stop(node.ctx, courier.stops[index])
+            outcome = await do_stop(node.ctx, courier.stops[index])
         except EdgeError as exc:
             outcome = f"refused: {exc}"
         index += 1
@@ -132,7 +134,7 @@ async def _offline_stretch(courier: Courier, stops: list[Stop], pace: float, ech
     ctx = await EdgeContext.open(courier.db)
     try:
         for stop in stops:
-            outcome = await _do_stop(ctx, stop)
+            outcome = await do_stop(ctx, stop)
             echo(f"{courier.name}: {outcome} while offline")
             await asyncio.sleep(pace)
     finally:
@@ -157,3 +159,46 @@ async def cash_desk(ctx: EdgeContext, couriers: list[Courier], echo: Echo) -> No
     if amount > 0:
         deposit = await commands.deposit(ctx, amount)
         echo(f"depot: deposited {deposit.amount} (batch {deposit.batch_id})")
+
+
+@dataclass(slots=True)
+class CustomerReturn:
+    """A return the merchant opened at central for a delivered stop, and its grading."""
+
+    return_id: str
+    stop: Stop
+
+
+def planned_return(stop: Stop) -> tuple[tuple[str, int], ...]:
+    """The (sku, quantity) lines the stop's customer sends back, if any."""
+    for step in stop.plan.outcome:
+        if step.kind == StepKind.CUSTOMER_RETURN:
+            return tuple((line.sku, line.quantity) for line in step.items)
+    return ()
+
+
+async def returns_desk(ctx: EdgeContext, returns: list[CustomerReturn], echo: Echo) -> None:
+    """Receive each customer return once it has synced to the depot, grade it, restock."""
+    for rma in returns:
+        async with asyncio.timeout(60):
+            await until(lambda rid=rma.return_id: _synced(ctx, rid))
+        await commands.receive_return(ctx, rma.return_id)
+        grades = [
+            ItemInspection(g.sku, g.grade, g.disposition, g.quantity)
+            for step in rma.stop.plan.outcome
+            if step.kind == StepKind.INSPECT
+            for g in step.grades
+        ]
+        if not grades:
+            continue
+        await commands.inspect(ctx, rma.return_id, grades)
+        for g in grades:
+            if g.disposition == Disposition.RESTOCK:
+                await commands.restock(ctx, rma.return_id, g.sku, g.quantity)
+        verdict = ", ".join(f"{g.sku} {g.grade}/{g.disposition}" for g in grades)
+        echo(f"returns desk: received and graded {rma.return_id[-8:]}: {verdict}")
+
+
+async def _synced(ctx: EdgeContext, return_id: str) -> bool:
+    rows = await ctx.store.query("SELECT 1 FROM p_returns WHERE doc_id = ?", (return_id,))
+    return bool(rows)

@@ -8,6 +8,8 @@ order.
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -34,10 +36,41 @@ async def projection_rows(
 
 
 async def content_digest(store: ReplicaStore, doc_ids: Iterable[str] | None = None) -> str:
-    """SHA-256 over the canonical projection of the documents."""
+    """SHA-256 over the canonical projection of the documents.
+
+    Ids minted at random when an event is written (the event id, a handover
+    or deposit batch id in its payload) are replaced by the event's HLC, which
+    the simulated clocks make reproducible, so the same seed and options give
+    the same digest in every run.
+    """
+    rows_by_table = await projection_rows(store, doc_ids)
+    labels = minted_id_labels(rows_by_table["p_events"])
+
+    def canonical(value: Any) -> Any:
+        if isinstance(value, str):
+            return _UUID.sub(lambda m: labels.get(m.group(), m.group()), value)
+        return value
+
     digest = hashlib.sha256()
-    for table, rows in (await projection_rows(store, doc_ids)).items():
+    for table, rows in rows_by_table.items():
         digest.update(table.encode())
-        for row in rows:
+        for row in sorted((tuple(canonical(v) for v in r) for r in rows), key=repr):
             digest.update(repr(row).encode())
     return digest.hexdigest()
+
+
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_MINTED_KEYS = ("handover_id", "batch_id")
+
+
+def minted_id_labels(events: list[tuple[Any, ...]]) -> dict[str, str]:
+    """``random id -> label`` for the ``p_events`` rows: ``event@HLC``, ``handover_id@HLC``."""
+    labels: dict[str, str] = {}
+    for _doc, event_id, _type, _kind, hlc, *_rest, payload in sorted(events, key=lambda r: r[4]):
+        labels[event_id] = f"event@{hlc}"
+        body = json.loads(payload) if payload else {}
+        for key in _MINTED_KEYS:
+            minted = body.get(key) if isinstance(body, dict) else None
+            if isinstance(minted, str):
+                labels.setdefault(minted, f"{key}@{hlc}")
+    return labels

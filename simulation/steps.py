@@ -23,7 +23,7 @@ from protocol.events import (
     ReturnRequested,
     SenderDecision,
 )
-from protocol.ids import new_id
+from protocol.ids import named_id
 from protocol.info import Item, ReturnInfo
 from protocol.vocab import Disposition
 
@@ -92,7 +92,7 @@ async def advance(world: World, track: Track, node: str) -> None:
     elif step.kind == K.HOLD_DECISION:
         track.after = (doc_id, await _decide(world, doc_id, step))
     elif step.kind == K.CUSTOMER_RETURN:
-        track.return_id = new_id()
+        track.return_id = named_id("sim-return", track.spec.id)
         track.after = (track.return_id, await _open_return(world, track, step))
     elif step.kind == K.RETURN_TO_ORIGIN:
         track.after = (doc_id, await _return_to_origin(world, node, doc_id))

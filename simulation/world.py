@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import random
 from collections.abc import Iterable
 from pathlib import Path
@@ -24,7 +25,7 @@ from fixtures import ShipmentSpec
 from protocol.commands import DocCommand
 from protocol.events import Event, ShipmentCreated
 from protocol.hlc import HybridClock, Timestamp
-from protocol.ids import new_id
+from protocol.ids import named_id
 from protocol.info import Item, Parcel, ShipmentInfo
 from protocol.permissions import Device
 from protocol.vocab import Role
@@ -81,6 +82,12 @@ def shipment_info(spec: ShipmentSpec) -> ShipmentInfo:
     )
 
 
+def creation_command(spec: ShipmentSpec, created: ShipmentCreated) -> DocCommand:
+    """The command that creates a fixture shipment's document with event ``created``."""
+    info = msgspec.to_builtins(shipment_info(spec))
+    return DocCommand.build("create", "shipment", [created], info=info)
+
+
 class World:
     """The network of replicas plus an edge context per depot and handheld."""
 
@@ -94,6 +101,7 @@ class World:
         self.depot_node: dict[str, str] = {}  # depot id -> node name
         self.handheld_node: dict[str, str] = {}  # courier id -> node name
         self.committed: set[str] = set()  # every event id any node committed
+        self.office_events = itertools.count()  # office event ids are derived, not random
 
     @property
     def central(self) -> ReplicaStore:
@@ -146,11 +154,10 @@ class World:
 
     async def seed(self, specs: Iterable[ShipmentSpec], batch: int = 500) -> int:
         """Head office registers the day's shipments at central, ``batch`` per transaction."""
-        commands: list[tuple[str, DocCommand]] = []
-        for spec in specs:
-            created = ShipmentCreated(**self.office_base())
-            info = msgspec.to_builtins(shipment_info(spec))
-            commands.append((spec.id, DocCommand.build("create", "shipment", [created], info=info)))
+        commands = [
+            (spec.id, creation_command(spec, ShipmentCreated(**self.office_base())))
+            for spec in specs
+        ]
         for start in range(0, len(commands), batch):
             await commit_commands(
                 self.central, commands[start : start + batch], device_id=OFFICE.id, queue=False
@@ -162,7 +169,7 @@ class World:
         latest = max(seen, default=None)
         if latest is not None:
             self.office_clock.observe(Timestamp.decode(latest))
-        event_id = new_id()
+        event_id = named_id("sim-office-event", str(next(self.office_events)))
         self.committed.add(event_id)
         return {
             "id": event_id,
