@@ -32,6 +32,12 @@ def test_demo_runs_and_central_receives_deliveries(tmp_path: Path) -> None:
             ).fetchall()
         )
         deposited = db.execute("SELECT sum(deposited) FROM p_cash_books").fetchone()[0]
+        remitted = db.execute("SELECT sum(remitted) FROM p_cash_books").fetchone()[0]
+        graded = db.execute("SELECT count(*) FROM p_returns WHERE status != 'requested'")
+        graded_returns = graded.fetchone()[0]
     assert rows.get("delivered", 0) >= 10
     assert rows.get("cod_collected", 0) >= 1 and rows.get("handed_over", 0) >= 1
     assert deposited and deposited > 0
+    assert remitted and remitted > 0, "head office remitted nothing"
+    assert graded_returns >= 1, "no customer return reached the returns desk"
+    assert "dashboard: http://127.0.0.1:" in done.stdout
