@@ -11,6 +11,9 @@ Definitions (a ratio is ``None`` while its denominator is 0):
   overdue - the part of it collected more than ``overdue_ms`` before ``now_ms``;
 * delivery to remittance - mean seconds from the delivery to the batch that
   paid the merchant, over remitted shipments.
+
+COD amounts are summed in the currency of the group's outstanding lines;
+a group whose outstanding cash is in several currencies says :data:`MIXED`.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from .reconcile import Reconciliation
 from .vocab import ShipmentStatus
 
 GROUPS = ("all", "depot", "courier", "merchant", "day")
+MIXED = "mixed"
 
 
 @dataclass(slots=True)
@@ -41,6 +45,7 @@ class KpiRow:
     cod_overdue: int = 0
     remitted: int = 0
     remit_seconds: int = 0
+    currency: str = ""  # of cod_outstanding / cod_overdue, or MIXED
 
     @staticmethod
     def _ratio(part: int, whole: int) -> float | None:
@@ -111,6 +116,8 @@ def _add(row: KpiRow, line: CodLine, remitted_at: dict[str, str], since: int) ->
             row.remit_seconds += max(hlc_ms(paid) - hlc_ms(state.delivered_at), 0) // 1000
     if line.collected and not line.remitted_batch:
         cash = line.collected - line.reversed
+        currency = line.info.currency
+        row.currency = currency if row.currency in ("", currency) else MIXED
         row.cod_outstanding += cash
         row.cod_overdue += cash if hlc_ms(line.collected_at) < since else 0
 

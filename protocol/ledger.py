@@ -162,7 +162,7 @@ def link_books(lines: dict[str, CodLine], books: Iterable[CashBookRecord]) -> li
         if book.info.owner_kind == "courier":
             _link_courier_book(lines, book, handovers)
             continue
-        for event in book.events:
+        for event in sort_events(book.events):  # the first batch naming a line paid it
             if isinstance(event, CashRemitted):
                 for sid in event.payload.shipment_ids:
                     if sid in lines and not lines[sid].remitted_batch:

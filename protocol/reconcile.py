@@ -220,6 +220,26 @@ def reconcile(
 ) -> Reconciliation:
     """Reconcile every document; ``today`` (``YYYY-MM-DD``) decides what is overdue."""
     lines = {record.doc_id: cod_line(record) for record in shipments}
+    return reconcile_lines(
+        lines, books, returns, terms=terms, limits=limits, period=period, today=today
+    )
+
+
+def reconcile_lines(
+    lines: dict[str, CodLine],
+    books: Sequence[CashBookRecord],
+    returns: Iterable[ReturnRecord],
+    *,
+    terms: dict[str, FeeTerms],
+    limits: dict[str, int],
+    period: Period,
+    today: str,
+) -> Reconciliation:
+    """:func:`reconcile` from shipments already folded by :func:`~protocol.ledger.cod_line`.
+
+    ``lines`` must be fresh (not linked to cash books yet): the cash-book
+    facts are written into them, and they become the result's ``lines``.
+    """
     handovers = link_books(lines, books)
     deposited = depot_deposits(books)
     attribute_deposits(lines.values(), handovers, deposited)

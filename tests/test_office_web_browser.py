@@ -116,6 +116,11 @@ def test_dashboard_updates_live_exports_csv_and_tracks(
         (tracking, "delivered", "15.75")
     ]
 
+    link = f'a[href="/office/shipments/{shipment["id"]}"]'
+    browser.find_element(By.CSS_SELECTOR, link).click()
+    WebDriverWait(browser, WAIT_S).until(lambda d: d.find_elements(By.ID, "ledger"))
+    assert "EUR 15.75" in browser.find_element(By.ID, "ledger").text
+
     browser.get(f"{central.url}/track/{tracking}")
     body = browser.find_element(By.TAG_NAME, "body").text
     assert "Your parcel has been delivered." in body and "Amsterdam" in body

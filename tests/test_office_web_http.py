@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import sqlite3
 from collections.abc import AsyncIterator
@@ -154,16 +155,41 @@ def test_csv_export_formats_money_and_matches_the_filtered_table(central: Centra
         assert "EUR 12.50" in page.text and f'value="{names.merchant}"' in page.text
 
 
-def test_unknown_tables_and_bad_filters_get_4xx_naming_the_field(central: Central):
+def error_message(answer: httpx.Response) -> str:
+    """The message of an HTML error page (unescaped)."""
+    assert answer.headers["content-type"].startswith("text/html"), answer.text
+    text = answer.text.split('role="alert"', 1)[1].split(">", 1)[1].split("</p>", 1)[0]
+    return html.unescape(text)
+
+
+def test_unknown_tables_and_bad_filters_get_4xx_pages_naming_the_field(central: Central):
     with office_session(central) as client:
         unknown = client.get("/office/tables/parcels")
-        assert unknown.status_code == 404 and "'parcels'" in unknown.json()["detail"]
-        colour = client.get("/office/tables/shipments.csv?colour=red")
-        assert colour.status_code == 400 and "'colour'" in colour.json()["detail"]
+        assert unknown.status_code == 404 and "'parcels'" in error_message(unknown)
         bad_day = client.get("/office/tables/remittances?from=yesterday")
-        assert bad_day.status_code == 400 and "'from'" in bad_day.json()["detail"]
+        assert bad_day.status_code == 400 and "'from'" in error_message(bad_day)
         too_long = client.get("/office/tables/shipments", params={"merchant": "M" * 300})
-        assert too_long.status_code == 400 and "merchant" in too_long.json()["detail"]
+        assert too_long.status_code == 400 and "merchant" in error_message(too_long)
+        colour = client.get("/office/tables/shipments?colour=red")
+        assert colour.status_code == 400 and "'colour'" in error_message(colour)
+        assert "Nothing was changed" in colour.text and 'href="/office/"' in colour.text
+        # the CSV export is not a page: its errors stay JSON
+        colour_csv = client.get("/office/tables/shipments.csv?colour=red")
+        assert colour_csv.status_code == 400 and "'colour'" in colour_csv.json()["detail"]
+        unknown_csv = client.get("/office/tables/parcels.csv")
+        assert unknown_csv.status_code == 404 and "'parcels'" in unknown_csv.json()["detail"]
+
+
+def test_table_pages_offer_the_filters_the_table_accepts(central: Central):
+    with office_session(central) as client:
+        page = client.get("/office/tables/kpis")
+        shipments = client.get("/office/tables/shipments", params={"status": "delivered"})
+    assert '<select name="group">' in page.text and 'name="key"' in page.text
+    for choice in ("depot", "courier", "merchant", "day"):
+        assert f"<option>{choice}</option>" in page.text
+    for key in ("status", "depot", "merchant", "courier", "from", "to"):
+        assert f'name="{key}"' in shipments.text
+    assert 'name="status" value="delivered"' in shipments.text
 
 
 async def next_head(lines: AsyncIterator[str]) -> int:

@@ -115,3 +115,18 @@ def test_login_only_redirects_within_the_office(target):
     chosen = safe_next(target)
     assert chosen.startswith("/office") and not chosen.startswith("//")
     assert chosen in (target, "/office/")
+
+
+@given(
+    st.fractions(min_value=0, max_value=1).map(float),
+    st.integers(min_value=0, max_value=10**7),
+)
+def test_ratio_and_duration_cells_read_the_same_on_page_and_in_csv(ratio, seconds):
+    columns = [Column("rate", "Rate", "ratio"), Column("wait", "Wait", "seconds")]
+    page = row_texts(columns, [ratio, float(seconds)])
+    sheet = row_texts(columns, [ratio, float(seconds)], for_csv=True)
+    assert page[0] == sheet[0] + " %" and float(sheet[0]) == round(ratio * 100, 1)
+    assert sheet[1] == str(seconds)
+    hours, minutes = divmod(seconds // 60, 60)
+    assert page[1] in (f"{seconds} s", f"{minutes} min", f"{hours} h {minutes:02d} min")
+    assert row_texts(columns, [None, None]) == ["", ""]

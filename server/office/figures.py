@@ -10,17 +10,35 @@ from protocol.reconcile import Reconciliation
 
 from .views import Figure, Overview
 
+KPIS = "kpis"  # the drill-down table of the KPI figures, per depot by default
+
 
 def _kpi_figures(row: KpiRow | None) -> list[Figure]:
     if row is None:
         return []
     return [
-        Figure("first_attempt_rate", "First-attempt delivery", row.first_attempt_rate, "ratio"),
-        Figure("on_time_rate", "On time (promised slot)", row.on_time_rate, "ratio"),
-        Figure("rto_rate", "Return to origin", row.rto_rate, "ratio", table="shipments"),
-        Figure("customer_return_rate", "Customer returns", row.customer_return_rate, "ratio"),
         Figure(
-            "delivery_to_remittance", "Delivery to remittance", row.avg_remit_seconds, "seconds"
+            "first_attempt_rate",
+            "First-attempt delivery",
+            row.first_attempt_rate,
+            "ratio",
+            table=KPIS,
+        ),
+        Figure("on_time_rate", "On time (promised slot)", row.on_time_rate, "ratio", table=KPIS),
+        Figure("rto_rate", "Return to origin", row.rto_rate, "ratio", table=KPIS),
+        Figure(
+            "customer_return_rate",
+            "Customer returns",
+            row.customer_return_rate,
+            "ratio",
+            table=KPIS,
+        ),
+        Figure(
+            "delivery_to_remittance",
+            "Delivery to remittance",
+            row.avg_remit_seconds,
+            "seconds",
+            table=KPIS,
         ),
         Figure("shipments", "Shipments", row.shipments, table="shipments"),
         Figure("delivered", "Delivered", row.delivered, table="shipments"),

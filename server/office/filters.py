@@ -13,13 +13,16 @@ from .views import Cell
 
 
 def check_filters(name: str, spec: Spec, filters: dict[str, str]) -> None:
-    """``ValueError`` naming the first filter ``name`` does not accept or a bad date."""
+    """``ValueError`` naming the first filter ``name`` does not accept, a bad choice or date."""
     for key, value in filters.items():
         if key not in spec.filters:
             allowed = ", ".join(sorted(spec.filters)) or "none"
             raise ValueError(
                 f"filter {key!r} is not accepted by table {name!r} (accepted: {allowed})"
             )
+        choices = spec.choices.get(key)
+        if choices is not None and value not in choices:
+            raise ValueError(f"filter {key!r}: {value!r} is not one of {', '.join(choices)}")
         if key in ("from", "to") and value:
             try:
                 date.fromisoformat(value)
@@ -37,8 +40,8 @@ def period_of(filters: dict[str, str]) -> Period:
 
 def cell_day(value: Cell) -> str:
     """The UTC day of a cell: an HLC timestamp, Unix milliseconds or a day string."""
-    if isinstance(value, int):
-        return day_of(f"{value:013d}")
+    if isinstance(value, int | float):
+        return day_of(f"{int(value):013d}")
     if not value:
         return ""
     return day_of(value) if "." in value else value[:10]

@@ -5,10 +5,17 @@ Everything comes from the projections in ONE read snapshot: info fields from
 ``p_events`` (its payload JSON decoded by the same typed event unions the
 folds use). No ``Doc`` is loaded: at 1,000 documents this takes a few
 milliseconds, and the office service caches the result per update-log head.
+
+``load_snapshot(store, since=seq)`` reads only the documents written after
+log sequence ``seq`` (the doc ids of the update-log rows above it), which is
+how the office cache refreshes incrementally. When the log was truncated past
+``seq`` (``meta`` key ``log_floor``) those ids are unknown, and it reads
+everything, as without ``since``.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,29 +44,52 @@ _SHIPMENTS = (
 )
 _BOOKS = "SELECT doc_id, owner_kind, owner_id, day, currency, depot_id FROM p_cash_books"
 _RETURNS = "SELECT doc_id, shipment_id, merchant_id, currency, depot_id FROM p_returns"
+_CHANGED = "SELECT DISTINCT doc_id FROM update_log WHERE seq > ? AND seq <= ?"
+_FLOOR = "SELECT coalesce(max(CAST(value AS INTEGER)), 0) FROM meta WHERE key = 'log_floor'"
+_ONLY = " doc_id IN (SELECT value FROM json_each(?))"
 
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    """Every document as plain records, with the log head they were read at."""
+    """Documents as plain records, with the log head they were read at.
+
+    ``changed`` is None when every document was read; otherwise it names
+    the documents written since the ``since`` sequence, and the records are
+    theirs (a changed id without a record is a document that is gone).
+    """
 
     head: int
     shipments: list[ShipmentRecord]
     books: list[CashBookRecord]
     returns: list[ReturnRecord]
+    changed: frozenset[str] | None = None
+
+
+class _Reader:
+    """Reads projection rows on one connection, for every document or only some."""
+
+    def __init__(self, db: aiosqlite.Connection, only: list[str] | None) -> None:
+        self.db = db
+        self.only = None if only is None else json.dumps(only)
+
+    async def rows(self, sql: str, params: tuple[Any, ...] = (), order: str = "") -> list[Any]:
+        if self.only is not None:
+            sql += (" AND" if " WHERE " in sql else " WHERE") + _ONLY
+            params = (*params, self.only)
+        return await _rows(self.db, sql + order, params)
+
+    async def events(self, doc_type: str) -> dict[str, list[Event]]:
+        """Each document's events in fold order, whichever documents are read."""
+        decoder = _DECODERS[doc_type]
+        events: dict[str, list[Event]] = {}
+        for doc_id, raw in await self.rows(_EVENTS, (doc_type,), " ORDER BY hlc, event_id"):
+            events.setdefault(doc_id, []).append(decoder.decode(raw))
+        return events
 
 
 async def _rows(db: aiosqlite.Connection, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
     async with db.execute(sql, params) as cur:
         return list(await cur.fetchall())
-
-
-async def _events(db: aiosqlite.Connection, doc_type: str) -> dict[str, list[Event]]:
-    decoder = _DECODERS[doc_type]
-    events: dict[str, list[Event]] = {}
-    for doc_id, raw in await _rows(db, _EVENTS, (doc_type,)):
-        events.setdefault(doc_id, []).append(decoder.decode(raw))
-    return events
 
 
 def _shipment(row: Any, events: dict[str, list[Event]]) -> ShipmentRecord:
@@ -72,13 +102,27 @@ def _shipment(row: Any, events: dict[str, list[Event]]) -> ShipmentRecord:
     return ShipmentRecord(row[0], info, tuple(events.get(row[0], ())))
 
 
-async def load_snapshot(store: ReplicaStore) -> Snapshot:
-    """Every shipment, cash book and return of ``store`` in one consistent read."""
+async def _changed_since(db: aiosqlite.Connection, since: int, head: int) -> list[str] | None:
+    """Doc ids written after ``since``; None when the log no longer goes back that far."""
+    (floor,) = (await _rows(db, _FLOOR))[0]
+    if since > head or int(floor) > since:
+        return None
+    return [r[0] for r in await _rows(db, _CHANGED, (since, head))]
+
+
+async def load_snapshot(store: ReplicaStore, since: int | None = None) -> Snapshot:
+    """Every shipment, cash book and return of ``store`` in one consistent read.
+
+    With ``since``, only the documents written after that log sequence (see
+    the module docstring); ``Snapshot.changed`` then names them.
+    """
     async with store.reading() as db:
         (head,) = (await _rows(db, "SELECT coalesce(max(seq), 0) FROM update_log"))[0]
-        shipment_events = await _events(db, "shipment")
-        shipments = [_shipment(r, shipment_events) for r in await _rows(db, _SHIPMENTS)]
-        book_events = await _events(db, "cashbook")
+        only = None if since is None else await _changed_since(db, since, int(head))
+        read = _Reader(db, only)
+        shipment_events = await read.events("shipment")
+        shipments = [_shipment(r, shipment_events) for r in await read.rows(_SHIPMENTS)]
+        book_events = await read.events("cashbook")
         books = [
             CashBookRecord(
                 r[0],
@@ -87,18 +131,19 @@ async def load_snapshot(store: ReplicaStore) -> Snapshot:
                 ),
                 tuple(book_events.get(r[0], ())),
             )
-            for r in await _rows(db, _BOOKS)
+            for r in await read.rows(_BOOKS)
         ]
-        return_events = await _events(db, "return")
+        return_events = await read.events("return")
         returns = [
             ReturnRecord(
                 r[0],
                 ReturnInfo(shipment_id=r[1], merchant_id=r[2], currency=r[3], depot_id=r[4]),
                 tuple(return_events.get(r[0], ())),
             )
-            for r in await _rows(db, _RETURNS)
+            for r in await read.rows(_RETURNS)
         ]
-    return Snapshot(int(head), shipments, books, returns)
+    changed = None if only is None else frozenset(only)
+    return Snapshot(int(head), shipments, books, returns, changed)
 
 
 async def load_terms(store: ReplicaStore) -> dict[str, FeeTerms]:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from protocol.alerts import Alert, DeviceSeen
+from protocol.kpis import KpiRow
 from protocol.reconcile import Reconciliation
 from protocol.statement import Statement
 
@@ -21,6 +22,7 @@ class Sources:
     statements: list[Statement]  # for the requested period
     devices: list[DeviceSeen]
     alerts: list[Alert]
+    kpis: list[KpiRow] = field(default_factory=list)  # for the requested group
 
 
 def shipments(s: Sources) -> Rows:
@@ -161,6 +163,7 @@ def discrepancies(s: Sources) -> Rows:
         [
             d.kind.value,
             d.doc_id,
+            d.doc_id if d.doc_id in lines else "",
             lines[d.doc_id].info.tracking_number if d.doc_id in lines else "",
             lines[d.doc_id].info.merchant_id if d.doc_id in lines else "",
             d.amount,
@@ -194,9 +197,11 @@ def stock(s: Sources) -> Rows:
 
 
 def conflicts(s: Sources) -> Rows:
+    origin = {r.doc_id: r.record.info.shipment_id for r in s.recon.returns}
     return [
         [
             oc.doc_id,
+            origin.get(oc.doc_id, "") if oc.doc_type == "return" else oc.doc_id,
             oc.doc_type,
             oc.merchant_id,
             oc.conflict.id,
@@ -205,6 +210,31 @@ def conflicts(s: Sources) -> Rows:
             " ".join(oc.conflict.event_ids),
         ]
         for oc in s.recon.conflicts
+    ]
+
+
+def kpis(s: Sources) -> Rows:
+    return [
+        [
+            k.key,
+            k.shipments,
+            k.delivered,
+            k.first_attempt,
+            k.first_attempt_rate,
+            k.with_slot,
+            k.on_time,
+            k.on_time_rate,
+            k.returned_to_origin,
+            k.rto_rate,
+            k.customer_returns,
+            k.customer_return_rate,
+            k.cod_outstanding,
+            k.cod_overdue,
+            k.currency,
+            k.remitted,
+            k.avg_remit_seconds,
+        ]
+        for k in s.kpis
     ]
 
 

@@ -1,10 +1,12 @@
 """The office service: reconciliation, KPIs and exceptions as tables and figures.
 
 :class:`OfficeService` implements :class:`server.office.views.OfficeReader`
-over central's store. It reads every document from the projections once per
-update-log head (and fee terms / cash limits / today), runs the pure
-:func:`protocol.reconcile.reconcile`, and keeps that result until something
-changes; tables and the overview are cheap views over it.
+over central's store. It keeps every document folded
+(:class:`~server.office.folded.FoldedDocuments`, refreshed incrementally
+from the update log), reconciles once per update-log head (and fee terms /
+cash limits / today) with the pure :mod:`protocol.reconcile`, and keeps that
+result until something changes; tables and the overview are cheap views
+over it.
 """
 
 from __future__ import annotations
@@ -14,20 +16,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from protocol.alerts import Alert, DeviceSeen, Thresholds, exceptions
-from protocol.kpis import kpis
+from protocol.kpis import KpiRow, kpis
 from protocol.ledger import day_of
-from protocol.reconcile import Reconciliation, reconcile
+from protocol.reconcile import Reconciliation
 from protocol.statement import FeeTerms, Period, Statement, statements
 from sync.store import ReplicaStore
 
 from .figures import overview_of
 from .filters import apply_filters, check_filters, period_of
-from .loader import load_limits, load_snapshot, load_terms
+from .folded import FoldedDocuments
+from .loader import load_limits, load_terms
 from .rows import Sources
 from .tables import SPECS
 from .views import Overview, Table
 
 DAY_MS = 86_400_000
+KPI_GROUP = "depot"  # the kpis table's group when no filter names one
 
 
 def wall_ms() -> int:
@@ -59,26 +63,20 @@ class OfficeService:
         self.store, self.clock_ms = store, clock_ms
         self.thresholds = thresholds or Thresholds()
         self.cod_overdue_ms = cod_overdue_ms
+        self.documents = FoldedDocuments()
         self._cached: _Cached | None = None
 
     async def reconciliation(self) -> tuple[Reconciliation, int]:
         """The reconciliation now and the log head it was computed at (cached per head)."""
         terms, limits = await load_terms(self.store), await load_limits(self.store)
         today = _day(self.clock_ms())
-        head = await self.store.head()
+        head = await self.documents.refresh(self.store)
         key = (head, today, tuple(sorted(terms.items())), tuple(sorted(limits.items())))
         if self._cached is None or self._cached.key != key:
-            snap = await load_snapshot(self.store)
-            recon = reconcile(
-                snap.shipments,
-                snap.books,
-                snap.returns,
-                terms=terms,
-                limits=limits,
-                period=Period(),
-                today=today,
+            recon = self.documents.reconcile(
+                terms=terms, limits=limits, period=Period(), today=today
             )
-            self._cached = _Cached(key, snap.head, recon, terms)
+            self._cached = _Cached(key, head, recon, terms)
         return self._cached.recon, self._cached.head
 
     async def statements(self, period: Period) -> list[Statement]:
@@ -108,8 +106,7 @@ class OfficeService:
     async def overview(self) -> Overview:
         """KPIs, exception counts and COD totals now."""
         recon, head = await self.reconciliation()
-        now = self.clock_ms()
-        rows = kpis(recon, "all", now, self.cod_overdue_ms)
+        rows = self._kpis(recon, "all")
         return overview_of(recon, rows[0] if rows else None, await self.alerts(), head)
 
     async def table(self, name: str, filters: dict[str, str]) -> Table:
@@ -118,15 +115,26 @@ class OfficeService:
         check_filters(name, spec, filters)
         recon, _ = await self.reconciliation()
         period = period_of(filters) if spec.period else Period()
-        needs_alerts = name == "exceptions"
         sources = Sources(
             recon=recon,
             statements=await self.statements(period) if spec.period else [],
             devices=await self.devices() if name == "devices" else [],
-            alerts=await self.alerts() if needs_alerts else [],
+            alerts=await self.alerts() if name == "exceptions" else [],
+            kpis=self._kpis(recon, filters.get("group") or KPI_GROUP) if name == "kpis" else [],
         )
         rows = apply_filters(spec, spec.rows(sources), filters)
-        return Table(name, spec.title, spec.columns, rows, dict(filters))
+        return Table(
+            name,
+            spec.title,
+            spec.columns,
+            rows,
+            dict(filters),
+            accepted_filters=list(spec.filters),
+            filter_choices={key: list(values) for key, values in spec.choices.items()},
+        )
+
+    def _kpis(self, recon: Reconciliation, group: str) -> list[KpiRow]:
+        return kpis(recon, group, self.clock_ms(), self.cod_overdue_ms)
 
 
 def _day(ms: int) -> str:

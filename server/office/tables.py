@@ -9,7 +9,9 @@ timestamps or Unix milliseconds.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from protocol.kpis import GROUPS
 
 from . import rows
 from .rows import Rows, Sources
@@ -25,6 +27,7 @@ class Spec:
     rows: Callable[[Sources], Rows]
     filters: dict[str, str]  # filter -> column; "from"/"to" compare that column's day
     period: bool = False  # "from"/"to" choose the statement period instead
+    choices: dict[str, tuple[str, ...]] = field(default_factory=dict)  # filter -> its values
 
 
 def _c(name: str, label: str, kind: str = "text") -> Column:
@@ -38,6 +41,14 @@ def _m(name: str, label: str) -> Column:
     return _c(name, label, "money")
 
 
+SHIPMENT_PAGE = "/office/shipments/"
+
+
+def _shipment_link(name: str, label: str) -> Column:
+    """A shipment id linking to its detail page."""
+    return Column(name, label, "link", link=SHIPMENT_PAGE)
+
+
 _SHIP_FILTERS = {"status": "status", "depot": "depot_id", "merchant": "merchant_id"}
 
 SPECS: dict[str, Spec] = {
@@ -45,7 +56,7 @@ SPECS: dict[str, Spec] = {
         "Shipments",
         [
             _c("tracking_number", "Tracking"),
-            _c("doc_id", "Id", "link"),
+            _shipment_link("doc_id", "Id"),
             _c("merchant_id", "Merchant"),
             _c("depot_id", "Depot"),
             _c("courier_id", "Courier"),
@@ -64,7 +75,7 @@ SPECS: dict[str, Spec] = {
         "COD ledger per shipment",
         [
             _c("tracking_number", "Tracking"),
-            _c("doc_id", "Id", "link"),
+            _shipment_link("doc_id", "Id"),
             _c("merchant_id", "Merchant"),
             _c("depot_id", "Depot"),
             _c("courier_id", "Collected by"),
@@ -146,7 +157,7 @@ SPECS: dict[str, Spec] = {
         [
             _c("merchant_id", "Merchant"),
             _c("tracking_number", "Tracking"),
-            _c("doc_id", "Id", "link"),
+            _shipment_link("doc_id", "Id"),
             _c("day", "Collected on"),
             _c("status", "Status"),
             _m("collected", "Collected"),
@@ -179,7 +190,8 @@ SPECS: dict[str, Spec] = {
         "Cash discrepancies",
         [
             _c("kind", "Kind"),
-            _c("doc_id", "Document", "link"),
+            _c("doc_id", "Document"),
+            _shipment_link("shipment_id", "Shipment"),
             _c("tracking_number", "Tracking"),
             _c("merchant_id", "Merchant"),
             _m("amount", "Amount"),
@@ -194,8 +206,8 @@ SPECS: dict[str, Spec] = {
     "returns": Spec(
         "Returns",
         [
-            _c("doc_id", "Return", "link"),
-            _c("shipment_id", "Shipment"),
+            _c("doc_id", "Return"),
+            _shipment_link("shipment_id", "Shipment"),
             _c("merchant_id", "Merchant"),
             _c("depot_id", "Depot"),
             _c("status", "Status"),
@@ -220,7 +232,8 @@ SPECS: dict[str, Spec] = {
     "conflicts": Spec(
         "Open sync conflicts",
         [
-            _c("doc_id", "Document", "link"),
+            _c("doc_id", "Document"),
+            _shipment_link("shipment_id", "Shipment"),
             _c("doc_type", "Type"),
             _c("merchant_id", "Merchant"),
             _c("conflict_id", "Conflict"),
@@ -241,6 +254,31 @@ SPECS: dict[str, Spec] = {
         ],
         rows.devices,
         {"role": "role"},
+    ),
+    "kpis": Spec(
+        "Delivery and cash KPIs",
+        [
+            _c("key", "Group"),
+            _c("shipments", "Shipments", "int"),
+            _c("delivered", "Delivered", "int"),
+            _c("first_attempt", "First attempt", "int"),
+            _c("first_attempt_rate", "First-attempt rate", "ratio"),
+            _c("with_slot", "Delivered with a slot", "int"),
+            _c("on_time", "On time", "int"),
+            _c("on_time_rate", "On-time rate", "ratio"),
+            _c("returned_to_origin", "Return to origin", "int"),
+            _c("rto_rate", "Return-to-origin rate", "ratio"),
+            _c("customer_returns", "Customer returns", "int"),
+            _c("customer_return_rate", "Customer return rate", "ratio"),
+            _m("cod_outstanding", "COD not remitted"),
+            _m("cod_overdue", "COD overdue"),
+            CUR,
+            _c("remitted", "Remitted shipments", "int"),
+            _c("avg_remit_seconds", "Delivery to remittance", "seconds"),
+        ],
+        rows.kpis,
+        {"group": "", "key": "key"},
+        choices={"group": tuple(g for g in GROUPS if g != "all")},
     ),
     "exceptions": Spec(
         "Exceptions",

@@ -13,7 +13,7 @@ from typing import Protocol
 
 import msgspec
 
-Cell = str | int | None
+Cell = str | int | float | None  # float only in "ratio" and "seconds" columns
 
 
 class Column(msgspec.Struct, frozen=True):
@@ -21,8 +21,9 @@ class Column(msgspec.Struct, frozen=True):
 
     name: str
     label: str
-    kind: str = "text"  # "text" | "int" | "money" | "time" | "link"
+    kind: str = "text"  # "text" | "int" | "money" | "time" | "link" | "ratio" | "seconds"
     unit: str = ""  # for "money": the name of the column holding the currency
+    link: str = ""  # for "link": the page path the cell's id is appended to
 
 
 class Table(msgspec.Struct, frozen=True):
@@ -33,6 +34,8 @@ class Table(msgspec.Struct, frozen=True):
     columns: list[Column]
     rows: list[list[Cell]]
     filters: dict[str, str] = {}
+    accepted_filters: list[str] = []  # every filter the table takes, applied or not
+    filter_choices: dict[str, list[str]] = {}  # filters that take one of a few values
 
 
 class Figure(msgspec.Struct, frozen=True):

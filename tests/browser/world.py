@@ -8,7 +8,7 @@ shipments, a depot replica assigns them, and a courier's handheld edge
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,9 +21,21 @@ from edge.errors import NotFound, OutOfScope
 from edge.node import EdgeNode
 from edge.store import EdgeStore
 from edge.sync_loop import Backoff
+from protocol.commands import DocCommand
+from protocol.events import (
+    AttemptFailed,
+    CodCollected,
+    CodCollectedPayload,
+    Delivered,
+    Event,
+    OutForDelivery,
+    ProofOfDelivery,
+)
+from protocol.ids import new_id
 from protocol.vocab import Role
+from sync import commit_commands
 
-from ..server_helpers import assign, node
+from ..server_helpers import assign, clock, node
 
 if TYPE_CHECKING:
     from ..server_fixtures import Central, Names
@@ -98,3 +110,66 @@ async def deliver_on_handheld(
         await c.deliver(handheld.ctx, tracking_number, recipient_name="W. Oosterhuis")
         assert handheld.loop is not None
         await handheld.loop.until_idle()
+
+
+async def route_on_days(central: Central, names: Names, tmp: Path, days: dict[str, str]) -> None:
+    """The test's depot routes each shipment of ``days`` (id -> route day) to the test's courier."""
+    device_id, token = central.enrol("depot", depot_id=names.depot)
+    async with node(central, tmp / f"depot-{names.depot}.db", device_id, token) as depot:
+        await depot.sync()
+        commands = [
+            (
+                sid,
+                DocCommand(
+                    "assign", "shipment", info={"courier_id": names.courier, "route_day": day}
+                ),
+            )
+            for sid, day in days.items()
+        ]
+        await commit_commands(depot.store, commands, device_id=depot.device_id)
+        report = await depot.push()
+        assert report.rejected == 0, await depot.store.quarantined()
+
+
+async def push_as_courier(
+    central: Central,
+    names: Names,
+    tmp: Path,
+    make: Callable[[str], list[tuple[str, DocCommand]]],
+) -> str:
+    """The test's courier's handheld syncs, commits ``make(device_id)`` and pushes.
+
+    Returns the handheld's device id.
+    """
+    device_id, token = central.enrol("courier", depot_id=names.depot, courier_id=names.courier)
+    async with node(central, tmp / f"hh-{names.courier}.db", device_id, token) as handheld:
+        await handheld.sync()
+        await commit_commands(handheld.store, make(device_id), device_id=device_id)
+        report = await handheld.push()
+        assert report.rejected == 0, await handheld.store.quarantined()
+    return device_id
+
+
+class Door:
+    """Events one handheld records, on one clock so they sort as written."""
+
+    def __init__(self, device_id: str, courier_id: str) -> None:
+        self.hlc, self.common = clock(device_id), {"device": device_id, "actor": courier_id}
+        self.courier_id = courier_id
+
+    def _base(self) -> dict[str, Any]:
+        return {"id": new_id(), "hlc": self.hlc.now().encode(), **self.common}
+
+    def out(self) -> Event:
+        return OutForDelivery(**self._base(), payload=OutForDelivery.Body(self.courier_id))
+
+    def failed(self, reason: str) -> Event:
+        return AttemptFailed(**self._base(), payload=AttemptFailed.Body(reason=reason))
+
+    def delivered(self) -> Event:
+        pod = ProofOfDelivery(recipient_name="R", relation="self", device_time_ms=1)
+        return Delivered(**self._base(), payload=pod)
+
+    def cod(self, amount: int, method: str = "cash") -> Event:
+        payload = CodCollectedPayload(amount, "EUR", method=method)
+        return CodCollected(**self._base(), payload=payload)

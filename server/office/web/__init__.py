@@ -6,6 +6,7 @@
     /office/login, /office/logout       the office token in, a session cookie out
     /office/                            overview, refreshed live over /office/events (SSE)
     /office/tables/{name}[.csv]         any office table, filter form, CSV export
+    /office/shipments/{doc_id}          one shipment; POST .../resolve settles a conflict
     /office/static/...                  css and plain js (no build chain, no CDN)
     /track/{tracking_number}            public tracking page
 """
@@ -16,17 +17,19 @@ from pathlib import Path
 
 from litestar import Router
 from litestar.di import Provide
-from litestar.exceptions import NotAuthorizedException
+from litestar.exceptions import HTTPException, NotAuthorizedException
 from litestar.middleware.base import DefineMiddleware
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from litestar.types import ControllerRouterHandler
 
+from .errors import on_http_error
 from .formatting import figure_text, row_texts, time_text
 from .login import OfficeLogin, on_not_authorized
 from .pages import OfficePages
 from .session import SessionKeyring, StoredSecretSession, office_device
+from .shipment import ShipmentPages
 from .tracking import track
 
 __all__ = ["office_templates", "office_web_handlers"]
@@ -41,12 +44,15 @@ def office_web_handlers() -> list[ControllerRouterHandler]:
     """
     office = Router(
         path="/",
-        route_handlers=[OfficeLogin, OfficePages],
+        route_handlers=[OfficeLogin, OfficePages, ShipmentPages],
         middleware=[DefineMiddleware(StoredSecretSession, keyring=SessionKeyring())],
         dependencies={
             "office_device": Provide(office_device),
         },
-        exception_handlers={NotAuthorizedException: on_not_authorized},
+        exception_handlers={
+            NotAuthorizedException: on_not_authorized,
+            HTTPException: on_http_error,
+        },
         include_in_schema=False,
     )
     static = create_static_files_router(

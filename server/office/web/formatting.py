@@ -1,8 +1,9 @@
 """Cells and figures as text: money from minor units, times, ratios, durations.
 
 The page and the CSV export both go through :func:`row_texts`, so what a
-clerk reads on screen is what lands in the spreadsheet (money in the CSV
-without the currency code, which has its own column).
+clerk reads on screen is what lands in the spreadsheet (in the CSV without
+units, so cells stay numbers: money without the currency code, which has its
+own column, ratios as percent without ``%``, durations in whole seconds).
 """
 
 from __future__ import annotations
@@ -47,6 +48,12 @@ def duration_text(seconds: float) -> str:
     return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
 
 
+def ratio_text(value: float, *, with_sign: bool = True) -> str:
+    """``66.7 %`` (or ``66.7``) from a ratio of 0..1."""
+    text = f"{value * 100:.1f}"
+    return f"{text} %" if with_sign else text
+
+
 def figure_text(figure: Figure) -> str:
     """A headline number as a person reads it; ``-`` when it has no value yet."""
     value = figure.value
@@ -54,7 +61,7 @@ def figure_text(figure: Figure) -> str:
         return "-"
     match figure.kind:
         case "ratio":
-            return f"{value * 100:.1f} %"
+            return ratio_text(value)
         case "money":
             return money_text(int(value), figure.currency)
         case "seconds":
@@ -70,6 +77,10 @@ def cell_text(value: Cell, column: Column, currency: str, *, for_csv: bool = Fal
         return money_text(value, currency, with_code=not for_csv)
     if column.kind == "time":
         return time_text(value)
+    if column.kind == "ratio" and isinstance(value, int | float):
+        return ratio_text(value, with_sign=not for_csv)
+    if column.kind == "seconds" and isinstance(value, int | float):
+        return str(round(value)) if for_csv else duration_text(value)
     return str(value)
 
 

@@ -17,12 +17,14 @@ from litestar.response import ServerSentEvent, Template
 from protocol.permissions import Device
 
 from ...core import Central
-from ..tables import SPECS
 from ..views import OfficeReader, Table
 from .events import head_stream
 from .export import csv_response
 
-LOGIN_PAGE = {"login_page": True}  # handler opt: without a session, redirect to the login form
+HTML_ERRORS = "html_errors"  # handler opt: errors as an HTML page (see .errors)
+HTML_FORM = {HTML_ERRORS: True}
+# handler opt: without a session, redirect to the login form; errors as a page
+LOGIN_PAGE = {"login_page": True, HTML_ERRORS: True}
 RESERVED_QUERY = {"format"}
 # a Protocol cannot be isinstance-checked: the provider's type is trusted
 Reader = SkipValidation[OfficeReader]
@@ -68,7 +70,7 @@ class OfficePages(Controller):
     @get("/", opt=LOGIN_PAGE)
     async def overview(self, office_device: Device, office_service: Reader) -> Template:
         """The overview: KPIs, exception counts, COD totals, refreshed live."""
-        context = {"overview": await office_service.overview()} | _nav(office_service)
+        context = {"overview": await office_service.overview()} | nav_context(office_service)
         return Template("overview.html", context=context)
 
     @get("/overview/figures")
@@ -101,17 +103,12 @@ class OfficePages(Controller):
             "fields": filter_fields(table),
             "statements": statement_queries(table),
         }
-        return Template("table.html", context=context | _nav(office_service))
+        return Template("table.html", context=context | nav_context(office_service))
 
 
 def filter_fields(table: Table) -> dict[str, str]:
-    """Every filter ``table`` accepts with its current value, for the filter form.
-
-    ``views.Table.filters`` holds only the applied filters; the accepted ones
-    come from the table specs until the contract carries them.
-    """
-    accepted = SPECS[table.name].filters if table.name in SPECS else {}
-    return {key: table.filters.get(key, "") for key in [*accepted, *table.filters]}
+    """Every filter ``table`` accepts with its current value, for the filter form."""
+    return {key: table.filters.get(key, "") for key in [*table.accepted_filters, *table.filters]}
 
 
 def statement_queries(table: Table) -> list[str]:
@@ -124,5 +121,5 @@ def statement_queries(table: Table) -> list[str]:
     return [urlencode({"merchant": row[i] or "", **period}) for row in table.rows]
 
 
-def _nav(reader: OfficeReader) -> dict[str, Any]:
+def nav_context(reader: OfficeReader) -> dict[str, Any]:
     return {"table_names": reader.table_names}
