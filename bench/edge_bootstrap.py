@@ -6,7 +6,8 @@ Central here is a :class:`sync.SyncServer` over a :class:`sync.ReplicaStore`
 served with :func:`sync.http_transport.sync_router` by uvicorn on 127.0.0.1
 (the same routes the real server mounts); the nodes talk to it through
 :class:`sync.http_transport.HttpChannel`, so seconds and bytes are real HTTP.
-Also measured: bytes on the wire per delivery event (push request body).
+Also measured: bytes on the wire per delivery event (push request body), gzipped
+and, as the baseline of the same run, plain MessagePack.
 """
 
 from __future__ import annotations
@@ -113,26 +114,40 @@ async def bootstrap(
 
 
 async def delivery_bytes(ctx: EdgeContext, url: str, token: str) -> dict[str, Any]:
-    """Push request bytes for one delivered event, and per event in a batch of 50."""
-    channel = HttpChannel(url, token)
-    client = SyncClient(ctx.store, channel, device_id=ctx.device_id)
-    prepaid = [s for s in await commands.load_route(ctx, DAY) if not s.cod_amount]
-    for stop in prepaid[:51]:
+    """Push request bytes for one delivered event, and per event in a batch of 50.
+
+    The batch is measured twice in the same run: with plain MessagePack bodies
+    (the baseline) and gzipped, as an edge node's channel sends them.
+    """
+    route = await commands.load_route(ctx, DAY)
+    assert len(route) >= 101, "the delivery figure needs a route of at least 101 stops"
+    plain = SyncClient(ctx.store, HttpChannel(url, token), device_id=ctx.device_id)
+    gzip = SyncClient(ctx.store, HttpChannel(url, token, compress=True), device_id=ctx.device_id)
+    for stop in route[:101]:  # out for delivery and COD collected: not measured
         await commands.out_for_delivery(ctx, stop.tracking_number)
-    await client.push()
-    sent = channel.bytes_sent
-    await commands.deliver(ctx, prepaid[0].tracking_number, recipient_name="A. Jansen")
-    await client.push()
-    single = channel.bytes_sent - sent
-    sent = channel.bytes_sent
-    for stop in prepaid[1:51]:
-        await commands.deliver(
-            ctx, stop.tracking_number, recipient_name="A. Jansen", relation="neighbour"
-        )
-    await client.push()
-    batch = (channel.bytes_sent - sent) / 50
-    await channel.aclose()
-    return {"single_push_bytes": single, "per_event_in_batch_of_50": round(batch, 1)}
+        if stop.cod_amount:
+            await commands.collect(ctx, stop.tracking_number, stop.cod_amount)
+    await plain.push()
+    await gzip.pull()  # the answer says the server accepts gzip
+    sent = {}
+    for name, client, stops in (
+        ("single", plain, route[:1]),
+        ("plain", plain, route[1:51]),
+        ("gzip", gzip, route[51:101]),
+    ):
+        before = client.channel.bytes_sent
+        for stop in stops:
+            await commands.deliver(ctx, stop.tracking_number, recipient_name="A. Jansen")
+        await client.push()
+        sent[name] = client.channel.bytes_sent - before
+    for client in (plain, gzip):
+        await client.channel.aclose()
+    return {
+        "single_push_bytes": sent["single"],
+        "per_event_in_batch_of_50": round(sent["gzip"] / 50, 1),
+        "per_event_in_batch_of_50_uncompressed": round(sent["plain"] / 50, 1),
+        "ratio_to_uncompressed": round(sent["gzip"] / sent["plain"], 3),
+    }
 
 
 async def main(docs: int, stops: int) -> dict[str, Any]:

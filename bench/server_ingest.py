@@ -48,9 +48,13 @@ def _port() -> int:
         return int(s.getsockname()[1])
 
 
-def _start(db: Path) -> tuple[subprocess.Popen[bytes], str]:
+def _start(db: Path, runner: str = "uvicorn") -> tuple[subprocess.Popen[bytes], str]:
+    """Central on a free port, served by ``runner``; returns the process and its URL."""
     port = _port()
-    code = f"from server import serve; serve({str(db)!r}, '127.0.0.1', {port}, {TOKEN!r})"
+    code = (
+        f"from server.run import serve; serve({str(db)!r}, '127.0.0.1', {port}, {TOKEN!r}, "
+        f"runner={runner!r})"
+    )
     root = Path(__file__).resolve().parent.parent
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=root, stdout=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"

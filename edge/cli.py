@@ -24,6 +24,7 @@ from .errors import NotEnrolled, WrongRole
 from .node import EdgeNode
 from .status import NodeStatus, node_status
 from .store import EdgeStore
+from .sync_loop import Backoff
 
 
 @click.group()
@@ -73,7 +74,18 @@ def enroll_handheld(db: str, device_id: str, courier_id: str, token: str) -> Non
     click.echo(f"handheld {device_id} of {courier_id} may sync with this depot")
 
 
-async def _serve(db: str, role: Role, upstream: str | None, token: str | None, **kw) -> None:  # type: ignore[no-untyped-def]
+retry_max_option = click.option(
+    "--retry-max",
+    type=click.FloatRange(min=0, min_open=True),
+    default=60.0,
+    show_default=True,
+    help="Longest wait in seconds between retries while the upstream is unreachable.",
+)
+
+
+async def _serve(  # type: ignore[no-untyped-def]
+    db: str, role: Role, upstream: str | None, token: str | None, retry_max: float, **kw
+) -> None:
     async with await EdgeStore.open(db) as store:
         identity = await read_identity(store)
         if identity is None:
@@ -86,7 +98,7 @@ async def _serve(db: str, role: Role, upstream: str | None, token: str | None, *
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         asyncio.get_running_loop().add_signal_handler(sig, stop.set)
-    async with EdgeNode(db, live=True, **kw) as node:
+    async with EdgeNode(db, live=True, backoff=Backoff(cap=retry_max), **kw) as node:
         where = f", serving handhelds on port {node.relay.port}" if node.relay else ""
         click.echo(f"{role} node {node.ctx.device_id} running{where}; Ctrl-C stops", err=True)
         await stop.wait()
@@ -97,9 +109,24 @@ async def _serve(db: str, role: Role, upstream: str | None, token: str | None, *
 @click.option("--upstream", default=None, help="The depot (or central) URL; stored for next time.")
 @click.option("--token", default=None, help="This handheld's token; stored for next time.")
 @click.option("--interval", default=5.0, show_default=True, help="Poll interval in seconds.")
-def handheld(db: str, upstream: str | None, token: str | None, interval: float) -> None:
+@click.option(
+    "--batch",
+    type=click.IntRange(min=1),
+    default=200,
+    show_default=True,
+    help="Outbox items per push (small on a slow link).",
+)
+@retry_max_option
+def handheld(
+    db: str,
+    upstream: str | None,
+    token: str | None,
+    interval: float,
+    batch: int,
+    retry_max: float,
+) -> None:
     """Run a courier handheld: sync in the background until stopped."""
-    run(_serve(db, Role.COURIER, upstream, token, interval=interval))
+    run(_serve(db, Role.COURIER, upstream, token, retry_max, interval=interval, batch=batch))
 
 
 @edge.command()
@@ -110,10 +137,19 @@ def handheld(db: str, upstream: str | None, token: str | None, interval: float) 
     "--listen", default="127.0.0.1:8710", show_default=True, help="HOST:PORT for handhelds."
 )
 @click.option("--interval", default=5.0, show_default=True, help="Poll interval in seconds.")
-def depot(db: str, upstream: str | None, token: str | None, listen: str, interval: float) -> None:
+@retry_max_option
+def depot(
+    db: str,
+    upstream: str | None,
+    token: str | None,
+    listen: str,
+    interval: float,
+    retry_max: float,
+) -> None:
     """Run a depot node: sync with central and serve the depot's handhelds."""
     host, _, port = listen.rpartition(":")
-    run(_serve(db, Role.DEPOT, upstream, token, listen=(host, int(port)), interval=interval))
+    address = (host, int(port))
+    run(_serve(db, Role.DEPOT, upstream, token, retry_max, listen=address, interval=interval))
 
 
 @edge.command()

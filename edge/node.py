@@ -56,7 +56,8 @@ class EdgeNode:
         self._channel = channel
         self._upstream, self._token = upstream, token
         self._listen_at = listen
-        self._interval, self._backoff, self._live = interval, backoff, live
+        self._interval, self._live = interval, live
+        self._backoff = backoff or Backoff()
         self._wall = wall
         self._batch = batch
         self._ctx: EdgeContext | None = None
@@ -113,7 +114,7 @@ class EdgeNode:
         token = self._token or ctx.identity.token
         if not url or not token:
             raise NotEnrolled("no upstream URL or token: pass --upstream and --token, or enrol")
-        self._owned_channel = HttpChannel(url, token)
+        self._owned_channel = HttpChannel(url, token, compress=True)
         return self._owned_channel
 
     async def _publish(self) -> None:
@@ -130,7 +131,10 @@ class EdgeNode:
             await loop.poked(poke.cursor)
 
         await listen_live(
-            f"{url.rstrip('/')}/sync/live", self._token or ctx.identity.token, on_poke
+            f"{url.rstrip('/')}/sync/live",
+            self._token or ctx.identity.token,
+            on_poke,
+            retry_max=self._backoff.cap,
         )
 
     async def _still_ours(self, doc_id: str, command: DocCommand) -> bool:

@@ -7,7 +7,9 @@ inside the write transaction (a CRDT merge, so nothing either side wrote is
 lost) and recomputes the projection when the stored state had more.
 
 It also holds the edge's own tables, versioned apart from the core schema:
-attachments (signature and photo files whose bytes sync later).
+attachments (signature and photo files whose bytes sync later), recorded from
+the ``attachments`` argument of the commands being written, in the same
+transaction as the document write.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from collections.abc import Sequence
 import aiosqlite
 from pycrdt import get_state, merge_updates
 
+from protocol.commands import command_decoder
 from sync import ReplicaStore
-from sync._records import DocWrite, now_ms
+from sync._records import DocWrite, OutboxEntry, now_ms
 from sync.documents import load
 from sync.ingest import doc_write
 from sync.yencoding import covers, decode_state_vector
@@ -32,16 +35,34 @@ CREATE TABLE edge_attachments (
 )
 
 
+def _attachments(entry: OutboxEntry) -> list[dict[str, str]]:
+    """The files a local command attached (a relayed update carries no command)."""
+    if not entry.command:
+        return []
+    attached: list[dict[str, str]] = command_decoder.decode(entry.command).args.get(
+        "attachments", []
+    )
+    return attached
+
+
 class EdgeStore(ReplicaStore):
     """A replica store whose document writes never overwrite a concurrent write."""
 
     extra_schemas = {"edge": EDGE_SCHEMA}
 
-    async def _write_docs(
-        self, db: aiosqlite.Connection, docs: Sequence[DocWrite], now: int
-    ) -> int:
+    async def before_write(self, db: aiosqlite.Connection, docs: Sequence[DocWrite]) -> None:
+        """Rebase each write on the stored state; record the commands' attachments."""
         await self._rebase(docs)
-        return await super()._write_docs(db, docs, now)
+        now = now_ms()
+        await db.executemany(
+            "INSERT OR IGNORE INTO edge_attachments VALUES (?, ?, ?, ?, ?, NULL)",
+            [
+                (a["sha256"], a["kind"], a["path"], entry.doc_id, now)
+                for d in docs
+                for entry in d.outbox
+                for a in _attachments(entry)
+            ],
+        )
 
     async def _rebase(self, docs: Sequence[DocWrite]) -> None:
         """Merge each write with the stored state when that has something it lacks.
@@ -75,11 +96,3 @@ class EdgeStore(ReplicaStore):
             )
             d.state, d.state_vector = merged.state, merged.state_vector
             d.scope, d.projection = merged.scope, merged.projection
-
-    async def add_attachment(self, sha256: str, kind: str, path: str, doc_id: str) -> None:
-        """Remember a local file (signature, photo) whose bytes upload later."""
-        async with self.transaction() as db:
-            await db.execute(
-                "INSERT OR IGNORE INTO edge_attachments VALUES (?, ?, ?, ?, ?, NULL)",
-                (sha256, kind, path, doc_id, now_ms()),
-            )

@@ -25,7 +25,7 @@ from .office.service import OfficeService
 from .office.web import office_templates, office_web_handlers
 from .sync_api import sync_handlers
 from .webhooks.controllers import WebhookController
-from .yjs import YjsHub, yjs_route
+from .yjs import yjs_route
 
 
 def _shipments(central: Central) -> ShipmentService:
@@ -87,7 +87,7 @@ def create_app(
             "office_service": Provide(_office, sync_to_thread=False),
             "office_actions": Provide(_office_actions, sync_to_thread=False),
         },
-        state=State({"central": central, "yjs": YjsHub()}),
+        state=State({"central": central, "yjs": central.yjs}),
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(title="parcelsync central", version="1"),
         request_max_body_size=max_body,

@@ -24,6 +24,7 @@ from .office.actions import OfficeActions
 from .office.service import OfficeService
 from .store import CentralStore
 from .webhooks.worker import WebhookWorker
+from .yjs.hub import YjsHub
 
 CENTRAL_DEVICE = "central"
 OFFICE_BOOTSTRAP_ID = "office-bootstrap"
@@ -37,6 +38,7 @@ class Central:
         self.webhook_backoff = webhook_backoff
         self._store: CentralStore | None = None
         self.bootstrap_token: str | None = None
+        self.yjs = YjsHub()
 
     @property
     def store(self) -> CentralStore:
@@ -60,6 +62,7 @@ class Central:
             self.store, self.office, clock, self.changed, CENTRAL_DEVICE
         )
         await self._bootstrap(office_token)
+        self.yjs.follow_from(await self.store.head())
         await self.webhooks.start()
 
     async def _bootstrap(self, office_token: str | None) -> None:
@@ -73,8 +76,9 @@ class Central:
             self.bootstrap_token = await self.store.enroll(device, "bootstrap")
 
     async def changed(self, head: int) -> None:
-        """After any write: poke live sockets, wake the webhook scanner."""
+        """After any write: poke live sockets, relay to open Yjs documents, wake webhooks."""
         await self.feed.publish(head)
+        await self.yjs.follow(self.store, head)
         self.webhooks.wake()
 
     async def stop(self) -> None:

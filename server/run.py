@@ -1,14 +1,24 @@
-"""Running the central server: ``serve(db_path, host, port, office_token)``."""
+"""Running the central server: ``serve(db_path, host, port, office_token)``.
+
+Two ASGI servers can serve the same Litestar app: uvicorn (with its
+``standard`` extras) and granian. ``bench.server_http`` measures both on the
+same workload; the default is the one it found faster.
+"""
 
 from __future__ import annotations
 
 import os
 import sys
 from pathlib import Path
+from typing import Any, Literal
 
 import uvicorn
 
 from .app import create_app
+
+Runner = Literal["uvicorn", "granian"]
+RUNNERS: tuple[Runner, ...] = ("uvicorn", "granian")
+DEFAULT_RUNNER: Runner = "uvicorn"
 
 
 def serve(
@@ -18,12 +28,15 @@ def serve(
     office_token: str | None = None,
     *,
     webhook_backoff: float = 2.0,
+    runner: Runner = DEFAULT_RUNNER,
 ) -> None:
-    """Serve central with uvicorn until interrupted (blocking).
+    """Serve central with ``runner`` (uvicorn or granian) until interrupted (blocking).
 
     ``office_token`` defaults to ``$PARCELSYNC_OFFICE_TOKEN``. On a fresh file
     without either, a bootstrap office token is printed once on stdout.
     """
+    if runner not in RUNNERS:
+        raise ValueError(f"runner {runner!r} is not one of {', '.join(RUNNERS)}")
     office_token = office_token or os.environ.get("PARCELSYNC_OFFICE_TOKEN") or None
     app = create_app(db_path, office_token=office_token, webhook_backoff=webhook_backoff)
 
@@ -34,7 +47,29 @@ def serve(
             print(f"office token (shown once, store it): {token}", flush=True)
         print(f"parcelsync central on http://{host}:{port} (db {db_path})", flush=True)
 
-    uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="on")
+    if runner == "granian":
+        _granian(app, host, port)
+    else:
+        uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="on")
+
+
+def _granian(app: Any, host: str, port: int) -> None:
+    """One granian worker (ASGI, WebSockets on) serving ``app``."""
+    try:
+        from granian import Granian
+        from granian.constants import Interfaces
+        from granian.log import LogLevels
+    except ImportError:
+        raise SystemExit("granian is not installed: pip install 'parcelsync[test]'") from None
+
+    server = Granian(
+        "parcelsync:central",
+        address=host,
+        port=port,
+        interface=Interfaces.ASGI,
+        log_level=LogLevels.warning,
+    )
+    server.serve(target_loader=lambda _target: app)
 
 
 def main(argv: list[str] | None = None) -> None:

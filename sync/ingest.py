@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pycrdt import Doc, get_state
+from pycrdt import Doc
 
 from protocol.commands import DocCommand
 from protocol.wire import DocUpdate
 
 from ._records import DocWrite, OutboxEntry, StoredDoc
-from .documents import doc_type_of, load, read_content, write_command
+from .documents import Content, doc_type_of, load, read_content, write_command
 from .projection import project
 from .scopes import scope_keys
 from .store import ReplicaStore
@@ -30,15 +30,18 @@ def doc_write(
     previous_scope: tuple[str, str, str] | None,
     updates: list[bytes],
     origin_device: str,
+    content: Content | None = None,
 ) -> DocWrite:
-    """A write record for a loaded, changed document."""
-    content = read_content(doc)
+    """A write record for a loaded, changed document (``content``: what it holds,
+    when already known)."""
+    if content is None:
+        content = read_content(doc)
     state = doc.get_update()
     return DocWrite(
         doc_id=doc_id,
         doc_type=doc_type,
         state=state,
-        state_vector=get_state(state),
+        state_vector=doc.get_state(),
         scope=scope_keys(content.info),
         previous_scope=previous_scope,
         updates=updates,

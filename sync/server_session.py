@@ -10,13 +10,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-from pycrdt import Doc, get_state, get_update
+from pycrdt import get_update, merge_updates
 
 from protocol.ids import is_uuid
 from protocol.permissions import Device, check_change
-from protocol.vocab import Role
+from protocol.vocab import DocType, Role
 from protocol.wire import (
     DocUpdate,
     ItemResult,
@@ -28,13 +27,14 @@ from protocol.wire import (
     Scope,
 )
 
+from ._doc_cache import DEFAULT_CAPACITY, DocCache, LoadedDoc
 from ._records import DocWrite, LogRow, OutboxEntry, ScopeKeys
-from .documents import doc_type_of, load
+from .documents import Content, doc_type_of
 from .errors import ScopeDenied, UnknownDocType
 from .ingest import doc_write
 from .scopes import allowed, device_scopes, matches
 from .store import ReplicaStore
-from .validation import inspect_update
+from .validation import changes_content, inspect_update
 from .yencoding import update_has_structs
 
 DeviceLookup = Callable[[str], Awaitable[Device | None]]
@@ -43,10 +43,12 @@ MAX_PULL_LIMIT = 2000
 
 @dataclass(slots=True)
 class _Working:
+    """One document during a push: its stored state and what this push accepted."""
+
     doc_type: str
-    state: bytes | None
+    state: bytes | None  # as stored before this push (None: new)
     previous_scope: ScopeKeys | None
-    doc: Doc[Any] | None = None
+    loaded: LoadedDoc | None = None  # the stored state plus ``updates``, once needed
     updates: list[bytes] = field(default_factory=list)
     outbox: list[OutboxEntry] = field(default_factory=list)
     origin: str = ""
@@ -59,7 +61,12 @@ class Rejected(Exception):
 
 
 class SyncServer:
-    """Push and pull handlers over a replica store."""
+    """Push and pull handlers over a replica store.
+
+    Recently pushed-to documents stay loaded between pushes, at most
+    ``cache_size`` of them (~20 KB each), so memory does not grow with the
+    number of documents.
+    """
 
     def __init__(
         self,
@@ -68,12 +75,14 @@ class SyncServer:
         *,
         relay: bool = False,
         on_change: Callable[[int], Awaitable[None]] | None = None,
+        cache_size: int = DEFAULT_CAPACITY,
     ):
         self.store = store
         self._devices = devices
         self._relay = relay
         self._on_change = on_change
         self._push_lock = asyncio.Lock()
+        self._cache = DocCache(cache_size)  # used only under ``_push_lock``
 
     async def push(self, sender: Device, request: PushRequest) -> PushResponse:
         """Validate and store each item; answer per item, in order."""
@@ -91,7 +100,9 @@ class SyncServer:
                 except Rejected as exc:
                     results.append(ItemResult(item.doc_id, False, exc.code, exc.message))
             writes = [self._write(doc_id, w) for doc_id, w in working.items() if w.updates]
+            computed = {w.doc_id: w.state for w in writes}
             head = await self.store.write(writes) if writes else await self.store.head()
+            self._keep_loaded(working, writes, computed)
         if writes and self._on_change:
             await self._on_change(head)
         return PushResponse(results=results, cursor=head)
@@ -119,24 +130,18 @@ class SyncServer:
         current = working.get(item.doc_id)
         if current is not None and current.doc_type != doc_type:
             raise Rejected("doc_type_mismatch", f"{item.doc_id} is a {current.doc_type}")
-        if current is not None and current.state is not None and _already_has(current, item):
-            return
-        scratch = load(current.state if current else None)
-        inspection = inspect_update(
-            doc_type,
-            scratch,
-            current is None,
-            item.update,
-            need_status=writer.role == Role.MERCHANT,
-        )
-        if inspection.refusal is None and inspection.change is not None:
-            refusal = check_change(writer, inspection.change)
-        else:
-            refusal = inspection.refusal
-        if refusal is not None:
-            raise Rejected(refusal.code, refusal.message)
+        loaded = self._loaded(item.doc_id, current)
+        if current is not None and _already_has(loaded, item):
+            if not changes_content(loaded, item.update):
+                return  # a re-send: accepted, not logged twice
+        try:
+            loaded.content = _validated(writer, doc_type, loaded, current is None, item.update)
+        except Rejected:
+            if current is not None:
+                current.loaded = None  # the refused update is in the doc: reload it
+            raise
         entry = current or _Working(doc_type.value, None, None)
-        entry.doc, entry.state = scratch, scratch.get_update()
+        entry.loaded = loaded
         entry.updates.append(item.update)
         entry.origin = writer.id
         if self._relay:
@@ -145,11 +150,39 @@ class SyncServer:
             )
         working[item.doc_id] = entry
 
+    def _loaded(self, doc_id: str, w: _Working | None) -> LoadedDoc:
+        """The document as this push has it so far, loaded once."""
+        if w is None:
+            return self._cache.take(doc_id, None)
+        if w.loaded is None:
+            if w.updates:
+                base = [w.state] if w.state is not None else []
+                w.loaded = LoadedDoc.of(merge_updates(*base, *w.updates))
+            else:
+                w.loaded = self._cache.take(doc_id, w.state)
+        return w.loaded
+
     def _write(self, doc_id: str, w: _Working) -> DocWrite:
-        assert w.doc is not None
-        write = doc_write(doc_id, w.doc_type, w.doc, w.previous_scope, w.updates, w.origin)
+        loaded = self._loaded(doc_id, w)
+        write = doc_write(
+            doc_id, w.doc_type, loaded.doc, w.previous_scope, w.updates, w.origin, loaded.content
+        )
         write.outbox = w.outbox
         return write
+
+    def _keep_loaded(
+        self, working: dict[str, _Working], writes: list[DocWrite], computed: dict[str, bytes]
+    ) -> None:
+        """After a committed write, cache each loaded document under the state stored
+        for it; one the store rebased on a concurrent change (its state is no longer
+        the one computed here) is dropped instead."""
+        written = {w.doc_id: w.state for w in writes}
+        for doc_id, w in working.items():
+            state = written.get(doc_id, w.state)
+            if w.loaded is None or state is None:
+                continue
+            if doc_id not in computed or computed[doc_id] is state:
+                self._cache.keep(doc_id, state, w.loaded)
 
     async def pull(self, device: Device, request: PullRequest) -> PullResponse:
         """Updates after the client's cursor in its scopes, paged."""
@@ -228,10 +261,27 @@ class SyncServer:
         return updates, entering, leaving
 
 
-def _already_has(current: _Working, item: PushItem) -> bool:
-    """True when ``item`` brings nothing the document does not have (a re-send)."""
-    assert current.state is not None
+def _validated(
+    writer: Device, doc_type: DocType, loaded: LoadedDoc, created: bool, update: bytes
+) -> Content:
+    """The content after ``update`` (applied to ``loaded``'s doc), or ``Rejected``
+    saying why ``writer`` may not make it."""
+    inspection = inspect_update(
+        doc_type, loaded, created, update, need_status=writer.role == Role.MERCHANT
+    )
+    if inspection.refusal is not None:
+        raise Rejected(inspection.refusal.code, inspection.refusal.message)
+    assert inspection.change is not None and inspection.after is not None
+    refusal = check_change(writer, inspection.change)
+    if refusal is not None:
+        raise Rejected(refusal.code, refusal.message)
+    return inspection.after
+
+
+def _already_has(loaded: LoadedDoc, item: PushItem) -> bool:
+    """True when ``item`` brings no item the document does not have (a re-send,
+    or an update of deletions only)."""
     try:
-        return not update_has_structs(get_update(item.update, get_state(current.state)))
+        return not update_has_structs(get_update(item.update, loaded.doc.get_state()))
     except ValueError:
         return False

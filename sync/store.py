@@ -95,6 +95,7 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
         """Persist a batch in one transaction; returns the log head after it."""
         now = now_ms()
         async with self.transaction() as db:
+            await self.before_write(db, docs)
             await self._write_docs(db, docs, now)
             if evict:
                 await self._evict(db, evict, now)
@@ -103,6 +104,13 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
             row = await self._one("SELECT coalesce(max(seq), 0) FROM update_log")
             head = int(row[0])
         return head
+
+    async def before_write(self, db: aiosqlite.Connection, docs: Sequence[DocWrite]) -> None:
+        """Hook run inside :meth:`write`'s transaction before ``docs`` are stored.
+
+        A subclass may adjust ``docs`` (rebase them on the stored state) or write
+        rows of its own that must commit with them. Nothing to do here.
+        """
 
     async def _write_docs(
         self, db: aiosqlite.Connection, docs: Sequence[DocWrite], now: int

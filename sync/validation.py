@@ -1,9 +1,10 @@
-"""Inspect one incoming update on a scratch copy: what did it change?
+"""Inspect one incoming update on a loaded document: what did it change?
 
-The receiver applies the update to a loaded ``Doc``, compares content before
-and after, and turns it into a :class:`protocol.permissions.Change` for the
-trust rules. Structural violations (deleting or editing events, unknown roots,
-missing dependencies, invalid fields) are refused here, before any role check.
+The receiver applies the update to a :class:`LoadedDoc` (whose content before
+is already decoded), reads the content after, and turns the difference into a
+:class:`protocol.permissions.Change` for the trust rules. Structural violations
+(deleting or editing events, unknown roots, missing dependencies, invalid
+fields) are refused here, before any role check.
 """
 
 from __future__ import annotations
@@ -11,25 +12,28 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pycrdt import Doc, get_update
+from pycrdt import get_update
 
 from protocol.errors import ProtocolError
-from protocol.events import decode_event
-from protocol.info import ShipmentInfo, decode_info
+from protocol.events import Event
+from protocol.info import ShipmentInfo
 from protocol.lifecycle import fold_shipment
 from protocol.permissions import Change, Refusal
 from protocol.vocab import DocType
 
-from .documents import ROOTS, Content, read_content, root_names
+from ._doc_cache import LoadedDoc
+from ._typed import events_of, info_of
+from .documents import ROOTS, Content, plain, root_names
 from .yencoding import update_has_structs
 
 
 @dataclass(frozen=True, slots=True)
 class Inspection:
-    """Either the change an update makes or the refusal of it."""
+    """Either the change an update makes (and the content after it) or the refusal of it."""
 
     change: Change | None
     refusal: Refusal | None
+    after: Content | None = None
 
 
 def _refuse(code: str, message: str) -> Inspection:
@@ -44,11 +48,11 @@ def _status_before(doc_type: DocType, content: Content) -> Any:
     return fold_shipment(content.typed_events(doc_type), info.cod).status
 
 
-def _new_events(before: Content, after: Content) -> tuple[list[Any], Inspection | None]:
-    old = {raw.get("id"): raw for raw in before.events if isinstance(raw, dict)}
+def _new_events(before: list[Any], after: list[Any]) -> tuple[list[Any], Inspection | None]:
+    old = {raw.get("id"): raw for raw in before if isinstance(raw, dict)}
     seen: set[Any] = set()
     added: list[Any] = []
-    for raw in after.events:
+    for raw in after:
         if not isinstance(raw, dict):
             return [], _refuse("invalid_event", "events must be plain maps")
         event_id = raw.get("id")
@@ -65,34 +69,66 @@ def _new_events(before: Content, after: Content) -> tuple[list[Any], Inspection 
     return added, None
 
 
+def _has_pending(loaded: LoadedDoc, update: bytes) -> bool:
+    """True when part of ``update`` could not be integrated (a gap in its clocks)."""
+    return update_has_structs(get_update(update, loaded.doc.get_state()))
+
+
+def _after(
+    doc_type: DocType, before: Content, info: dict[str, Any], events: list[Any], added: list[Any]
+) -> tuple[Content, list[Event]]:
+    """The content after the change, decoded; raises ``ProtocolError`` on bad fields.
+
+    What was decoded before carries over: the info struct when the map is
+    unchanged, the events when the new ones were appended at the end.
+    """
+    info_typed = before.typed_info(doc_type) if info == before.info else info_of(doc_type, info)
+    new_events = events_of(doc_type, added)
+    tail = events[len(before.events) :]
+    appended = new_events if tail == added else None
+    return before.evolved(info, info_typed, events, appended), new_events
+
+
+def changes_content(loaded: LoadedDoc, update: bytes) -> bool:
+    """Apply ``update`` (one with no new items: a re-send, or deletions only) and say
+    whether the content moved; if it did, :func:`inspect_update` judges it."""
+    try:
+        loaded.doc.apply_update(update)
+    except ValueError:
+        return True  # let the inspection refuse it, saying why
+    info, events = plain(loaded.info) or {}, plain(loaded.events) or []
+    return info != loaded.content.info or events != loaded.content.events
+
+
 def inspect_update(
-    doc_type: DocType, doc: Doc[Any], created: bool, update: bytes, *, need_status: bool = True
+    doc_type: DocType, loaded: LoadedDoc, created: bool, update: bytes, *, need_status: bool = True
 ) -> Inspection:
-    """Apply ``update`` to ``doc`` (mutating it) and describe or refuse the change.
+    """Apply ``update`` to ``loaded``'s doc and describe or refuse the change; the
+    content after it is in the inspection (``loaded.content`` is left as it was,
+    so after a refusal the doc no longer matches it and must be reloaded).
 
     ``need_status`` folds the shipment's status before the change, which only
     the merchant rule (edits before pickup) needs; other writers skip the fold.
     """
-    before = read_content(doc)
+    before = loaded.content
     try:
-        doc.apply_update(update)
+        loaded.doc.apply_update(update)
     except ValueError as exc:
         return _refuse("bad_update", f"update does not decode: {exc}")
-    if _has_pending(doc, update):
+    if _has_pending(loaded, update):
         return _refuse(
             "missing_dependency",
             "update depends on changes this node has not received; resync the document",
         )
-    extra = root_names(doc) - ROOTS
+    extra = root_names(loaded.doc) - ROOTS
     if extra:
         return _refuse("unknown_root", f"unexpected root types: {', '.join(sorted(extra))}")
-    after = read_content(doc)
-    added, refusal = _new_events(before, after)
+    info, events = plain(loaded.info) or {}, plain(loaded.events) or []
+    added, refusal = _new_events(before.events, events)
     if refusal:
         return refusal
     try:
-        decode_info(doc_type, after.info)
-        new_events = tuple(decode_event(doc_type, raw) for raw in added)
+        after, new_events = _after(doc_type, before, info, events, added)
         status_before = None if created or not need_status else _status_before(doc_type, before)
     except ProtocolError as exc:
         return _refuse(exc.code, str(exc))
@@ -101,12 +137,7 @@ def inspect_update(
         created=created,
         info_before=before.info,
         info_after=after.info,
-        new_events=new_events,
+        new_events=tuple(new_events),
         status_before=status_before,
     )
-    return Inspection(change, None)
-
-
-def _has_pending(doc: Doc[Any], update: bytes) -> bool:
-    """True when part of ``update`` could not be integrated (a gap in its clocks)."""
-    return update_has_structs(get_update(update, doc.get_state()))
+    return Inspection(change, None, after)

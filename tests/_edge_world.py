@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-from edge.context import EdgeContext, Identity, enroll
+from edge.context import EdgeContext, Identity, enroll, read_identity
 from edge.store import EdgeStore
 from protocol.commands import DocCommand
 from protocol.events import ReturnRequested, ShipmentCreated
@@ -20,7 +20,9 @@ from protocol.ids import make_tracking_number, named_id
 from protocol.info import Item, Parcel, ReturnInfo, ShipmentInfo
 from protocol.permissions import Device
 from protocol.vocab import Role
+from simulation.digest import projection_rows, state_vectors
 from sync import InMemoryChannel, ReplicaStore, SyncClient, SyncServer, commit_commands
+from sync.documents import load, read_content
 
 DEPOT = "D1"
 COURIER = "C1"
@@ -161,3 +163,81 @@ class Central:
         return SyncClient(
             ctx.store, self.channel(ctx.identity.device, **faults), device_id=ctx.device_id
         )
+
+
+# ---- checks of a converged network (central against each edge replica) ------------------
+
+
+async def scope_at_central(central: ReplicaStore, edge: EdgeStore) -> list[str]:
+    """Ids of the documents central holds in the edge's scope (a courier's, a depot's)."""
+    identity = await read_identity(edge)
+    assert identity is not None
+    column, key = ("depot_id", identity.depot_id)
+    if identity.role == Role.COURIER:
+        column, key = ("courier_id", identity.courier_id)
+    rows = await central.query(
+        f"SELECT doc_id FROM documents WHERE {column} = ? ORDER BY doc_id", (key,)
+    )
+    return [r[0] for r in rows]
+
+
+async def replica_gaps(central: ReplicaStore, edge: EdgeStore) -> list[str]:
+    """How an edge replica differs from central on its scope; empty once converged."""
+    gaps = []
+    stats, quarantined = await edge.outbox_stats(), await edge.quarantined()
+    if stats.waiting or quarantined:
+        gaps.append(f"{stats.waiting} outbox items waiting, {len(quarantined)} quarantined")
+    scope, held = await scope_at_central(central, edge), await edge.document_ids()
+    if held != scope:
+        gaps.append(f"holds {sorted(set(held) ^ set(scope))} unlike central's scope")
+    at_central, here = await state_vectors(central), await state_vectors(edge)
+    differing = [d for d in scope if here.get(d) != at_central[d]]
+    if differing:
+        gaps.append(f"state vectors differ on {differing}")
+    if await projection_rows(edge) != await projection_rows(central, scope):
+        gaps.append("projection rows differ")
+    return gaps
+
+
+async def event_origins(central: ReplicaStore) -> dict[str, list[str]]:
+    """``event id -> origin device`` of each update-log row that brought it to a document.
+
+    Replays each document's log in order and attributes every event id that
+    newly appears after a row to that row's origin device.
+    """
+    rows = await central.query(
+        "SELECT doc_id, update_blob, origin_device FROM update_log "
+        "WHERE kind = 'update' ORDER BY seq"
+    )
+    docs: dict[str, Any] = {}
+    seen: dict[str, set[str]] = {}
+    origins: dict[str, list[str]] = {}
+    for doc_id, blob, origin in rows:
+        doc = docs.setdefault(doc_id, load(None))
+        doc.apply_update(bytes(blob))
+        known = seen.setdefault(doc_id, set())
+        for event in read_content(doc).events:
+            if event["id"] not in known:
+                known.add(event["id"])
+                origins.setdefault(event["id"], []).append(origin)
+    return origins
+
+
+async def duplicated_events(store: ReplicaStore) -> list[str]:
+    """Event ids present more than once in a document's events array."""
+    duplicated = []
+    for stored in (await store.load(await store.document_ids())).values():
+        ids = [e["id"] for e in read_content(load(stored.state)).events]
+        duplicated += [i for i in set(ids) if ids.count(i) > 1]
+    return duplicated
+
+
+async def cash_totals(central: ReplicaStore) -> dict[str, tuple[int, int, int, int]]:
+    """``courier -> (collected, handed over, counted, in hand)`` over the courier's books."""
+    rows = await central.query(
+        "SELECT owner_id, sum(collected), sum(handed_over), sum(counted), sum(in_hand), "
+        "sum(reversed) FROM p_cash_books WHERE owner_kind = 'courier' GROUP BY owner_id"
+    )
+    for owner, collected, handed, _, in_hand, reversed_ in rows:
+        assert collected - reversed_ == handed + in_hand, f"book of {owner} does not balance"
+    return {r[0]: (r[1], r[2], r[3], r[4]) for r in rows}

@@ -98,3 +98,17 @@ def delivery_events(device_id: str, courier_id: str, amount: int) -> list[Event]
             **common,
         ),
     ]
+
+
+async def deliver(central: Central, names: Names, tmp_path: Path, shipment_id: str) -> None:
+    """The depot routes the shipment to the test courier, who delivers it and collects COD."""
+    depot_id, depot_token = central.enrol("depot", depot_id=names.depot)
+    hh_id, hh_token = central.enrol("courier", depot_id=names.depot, courier_id=names.courier)
+    async with node(central, tmp_path / "depot.db", depot_id, depot_token) as depot:
+        await assign(depot, [shipment_id], names.courier)
+    async with node(central, tmp_path / "hh.db", hh_id, hh_token) as handheld:
+        await handheld.sync()
+        events = delivery_events(hh_id, names.courier, 2500)
+        command = DocCommand.build("deliver", "shipment", events)
+        await commit_commands(handheld.store, [(shipment_id, command)], device_id=hh_id)
+        assert (await handheld.sync()).rejected == 0

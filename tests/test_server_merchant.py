@@ -4,20 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import anyio
 import pytest
 
-from protocol.commands import DocCommand
-from sync import commit_commands
-
-from .server_helpers import assign, delivery_events, node
+from .server_helpers import deliver
+from .webhook_receiver import Receiver, running
 
 if TYPE_CHECKING:
     from .server_fixtures import Central, Names
@@ -83,19 +78,6 @@ def test_list_pages_and_filters(central: Central, names: Names):
         assert future.json()["items"] == []
 
 
-async def _deliver(central: Central, names: Names, tmp_path: Path, shipment_id: str) -> None:
-    depot_id, depot_token = central.enrol("depot", depot_id=names.depot)
-    hh_id, hh_token = central.enrol("courier", depot_id=names.depot, courier_id=names.courier)
-    async with node(central, tmp_path / "depot.db", depot_id, depot_token) as depot:
-        await assign(depot, [shipment_id], names.courier)
-    async with node(central, tmp_path / "hh.db", hh_id, hh_token) as handheld:
-        await handheld.sync()
-        events = delivery_events(hh_id, names.courier, 2500)
-        command = DocCommand.build("deliver", "shipment", events)
-        await commit_commands(handheld.store, [(shipment_id, command)], device_id=hh_id)
-        assert (await handheld.sync()).rejected == 0
-
-
 async def test_cancel_and_returns_follow_the_lifecycle(
     central: Central, names: Names, tmp_path: Path
 ):
@@ -110,7 +92,7 @@ async def test_cancel_and_returns_follow_the_lifecycle(
             "/api/v1/returns", json={"shipment_id": to_deliver, "items": [{"sku": "X"}]}
         )
         assert early.status_code == 409
-    await _deliver(central, names, tmp_path, to_deliver)
+    await deliver(central, names, tmp_path, to_deliver)
     with central.api(token) as api:
         late = api.post(f"/api/v1/shipments/{to_deliver}/cancel")
         assert late.status_code == 409
@@ -125,48 +107,10 @@ async def test_cancel_and_returns_follow_the_lifecycle(
     assert fetched["items"] == [{"sku": "SKU-1", "quantity": 2, "grade": None, "disposition": None}]
 
 
-class Receiver:
-    """A webhook receiver on 127.0.0.1 that answers 500 to its first ``fail`` requests."""
-
-    def __init__(self, fail: int):
-        self.fail = fail
-        self.requests: list[tuple[dict[str, str], bytes]] = []
-        self.delivered: list[dict[str, object]] = []
-        self.changed = threading.Condition()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["content-length"]))
-                with receiver.changed:
-                    receiver.requests.append((dict(self.headers), body))
-                    ok = len(receiver.requests) > receiver.fail
-                    if ok:
-                        receiver.delivered.append(json.loads(body))
-                    receiver.changed.notify_all()
-                self.send_response(200 if ok else 500)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-
-    def wait_for(self, count: int, timeout: float = 10) -> list[dict[str, object]]:
-        with self.changed:
-            assert self.changed.wait_for(lambda: len(self.delivered) >= count, timeout)
-            return list(self.delivered)
-
-
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    hook = Receiver(fail=2)
-    thread = threading.Thread(target=hook.server.serve_forever, daemon=True)
-    thread.start()
-    yield hook
-    hook.server.shutdown()
-    hook.server.server_close()
+    with running(Receiver(fail=2)) as hook:
+        yield hook
 
 
 async def test_webhooks_are_signed_retried_and_delivered(

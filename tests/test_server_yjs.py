@@ -19,9 +19,11 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from protocol.commands import DocCommand
 from protocol.ids import new_id
+from sync import commit_commands
 
-from .server_helpers import assign, node, seed
+from .server_helpers import assign, delivery_events, node, seed
 
 if TYPE_CHECKING:
     from .server_fixtures import Central, Names
@@ -127,9 +129,14 @@ async def test_courier_appends_an_event_seen_by_replicas(
     c_id, c_token = central.enrol("courier", depot_id=names.depot, courier_id=names.courier)
     event = attempt_failed(c_id, names.courier)
     watcher = start_client(
-        yjs_client, central, doc_id, central.office_token, waitForEventId=event["id"]
+        yjs_client,
+        central,
+        doc_id,
+        central.office_token,
+        announceSynced=True,
+        waitForEventId=event["id"],
     )
-    await asyncio.sleep(0.5)
+    assert (await asyncio.to_thread(wait_synced, watcher))["synced"]
     report = await run_client(yjs_client, central, doc_id, c_token, append=[event])
     assert report["synced"] and report["closed"] == [], report
     seen = await asyncio.to_thread(finish_client, watcher)
@@ -201,3 +208,59 @@ def test_frames_parse_and_bad_frames_are_refused():
     for bad in (b"", b"\x00", b"\x00\x07\x00", b"\x00\x02\x05ab", b"\x09"):
         with pytest.raises(ProtocolViolation):
             parse_frame(bad)
+
+
+def wait_synced(process: subprocess.Popen[bytes]) -> dict[str, Any]:
+    """The first line of a client started with ``announceSynced`` (it has synced)."""
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    assert line, "the Node client ended before it synced"
+    first: dict[str, Any] = json.loads(line)
+    return first
+
+
+async def test_a_change_pushed_over_http_reaches_an_open_socket(
+    central: Central, names: Names, tmp_path: Path, yjs_client: Path
+):
+    doc_id, _ = await _routed_shipment(central, names, tmp_path)
+    hh_id, hh_token = central.enrol("courier", depot_id=names.depot, courier_id=names.courier)
+    events = delivery_events(hh_id, names.courier, 1000)
+    watcher = start_client(
+        yjs_client,
+        central,
+        doc_id,
+        central.office_token,
+        announceSynced=True,
+        waitForEventId=events[-1].id,
+    )
+    first = await asyncio.to_thread(wait_synced, watcher)
+    assert first["synced"] and [e["type"] for e in first["events"]] == ["created"], first
+    async with node(central, tmp_path / "hh.db", hh_id, hh_token) as handheld:
+        await handheld.sync()
+        command = DocCommand.build("deliver", "shipment", events)
+        await commit_commands(handheld.store, [(doc_id, command)], device_id=hh_id)
+        report = await handheld.push()
+    assert report.rejected == 0
+    seen = await asyncio.to_thread(finish_client, watcher)
+    assert [e["id"] for e in seen["events"][1:]] == [e.id for e in events], seen
+    assert seen["closed"] == [], seen
+
+
+async def test_a_socket_whose_document_left_its_scope_is_not_told(
+    central: Central, names: Names, tmp_path: Path, yjs_client: Path
+):
+    """The shipment moves to another courier: the office socket sees it, the old courier's not."""
+    doc_id, _ = await _routed_shipment(central, names, tmp_path)
+    _, c_token = central.enrol("courier", depot_id=names.depot, courier_id=names.courier)
+    watchers = [
+        start_client(yjs_client, central, doc_id, token, announceSynced=True, waitMs=2000)
+        for token in (c_token, central.office_token)
+    ]
+    for watcher in watchers:
+        assert (await asyncio.to_thread(wait_synced, watcher))["synced"]
+    depot_id, depot_token = central.enrol("depot", depot_id=names.depot)
+    async with node(central, tmp_path / "depot2.db", depot_id, depot_token) as depot:
+        await assign(depot, [doc_id], names.courier2)
+    courier, office = [await asyncio.to_thread(finish_client, w) for w in watchers]
+    assert office["info"]["courier_id"] == names.courier2, office
+    assert courier["info"]["courier_id"] == names.courier, "the change leaked out of scope"

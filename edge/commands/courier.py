@@ -168,10 +168,13 @@ async def deliver(
             otp_verified=verified,
         )
         events.append(Delivered(**ctx.base(clock.now()), payload=pod))
-        for kind, item in (("signature", signature), ("photo", photo)):
-            if item is not None:
-                await ctx.store.add_attachment(item.sha256, kind, item.path, view.doc_id)
-        await ctx.commit(clock, [(view.doc_id, shipment_command("deliver", events))])
+        attached = [
+            {"kind": kind, "sha256": item.sha256, "path": item.path}
+            for kind, item in (("signature", signature), ("photo", photo))
+            if item is not None
+        ]
+        command = shipment_command("deliver", events, attachments=attached)
+        await ctx.commit(clock, [(view.doc_id, command)])
     return outcome(view, S.DELIVERED, events, f"delivered to {pod.recipient_name}")
 
 

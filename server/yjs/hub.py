@@ -1,9 +1,12 @@
 """Who has which document open over ``/yjs``: rooms of peers, fan-out of frames.
 
-One :class:`YjsHub` lives in the app state. It holds no document content:
-only, per open document, the set of connected :class:`Peer` objects, each with
-a small outgoing queue drained by one writer task (so a socket is written by a
-single task, in order, and a slow client cannot stall the others).
+One :class:`YjsHub` belongs to :class:`server.core.Central`. It holds no
+document content: only, per open document, the set of connected :class:`Peer`
+objects, each with a small outgoing queue drained by one writer task (so a
+socket is written by a single task, in order, and a slow client cannot stall
+the others), and a cursor over the update log: after every write central calls
+:meth:`YjsHub.follow`, which relays each logged update of an open document to
+its room, whichever way it came in (``/sync/push``, the merchant API, a socket).
 """
 
 from __future__ import annotations
@@ -19,6 +22,9 @@ from protocol.permissions import Device
 from protocol.wire import Scope
 from sync._records import ScopeKeys
 from sync.scopes import device_scopes, matches
+from sync.store import ReplicaStore
+
+from .protocol import update_frame
 
 MAX_QUEUED = 512
 OVERFLOW_CODE = 1013  # "try again later": the client reconnects and resyncs
@@ -64,6 +70,36 @@ class YjsHub:
 
     def __init__(self) -> None:
         self._rooms: dict[str, set[Peer]] = {}
+        self._cursor = -1  # log seq relayed up to; -1 until ``follow_from``
+        self._lock = asyncio.Lock()
+
+    def follow_from(self, head: int) -> None:
+        """Follow the log from after ``head`` (when central starts)."""
+        self._cursor = head
+
+    async def follow(self, store: ReplicaStore, head: int) -> int:
+        """Relay every update logged up to ``head`` to the peers that have its document
+        open and may read it; returns how many frames were queued.
+
+        Rows logged before a peer joined reach it twice at most (also in its sync
+        answer), which Yjs ignores; none logged after it joined are missed.
+        """
+        async with self._lock:
+            after, self._cursor = self._cursor, max(self._cursor, head)
+            open_ids = list(self._rooms)
+            if head <= after or not open_ids:
+                return 0
+            marks = ",".join("?" * len(open_ids))
+            rows = await store.query(
+                "SELECT doc_id, update_blob, depot_id, courier_id, merchant_id FROM update_log "
+                f"WHERE seq > ? AND seq <= ? AND kind = 'update' AND doc_id IN ({marks}) "
+                "ORDER BY seq",
+                [after, head, *open_ids],
+            )
+            return sum(
+                self.broadcast(doc_id, update_frame(bytes(blob)), None, (depot, courier, merchant))
+                for doc_id, blob, depot, courier, merchant in rows
+            )
 
     @contextmanager
     def join(self, doc_id: str, peer: Peer) -> Iterator[None]:
@@ -79,9 +115,9 @@ class YjsHub:
                     del self._rooms[doc_id]
 
     def broadcast(
-        self, doc_id: str, frame: bytes, sender: Peer, keys: ScopeKeys | None = None
+        self, doc_id: str, frame: bytes, sender: Peer | None, keys: ScopeKeys | None = None
     ) -> int:
-        """Queue ``frame`` to every other peer on ``doc_id`` (that may read ``keys``)."""
+        """Queue ``frame`` to every peer on ``doc_id`` but ``sender`` (that may read ``keys``)."""
         sent = 0
         for peer in list(self._rooms.get(doc_id, ())):
             if peer is sender or (keys is not None and not peer.may_read(keys)):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import suppress
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from litestar import WebSocket, websocket
 from litestar.handlers import WebsocketRouteHandler
@@ -26,8 +26,7 @@ from protocol.permissions import Device
 from sync.errors import SyncError
 from sync.http_transport import TransportError, authorize, bearer_token
 
-from ..core import Central
-from .hub import Peer, YjsHub
+from .hub import Peer
 from .protocol import ProtocolViolation, parse_frame
 from .session import (
     BAD_FRAME,
@@ -37,6 +36,9 @@ from .session import (
     CloseSocket,
     YjsSession,
 )
+
+if TYPE_CHECKING:
+    from ..core import Central
 
 
 async def _open(
@@ -81,7 +83,7 @@ async def _close(socket: WebSocket[Any, Any, Any], exc: CloseSocket) -> None:
 
 
 def yjs_route(central: Central, path: str = "/yjs/{doc_id:str}") -> WebsocketRouteHandler:
-    """The Litestar handler; the room registry is ``app.state.yjs`` (a :class:`YjsHub`)."""
+    """The Litestar handler; the room registry is ``central.yjs`` (a :class:`YjsHub`)."""
 
     @websocket(path)
     async def yjs(socket: WebSocket[Any, Any, Any], doc_id: str) -> None:
@@ -91,7 +93,7 @@ def yjs_route(central: Central, path: str = "/yjs/{doc_id:str}") -> WebsocketRou
         except CloseSocket as exc:
             await _close(socket, exc)
             return
-        hub: YjsHub = socket.app.state.yjs
+        hub = central.yjs
         peer = Peer(socket, device)
         session = YjsSession(central, hub, peer, doc_id, doc_type)
         writer = asyncio.ensure_future(peer.drain())

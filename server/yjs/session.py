@@ -3,18 +3,22 @@
 Nothing of the document is kept in memory between frames: sync step 1 is
 answered from the stored state, and every update the client sends goes through
 ``SyncServer.push`` exactly as a ``/sync/push`` item would, so the same
-role and scope validation applies. Only what was accepted is relayed.
+role and scope validation applies. Only what was accepted is relayed, by the
+hub following the update log (:meth:`YjsHub.follow`), like every other change.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from protocol.wire import Hello, ItemResult, PushItem, PushRequest
 
-from ..core import Central
 from .hub import Peer, YjsHub
-from .protocol import Frame, Kind, answer_step1, is_empty, our_step1, update_frame
+from .protocol import Frame, Kind, answer_step1, is_empty, our_step1
+
+if TYPE_CHECKING:
+    from ..core import Central
 
 # Close codes (4000-4999 are the application's), with a reason text.
 UNAUTHORIZED = 4401
@@ -74,6 +78,3 @@ class YjsSession:
         result: ItemResult = answer.results[0]
         if not result.accepted:
             raise CloseSocket(REFUSED_UPDATE, f"{result.code}: {result.message}")
-        stored = (await self.central.store.load([self.doc_id])).get(self.doc_id)
-        if stored is not None:
-            self.hub.broadcast(self.doc_id, update_frame(update), self.peer, stored.scope)

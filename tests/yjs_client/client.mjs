@@ -3,10 +3,11 @@
 // Usage: node client.mjs '<json>' with
 //   {url: "ws://host:port/yjs", docId, token, append?: [event maps],
 //    setInfo?: {field: value}, waitMs?: number, waitForEventId?: string,
-//    timeoutMs?: number}
+//    timeoutMs?: number, announceSynced?: boolean}
 // Connects, waits for sync, optionally appends events to the `events` array
 // and/or sets `info` fields (one transaction each), waits `waitMs`, then prints
-// one JSON line: {synced, info, events, closed: [{code, reason}]}.
+// one JSON line: {synced, info, events, closed: [{code, reason}]}. With
+// announceSynced it first prints {"synced": true, "events": [...]} once synced.
 import WebSocket from 'ws'
 import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
@@ -52,6 +53,10 @@ const waitForEvent = (id) => new Promise((resolve) => {
 
 const main = async () => {
   const synced = await waitSynced()
+  if (synced && opts.announceSynced) {
+    const events = doc.getArray('events').toJSON()
+    process.stdout.write(JSON.stringify({ synced, events }) + '\n')
+  }
   if (synced) {
     if (opts.append && opts.append.length) {
       doc.transact(() => {

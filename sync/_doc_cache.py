@@ -1,0 +1,71 @@
+"""Loaded documents kept between pushes, in a bounded least-recently-used cache.
+
+Validating an update needs the document loaded as a ``Doc`` and its content
+decoded. Loading and decoding it again for every update is most of the cost of
+ingest, so a server session keeps the documents it touched recently. An entry
+is used only while the stored state is byte for byte the one it was loaded
+from or written as: a document changed by any other writer is simply loaded
+again. (Equal bytes mean equal state; different bytes may still be the same
+state, which only costs a reload.)
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from pycrdt import Array, Doc, Map
+
+from .documents import EVENTS, INFO, Content, load, read_content
+
+DEFAULT_CAPACITY = 1024  # ~20 KB a loaded Doc: ~20 MB at most
+
+
+@dataclass(slots=True)
+class LoadedDoc:
+    """A ``Doc``, its two roots and its decoded content, all in step."""
+
+    doc: Doc[Any]
+    info: Map[Any]
+    events: Array[Any]
+    content: Content
+
+    @classmethod
+    def of(cls, state: bytes | None) -> LoadedDoc:
+        """Load ``state`` (``None``: an empty document); ``BadUpdate`` if it does not decode."""
+        doc = load(state)
+        with doc.transaction():  # one commit for both roots
+            info: Map[Any] = doc.get(INFO, type=Map)
+            events: Array[Any] = doc.get(EVENTS, type=Array)
+        return cls(doc, info, events, read_content(doc) if state else Content({}, []))
+
+
+class DocCache:
+    """At most ``capacity`` loaded documents, keyed by doc id and stored state."""
+
+    def __init__(self, capacity: int = DEFAULT_CAPACITY):
+        if capacity < 0:
+            raise ValueError(f"capacity must be >= 0, got {capacity}")
+        self.capacity = capacity
+        self._entries: OrderedDict[str, tuple[bytes, LoadedDoc]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def take(self, doc_id: str, state: bytes | None) -> LoadedDoc:
+        """The document holding ``state``: the cached one (removed from the cache,
+        since the caller will change it) when it matches, else freshly loaded."""
+        entry = self._entries.pop(doc_id, None)
+        if entry is not None and state is not None and entry[0] == state:
+            return entry[1]
+        return LoadedDoc.of(state)
+
+    def keep(self, doc_id: str, state: bytes, loaded: LoadedDoc) -> None:
+        """Remember ``loaded`` as holding exactly ``state``; drops the oldest beyond capacity."""
+        if self.capacity == 0:
+            return
+        self._entries[doc_id] = (state, loaded)
+        self._entries.move_to_end(doc_id)
+        while len(self._entries) > self.capacity:
+            self._entries.popitem(last=False)
