@@ -48,6 +48,12 @@ class DocWrite:
     origin_device: str
     projection: Projection
     outbox: list[OutboxEntry] = field(default_factory=list)
+    # the device that wrote each of ``updates``, when they differ (a relay's push)
+    update_origins: list[str] = field(default_factory=list)
+
+    def origins(self) -> list[str]:
+        """The writer of each update, in the order of ``updates``."""
+        return self.update_origins or [self.origin_device] * len(self.updates)
 
 
 @dataclass(slots=True)

@@ -33,21 +33,6 @@ class SyncReport:
     evicted: int = 0
 
 
-def one_writer_per_doc(entries: list[OutboxEntry]) -> list[OutboxEntry]:
-    """The longest prefix of ``entries`` in which each document has a single writer.
-
-    A relay's outbox interleaves updates of one document written by several
-    devices (a handheld's attempt, the depot's reassignment, another handheld's
-    delivery); the upstream logs each document of a push under one origin
-    device, so a push never mixes writers of one document.
-    """
-    writers: dict[str, str | None] = {}
-    for n, entry in enumerate(entries):
-        if writers.setdefault(entry.doc_id, entry.origin_device) != entry.origin_device:
-            return entries[:n]
-    return entries
-
-
 class SyncClient:
     """Syncs one replica with one upstream over a :class:`Channel`."""
 
@@ -87,7 +72,7 @@ class SyncClient:
         """Send the outbox in batches until it is empty or only rejects remain."""
         report = report or SyncReport()
         while True:
-            entries = one_writer_per_doc(await self.store.outbox_pending(self.batch))
+            entries = await self.store.outbox_pending(self.batch)
             if not entries:
                 return report
             request = PushRequest(

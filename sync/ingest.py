@@ -16,38 +16,10 @@ from protocol.commands import DocCommand
 from protocol.wire import DocUpdate
 
 from ._records import DocWrite, OutboxEntry, StoredDoc
-from .documents import Content, doc_type_of, load, read_content, write_command
-from .projection import project
-from .scopes import scope_keys
+from ._writes import doc_write
+from .documents import doc_type_of, load, write_command
 from .store import ReplicaStore
 from .yencoding import decode_state_vector
-
-
-def doc_write(
-    doc_id: str,
-    doc_type: str,
-    doc: Doc[Any],
-    previous_scope: tuple[str, str, str] | None,
-    updates: list[bytes],
-    origin_device: str,
-    content: Content | None = None,
-) -> DocWrite:
-    """A write record for a loaded, changed document (``content``: what it holds,
-    when already known)."""
-    if content is None:
-        content = read_content(doc)
-    state = doc.get_update()
-    return DocWrite(
-        doc_id=doc_id,
-        doc_type=doc_type,
-        state=state,
-        state_vector=doc.get_state(),
-        scope=scope_keys(content.info),
-        previous_scope=previous_scope,
-        updates=updates,
-        origin_device=origin_device,
-        projection=project(doc_id, doc_type_of(doc_type), content),
-    )
 
 
 async def commit_commands(

@@ -29,9 +29,9 @@ from protocol.wire import (
 
 from ._doc_cache import DEFAULT_CAPACITY, DocCache, LoadedDoc
 from ._records import DocWrite, LogRow, OutboxEntry, ScopeKeys
+from ._writes import doc_write
 from .documents import Content, doc_type_of
 from .errors import ScopeDenied, UnknownDocType
-from .ingest import doc_write
 from .scopes import allowed, device_scopes, matches
 from .store import ReplicaStore
 from .validation import changes_content, inspect_update
@@ -51,7 +51,7 @@ class _Working:
     loaded: LoadedDoc | None = None  # the stored state plus ``updates``, once needed
     updates: list[bytes] = field(default_factory=list)
     outbox: list[OutboxEntry] = field(default_factory=list)
-    origin: str = ""
+    origins: list[str] = field(default_factory=list)  # the writer of each of ``updates``
 
 
 class Rejected(Exception):
@@ -143,7 +143,7 @@ class SyncServer:
         entry = current or _Working(doc_type.value, None, None)
         entry.loaded = loaded
         entry.updates.append(item.update)
-        entry.origin = writer.id
+        entry.origins.append(writer.id)
         if self._relay:
             entry.outbox.append(
                 OutboxEntry(item.doc_id, doc_type.value, item.update, item.command, writer.id)
@@ -165,9 +165,15 @@ class SyncServer:
     def _write(self, doc_id: str, w: _Working) -> DocWrite:
         loaded = self._loaded(doc_id, w)
         write = doc_write(
-            doc_id, w.doc_type, loaded.doc, w.previous_scope, w.updates, w.origin, loaded.content
+            doc_id,
+            w.doc_type,
+            loaded.doc,
+            w.previous_scope,
+            w.updates,
+            w.origins[-1],
+            loaded.content,
         )
-        write.outbox = w.outbox
+        write.outbox, write.update_origins = w.outbox, w.origins
         return write
 
     def _keep_loaded(

@@ -17,6 +17,7 @@ import aiosqlite
 from ._log import LogReader
 from ._outbox import OutboxQueue
 from ._records import DocWrite, StoredDoc, now_ms
+from ._writes import rebase
 from .devices import DeviceRegistry
 from .documents import doc_type_of, load, read_content
 from .projection import PROJECTION_TABLES, Projection, project
@@ -95,6 +96,7 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
         """Persist a batch in one transaction; returns the log head after it."""
         now = now_ms()
         async with self.transaction() as db:
+            await self._rebase(db, docs)
             await self.before_write(db, docs)
             await self._write_docs(db, docs, now)
             if evict:
@@ -108,9 +110,35 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
     async def before_write(self, db: aiosqlite.Connection, docs: Sequence[DocWrite]) -> None:
         """Hook run inside :meth:`write`'s transaction before ``docs`` are stored.
 
-        A subclass may adjust ``docs`` (rebase them on the stored state) or write
-        rows of its own that must commit with them. Nothing to do here.
+        A subclass may write rows of its own that must commit with them (the
+        writes are already rebased on the stored state). Nothing to do here.
         """
+
+    async def _rebase(self, db: aiosqlite.Connection, docs: Sequence[DocWrite]) -> None:
+        """Rebase each write on the state stored now (see :func:`._writes.rebase`).
+
+        A document being rebuilt after a rejection (listed in ``resync``) is
+        replaced on purpose and is left alone.
+        """
+        stored: dict[str, tuple[bytes, tuple[str, str, str]]] = {}
+        rebuilt: set[str] = set()
+        ids = [d.doc_id for d in docs]
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            async with db.execute(
+                "SELECT doc_id, state, depot_id, courier_id, merchant_id FROM documents "
+                f"WHERE doc_id IN ({marks})",
+                chunk,
+            ) as cur:
+                stored.update({r[0]: (bytes(r[1]), (r[2], r[3], r[4])) async for r in cur})
+            async with db.execute(
+                f"SELECT doc_id FROM resync WHERE doc_id IN ({marks})", chunk
+            ) as cur:
+                rebuilt.update([r[0] async for r in cur])
+        for d in docs:
+            if d.doc_id in stored and d.doc_id not in rebuilt:
+                rebase(d, *stored[d.doc_id])
 
     async def _write_docs(
         self, db: aiosqlite.Connection, docs: Sequence[DocWrite], now: int
@@ -123,8 +151,8 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
                 )
                 log.append((d.doc_id, d.doc_type, "enter", *d.scope, None, d.origin_device, now))
             log.extend(
-                (d.doc_id, d.doc_type, "update", *d.scope, u, d.origin_device, now)
-                for u in d.updates
+                (d.doc_id, d.doc_type, "update", *d.scope, u, origin, now)
+                for u, origin in zip(d.updates, d.origins(), strict=True)
             )
         await db.executemany(
             "INSERT INTO update_log (doc_id, doc_type, kind, depot_id, courier_id, merchant_id, "

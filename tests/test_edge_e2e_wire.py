@@ -25,8 +25,6 @@ from edge.relay import DepotRelay
 from protocol.ids import make_tracking_number
 from protocol.wire import ErrorReply, Hello, PushItem, PushRequest, msgpack_encoder, server_decoder
 from sync import SyncClient
-from sync._records import OutboxEntry
-from sync.client_session import one_writer_per_doc
 from sync.http_transport import (
     MAX_BODY,
     MSGPACK,
@@ -145,21 +143,3 @@ def test_a_cut_gzip_stream_is_malformed(body: bytes, cut: int) -> None:
 def test_unknown_codings_are_unsupported(coding: str) -> None:
     with pytest.raises(UnsupportedMediaType, match="Content-Encoding"):
         inflate(gzip(b"body"), coding, 1 << 20)
-
-
-@given(
-    st.lists(
-        st.tuples(st.sampled_from("abc"), st.sampled_from([None, "hh-1", "hh-2"])), max_size=30
-    )
-)
-def test_a_push_never_mixes_writers_of_one_document(pairs: list[tuple[str, str | None]]) -> None:
-    entries = [
-        OutboxEntry(doc, "shipment", b"", b"", origin, n) for n, (doc, origin) in enumerate(pairs)
-    ]
-    batch = one_writer_per_doc(entries)
-    assert batch == entries[: len(batch)] and (batch or not entries)  # a prefix, never empty
-    writers = {(e.doc_id, e.origin_device) for e in batch}
-    assert len(writers) == len({doc for doc, _ in writers})  # one writer per document
-    if len(batch) < len(entries):  # cut exactly where the next item would add a second writer
-        nxt = entries[len(batch)]
-        assert any(e.doc_id == nxt.doc_id and e.origin_device != nxt.origin_device for e in batch)

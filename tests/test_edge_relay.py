@@ -68,7 +68,10 @@ async def test_handhelds_sync_through_the_depot_while_the_wan_is_down(tmp_path):
                 await nodes[1].loop.next_round()
             while TN(3) in [s.tracking_number for s in await c.load_route(nodes[0].ctx, DAY)]:
                 await nodes[0].loop.next_round()
-        assert (await depot.status()).waiting == 3 and (await depot.status()).last_error
+        # the depot re-sequences TN(1) after hh1's attempt reached it: one document,
+        # two writers in the depot's outbox, pushed upstream together
+        await c.assign(depot.ctx, TN(1), "C1", DAY, 31)
+        assert (await depot.status()).waiting == 4 and (await depot.status()).last_error
         wan.online = True  # back: central gets everything, checked per device
         depot.loop.wake()
         await idle(depot)
@@ -86,6 +89,12 @@ async def test_handhelds_sync_through_the_depot_while_the_wan_is_down(tmp_path):
             "SELECT DISTINCT origin_device FROM update_log WHERE origin_device != '' ORDER BY 1"
         )
         assert {hh1.id, hh2.id, DEPOT_DEVICE.id} <= {r[0] for r in origins}
+        writers = await central.store.query(
+            "SELECT l.origin_device FROM update_log l JOIN p_shipments s ON s.doc_id = l.doc_id "
+            "WHERE s.tracking_number = ? AND l.kind = 'update' ORDER BY l.seq",
+            (TN(1),),
+        )
+        assert [w for (w,) in writers][-2:] == [hh1.id, DEPOT_DEVICE.id], "each update's writer"
         assert (await depot.status()).quarantined == []
     finally:
         for node in nodes:

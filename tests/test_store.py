@@ -11,7 +11,7 @@ import pytest
 
 from protocol.commands import DocCommand
 from protocol.errors import InvalidEvent, UnsupportedVersion
-from protocol.wire import Hello, PullRequest, PushItem, PushRequest
+from protocol.wire import DocUpdate, Hello, PullRequest, PushItem, PushRequest
 from simulation import actions
 from simulation.digest import projection_rows, state_vectors
 from sync import (
@@ -22,7 +22,9 @@ from sync import (
     apply_command,
     commit_commands,
 )
+from sync.documents import load, read_content
 from sync.errors import StoreError
+from sync.ingest import merge_incoming
 from tests.core_helpers import COURIER, DAY, actor, lookup, seeded_central
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -237,3 +239,27 @@ async def test_too_new_protocol_version_is_refused(tmp_path):
     with pytest.raises(UnsupportedVersion, match="protocol_version"):
         await server.pull(COURIER, PullRequest(Hello("hh1", protocol_version=99)))
     await central.close()
+
+
+async def test_a_write_based_on_a_stale_read_loses_nothing(tmp_path):
+    """Central's push and its merchant API (or any two writers) interleave safely."""
+    store, ids = await seeded_central(tmp_path / "c.db", shipments=1)
+    try:
+        stale = await store.load(ids)
+        # another writer records an attempt after ``stale`` was read
+        await commit_commands(
+            store, actions.courier_fail(actor(COURIER), ids[0], "not_home"), device_id=COURIER.id
+        )
+        # the first writer applies its own change to the stale state and writes it
+        [(doc_id, command)] = actions.office_edit(ids[0], "+33 1 00 00 00 00")
+        _, update = apply_command(stale[doc_id].state, command, client_id=4242)
+        writes = merge_incoming(
+            stale, [DocUpdate(doc_id, "shipment", update)], origin_device="office-1"
+        )
+        await store.write(writes)
+        types = await store.query("SELECT type FROM p_events WHERE doc_id = ? ORDER BY 1", ids)
+        assert types == [("attempt_failed",), ("created",)]
+        content = read_content(load((await store.load(ids))[doc_id].state))
+        assert content.info["recipient_phone"] == "+33 1 00 00 00 00"
+    finally:
+        await store.close()

@@ -1,0 +1,66 @@
+"""Write records for changed documents, and rebasing them on a concurrent write.
+
+Two writers of one replica file (a sync loop and a CLI command, or central's
+sync session and its merchant API) may each read a document, change it, and
+write it back. :func:`rebase` runs inside the write transaction: where the
+stored state holds something the write lacks, the write becomes the CRDT merge
+of both, so nothing either writer recorded is lost.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pycrdt import Doc, get_state, merge_updates
+
+from ._records import DocWrite
+from .documents import Content, doc_type_of, load, read_content
+from .projection import project
+from .scopes import scope_keys
+from .yencoding import covers, decode_state_vector
+
+ScopeKeys = tuple[str, str, str]
+
+
+def doc_write(
+    doc_id: str,
+    doc_type: str,
+    doc: Doc[Any],
+    previous_scope: ScopeKeys | None,
+    updates: list[bytes],
+    origin_device: str,
+    content: Content | None = None,
+) -> DocWrite:
+    """A write record for a loaded, changed document (``content``: what it holds,
+    when already known)."""
+    if content is None:
+        content = read_content(doc)
+    return DocWrite(
+        doc_id=doc_id,
+        doc_type=doc_type,
+        state=doc.get_update(),
+        state_vector=doc.get_state(),
+        scope=scope_keys(content.info),
+        previous_scope=previous_scope,
+        updates=updates,
+        origin_device=origin_device,
+        projection=project(doc_id, doc_type_of(doc_type), content),
+    )
+
+
+def rebase(write: DocWrite, stored_state: bytes, stored_scope: ScopeKeys) -> bool:
+    """Merge what ``stored_state`` has and ``write`` lacks into ``write``.
+
+    The stored scope becomes the write's previous scope (so a scope move is
+    logged against what is really stored). Returns whether the state changed.
+    """
+    write.previous_scope = stored_scope
+    stored_vector = decode_state_vector(get_state(stored_state))
+    if covers(decode_state_vector(write.state_vector), stored_vector):
+        return False
+    merged = doc_write(
+        write.doc_id, write.doc_type, load(merge_updates(stored_state, write.state)), None, [], ""
+    )
+    write.state, write.state_vector = merged.state, merged.state_vector
+    write.scope, write.projection = merged.scope, merged.projection
+    return True
