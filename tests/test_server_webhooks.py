@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import anyio
 import msgspec
@@ -17,15 +17,12 @@ from protocol.commands import DocCommand
 from protocol.events import (
     BatchPayload,
     CashRemitted,
-    ItemInspection,
-    ItemsInspected,
-    ReturnReceived,
 )
 from protocol.ids import new_id
 from protocol.info import CashBookInfo
-from protocol.vocab import Disposition, Grade
 from sync import commit_commands
 
+from .return_helpers import grade_return, of_kind
 from .server_helpers import clock, deliver, node
 from .webhook_receiver import Receiver, running
 
@@ -37,38 +34,6 @@ pytest_plugins = ["tests.server_fixtures"]
 
 def shipment(ref: str, **extra: object) -> dict[str, object]:
     return {"order_ref": ref, "currency": "EUR", "cod_amount": 2500, **extra}
-
-
-def of_kind(hook: Receiver, kind: str) -> list[dict[str, Any]]:
-    with hook.changed:
-        return [d for d in hook.delivered if d["event"] == kind]
-
-
-async def _grade(central: Central, names: Names, tmp_path: Path, return_id: str) -> None:
-    """The depot's returns desk receives the parcel and grades its item."""
-    depot_id, token = central.enrol("depot", depot_id=names.depot)
-    hlc = clock(depot_id)
-    common: dict[str, Any] = {"device": depot_id, "actor": "returns-desk"}
-    item = ItemInspection(sku="SKU-1", grade=Grade.SELLABLE, disposition=Disposition.RESTOCK)
-    events = [
-        ReturnReceived(
-            id=new_id(),
-            hlc=hlc.now().encode(),
-            payload=ReturnReceived.Body(depot_id=names.depot),
-            **common,
-        ),
-        ItemsInspected(
-            id=new_id(),
-            hlc=hlc.now().encode(),
-            payload=ItemsInspected.Body(items=[item]),
-            **common,
-        ),
-    ]
-    async with node(central, tmp_path / "returns.db", depot_id, token) as depot:
-        await depot.sync()
-        command = DocCommand.build("grade", "return", events)
-        await commit_commands(depot.store, [(return_id, command)], device_id=depot_id)
-        assert (await depot.push()).rejected == 0
 
 
 async def _remit(central: Central, names: Names, tmp_path: Path, shipment_id: str) -> str:
@@ -109,7 +74,7 @@ async def test_return_grading_and_cod_remittance_are_retried_until_delivered(
             rma = api.post(
                 "/api/v1/returns", json={"shipment_id": shipment_id, "items": [{"sku": "SKU-1"}]}
             ).json()
-        await _grade(central, names, tmp_path, rma["id"])
+        await grade_return(central, names, tmp_path, rma["id"])
         remitted_id = await _remit(central, names, tmp_path, shipment_id)
         with anyio.fail_after(20):
             await anyio.to_thread.run_sync(

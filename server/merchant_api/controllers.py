@@ -16,6 +16,7 @@ from .schemas import (
     BulkIn,
     BulkOut,
     CancelIn,
+    RefundIn,
     ReturnIn,
     ReturnOut,
     ShipmentIn,
@@ -120,3 +121,11 @@ class ReturnController(Controller):
         """One return with its items and grades."""
         require_merchant_api(device)
         return await return_service.get(device, return_id)
+
+    @post("/{return_id:str}/refund", status_code=200)
+    async def refund(
+        self, return_id: str, data: RefundIn, device: Device, return_service: ReturnService
+    ) -> ReturnOut:
+        """Approve the refund of an inspected return; ``amount`` at most the recommendation."""
+        require_merchant_api(device)
+        return await return_service.refund(device, return_id, data.amount)

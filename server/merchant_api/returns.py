@@ -1,34 +1,40 @@
-"""Returns (RMA): requested by the merchant for items of a delivered shipment."""
+"""Returns (RMA): requested by the merchant for items of a delivered shipment,
+read back with their grades and recommended refund, refunded by the merchant."""
 
 from __future__ import annotations
+
+import asyncio
 
 import msgspec
 from litestar.exceptions import ClientException, NotFoundException
 
 from protocol.commands import DocCommand
-from protocol.events import ReturnRequested
+from protocol.events import AmountPayload, Event, Refunded, ReturnRequested
 from protocol.hlc import HybridClock
 from protocol.ids import new_id
-from protocol.info import Item, ReturnInfo
+from protocol.info import Item, ReturnInfo, ShipmentInfo
 from protocol.permissions import Device
-from protocol.vocab import ShipmentStatus
+from protocol.returns import ReturnState, recommend_refund
+from protocol.vocab import DocType, ReturnStatus, ShipmentStatus
 from sync.documents import load, read_content
 from sync.ingest import commit_commands
 from sync.store import ReplicaStore
 
+from ._return_doc import folded_return, refund_out
 from ._rows import shipment_row, visible
 from .schemas import ReturnIn, ReturnItemOut, ReturnOut
 from .services import Notify
 
 
 class ReturnService:
-    """Create and read returns over central's store."""
+    """Create, read and refund returns over central's store."""
 
     def __init__(self, store: ReplicaStore, clock: HybridClock, notify: Notify, device_id: str):
         self.store, self.clock, self.notify, self.device_id = store, clock, notify, device_id
+        self._lock = asyncio.Lock()
 
     async def create(self, device: Device, data: ReturnIn) -> ReturnOut:
-        """An RMA for ``data.items``; 409 unless the shipment was delivered."""
+        """An RMA for ``data.items``, priced from the shipment; 409 unless it was delivered."""
         shipment = await shipment_row(self.store, "doc_id", data.shipment_id)
         if shipment is None or not visible(device, shipment[2]):
             raise NotFoundException(f"no shipment {data.shipment_id!r}")
@@ -36,44 +42,94 @@ class ReturnService:
             raise ClientException(
                 f"shipment is {shipment[4]}: a return needs a delivered shipment", status_code=409
             )
+        prices = await self._unit_prices(data.shipment_id)
         info = ReturnInfo(
             shipment_id=data.shipment_id,
             merchant_id=shipment[2],
             reason=data.reason,
             currency=shipment[10] or "EUR",
-            items=[Item(i.sku, i.quantity) for i in data.items],
+            items=[Item(i.sku, i.quantity, prices.get(i.sku, 0)) for i in data.items],
             depot_id=shipment[5] or "",
         )
         event = ReturnRequested(
             id=new_id(), hlc=self.clock.now().encode(), device=self.device_id, actor=device.id
         )
-        command = DocCommand.build("request_return", "return", [event], msgspec.to_builtins(info))
         return_id = new_id()
+        await self._commit(return_id, "request_return", event, msgspec.to_builtins(info))
+        return await self.get(device, return_id)
+
+    async def get(self, device: Device, return_id: str) -> ReturnOut:
+        """One return with its items, their grades and, once graded, the recommended refund."""
+        info, state = await self._folded(device, return_id)
+        if state.items:
+            items = [
+                ReturnItemOut(i.sku, i.quantity, i.grade.value, i.disposition.value)
+                for i in state.items
+            ]
+        else:
+            items = [ReturnItemOut(i.sku, i.quantity) for i in info.items]
+        recommendation = recommend_refund(info, state)
+        return ReturnOut(
+            return_id,
+            info.shipment_id,
+            info.merchant_id,
+            state.status.value,
+            state.refunded_minor,
+            info.currency,
+            items,
+            refund_out(recommendation) if recommendation else None,
+        )
+
+    async def refund(self, device: Device, return_id: str, amount: int) -> ReturnOut:
+        """Record the merchant's refund of ``amount``: 409 unless the return is inspected,
+        400 naming ``amount`` unless it is positive and at most the recommendation."""
+        async with self._lock:
+            info, state = await self._folded(device, return_id)
+            recommendation = recommend_refund(info, state)
+            if state.status != ReturnStatus.INSPECTED or recommendation is None:
+                raise ClientException(
+                    f"return is {state.status}: only an inspected return can be refunded",
+                    status_code=409,
+                )
+            most = recommendation.total - state.refunded_minor
+            if not 0 < amount <= most:
+                raise ClientException(
+                    f"amount {amount} must be positive and at most the recommended refund {most}"
+                )
+            event = Refunded(
+                id=new_id(),
+                hlc=self.clock.now().encode(),
+                device=self.device_id,
+                actor=device.id,
+                payload=AmountPayload(amount, info.currency),
+            )
+            await self._commit(return_id, "refund", event)
+        return await self.get(device, return_id)
+
+    async def _folded(self, device: Device, return_id: str) -> tuple[ReturnInfo, ReturnState]:
+        """The return's info and fold, if ``device`` may see it (else 404)."""
+        stored = (await self.store.load([return_id])).get(return_id)
+        if stored is not None and stored.doc_type == DocType.RETURN:
+            info, state = folded_return(stored.state)
+            if visible(device, info.merchant_id):
+                return info, state
+        raise NotFoundException(f"no return {return_id!r}")
+
+    async def _unit_prices(self, shipment_id: str) -> dict[str, int]:
+        """``sku -> unit price`` from the shipment's items (the first line of a SKU wins)."""
+        stored = (await self.store.load([shipment_id]))[shipment_id]
+        info = read_content(load(stored.state)).typed_info(DocType.SHIPMENT)
+        assert isinstance(info, ShipmentInfo)
+        prices: dict[str, int] = {}
+        for item in info.items:
+            prices.setdefault(item.sku, item.unit_price)
+        return prices
+
+    async def _commit(
+        self, return_id: str, name: str, event: Event, info: dict[str, object] | None = None
+    ) -> None:
+        command = DocCommand.build(name, "return", [event], info)
         await commit_commands(
             self.store, [(return_id, command)], device_id=self.device_id, queue=False
         )
         await self.notify(await self.store.head())
-        return await self.get(device, return_id)
-
-    async def get(self, device: Device, return_id: str) -> ReturnOut:
-        """One return with its items and, once inspected, their grades."""
-        rows = await self.store.query(
-            "SELECT doc_id, shipment_id, merchant_id, status, refunded, currency "
-            "FROM p_returns WHERE doc_id = ?",
-            (return_id,),
-        )
-        if not rows or not visible(device, rows[0][2]):
-            raise NotFoundException(f"no return {return_id!r}")
-        graded = await self.store.query(
-            "SELECT sku, quantity, grade, disposition FROM p_return_items WHERE doc_id = ? "
-            "ORDER BY position",
-            (return_id,),
-        )
-        if graded:
-            items = [ReturnItemOut(r[0], int(r[1]), r[2], r[3]) for r in graded]
-        else:
-            stored = (await self.store.load([return_id]))[return_id]
-            raw = read_content(load(stored.state)).info.get("items", [])
-            items = [ReturnItemOut(i["sku"], int(i.get("quantity", 1))) for i in raw]
-        r = rows[0]
-        return ReturnOut(r[0], r[1], r[2], r[3], int(r[4] or 0), r[5] or "", items)

@@ -129,3 +129,30 @@ class ReturnOut(msgspec.Struct):
     refunded: int
     currency: str
     items: list[ReturnItemOut]
+    refund_recommendation: RefundOut | None = None
+
+
+class RefundLineOut(msgspec.Struct):
+    """One graded line: ``refund`` is the recommended amount, ``reason`` why it is 0 or capped."""
+
+    sku: str
+    quantity: int
+    grade: str
+    disposition: str
+    unit_price: int
+    refund: int
+    reason: str
+
+
+class RefundOut(msgspec.Struct):
+    """The recommended refund of a graded return, in minor units of ``currency``."""
+
+    items: list[RefundLineOut]
+    total: int
+    currency: str
+
+
+class RefundIn(msgspec.Struct, forbid_unknown_fields=True):
+    """The merchant approves a refund of ``amount`` (minor units, at most the recommendation)."""
+
+    amount: int

@@ -2,9 +2,10 @@
 
 The scanner keeps its own cursor over the update log. In ONE transaction it
 reads the projections of documents changed since that cursor, compares each
-shipment's status with the last one announced, finds new return gradings and
-COD remittances, queues one delivery per registered webhook, and moves the
-cursor. A crash anywhere leaves the cursor behind, so the next scan redoes it.
+shipment's status with the last one announced, finds new return gradings,
+returns received and graded (a refund approval, once per return) and COD
+remittances, queues one delivery per registered webhook, and moves the cursor.
+A crash anywhere leaves the cursor behind, so the next scan redoes it.
 """
 
 from __future__ import annotations
@@ -16,9 +17,13 @@ import aiosqlite
 import msgspec
 
 from protocol.ids import new_id
+from protocol.returns import recommend_refund
 from sync.store import ReplicaStore
 
+from ..merchant_api._return_doc import folded_return, refund_out
 from .schemas import Envelope
+
+REFUND_APPROVAL = "return.refund_approval"
 
 _CHANGED = "doc_id IN (SELECT doc_id FROM update_log WHERE seq > ? AND seq <= ?)"
 
@@ -60,6 +65,47 @@ async def _remittances(db: aiosqlite.Connection, span: tuple[int, int]) -> list[
     )
 
 
+async def _refund_approvals(db: aiosqlite.Connection, span: tuple[int, int]) -> list[Any]:
+    """Returns received and graded, not yet announced, with their document state."""
+    return await _rows(
+        db,
+        "SELECT r.doc_id, r.merchant_id, s.order_ref, d.state FROM p_returns r "
+        "JOIN documents d ON d.doc_id = r.doc_id "
+        "LEFT JOIN p_shipments s ON s.doc_id = r.shipment_id "
+        f"WHERE r.{_CHANGED} "
+        "AND EXISTS (SELECT 1 FROM p_return_items i WHERE i.doc_id = r.doc_id) "
+        "AND EXISTS (SELECT 1 FROM p_events e WHERE e.doc_id = r.doc_id AND e.type = 'received') "
+        "AND 'refund:' || r.doc_id NOT IN (SELECT key FROM webhook_seen)",
+        span,
+    )
+
+
+def _refund_approval(return_id: str, order_ref: str | None, state: bytes) -> dict[str, Any]:
+    """The ``return.refund_approval`` facts: the recommendation the merchant approves."""
+    info, folded = folded_return(state)
+    recommendation = recommend_refund(info, folded)
+    assert recommendation is not None, "queried only once graded"
+    data: dict[str, Any] = msgspec.to_builtins(refund_out(recommendation))
+    ids = {"return_id": return_id, "shipment_id": info.shipment_id, "order_ref": order_ref or ""}
+    return ids | data
+
+
+async def _return_events(
+    db: aiosqlite.Connection,
+    span: tuple[int, int],
+    events: list[tuple[str, str, dict[str, Any]]],
+    seen: list[tuple[str]],
+) -> None:
+    """Append ``return.graded`` and ``return.refund_approval`` events, each once per return."""
+    for doc_id, merchant, shipment_id, items in await _gradings(db, span):
+        data = {"return_id": doc_id, "shipment_id": shipment_id}
+        events.append((merchant, "return.graded", data | {"items": msgspec.json.decode(items)}))
+        seen.append((f"graded:{doc_id}",))
+    for doc_id, merchant, order_ref, state in await _refund_approvals(db, span):
+        events.append((merchant, REFUND_APPROVAL, _refund_approval(doc_id, order_ref, state)))
+        seen.append((f"refund:{doc_id}",))
+
+
 def _envelope(event: str, data: dict[str, Any], now_ms: int) -> bytes:
     return msgspec.json.encode(Envelope(new_id(), event, now_ms, data))
 
@@ -84,10 +130,7 @@ async def scan(store: ReplicaStore, now_ms: int) -> int:
                 )
             )
         seen: list[tuple[str]] = []
-        for doc_id, merchant, shipment_id, items in await _gradings(db, span):
-            data = {"return_id": doc_id, "shipment_id": shipment_id}
-            events.append((merchant, "return.graded", data | {"items": msgspec.json.decode(items)}))
-            seen.append((f"graded:{doc_id}",))
+        await _return_events(db, span, events, seen)
         for doc_id, event_id, payload in await _remittances(db, span):
             data = {"cash_book_id": doc_id, "event_id": event_id} | msgspec.json.decode(payload)
             events.append((str(data.get("merchant_id", "")), "cod.remitted", data))

@@ -65,7 +65,7 @@ async def _serve(session: YjsSession, socket: WebSocket[Any, Any, Any]) -> None:
         if message["type"] == "websocket.disconnect":
             return
         data = message.get("bytes")
-        if data is None:
+        if not isinstance(data, bytes):
             raise CloseSocket(BAD_FRAME, "bad_frame: y-websocket frames are binary")
         try:
             frame = parse_frame(data)
