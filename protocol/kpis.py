@@ -2,7 +2,8 @@
 
 Definitions (a ratio is ``None`` while its denominator is 0):
 
-* first-attempt rate - delivered with no failed attempt before / delivered;
+* first-attempt rate - delivered with no failed attempt before / shipments
+  attempted at least once (delivered, or with a failed attempt);
 * on-time rate - delivered by the end of the promised slot (``route_day`` +
   ``slot_end``, UTC) / delivered shipments that had a slot;
 * return-to-origin rate - returning or returned to origin / shipments;
@@ -36,6 +37,7 @@ class KpiRow:
     key: str
     shipments: int = 0
     delivered: int = 0
+    attempted: int = 0
     first_attempt: int = 0
     with_slot: int = 0
     on_time: int = 0
@@ -53,7 +55,7 @@ class KpiRow:
 
     @property
     def first_attempt_rate(self) -> float | None:
-        return self._ratio(self.first_attempt, self.delivered)
+        return self._ratio(self.first_attempt, self.attempted)
 
     @property
     def on_time_rate(self) -> float | None:
@@ -103,17 +105,19 @@ def _add(row: KpiRow, line: CodLine, remitted_at: dict[str, str], since: int) ->
     state = line.state
     row.shipments += 1
     row.returned_to_origin += state.status in RETURNING
-    if state.status == ShipmentStatus.DELIVERED and state.delivered_at:
+    delivered_at = state.delivered_at if state.status == ShipmentStatus.DELIVERED else None
+    row.attempted += bool(delivered_at) or state.attempts > 0
+    if delivered_at:
         row.delivered += 1
         row.first_attempt += state.attempts == 0
         end = slot_end_ms(line)
         if end is not None:
             row.with_slot += 1
-            row.on_time += hlc_ms(state.delivered_at) <= end
+            row.on_time += hlc_ms(delivered_at) <= end
         paid = remitted_at.get(line.remitted_batch)
         if paid:
             row.remitted += 1
-            row.remit_seconds += max(hlc_ms(paid) - hlc_ms(state.delivered_at), 0) // 1000
+            row.remit_seconds += max(hlc_ms(paid) - hlc_ms(delivered_at), 0) // 1000
     if line.collected and not line.remitted_batch:
         cash = line.collected - line.reversed
         currency = line.info.currency

@@ -219,6 +219,7 @@ def kpis(s: Sources) -> Rows:
             k.key,
             k.shipments,
             k.delivered,
+            k.attempted,
             k.first_attempt,
             k.first_attempt_rate,
             k.with_slot,

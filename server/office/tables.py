@@ -261,6 +261,7 @@ SPECS: dict[str, Spec] = {
             _c("key", "Group"),
             _c("shipments", "Shipments", "int"),
             _c("delivered", "Delivered", "int"),
+            _c("attempted", "Attempted", "int"),
             _c("first_attempt", "First attempt", "int"),
             _c("first_attempt_rate", "First-attempt rate", "ratio"),
             _c("with_slot", "Delivered with a slot", "int"),
