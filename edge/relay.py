@@ -1,10 +1,12 @@
 """Depot relay: serve the sync endpoints to the depot's handhelds on the LAN.
 
-The depot store answers handhelds through a ``SyncServer(relay=True)``: an
+The depot store answers handhelds through a ``HealthRecordingServer(relay=True)``: an
 accepted handheld update is stored, shown to the other handhelds at once, and
 queued for central attributed to the handheld that wrote it (central checks
 it again). Handhelds authenticate with the token they were enrolled with at
-the depot (the same device id and token as at central).
+the depot (the same device id and token as at central). The health each
+handheld reports in its Hello is kept here and forwarded to central in the
+depot's own Hello (:mod:`sync.device_health`), nothing else about it.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections.abc import Callable
 import uvicorn
 from litestar import Litestar
 
-from sync import SyncServer
+from sync.device_health import HealthRecordingServer
 from sync.http_transport import sync_router
 from sync.live import LocalChangeFeed, live_route
 
@@ -33,7 +35,9 @@ class DepotRelay:
         self.store = store
         self.host, self.port = host, port
         self._on_change = on_change
-        self.server = SyncServer(store, store.device, relay=True, on_change=self._changed)
+        self.server = HealthRecordingServer(
+            store, store.device, relay=True, on_change=self._changed
+        )
         self.feed = LocalChangeFeed(store)
         self._uvicorn: uvicorn.Server | None = None
         self._task: asyncio.Task[None] | None = None

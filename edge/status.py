@@ -1,8 +1,14 @@
-"""What ``parcelsync edge status`` shows: sync health read from the replica file."""
+"""What ``parcelsync edge status`` shows: sync health read from the replica file.
+
+A depot also lists the health its handhelds last reported to it.
+"""
 
 from __future__ import annotations
 
 import msgspec
+
+from protocol.wire import RelayedHealth
+from sync.device_health import own_health
 
 from .context import read_identity
 from .store import EdgeStore
@@ -35,6 +41,7 @@ class NodeStatus(msgspec.Struct, frozen=True):
     cursor: int
     upstream_head: int
     cursor_lag: int
+    handhelds: list[RelayedHealth] = []  # a depot: what its handhelds last reported here
 
 
 def _command_name(raw: bytes) -> str:
@@ -73,4 +80,5 @@ async def node_status(store: EdgeStore, now_ms: int) -> NodeStatus:
         cursor=cursor,
         upstream_head=max(head, cursor),
         cursor_lag=max(0, head - cursor),
+        handhelds=(await own_health(store, UPSTREAM, now_ms))[1],
     )

@@ -31,12 +31,16 @@ class Thresholds:
 
 @dataclass(frozen=True, slots=True)
 class DeviceSeen:
-    """A device as the registry knows it."""
+    """A device as the registry knows it, with its latest health report."""
 
     device_id: str
     role: str
     last_seen_ms: int | None
     quarantined: int = 0
+    depot_id: str = ""
+    courier_id: str = ""
+    waiting: int | None = None  # outbox backlog as last reported (None: never reported)
+    oldest_unsent_age_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ carries a :class:`Hello` so a server can refuse a too-new peer by name.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -16,12 +16,37 @@ PROTOCOL_VERSION = 1
 SCHEMA_VERSION = 1
 
 
+Count = Annotated[int, msgspec.Meta(ge=0)]
+Millis = Annotated[int, msgspec.Meta(ge=0)]
+
+
+class DeviceHealth(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
+    """A node's own sync health, as it reports it upstream with every request."""
+
+    waiting: Count = 0  # outbox items not yet acknowledged upstream
+    oldest_unsent_age_s: Annotated[float, msgspec.Meta(ge=0)] | None = None
+    quarantined: Count = 0  # items the upstream refused, held on the device
+    last_sync_ms: Millis | None = None  # last successful pull from its upstream
+    app_version: Annotated[str, msgspec.Meta(max_length=64)] = ""
+    schema_version: Count = 0  # of the device's replica file
+
+
+class RelayedHealth(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
+    """A depot relay's latest word from one of its handhelds, forwarded to central."""
+
+    device_id: Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+    seen_ms: Millis  # when the relay last heard from it (its clock)
+    health: DeviceHealth | None = None  # None: an older handheld that reports nothing
+
+
 class Hello(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
-    """Who speaks, in which versions."""
+    """Who speaks, in which versions, and (newer clients) how it is doing."""
 
     device_id: str
     protocol_version: int = PROTOCOL_VERSION
     schema_version: int = SCHEMA_VERSION
+    health: DeviceHealth | None = None
+    relayed: Annotated[list[RelayedHealth], msgspec.Meta(max_length=1000)] = []
 
     def check(self) -> None:
         """Raise ``UnsupportedVersion`` for a peer newer than us."""

@@ -15,8 +15,8 @@ from typing import Self
 from protocol.hlc import HybridClock
 from protocol.permissions import Device
 from protocol.vocab import Role
+from sync.device_health import HealthRecordingServer
 from sync.live import LocalChangeFeed
-from sync.server_session import SyncServer
 
 from .merchant_api.returns import ReturnService
 from .merchant_api.services import ShipmentService
@@ -53,7 +53,7 @@ class Central:
         self._store = await CentralStore.open(self.db_path)
         self.feed = LocalChangeFeed(self.store)
         self.webhooks = WebhookWorker(self.store, backoff=self.webhook_backoff)
-        self.sync = SyncServer(self.store, self.store.device, on_change=self.changed)
+        self.sync = HealthRecordingServer(self.store, self.store.device, on_change=self.changed)
         clock = HybridClock(CENTRAL_DEVICE, lambda: time.time_ns() // 1_000_000)
         self.shipments = ShipmentService(self.store, clock, self.changed, CENTRAL_DEVICE)
         self.returns = ReturnService(self.store, clock, self.changed, CENTRAL_DEVICE)

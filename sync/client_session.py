@@ -17,6 +17,7 @@ from protocol.wire import Hello, PullRequest, PushItem, PushRequest, Scope
 
 from ._records import OutboxEntry
 from .channel import Channel
+from .device_health import own_health
 from .ingest import commit_commands, merge_incoming
 from .store import ReplicaStore
 
@@ -57,9 +58,10 @@ class SyncClient:
         self.page = page
         self._replay_filter = replay_filter
 
-    @property
-    def hello(self) -> Hello:
-        return Hello(device_id=self.device_id)
+    async def _hello(self) -> Hello:
+        """Who we are, this replica's health and (a depot) its handhelds' latest reports."""
+        health, relayed = await own_health(self.store, self.upstream)
+        return Hello(device_id=self.device_id, health=health, relayed=relayed)
 
     async def sync(self) -> SyncReport:
         """Push everything waiting, then pull until there is nothing more."""
@@ -76,7 +78,7 @@ class SyncClient:
             if not entries:
                 return report
             request = PushRequest(
-                hello=self.hello,
+                hello=await self._hello(),
                 items=[
                     # the command stays in the local outbox for replay; the wire
                     # carries only the update (half the bytes per event)
@@ -115,7 +117,9 @@ class SyncClient:
         was_snapshot = False
         while True:
             response = await self.channel.pull(
-                PullRequest(self.hello, cursor, self.scopes, self.page, resync, snapshot_after)
+                PullRequest(
+                    await self._hello(), cursor, self.scopes, self.page, resync, snapshot_after
+                )
             )
             incoming = [*response.updates, *response.entering]
             stored = await self.store.load(u.doc_id for u in incoming)

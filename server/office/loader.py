@@ -22,10 +22,12 @@ from typing import Any
 import aiosqlite
 import msgspec
 
+from protocol.alerts import DeviceSeen
 from protocol.events import CashEvent, Event, ReturnEvent, ShipmentEvent
 from protocol.info import CashBookInfo, ReturnInfo, ShipmentInfo
 from protocol.ledger import CashBookRecord, ReturnRecord, ShipmentRecord
 from protocol.statement import FeeTerms
+from sync.device_health import decode_record
 from sync.store import ReplicaStore
 
 _EVENTS = (
@@ -46,6 +48,13 @@ _BOOKS = "SELECT doc_id, owner_kind, owner_id, day, currency, depot_id FROM p_ca
 _RETURNS = "SELECT doc_id, shipment_id, merchant_id, currency, depot_id FROM p_returns"
 _CHANGED = "SELECT DISTINCT doc_id FROM update_log WHERE seq > ? AND seq <= ?"
 _FLOOR = "SELECT coalesce(max(CAST(value AS INTEGER)), 0) FROM meta WHERE key = 'log_floor'"
+_DEVICES = (
+    "SELECT d.device_id, d.role, coalesce(d.depot_id, ''), coalesce(d.courier_id, ''), "
+    "d.last_seen_at, m.value, (SELECT count(*) FROM quarantine q "
+    "WHERE q.origin_device = d.device_id) FROM devices d "
+    "LEFT JOIN meta m ON m.key = 'health.' || d.device_id "
+    "WHERE d.revoked_at IS NULL ORDER BY d.device_id"
+)
 _ONLY = " doc_id IN (SELECT value FROM json_each(?))"
 
 
@@ -158,3 +167,28 @@ async def load_limits(store: ReplicaStore) -> dict[str, int]:
     """Cash-in-hand limit per courier as head office set them."""
     rows = await store.query("SELECT courier_id, cash_limit_minor FROM courier_limits")
     return {r[0]: int(r[1]) for r in rows}
+
+
+async def load_devices(store: ReplicaStore) -> list[DeviceSeen]:
+    """Enrolled, unrevoked devices: last seen here or at their depot, latest health.
+
+    Quarantined items are those the device reported plus any held here for it.
+    """
+    devices = []
+    for device_id, role, depot, courier, seen, raw, held in await store.query(_DEVICES):
+        record = decode_record(raw)
+        health = record.health if record else None
+        last = max(seen or 0, record.seen_ms if record else 0) or None
+        devices.append(
+            DeviceSeen(
+                device_id,
+                role,
+                last,
+                int(held) + (health.quarantined if health else 0),
+                depot,
+                courier,
+                health.waiting if health else None,
+                health.oldest_unsent_age_s if health else None,
+            )
+        )
+    return devices

@@ -240,7 +240,19 @@ def kpis(s: Sources) -> Rows:
 
 
 def devices(s: Sources) -> Rows:
-    return [[d.device_id, d.role, d.last_seen_ms, d.quarantined] for d in s.devices]
+    return [
+        [
+            d.device_id,
+            d.role,
+            d.depot_id,
+            d.courier_id,
+            d.last_seen_ms,
+            d.waiting,
+            d.oldest_unsent_age_s,
+            d.quarantined,
+        ]
+        for d in s.devices
+    ]
 
 
 def exceptions(s: Sources) -> Rows:

@@ -25,7 +25,7 @@ from sync.store import ReplicaStore
 from .figures import overview_of
 from .filters import apply_filters, check_filters, period_of
 from .folded import FoldedDocuments
-from .loader import load_limits, load_terms
+from .loader import load_devices, load_limits, load_terms
 from .rows import Sources
 from .tables import SPECS
 from .views import Overview, Table
@@ -86,17 +86,8 @@ class OfficeService:
         return statements(recon.lines.values(), self._cached.terms, period)
 
     async def devices(self) -> list[DeviceSeen]:
-        """Enrolled, unrevoked devices with last sync time and quarantined items held here."""
-        held = dict(
-            await self.store.query(
-                "SELECT origin_device, count(*) FROM quarantine GROUP BY origin_device"
-            )
-        )
-        return [
-            DeviceSeen(device.id, device.role.value, last_seen, int(held.get(device.id, 0)))
-            for device, _label, last_seen, revoked in await self.store.devices()
-            if revoked is None
-        ]
+        """Enrolled, unrevoked devices with last seen, health and quarantined items."""
+        return await load_devices(self.store)
 
     async def alerts(self) -> list[Alert]:
         """Every open exception now."""

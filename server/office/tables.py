@@ -249,11 +249,15 @@ SPECS: dict[str, Spec] = {
         [
             _c("device_id", "Device"),
             _c("role", "Role"),
+            _c("depot_id", "Depot"),
+            _c("courier_id", "Courier"),
             _c("last_seen", "Last seen", "time"),
+            _c("waiting", "Waiting to sync", "int"),
+            _c("oldest_unsent_age_s", "Oldest unsent", "seconds"),
             _c("quarantined", "Quarantined items", "int"),
         ],
         rows.devices,
-        {"role": "role"},
+        {"role": "role", "depot": "depot_id"},
     ),
     "kpis": Spec(
         "Delivery and cash KPIs",

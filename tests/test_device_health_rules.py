@@ -1,0 +1,100 @@
+"""The recording rules of device health, on a real replica file: a depot's
+relayed reports land only for its own enrolled couriers and only when newer
+than what is known; a device's own report always wins over a relayed one."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from pathlib import Path
+
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from protocol.permissions import Device
+from protocol.vocab import Role
+from protocol.wire import DeviceHealth, Hello, RelayedHealth
+from sync.device_health import HEALTH_KEY, HealthRecorder, decode_record, own_health
+from sync.store import ReplicaStore
+
+DEPOTS = {
+    "dep-a": Device("dep-a", Role.DEPOT, depot_id="A"),
+    "dep-b": Device("dep-b", Role.DEPOT, depot_id="B"),
+}
+COURIERS = {
+    "hh-a1": Device("hh-a1", Role.COURIER, depot_id="A", courier_id="a1"),
+    "hh-a2": Device("hh-a2", Role.COURIER, depot_id="A", courier_id="a2"),
+    "hh-b1": Device("hh-b1", Role.COURIER, depot_id="B", courier_id="b1"),
+}
+TARGETS = ["hh-a1", "hh-a2", "hh-b1", "dep-b", "hh-unknown"]
+
+# (sender, target, seen_ms, waiting): a relayed report when the sender is a depot,
+# the courier's own report when sender == target
+report = st.tuples(
+    st.sampled_from(["dep-a", "dep-b", "hh-a1"]),
+    st.sampled_from(TARGETS),
+    st.integers(1, 3),  # few values: ties and reorderings are common
+    st.integers(0, 3),
+)
+
+
+def expected(reports: list[tuple[str, str, int, int]]) -> dict[str, tuple[str, int]]:
+    """Per device: (who it was heard through, waiting) after all reports, by the rules."""
+    held: dict[str, tuple[str, int, int]] = {}  # device -> (via, seen, waiting)
+    for sender, target, seen, waiting in reports:
+        if sender in COURIERS:
+            held[sender] = ("", 10**15, waiting)  # direct: stamped now, newer than any relay
+            continue
+        courier = COURIERS.get(target)
+        if courier is None or courier.depot_id != DEPOTS[sender].depot_id:
+            continue
+        if target not in held or held[target][1] < seen:
+            held[target] = (sender, seen, waiting)
+    return {d: (via, waiting) for d, (via, _, waiting) in held.items()}
+
+
+async def recorded(reports: list[tuple[str, str, int, int]]) -> dict[str, tuple[str, int]]:
+    with tempfile.TemporaryDirectory() as tmp:
+        async with await ReplicaStore.open(Path(tmp) / "central.db") as store:
+            for device in [*DEPOTS.values(), *COURIERS.values()]:
+                await store.enroll(device)
+            recorder = HealthRecorder(store)
+            for sender, target, seen, waiting in reports:
+                health = DeviceHealth(waiting=waiting)
+                if sender in COURIERS:
+                    await recorder.record(COURIERS[sender], Hello(sender, health=health))
+                else:
+                    relayed = [RelayedHealth(target, seen, health)]
+                    await recorder.record(DEPOTS[sender], Hello(sender, relayed=relayed))
+            rows = await store.query("SELECT key, value FROM meta WHERE key LIKE 'health.%'")
+    found = {}
+    for key, raw in rows:
+        record = decode_record(raw)
+        assert record is not None and record.health is not None
+        found[key.removeprefix(HEALTH_KEY)] = (record.via, record.health.waiting)
+    return found
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(report, max_size=12))
+@example([("dep-a", "hh-a1", 3, 1), ("dep-a", "hh-a1", 3, 2)])  # a tie keeps the first
+def test_relayed_reports_follow_the_rules(reports: list[tuple[str, str, int, int]]):
+    assert asyncio.run(recorded(reports)) == expected(reports)
+
+
+async def test_own_health_reads_outbox_quarantine_cursor_and_handhelds(tmp_path: Path):
+    async with await ReplicaStore.open(tmp_path / "depot.db") as store:
+        health, handhelds = await own_health(store, "upstream", at_ms=5_000)
+        assert (health.waiting, health.quarantined, health.last_sync_ms) == (0, 0, None)
+        assert health.oldest_unsent_age_s is None and handhelds == []
+        await store.enroll(COURIERS["hh-a1"], token="t-a1")
+        await store.enroll(COURIERS["hh-a2"], token="t-a2")
+        await store.authenticate("t-a1")  # heard from hh-a1 only
+        await HealthRecorder(store).record(
+            COURIERS["hh-a1"], Hello("hh-a1", health=DeviceHealth(waiting=4, quarantined=2))
+        )
+        _, handhelds = await own_health(store, "upstream")
+    assert [(h.device_id, h.health) for h in handhelds] == [
+        ("hh-a1", DeviceHealth(waiting=4, quarantined=2))
+    ]
+    assert handhelds[0].seen_ms > 0
