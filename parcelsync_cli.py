@@ -152,7 +152,7 @@ def demo(
     "--processes",
     is_flag=True,
     help="Run central, the depot and each handheld as OS processes over HTTP "
-    "(one depot; chaos options do not apply).",
+    "(one depot, one day; --kill, --offline-rate and --wan-outage (seconds) apply).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object, nothing else.")
 def simulate(directory: str | None, as_json: bool, **options: object) -> None:

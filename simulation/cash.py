@@ -59,6 +59,14 @@ async def cash_round(world: World, depots: list[DepotCash], busy: set[str]) -> N
             await _remit(world, depot)
 
 
+def desk_counts(
+    script: Handover, handovers: list[commands.Handover]
+) -> list[tuple[commands.Handover, int]]:
+    """What the desk counts for each handover: a planted mismatch lands on the first one."""
+    difference = script.counted_minor - script.declared_minor
+    return [(h, h.amount + (difference if i == 0 else 0)) for i, h in enumerate(handovers)]
+
+
 async def _hand_over(world: World, cash: CourierCash) -> None:
     cash.handed = True
     if cash.script.declared_minor == 0:
@@ -71,11 +79,9 @@ async def _hand_over(world: World, cash: CourierCash) -> None:
 
 async def _count(world: World, node: str, cash: CourierCash) -> None:
     ctx = world.contexts[node]
-    difference = cash.script.counted_minor - cash.script.declared_minor
-    for i, handover in enumerate(cash.handovers):
+    for handover, amount in desk_counts(cash.script, cash.handovers):
         if handover.handover_id in cash.counted_ids:
             continue
-        amount = handover.amount + (difference if i == 0 else 0)
         try:
             await commands.count_cash(ctx, handover.handover_id, amount)
         except UnknownDocument:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from .chaos import ChaosOptions
 from .day import SimOptions, simulate
@@ -40,18 +41,40 @@ def run_simulate(options: dict[str, Any], directory: str | None, as_json: bool) 
     return bool(summary["ok"])
 
 
+_NOT_IN_PROCESSES = {
+    "duplicate": "--duplicate (messages are real HTTP requests between processes)",
+    "cut": "--cut (messages are real HTTP requests between processes)",
+    "reorder": "--reorder (each process syncs in its own order)",
+}
+
+
+def _refused_with_processes(options: dict[str, Any]) -> list[str]:
+    """The options given that ``--processes`` cannot apply, each with the reason."""
+    refused = [why for name, why in _NOT_IN_PROCESSES.items() if options[name]]
+    if options["days"] != 1:
+        refused.append("--days (one day only)")
+    given = click.get_current_context().get_parameter_source("depots")
+    if options["depots"] != 1 and given == ParameterSource.COMMANDLINE:
+        refused.append("--depots (one depot only)")
+    return refused
+
+
 def _run_processes(options: dict[str, Any], directory: str | None, as_json: bool) -> bool:
-    """One depot's day with every node as its own process (chaos options do not apply)."""
+    """One depot's day with every node as its own process, under the chaos that applies."""
+    refused = _refused_with_processes(options)
+    if refused:
+        raise click.UsageError("not available with --processes: " + "; ".join(refused))
+    chaos = ChaosOptions(**{k: options.pop(k) for k in _CHAOS})
+    sim = SimOptions(chaos=chaos, **options)
 
     def progress(message: str) -> None:
         click.echo(message, err=True)
 
-    args = (options["couriers"], options["stops"], options["seed"])
     with tempfile.TemporaryDirectory(prefix="parcelsync-sim-") as tmp:
         root = Path(directory or tmp)
         root.mkdir(parents=True, exist_ok=True)
-        summary = asyncio.run(run_processes(*args, root, progress))
-    click.echo(json.dumps(summary) if as_json else json.dumps(summary, indent=2))
+        summary = asyncio.run(run_processes(sim, root, progress))
+    click.echo(json.dumps(summary) if as_json else render(summary))
     return bool(summary["ok"])
 
 

@@ -28,7 +28,7 @@ from edge.context import EdgeContext, Identity, enroll
 from edge.errors import NodeStateError
 from edge.node import EdgeNode
 from edge.store import EdgeStore
-from fixtures import Dataset, tiny
+from fixtures import Dataset, ShipmentSpec, tiny
 from protocol.permissions import Device
 from protocol.vocab import Role
 
@@ -94,15 +94,17 @@ async def enrol(http: httpx.AsyncClient, device: Device, label: str) -> str:
 async def seed(http: httpx.AsyncClient, data: Dataset, echo: Echo) -> dict[str, str]:
     """Each merchant's shipments through the merchant API; ``fixture id -> central id``."""
     ids: dict[str, str] = {}
-    by_merchant: dict[str, list] = {}
+    by_merchant: dict[str, list[ShipmentSpec]] = {}
     for spec in data.shipments:
         by_merchant.setdefault(spec.merchant_id, []).append(spec)
     for merchant_id, specs in by_merchant.items():
         items = []
         for spec in specs:
             info = msgspec.to_builtins(shipment_info(spec))
-            keep = ("order_ref", "currency", "recipient_name", "recipient_phone", "address")
-            keep += ("postcode", "city", "cod_amount", "depot_id", "slot_start", "slot_end")
+            keep = (
+                *("order_ref", "currency", "recipient_name", "recipient_phone", "address"),
+                *("postcode", "city", "cod_amount", "depot_id", "slot_start", "slot_end"),
+            )
             item = {k: info[k] for k in keep if k in info}
             item["parcels"] = [{"barcode": p.barcode, "weight_g": p.weight_g} for p in spec.parcels]
             item["items"] = [
@@ -170,7 +172,9 @@ async def remit(http: httpx.AsyncClient, data: Dataset, day: str, echo: Echo) ->
             echo(f"office: remitted {batch['amount']} {batch['currency']} to {merchant.name}")
 
 
-async def open_edge(db: Path, identity: Identity, extra: list[Device] | None = None) -> None:
+async def open_edge(
+    db: Path, identity: Identity, extra: list[tuple[Device, str]] | None = None
+) -> None:
     """Enrol an edge replica file (and, on a depot, its handhelds' tokens)."""
     store = await EdgeStore.open(db)
     try:

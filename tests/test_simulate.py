@@ -20,9 +20,12 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from fixtures import StepKind as K
+from fixtures import build_dataset
 from parcelsync_cli import main
 from simulation.chaos import ChaosOptions
 from simulation.day import SimOptions, simulate
+from simulation.proc_script import WIRE_STEPS, attempts, replayable
 
 CHAOS = [
     "--offline-rate=0.1",
@@ -98,17 +101,69 @@ def test_same_seed_and_options_give_the_same_state_digest(tmp_path: Path) -> Non
     assert _digest(tmp_path / "c", "1", seed=4) != first
 
 
+REPORT_KEYS = {"converged", "replicas", "documents", "updates", "state_digest", "cod"}
+REPORT_KEYS |= {"returns", "conflicts", "lost_updates", "identities", "chaos", "timings", "ok"}
+
+
 @pytest.mark.slow
-def test_processes_day_converges_over_http(tmp_path: Path) -> None:
-    # central, the depot relay and each handheld are OS processes on 127.0.0.1
+def test_processes_day_with_a_kill_and_a_wan_outage_converges(tmp_path: Path) -> None:
+    # central, the depot relay and each handheld are OS processes on 127.0.0.1; one
+    # handheld is SIGKILLed and restarted, central is down for 2 s mid-day
     command = [sys.executable, "-m", "parcelsync_cli", "simulate", "--processes", "--json"]
-    command += ["--couriers=2", "--stops=4", "--dir", str(tmp_path)]
+    command += ["--couriers=2", "--stops=4", "--kill=1", "--wan-outage=2", "--dir", str(tmp_path)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     summary = json.loads(done.stdout)
+    assert REPORT_KEYS <= summary.keys()
+    assert_sound(summary)
     assert summary["processes"] == 4 and summary["replicas"] == 4
-    assert summary["converged"] is True and summary["lost_updates"] == 0
+    assert summary["chaos"]["kills"] == 1 and summary["chaos"]["wan_outages"] == 1
+    cod = summary["cod"]
+    assert cod["collected_cash"] == cod["handed_over"] > 0 and cod["in_hand"] == 0
+    assert cod["deposited"] == cod["counted"] != cod["handed_over"]  # a planted miscount
+    assert cod["remitted"] > 0 and cod["outstanding"] == 0
+    assert summary["returns"]["graded"] == summary["returns"]["received"] > 0
+    assert summary["returns"]["restocked"] > 0
     held = {p.name for p in tmp_path.glob("*.db")}
     assert {"central.db", "depot.db"} <= held and len(held) == 4
-    # every shipment reached central and the handheld's events are there too
-    assert summary["documents"] >= 6
+
+
+@pytest.mark.parametrize(
+    "option", ["--duplicate=0.1", "--cut=0.1", "--reorder", "--days=2", "--depots=2"]
+)
+def test_processes_refuses_message_level_chaos(option: str, tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["simulate", "--processes", "--dir", str(tmp_path), option])
+    assert result.exit_code == 2
+    assert option.split("=")[0] in result.output and "--processes" in result.output
+    assert not list(tmp_path.iterdir())  # refused before anything started
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**16))
+def test_processes_replay_the_script_cut_before_office_only_steps(seed: int) -> None:
+    data = build_dataset(
+        seed, depots=1, couriers_per_depot=2, merchants=2, stops_per_courier=(8, 12)
+    )
+    script, cut_short = replayable(data)
+    for full, plan in zip(data.plans, script.plans, strict=True):
+        assert plan.outcome == full.outcome[: len(plan.outcome)]
+        assert all(step.kind in WIRE_STEPS for step in plan.outcome)
+        assert (plan != full) == (plan.shipment_id in cut_short)
+        # the courier's attempts, run one after another, are the plan's doorstep steps
+        doorstep = tuple(s for s in plan.outcome if s.kind not in (K.CUSTOMER_RETURN, K.INSPECT))
+        assert tuple(s for a in attempts(plan) for s in a.outcome) == doorstep
+    for before, after in zip(data.handovers, script.handovers, strict=True):
+        cash = sum(
+            step.amount or 0
+            for spec, plan in zip(data.shipments, script.plans, strict=True)
+            if spec.courier_id == after.courier_id
+            for step in plan.outcome
+            if step.kind == K.COLLECT and step.method == "cash"
+        )
+        assert after.declared_minor == cash <= before.declared_minor
+        if after.injected:
+            assert after.counted_minor != after.declared_minor
+    mismatches = sum(h.injected for h in script.handovers)
+    shorts = [d for d in script.discrepancies if d.shipment_id]
+    assert len(script.discrepancies) == mismatches + len(shorts)
+    assert not {d.shipment_id for d in shorts} & cut_short
