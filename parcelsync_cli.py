@@ -38,14 +38,23 @@ def main() -> None:
     default=None,
     help="Office token to accept; without it a new one is printed on first start.",
 )
-def server(db_path: str, host: str, port: int, office_token: str | None) -> None:
+@click.option(
+    "--secure-cookies",
+    is_flag=True,
+    help="Mark the head-office cookies Secure (send them over https only) on every "
+    "request; they are anyway on https requests and behind a proxy sending "
+    "X-Forwarded-Proto: https.",
+)
+def server(
+    db_path: str, host: str, port: int, office_token: str | None, secure_cookies: bool
+) -> None:
     """Run the central server (sync endpoints, merchant API, devices, webhooks)."""
     from pathlib import Path
 
     from server.run import serve
 
     Path(db_path).parent.mkdir(parents=True, exist_ok=True)
-    serve(db_path, host, port, office_token)
+    serve(db_path, host, port, office_token, secure_cookies=secure_cookies)
 
 
 main.add_command(edge)

@@ -50,12 +50,14 @@ def create_app(
     office_token: str | None = None,
     webhook_backoff: float = 2.0,
     max_body: int = MAX_BODY,
+    secure_cookies: bool = False,
 ) -> Litestar:
     """The central app over the SQLite file ``db_path`` (created on first start).
 
     ``office_token`` enrols (or re-keys) the bootstrap office device; without
     it a fresh file gets a random token, available as
-    ``app.state.central.bootstrap_token`` after startup.
+    ``app.state.central.bootstrap_token`` after startup. ``secure_cookies``
+    marks the office cookies Secure on every request, not only https ones.
     """
     central = Central(db_path, webhook_backoff=webhook_backoff)
 
@@ -77,7 +79,7 @@ def create_app(
             WebhookController,
             OfficeController,
             StockController,
-            *office_web_handlers(),
+            *office_web_handlers(secure_cookies),
         ],
         dependencies={
             "central": Provide(provide_central, sync_to_thread=False),

@@ -29,16 +29,25 @@ def serve(
     *,
     webhook_backoff: float = 2.0,
     runner: Runner = DEFAULT_RUNNER,
+    secure_cookies: bool = False,
 ) -> None:
     """Serve central with ``runner`` (uvicorn or granian) until interrupted (blocking).
 
     ``office_token`` defaults to ``$PARCELSYNC_OFFICE_TOKEN``. On a fresh file
     without either, a bootstrap office token is printed once on stdout.
+    ``secure_cookies`` marks the office cookies Secure on every request (they
+    are on https ones anyway; uvicorn trusts ``X-Forwarded-Proto`` from
+    ``$FORWARDED_ALLOW_IPS``, 127.0.0.1 by default).
     """
     if runner not in RUNNERS:
         raise ValueError(f"runner {runner!r} is not one of {', '.join(RUNNERS)}")
     office_token = office_token or os.environ.get("PARCELSYNC_OFFICE_TOKEN") or None
-    app = create_app(db_path, office_token=office_token, webhook_backoff=webhook_backoff)
+    app = create_app(
+        db_path,
+        office_token=office_token,
+        webhook_backoff=webhook_backoff,
+        secure_cookies=secure_cookies,
+    )
 
     @app.on_startup.append
     def announce() -> None:

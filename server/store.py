@@ -39,8 +39,14 @@ CREATE TABLE courier_limits (
     updated_at INTEGER NOT NULL, updated_by TEXT NOT NULL);
 """
 
+SERVER_DDL_V3 = """
+CREATE TABLE merchant_names (
+    merchant_id TEXT PRIMARY KEY, name TEXT NOT NULL,
+    updated_at INTEGER NOT NULL, updated_by TEXT NOT NULL);
+"""
+
 
 class CentralStore(ReplicaStore):
     """The central node's replica file (``await CentralStore.open(path)``)."""
 
-    extra_schemas = {"server": (SERVER_DDL_V1, SERVER_DDL_V2)}
+    extra_schemas = {"server": (SERVER_DDL_V1, SERVER_DDL_V2, SERVER_DDL_V3)}

@@ -72,13 +72,17 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("central did not start within 20 s")
 
 
-def start_central(db_path: Path, port: int | None = None) -> Central:
-    """Start ``python -c serve(...)`` as a subprocess and wait until it answers."""
+def start_central(db_path: Path, port: int | None = None, **serve_options: object) -> Central:
+    """Start ``python -c serve(...)`` as a subprocess and wait until it answers.
+
+    ``serve_options`` are more keyword arguments of ``serve`` (as their repr).
+    """
     port = port or free_port()
+    extra = "".join(f", {key}={value!r}" for key, value in serve_options.items())
     code = (
         "from server import serve; "
         f"serve({str(db_path)!r}, '127.0.0.1', {port}, {OFFICE_TOKEN!r}, "
-        f"webhook_backoff={WEBHOOK_BACKOFF})"
+        f"webhook_backoff={WEBHOOK_BACKOFF}{extra})"
     )
     process = subprocess.Popen(
         [sys.executable, "-c", code],

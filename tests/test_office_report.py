@@ -75,7 +75,7 @@ def test_report_cod_matches_the_service(tmp_path: Path) -> None:
     rows = list(csv.DictReader(io.StringIO(as_csv.output)))
     filters = {"merchant": MERCHANT, "from": "2026-01-01", "to": "2026-01-01"}
     lines = asyncio.run(_service_rows(db, "statement", filters))
-    assert [r["Payable"] for r in rows] == [f"{int(str(line[9])) / 100:.2f}" for line in lines]
+    assert [r["Payable"] for r in rows] == [f"{int(str(line[10])) / 100:.2f}" for line in lines]
     # 1000: 25 + 10 fee; 2500: 62.5 -> 63 (half up) + 10
     assert [r["Fee"] for r in rows] == ["0.35", "0.73"]
 

@@ -16,7 +16,16 @@ import httpx
 
 from protocol.commands import DocCommand
 
-from .browser.world import Door, create_shipment, office_session, push_as_courier, route_on_days
+from .browser.world import (
+    CSRF_FIELD,
+    Door,
+    create_shipment,
+    csrf_token,
+    office_session,
+    push_as_courier,
+    route_on_days,
+    token_in,
+)
 
 if TYPE_CHECKING:
     from .server_fixtures import Central, Names
@@ -78,17 +87,29 @@ async def test_the_shipment_page_shows_info_history_ledger_and_conflicts(
     assert missing.status_code == 404 and "doc_id: no shipment" in _alert(missing)
 
 
-async def test_resolving_from_the_page_needs_a_session_and_a_note(
+async def test_resolving_from_the_page_needs_a_session_a_csrf_token_and_a_note(
     central: Central, names: Names, tmp_path: Path
 ) -> None:
     shipment = await _paid_twice(central, names, tmp_path)
     (conflict,) = _open_conflicts(central, names)
-    action = f"/office/shipments/{shipment['id']}/resolve"
-    form = {"conflict_doc": shipment["id"], "conflict_id": conflict["conflict_id"]}
+    page_path = f"/office/shipments/{shipment['id']}"
+    action = f"{page_path}/resolve"
+    ids = {"conflict_doc": shipment["id"], "conflict_id": conflict["conflict_id"]}
     async with httpx.AsyncClient(base_url=central.url, timeout=10) as anonymous:
-        refused = await anonymous.post(action, data=form | {"note": "refunded the card"})
-    assert refused.status_code == 401
+        foreign = token_in(await anonymous.get("/office/login"))  # another browser's token
+        form = ids | {"note": "refunded", CSRF_FIELD: foreign}
+        no_session = await anonymous.post(action, data=form)
+    assert no_session.status_code == 401
     with office_session(central) as client:
+        token = csrf_token(client, page_path)
+        assert f'name="{CSRF_FIELD}" value="{token}"' in client.get(page_path).text
+        tampered = token[:-1] + ("1" if token.endswith("0") else "0")
+        refused = [
+            client.post(action, data=ids | {"note": "refunded", CSRF_FIELD: wrong})
+            for wrong in ("", foreign, tampered)
+        ]
+        refused.append(client.post(action, data=ids | {"note": "refunded the card payment"}))
+        form = ids | {CSRF_FIELD: token}
         no_note = client.post(action, data=form | {"note": "  "})
         bad_status = client.post(action, data=form | {"note": "x", "status": "teleported"})
         other = client.post(action, data=form | {"conflict_id": "nope", "note": "x"})
@@ -96,6 +117,8 @@ async def test_resolving_from_the_page_needs_a_session_and_a_note(
         done = client.post(action, data=form | {"note": "refunded the card payment"})
         again = client.post(action, data=form | {"note": "once more"})
         page = client.get(done.headers["location"])
+    for answer in refused:
+        assert answer.status_code == 403 and "CSRF" in _alert(answer)
     assert no_note.status_code == 400 and "note" in _alert(no_note)
     assert bad_status.status_code == 400 and "status" in _alert(bad_status)
     assert other.status_code == 404 and "conflict_id" in _alert(other)

@@ -15,8 +15,10 @@ import httpx
 from protocol.ids import make_tracking_number
 
 from .browser.world import (
+    CSRF_FIELD,
     PERSONAL,
     create_shipment,
+    csrf_token,
     deliver_on_handheld,
     office_session,
     route_to_courier,
@@ -63,12 +65,14 @@ def test_without_a_session_pages_redirect_to_login_and_the_rest_is_401(central: 
 def test_login_refuses_wrong_tokens_and_sets_no_cookie(central: Central, names: Names):
     _, courier_token = central.enrol("courier", depot_id=names.depot, courier_id=names.courier)
     with anonymous(central) as client:
-        empty = client.post("/office/login", data={"token": "  "})
+        csrf = {CSRF_FIELD: csrf_token(client)}
+        empty = client.post("/office/login", data={"token": "  "} | csrf)
         assert empty.status_code == 400 and "token: enter" in empty.text
-        huge = client.post("/office/login", data={"token": "x" * 300})
+        assert f'name="{CSRF_FIELD}" value="{csrf[CSRF_FIELD]}"' in empty.text  # try again
+        huge = client.post("/office/login", data={"token": "x" * 300} | csrf)
         assert huge.status_code == 400 and "token" in huge.text
         for token in (courier_token, "not-a-token"):
-            answer = client.post("/office/login", data={"token": token})
+            answer = client.post("/office/login", data={"token": token} | csrf)
             assert answer.status_code == 401
             assert "token: unknown, revoked, or not a head-office token" in answer.text
             assert "set-cookie" not in answer.headers
@@ -77,9 +81,10 @@ def test_login_refuses_wrong_tokens_and_sets_no_cookie(central: Central, names: 
 
 def test_login_sets_an_httponly_session_cookie_and_logout_ends_it(central: Central):
     with anonymous(central) as client:
+        csrf = {CSRF_FIELD: csrf_token(client)}
         answer = client.post(
             "/office/login",
-            data={"token": central.office_token, "next": "/office/tables/devices"},
+            data={"token": central.office_token, "next": "/office/tables/devices"} | csrf,
         )
         assert (answer.status_code, answer.headers["location"]) == (303, "/office/tables/devices")
         cookie = answer.headers["set-cookie"]
@@ -87,12 +92,14 @@ def test_login_sets_an_httponly_session_cookie_and_logout_ends_it(central: Centr
         page = client.get("/office/")
         assert page.status_code == 200 and 'id="figures"' in page.text
         assert client.get("/office/tables/devices").status_code == 200
-        logout = client.post("/office/logout")
+        logout = client.post("/office/logout", data=csrf)
         assert (logout.status_code, logout.headers["location"]) == (303, "/office/login")
         assert client.get("/office/").status_code == 303
     with anonymous(central) as client:
         elsewhere = client.post(
-            "/office/login", data={"token": central.office_token, "next": "//evil.example/x"}
+            "/office/login",
+            data={"token": central.office_token, "next": "//evil.example/x"}
+            | {CSRF_FIELD: csrf_token(client)},
         )
         assert elsewhere.headers["location"] == "/office/"
 

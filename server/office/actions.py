@@ -26,6 +26,7 @@ from protocol.statement import Period, Statement
 from sync.ingest import commit_commands
 from sync.store import ReplicaStore
 
+from .loader import load_names
 from .schemas import CashLimitIn, RemittanceIn, RemittanceOut, ResolveIn, ResolveOut, TermsIn
 from .service import OfficeService
 
@@ -47,13 +48,20 @@ class OfficeActions:
         self.notify, self.device_id = notify, device_id
         self._lock = asyncio.Lock()
 
-    async def set_terms(self, merchant_id: str, terms: TermsIn, actor: str) -> None:
-        """Set (or replace) a merchant's COD fee terms."""
+    async def set_terms(self, merchant_id: str, terms: TermsIn, actor: str) -> str:
+        """Set (or replace) a merchant's COD fee terms and its name if given; returns the name."""
         async with self.store.transaction() as db:
             await db.execute(
                 "INSERT OR REPLACE INTO merchant_terms VALUES (?, ?, ?, ?, ?)",
                 (merchant_id, terms.fee_percent_bp, terms.fee_fixed_minor, self._ms(), actor),
             )
+            if terms.name is not None:
+                await db.execute(
+                    "INSERT OR REPLACE INTO merchant_names VALUES (?, ?, ?, ?)",
+                    (merchant_id, terms.name.strip(), self._ms(), actor),
+                )
+        names = await load_names(self.store)
+        return names.get(merchant_id, "")
 
     async def set_cash_limit(self, courier_id: str, limit: CashLimitIn, actor: str) -> None:
         """Set (or replace) the cash a courier may hold before handing over."""

@@ -70,10 +70,10 @@ class OfficeController(Controller):
     async def set_terms(
         self, merchant_id: str, data: TermsIn, device: Device, office_actions: OfficeActions
     ) -> TermsOut:
-        """Set a merchant's COD fee terms (basis points and a fixed fee per line)."""
+        """Set a merchant's COD fee terms (basis points and a fixed fee per line), and name."""
         office_only(device)
-        await office_actions.set_terms(merchant_id, data, device.id)
-        return TermsOut(merchant_id, data.fee_percent_bp, data.fee_fixed_minor)
+        name = await office_actions.set_terms(merchant_id, data, device.id)
+        return TermsOut(merchant_id, data.fee_percent_bp, data.fee_fixed_minor, name)
 
     @put("/couriers/{courier_id:str}/cash-limit")
     async def set_cash_limit(

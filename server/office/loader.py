@@ -163,6 +163,12 @@ async def load_terms(store: ReplicaStore) -> dict[str, FeeTerms]:
     return {r[0]: FeeTerms(int(r[1]), int(r[2])) for r in rows}
 
 
+async def load_names(store: ReplicaStore) -> dict[str, str]:
+    """Merchant names as head office set them (with the terms)."""
+    rows = await store.query("SELECT merchant_id, name FROM merchant_names WHERE name != ''")
+    return {r[0]: str(r[1]) for r in rows}
+
+
 async def load_limits(store: ReplicaStore) -> dict[str, int]:
     """Cash-in-hand limit per courier as head office set them."""
     rows = await store.query("SELECT courier_id, cash_limit_minor FROM courier_limits")

@@ -23,6 +23,7 @@ class Sources:
     devices: list[DeviceSeen]
     alerts: list[Alert]
     kpis: list[KpiRow] = field(default_factory=list)  # for the requested group
+    merchant_names: dict[str, str] = field(default_factory=dict)  # merchant id -> name
 
 
 def shipments(s: Sources) -> Rows:
@@ -110,6 +111,7 @@ def merchants(s: Sources) -> Rows:
     return [
         [
             st.merchant_id,
+            s.merchant_names.get(st.merchant_id, ""),
             st.period.start,
             st.period.end,
             st.terms.percent_bp,
@@ -133,6 +135,7 @@ def statement(s: Sources) -> Rows:
     return [
         [
             st.merchant_id,
+            s.merchant_names.get(st.merchant_id, ""),
             line.tracking_number,
             line.doc_id,
             line.day,

@@ -13,16 +13,22 @@ Minor = Annotated[int, msgspec.Meta(ge=0, le=2**53 - 1)]
 
 
 class TermsIn(msgspec.Struct, forbid_unknown_fields=True):
-    """A merchant's COD fee: basis points of the collected amount plus a fixed fee."""
+    """A merchant's COD fee: basis points of the collected amount plus a fixed fee.
+
+    ``name`` is the merchant's name for people (tables, statements, CSV);
+    left out, the stored name stays; ``""`` clears it.
+    """
 
     fee_percent_bp: Annotated[int, msgspec.Meta(ge=0, le=10_000)]
     fee_fixed_minor: Minor = 0
+    name: Annotated[str, msgspec.Meta(max_length=200)] | None = None
 
 
 class TermsOut(msgspec.Struct):
     merchant_id: str
     fee_percent_bp: int
     fee_fixed_minor: int
+    name: str = ""
 
 
 class CashLimitIn(msgspec.Struct, forbid_unknown_fields=True):

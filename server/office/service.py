@@ -25,7 +25,7 @@ from sync.store import ReplicaStore
 from .figures import overview_of
 from .filters import apply_filters, check_filters, period_of
 from .folded import FoldedDocuments
-from .loader import load_devices, load_limits, load_terms
+from .loader import load_devices, load_limits, load_names, load_terms
 from .rows import Sources
 from .tables import SPECS
 from .views import Overview, Table
@@ -112,6 +112,7 @@ class OfficeService:
             devices=await self.devices() if name == "devices" else [],
             alerts=await self.alerts() if name == "exceptions" else [],
             kpis=self._kpis(recon, filters.get("group") or KPI_GROUP) if name == "kpis" else [],
+            merchant_names=await load_names(self.store) if spec.period else {},
         )
         rows = apply_filters(spec, spec.rows(sources), filters)
         return Table(

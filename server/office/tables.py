@@ -35,6 +35,7 @@ def _c(name: str, label: str, kind: str = "text") -> Column:
 
 
 CUR = _c("currency", "Currency")
+MERCHANT_NAME = _c("merchant_name", "Merchant name")
 
 
 def _m(name: str, label: str) -> Column:
@@ -133,6 +134,7 @@ SPECS: dict[str, Spec] = {
         "Merchant statements",
         [
             _c("merchant_id", "Merchant"),
+            MERCHANT_NAME,
             _c("from", "From"),
             _c("to", "To"),
             _c("fee_percent_bp", "Fee (bp)", "int"),
@@ -156,6 +158,7 @@ SPECS: dict[str, Spec] = {
         "Merchant statement lines",
         [
             _c("merchant_id", "Merchant"),
+            MERCHANT_NAME,
             _c("tracking_number", "Tracking"),
             _shipment_link("doc_id", "Id"),
             _c("day", "Collected on"),

@@ -8,6 +8,7 @@ shipments, a depot replica assigns them, and a courier's handheld edge
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -48,11 +49,27 @@ PERSONAL = {
 }
 
 
+CSRF_FIELD = "_csrf_token"
+
+
+def token_in(page: httpx.Response) -> str:
+    """The CSRF token in the form of an office page."""
+    found = re.search(f'name="{CSRF_FIELD}" value="([0-9a-f]+)"', page.text)
+    assert found, page.text
+    return found.group(1)
+
+
+def csrf_token(client: httpx.Client, page: str = "/office/login") -> str:
+    """The CSRF token in the form of ``page`` (the client keeps the cookie it matches)."""
+    return token_in(client.get(page))
+
+
 @contextmanager
 def office_session(central: Central, token: str | None = None) -> Iterator[httpx.Client]:
-    """A client logged in through the login form (it holds the session cookie)."""
+    """A client logged in through the login form (it holds the session and CSRF cookies)."""
     with httpx.Client(base_url=central.url, timeout=10) as client:
-        answer = client.post("/office/login", data={"token": token or central.office_token})
+        form = {"token": token or central.office_token, CSRF_FIELD: csrf_token(client)}
+        answer = client.post("/office/login", data=form)
         assert answer.status_code == 303, answer.text
         yield client
 

@@ -4,6 +4,7 @@
 ``office_templates()`` its template config::
 
     /office/login, /office/logout       the office token in, a session cookie out
+                                        (every POST under /office needs the CSRF token)
     /office/                            overview, refreshed live over /office/events (SSE)
     /office/tables/{name}[.csv]         any office table, filter form, CSV export
     /office/shipments/{doc_id}          one shipment; POST .../resolve settles a conflict
@@ -28,7 +29,7 @@ from .errors import on_http_error
 from .formatting import figure_text, row_texts, time_text
 from .login import OfficeLogin, on_not_authorized
 from .pages import OfficePages
-from .session import SessionKeyring, StoredSecretSession, office_device
+from .session import OfficeCookies, SessionKeyring, office_device
 from .shipment import ShipmentPages
 from .tracking import track
 
@@ -37,15 +38,19 @@ __all__ = ["office_templates", "office_web_handlers"]
 HERE = Path(__file__).resolve().parent
 
 
-def office_web_handlers() -> list[ControllerRouterHandler]:
-    """The office pages (behind the session middleware), static files, tracking page.
+def office_web_handlers(secure_cookies: bool = False) -> list[ControllerRouterHandler]:
+    """The office pages (behind the session and CSRF middleware), static files, tracking page.
 
     The pages read the app's ``office_service`` dependency (an ``OfficeReader``).
+    ``secure_cookies`` marks the office cookies Secure even on plain http
+    requests (they always are on https ones).
     """
     office = Router(
         path="/",
         route_handlers=[OfficeLogin, OfficePages, ShipmentPages],
-        middleware=[DefineMiddleware(StoredSecretSession, keyring=SessionKeyring())],
+        middleware=[
+            DefineMiddleware(OfficeCookies, keyring=SessionKeyring(), secure=secure_cookies)
+        ],
         dependencies={
             "office_device": Provide(office_device),
         },

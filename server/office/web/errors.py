@@ -15,7 +15,12 @@ from litestar.response import Template
 
 from .pages import HTML_ERRORS, wants_csv
 
-TITLES = {400: "This request cannot be answered", 404: "Not found", 409: "Not done"}
+TITLES = {
+    400: "This request cannot be answered",
+    403: "Refused: reload the form and send it again",  # a missing or stale CSRF token
+    404: "Not found",
+    409: "Not done",
+}
 
 
 def shows_html(request: Request[Any, Any, Any]) -> bool:
@@ -30,10 +35,18 @@ def error_page(message: str, status_code: int) -> Template:
     return Template("error.html", context=context, status_code=status_code)
 
 
+def _with_fields(detail: str, extra: object) -> str:
+    """``detail`` and, for a validation error, each field it names with its message."""
+    if not isinstance(extra, list):
+        return detail
+    named = [f"{e['key']}: {e['message']}" for e in extra if isinstance(e, dict) and "key" in e]
+    return "; ".join([detail, *named])
+
+
 def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any] | Template:
     """An HTML error page for pages and forms, litestar's JSON body for the rest."""
     if shows_html(request):
-        return error_page(str(exc.detail), exc.status_code)
+        return error_page(_with_fields(str(exc.detail), exc.extra), exc.status_code)
     body: dict[str, Any] = {"status_code": exc.status_code, "detail": exc.detail}
     if exc.extra:
         body["extra"] = exc.extra

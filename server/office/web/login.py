@@ -1,7 +1,9 @@
 """``/office/login`` and ``/office/logout``, and what a request without a session gets.
 
 Pages (handlers with the ``login_page`` opt) redirect to the login form; the
-CSV export, the event stream and the figures fragment answer 401.
+CSV export, the event stream and the figures fragment answer 401. Like every
+office form, login and logout need the CSRF token (``csrf_input`` in the
+template; see :mod:`.session`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from litestar.params import Body
 from litestar.response import Redirect, Template
 
 from ...core import Central
-from .pages import wants_csv
+from .pages import HTML_FORM, wants_csv
 from .session import log_in
 
 HOME = "/office/"
@@ -50,7 +52,7 @@ class OfficeLogin(Controller):
         """The login form."""
         return login_page(target=next)
 
-    @post("/login", status_code=303)
+    @post("/login", status_code=303, opt=HTML_FORM)
     async def login(
         self,
         request: Request[Any, Any, Any],
@@ -65,7 +67,7 @@ class OfficeLogin(Controller):
             return login_page(message, data.next, 401)
         return Redirect(safe_next(data.next), status_code=303)
 
-    @post("/logout", status_code=303)
+    @post("/logout", status_code=303, opt=HTML_FORM)
     async def logout(self, request: Request[Any, Any, Any]) -> Redirect:
         """End the session (the cookie is cleared) and show the login form."""
         request.clear_session()

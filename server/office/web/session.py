@@ -1,22 +1,33 @@
-"""The office login session: an encrypted, signed, HttpOnly cookie.
+"""The office cookies: an encrypted login session and a CSRF token on every form.
 
 Litestar's client-side session backend (AES-GCM: tampered or foreign cookies
-decode to an empty session) keyed by a 32-byte secret kept in the server's
-SQLite file, ``meta`` key ``office.session_secret``. It is generated on the
-first office request after the first start and read back after every restart,
-so sessions survive restarts; several workers on one file share it.
-Because the secret lives in the database, :class:`StoredSecretSession` builds
-litestar's ``SessionMiddleware`` lazily, on the first request.
+decode to an empty session) and its CSRF middleware (a signed token in the
+``office_csrf`` cookie that every POST must repeat in the ``_csrf_token``
+form field, else 403 before the handler runs) both key off a 32-byte secret
+kept in the server's SQLite file, ``meta`` key ``office.session_secret``. It
+is generated on the first office request after the first start and read back
+after every restart, so sessions survive restarts; several workers on one
+file share it. Because the secret lives in the database, :class:`OfficeCookies`
+builds the two middlewares lazily, on the first request.
+
+Both cookies are HttpOnly, SameSite=lax, scoped to ``/office``, and Secure
+when the request came over https (the ASGI scheme: uvicorn takes it from
+``X-Forwarded-Proto`` of a trusted proxy) or when the server was started
+with ``secure_cookies``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import secrets
 from typing import Any
 
 from litestar import Request
+from litestar.config.csrf import CSRFConfig
 from litestar.exceptions import NotAuthorizedException
+from litestar.middleware.csrf import CSRFMiddleware
 from litestar.middleware.session.base import SessionMiddleware
 from litestar.middleware.session.client_side import ClientSideSessionBackend, CookieBackendConfig
 from litestar.types import ASGIApp, Receive, Scope, Send
@@ -29,6 +40,7 @@ from ...core import Central
 SECRET_KEY = "office.session_secret"
 SESSION_HOURS = 12
 SESSION_DEVICE = "device_id"
+COOKIE_PATH = "/office"
 
 
 async def session_secret(central: Central) -> bytes:
@@ -41,42 +53,66 @@ async def session_secret(central: Central) -> bytes:
 
 
 class SessionKeyring:
-    """One cookie backend per app, built once from the stored secret."""
+    """The stored secret of one app, read (or created) once."""
 
     def __init__(self) -> None:
-        self._backend: ClientSideSessionBackend | None = None
+        self._secret: bytes | None = None
         self._lock = asyncio.Lock()
 
-    async def backend(self, central: Central) -> ClientSideSessionBackend:
-        """The cookie backend (reads or creates the secret on the first call)."""
+    async def secret(self, central: Central) -> bytes:
+        """The secret (reads or creates it on the first call)."""
         async with self._lock:
-            if self._backend is None:
-                config = CookieBackendConfig(
-                    secret=await session_secret(central),
-                    key="office_session",
-                    path="/office",
-                    max_age=SESSION_HOURS * 3600,
-                    httponly=True,
-                    samesite="lax",
-                )
-                self._backend = ClientSideSessionBackend(config)
-            return self._backend
+            if self._secret is None:
+                self._secret = await session_secret(central)
+            return self._secret
 
 
-class StoredSecretSession:
-    """ASGI middleware: litestar's ``SessionMiddleware`` once the secret is known."""
+def session_backend(secret: bytes, secure: bool) -> ClientSideSessionBackend:
+    """The encrypted session cookie ``office_session``."""
+    config = CookieBackendConfig(
+        secret=secret,
+        key="office_session",
+        path=COOKIE_PATH,
+        max_age=SESSION_HOURS * 3600,
+        httponly=True,
+        secure=secure,
+        samesite="lax",
+    )
+    return ClientSideSessionBackend(config)
 
-    def __init__(self, app: ASGIApp, keyring: SessionKeyring) -> None:
-        self.app = app
-        self.keyring = keyring
-        self._inner: SessionMiddleware[ClientSideSessionBackend] | None = None
+
+def csrf_config(secret: bytes, secure: bool) -> CSRFConfig:
+    """The CSRF cookie ``office_csrf``, signed with a key derived from ``secret``."""
+    key = hmac.new(secret, b"office csrf", hashlib.sha256).hexdigest()
+    return CSRFConfig(
+        secret=key,
+        cookie_name="office_csrf",
+        cookie_path=COOKIE_PATH,
+        cookie_httponly=True,
+        cookie_secure=secure,
+        cookie_samesite="lax",
+    )
+
+
+class OfficeCookies:
+    """ASGI middleware: litestar's session and CSRF middlewares once the secret is known.
+
+    One pair per cookie flavour (Secure or not), chosen per request.
+    """
+
+    def __init__(self, app: ASGIApp, keyring: SessionKeyring, secure: bool = False) -> None:
+        self.app, self.keyring, self.secure = app, keyring, secure
+        self._stacks: dict[bool, ASGIApp] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self._inner is None:
-            central: Central = scope["litestar_app"].state.central
-            backend = await self.keyring.backend(central)
-            self._inner = SessionMiddleware(app=self.app, backend=backend)
-        await self._inner(scope, receive, send)
+        secure = self.secure or scope.get("scheme") == "https"
+        stack = self._stacks.get(secure)
+        if stack is None:
+            secret = await self.keyring.secret(scope["litestar_app"].state.central)
+            checked = CSRFMiddleware(app=self.app, config=csrf_config(secret, secure))
+            stack = SessionMiddleware(app=checked, backend=session_backend(secret, secure))
+            self._stacks[secure] = stack
+        await stack(scope, receive, send)
 
 
 async def office_device(request: Request[Any, Any, Any], central: Central) -> Device:
