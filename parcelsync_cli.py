@@ -160,8 +160,9 @@ def demo(
 @click.option(
     "--processes",
     is_flag=True,
-    help="Run central, the depot and each handheld as OS processes over HTTP "
-    "(one depot, one day; --kill, --offline-rate and --wan-outage (seconds) apply).",
+    help="Run central, each depot and each handheld as OS processes over HTTP "
+    "(--kill, --offline-rate and --wan-outage (seconds) apply; --duplicate, --cut "
+    "and --reorder are refused).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object, nothing else.")
 def simulate(directory: str | None, as_json: bool, **options: object) -> None:

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from click.core import ParameterSource
 
 from .chaos import ChaosOptions
 from .day import SimOptions, simulate
@@ -50,17 +49,11 @@ _NOT_IN_PROCESSES = {
 
 def _refused_with_processes(options: dict[str, Any]) -> list[str]:
     """The options given that ``--processes`` cannot apply, each with the reason."""
-    refused = [why for name, why in _NOT_IN_PROCESSES.items() if options[name]]
-    if options["days"] != 1:
-        refused.append("--days (one day only)")
-    given = click.get_current_context().get_parameter_source("depots")
-    if options["depots"] != 1 and given == ParameterSource.COMMANDLINE:
-        refused.append("--depots (one depot only)")
-    return refused
+    return [why for name, why in _NOT_IN_PROCESSES.items() if options[name]]
 
 
 def _run_processes(options: dict[str, Any], directory: str | None, as_json: bool) -> bool:
-    """One depot's day with every node as its own process, under the chaos that applies."""
+    """The days with every node as its own process, under the chaos that applies."""
     refused = _refused_with_processes(options)
     if refused:
         raise click.UsageError("not available with --processes: " + "; ".join(refused))

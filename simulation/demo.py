@@ -86,6 +86,7 @@ async def enrol(http: httpx.AsyncClient, device: Device, label: str) -> str:
     """Enrol a device at central; returns its token."""
     body = {"role": device.role, "device_id": device.id, "label": label}
     body |= {"depot_id": device.depot_id or "", "courier_id": device.courier_id or ""}
+    body |= {"merchant_id": device.merchant_id or ""}
     answer = await http.post("/api/v1/devices", json=body)
     answer.raise_for_status()
     return str(answer.json()["token"])
@@ -124,7 +125,8 @@ async def seed(http: httpx.AsyncClient, data: Dataset, echo: Echo) -> dict[str, 
 async def office_terms(http: httpx.AsyncClient, data: Dataset) -> None:
     """Head office sets each merchant's COD fee terms and each courier's cash limit."""
     for m in data.network.merchants:
-        terms = {"fee_percent_bp": m.fee_percent_bp, "fee_fixed_minor": m.fee_fixed_minor}
+        terms = {"name": m.name, "fee_percent_bp": m.fee_percent_bp}
+        terms |= {"fee_fixed_minor": m.fee_fixed_minor}
         answer = await http.put(f"/api/v1/office/merchants/{m.id}/terms", json=terms)
         answer.raise_for_status()
     for c in data.network.couriers:
@@ -159,11 +161,14 @@ async def open_returns(
     return opened
 
 
-async def remit(http: httpx.AsyncClient, data: Dataset, day: str, echo: Echo) -> None:
-    """Head office pays each merchant the COD its statement for ``day`` makes payable."""
+async def remit(
+    http: httpx.AsyncClient, data: Dataset, day: str, echo: Echo, until: str = ""
+) -> None:
+    """Head office pays each merchant what its statement of ``day`` (to ``until``) makes payable."""
     for merchant in data.network.merchants:
+        period = {"from": day, "to": until or day}
         answer = await http.post(
-            "/api/v1/office/remittances", json={"merchant_id": merchant.id, "from": day, "to": day}
+            "/api/v1/office/remittances", json={"merchant_id": merchant.id, **period}
         )
         if answer.status_code == 409:  # nothing payable for this merchant today
             continue

@@ -4,8 +4,8 @@ A :class:`Fleet` starts each node (``parcelsync server``, ``parcelsync edge
 depot|handheld``) as its own process and can kill (SIGKILL), stop (SIGTERM)
 and restart it with the same arguments; its watchdog fails the run when a
 node exits that nobody stopped. :class:`ProcessChaos` draws, from one seeded
-``random.Random``, which handhelds are killed or go offline and when, and when
-central goes down (the depot's WAN outage).
+``random.Random``, which nodes (central, depot relays, handhelds) are
+killed, which handhelds go offline, and when each depot's WAN link is cut.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .chaos import ChaosOptions
+from .wan import WanLink
 
 CHAOS_TICK_S = 0.5  # how often an online handheld may drop offline (--offline-rate per tick)
 
@@ -72,8 +73,19 @@ class Fleet:
         assert process is not None, f"{name} is down"
         return process
 
-    async def interrupt(self, name: str, down_s: float, *, kill: bool) -> None:
-        """SIGKILL (``kill``) or SIGTERM node ``name``, keep it down ``down_s``, restart it."""
+    async def interrupt(
+        self,
+        name: str,
+        down_s: float,
+        *,
+        kill: bool,
+        back: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        """SIGKILL (``kill``) or SIGTERM node ``name``, keep it down ``down_s``, restart it.
+
+        ``back``, if given, waits until the restarted node answers; nobody
+        interrupts the node again before it did.
+        """
         node = self.nodes[name]
         async with node.lock:
             process, node.process = node.process, None
@@ -85,6 +97,8 @@ class Fleet:
             await asyncio.to_thread(process.wait)
             await asyncio.sleep(down_s)
             self.start(name, node.log)
+            if back is not None:
+                await back()
 
     async def watch(self) -> None:
         """Raise :class:`NodeDied` as soon as a running node's process exits."""
@@ -102,37 +116,44 @@ class Fleet:
 
 @dataclass(slots=True)
 class ProcessChaos:
-    """The chaos options that apply to processes: kills, offline handhelds, WAN outage."""
+    """The chaos options that apply to processes: kills, offline handhelds, WAN outages."""
 
     options: ChaosOptions
     rng: random.Random
     fleet: Fleet
     handhelds: list[str]
+    links: dict[str, WanLink]  # each depot relay's process name -> its link to central
     central_back: Callable[[], Awaitable[None]]  # waits until restarted central answers
     counts: Counter[str] = field(default_factory=Counter)
+    killed: list[str] = field(default_factory=list)  # the processes SIGKILLed, in order
 
     async def run(self, day_over: asyncio.Event) -> None:
         """Every fault of the day; returns once each is over and every node is back."""
         async with asyncio.TaskGroup() as group:
+            victims = ["central", *self.links, *self.handhelds]
             for _ in range(self.options.kill):
-                group.create_task(self._kill(self.rng.uniform(0.2, 3.0)))
+                group.create_task(self._kill(self.rng.choice(victims), self.rng.uniform(0.2, 3.0)))
             if self.options.wan_outage:
-                group.create_task(self._wan_outage(self.rng.uniform(0.2, 1.5)))
+                for link in self.links.values():
+                    group.create_task(self._wan_outage(link, self.rng.uniform(0.2, 1.5)))
             if self.options.offline_rate:
                 for name in self.handhelds:
                     group.create_task(self._offline(name, day_over))
 
-    async def _kill(self, after_s: float) -> None:
-        name = self.rng.choice(self.handhelds)
+    async def _kill(self, name: str, after_s: float) -> None:
+        """SIGKILL node ``name`` after ``after_s``, restart it a moment later."""
         await asyncio.sleep(after_s)
-        await self.fleet.interrupt(name, self.rng.uniform(0.2, 1.0), kill=True)
+        back = self.central_back if name == "central" else None
+        await self.fleet.interrupt(name, self.rng.uniform(0.2, 1.0), kill=True, back=back)
         self.counts["kills"] += 1
+        self.killed.append(name)
 
-    async def _wan_outage(self, after_s: float) -> None:
-        """Central goes down for ``--wan-outage`` seconds: the depot loses its upstream."""
+    async def _wan_outage(self, link: WanLink, after_s: float) -> None:
+        """The depot's link to central is cut for ``--wan-outage`` seconds (its LAN stays up)."""
         await asyncio.sleep(after_s)
-        await self.fleet.interrupt("central", float(self.options.wan_outage), kill=False)
-        await self.central_back()
+        link.cut()
+        await asyncio.sleep(float(self.options.wan_outage))
+        link.restore()
         self.counts["wan_outages"] += 1
 
     async def _offline(self, name: str, day_over: asyncio.Event) -> None:
@@ -143,6 +164,7 @@ class ProcessChaos:
                 await self.fleet.interrupt(name, self.rng.uniform(1.0, 3.0), kill=False)
                 self.counts["offline_stretches"] += 1
 
-    def stats(self) -> dict[str, int]:
-        """Faults done, by kind."""
-        return {k: self.counts[k] for k in ("kills", "wan_outages", "offline_stretches")}
+    def stats(self) -> dict[str, object]:
+        """Faults done, by kind, and which processes were killed."""
+        kinds = ("kills", "wan_outages", "offline_stretches")
+        return {k: self.counts[k] for k in kinds} | {"killed": self.killed}

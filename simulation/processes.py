@@ -1,18 +1,21 @@
-"""``parcelsync simulate --processes``: a day where every node is its own OS process.
+"""``parcelsync simulate --processes``: working days where every node is its own OS process.
 
-Central (``parcelsync server``), the depot edge (``parcelsync edge depot``,
-relaying for its handhelds) and one ``parcelsync edge handheld`` per courier
-run as processes syncing over HTTP on 127.0.0.1, with live pokes. Set-up
-reuses the demo's steps (devices enrolled and shipments seeded through
-central's APIs); the people act through the edge commands on the nodes'
-replica files, which the edge store keeps safe for a second writer: the
-depot scans and routes, couriers work their stops and hand their cash over,
-the desk counts it (with the fixtures' planted miscounts) and deposits,
-merchants open returns at central that the depot receives, grades and
-restocks, and head office remits through its API. Meanwhile
-:class:`simulation.fleet.ProcessChaos` kills, stops and restarts processes.
-When the day is done the nodes sync until quiet, every process is stopped
-and :func:`simulation.report.summarize` checks the replica files.
+Central (``parcelsync server``), one ``parcelsync edge depot`` per depot
+(relaying for its handhelds) and one ``parcelsync edge handheld`` per courier
+run as processes syncing over HTTP on 127.0.0.1, with live pokes; they are
+started once (:mod:`simulation.proc_net`) and every day continues on the same
+replicas. Each day head office seeds the shipments through the merchant API;
+the people act through the edge commands on the nodes' replica files, which
+the edge store keeps safe for a second writer: each depot scans and routes,
+couriers work their stops (a parcel on hold goes out again only once the
+sender's decision, recorded on the merchant's replica, reached the
+handheld), the depot returns parcels to origin, the desk counts the cash
+(with the fixtures' planted miscounts) and deposits, merchants open returns
+at central that the depot receives, grades and restocks, and head office
+remits through its API. Meanwhile :class:`simulation.fleet.ProcessChaos`
+kills, stops and restarts processes and cuts depots' WAN links. After the
+last day the nodes sync until quiet, every process is stopped and
+:func:`simulation.report.summarize` checks the replica files.
 """
 
 from __future__ import annotations
@@ -21,11 +24,10 @@ import asyncio
 import datetime as dt
 import random
 import secrets
-import socket
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack, suppress
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -33,194 +35,211 @@ from typing import Any
 import httpx
 
 from edge import commands
-from edge.context import EdgeContext, Identity
+from edge.context import EdgeContext
 from edge.errors import EdgeError, UnknownDocument
-from edge.store import EdgeStore
 from fixtures import Dataset, Handover
-from protocol.permissions import Device
-from protocol.vocab import Role
 from sync import ReplicaStore
 
 from .cash import desk_counts
 from .day import SimOptions, day_dataset
-from .demo import enrol, open_edge, open_returns, remit, seed, wait_ready
+from .demo import open_returns, remit, seed, wait_ready
 from .demo_people import Courier, Echo, Stop, depot_morning, do_stop, returns_desk, until
 from .fleet import Fleet, ProcessChaos, spawn, stop_all
-from .proc_script import attempts, replayable
+from .proc_net import DepotSite, ProcessNet, free_port, start_network
+from .proc_script import attempts, decision, returns_to_origin
 from .report import Expected, Replica, divergent, lost_events, summarize
+from .steps import return_to_origin
 
 __all__ = ["free_port", "run_processes", "spawn", "stop_all"]  # spawn, stop_all: e2e tests
 
-INTERVAL = "0.5"  # seconds between a node's background syncs (pokes come sooner)
 WAIT_S = 120  # bound on every wait for data another node's sync brings
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass(slots=True)
-class ProcessDay:
-    """The network of one ``--processes`` run and what its people did."""
-
-    root: Path
-    data: Dataset  # the day's script, cut to what the wire can replay
-    cut_short: set[str]  # fixture ids of the shipments whose plans were cut
-    fleet: Fleet = field(default_factory=Fleet)
-    url: str = ""
-    ids: dict[str, str] = field(default_factory=dict)  # fixture shipment id -> central id
-    depot_db: Path = Path()
-    depot_device: Device | None = None
-    couriers: list[Courier] = field(default_factory=list)
-    devices: dict[str, Device] = field(default_factory=dict)  # courier id -> handheld device
-    handovers: dict[str, list[commands.Handover]] = field(default_factory=dict)
+Handovers = dict[str, list[commands.Handover]]  # courier id -> what the courier handed over
 
 
 async def run_processes(options: SimOptions, root: Path, echo: Echo) -> dict[str, Any]:
-    """One day of one depot (``options.depots`` is ignored) with a process per node."""
+    """``options.days`` days of ``options.depots`` depots with a process per node."""
     started = time.perf_counter()
-    script, cut_short = replayable(day_dataset(replace(options, depots=1), 0))
-    day = ProcessDay(root, script, cut_short)
+    first = day_dataset(options, 0)
     token = secrets.token_urlsafe(18)
     port = free_port()
-    day.url = f"http://127.0.0.1:{port}"
+    net = ProcessNet(root, port, Fleet(), _utc_today())
     central_args = ("server", "--db", str(root / "central.db"), "--port", str(port))
-    day.fleet.start("central", root / "central.log", *central_args, "--office-token", token)
+    net.fleet.start("central", root / "central.log", *central_args, "--office-token", token)
     timings: dict[str, float] = {}
     rng = random.Random(f"parcelsync/simulate/{options.seed}")
+    expected = Expected(remits_statements=True)
+    ids: dict[str, str] = {}  # fixture shipment id -> central id, every day
     try:
         async with httpx.AsyncClient(
-            base_url=day.url, headers={"Authorization": f"Bearer {token}"}, timeout=30
+            base_url=net.url, headers={"Authorization": f"Bearer {token}"}, timeout=30
         ) as http:
-            await wait_ready(http, day.fleet.process("central"))
-            await _start_edges(day, http, echo)
+            await wait_ready(http, net.fleet.process("central"))
+            await start_network(net, first.network, http)
+            echo(
+                f"processes: central, {len(net.depots)} depot relays, "
+                f"{len(net.handhelds)} handhelds, {len(net.merchants)} merchant replicas"
+            )
             timings["setup_s"] = round(time.perf_counter() - started, 3)
 
             async def central_back() -> None:
-                await wait_ready(http, day.fleet.process("central"))
+                await wait_ready(http, net.fleet.process("central"))
 
-            handhelds = [f"hh-{c}" for c in day.devices]
-            faults = ProcessChaos(options.chaos, rng, day.fleet, handhelds, central_back)
-            t0 = time.perf_counter()
-            await _day(day, http, faults, echo)
-            timings["day_s"] = round(time.perf_counter() - t0, 3)
-        t0 = time.perf_counter()
-        await _until(day, _quiet)
-        timings["converge_s"] = round(time.perf_counter() - t0, 3)
+            links = {d.name: d.wan for d in net.depots}
+            faults = ProcessChaos(options.chaos, rng, net.fleet, net.handhelds, links, central_back)
+            merchants_stop = asyncio.Event()
+            async with asyncio.TaskGroup() as group:
+                watchdog = group.create_task(net.fleet.watch())
+                for merchant in net.merchants.values():
+                    group.create_task(merchant.run(merchants_stop))
+                try:
+                    for index in range(options.days):
+                        data = first if index == 0 else day_dataset(options, index)
+                        t0 = time.perf_counter()
+                        ids |= await _day(net, data, http, faults, echo)
+                        expected.add(data)
+                        timings[f"day_{index + 1}_s"] = round(time.perf_counter() - t0, 3)
+                    t0 = time.perf_counter()
+                    await _until(net, _quiet)
+                    timings["converge_s"] = round(time.perf_counter() - t0, 3)
+                finally:
+                    watchdog.cancel()
+                    merchants_stop.set()
+        net.fleet.stop_all()
+        expected.finals = {ids[k]: v for k, v in expected.finals.items()}
+        summary = await _summary(net, expected)
     finally:
-        day.fleet.stop_all()
-    summary = await _summary(day)
+        net.fleet.stop_all()
+        await net.close()
     timings["total_s"] = round(time.perf_counter() - started, 3)
     echo(f"processes: converged {summary['converged']}, {summary['lost_updates']} events lost")
     return summary | {"chaos": faults.stats(), "timings": timings}
 
 
-async def _start_edges(day: ProcessDay, http: httpx.AsyncClient, echo: Echo) -> None:
-    """Enrol and seed through central, then start the depot and handheld processes."""
-    depot = day.data.network.depots[0]
-    depot_device = Device(f"proc-{depot.code}", Role.DEPOT, depot_id=depot.id)
-    depot_token = await enrol(http, depot_device, f"depot {depot.name}")
-    handhelds = []
-    for c in day.data.network.couriers:
-        device = Device(f"proc-hh-{c.code}", Role.COURIER, depot_id=depot.id, courier_id=c.id)
-        handhelds.append((device, await enrol(http, device, f"handheld of {c.name}")))
-    day.ids = await seed(http, day.data, echo)
-    port = free_port()
-    relay = f"http://127.0.0.1:{port}"
-    depot_db = day.root / "depot.db"
-    identity = Identity(depot_device.id, Role.DEPOT, depot.id, upstream=day.url, token=depot_token)
-    await open_edge(depot_db, identity, handhelds)
-    day.depot_db, day.depot_device = depot_db, depot_device
-    day.fleet.start(
-        "depot", day.root / "depot.log", "edge", "depot", "--db", str(depot_db),
-        "--listen", f"127.0.0.1:{port}", "--interval", INTERVAL,
-    )  # fmt: skip
+async def _day(
+    net: ProcessNet, data: Dataset, http: httpx.AsyncClient, faults: ProcessChaos, echo: Echo
+) -> dict[str, str]:
+    """One day's script on the running nodes; returns ``fixture id -> central id``."""
+    ids = await seed(http, data, echo)
     routes: dict[str, list[Stop]] = {}
-    for spec, plan in zip(day.data.shipments, day.data.plans, strict=True):
-        stop = Stop(day.ids[spec.id], spec.recipient_name, spec.cod_amount or 0, plan)
+    for spec, plan in zip(data.shipments, data.plans, strict=True):
+        stop = Stop(ids[spec.id], spec.recipient_name, spec.cod_amount or 0, plan)
         routes.setdefault(spec.courier_id, []).append(stop)
-    for device, hh_token in handhelds:
-        db = day.root / f"{device.id}.db"
-        courier = device.courier_id or ""
-        await open_edge(db, Identity(device.id, Role.COURIER, depot.id, courier, relay, hh_token))
-        day.fleet.start(
-            f"hh-{courier}", db.with_suffix(".log"),
-            "edge", "handheld", "--db", str(db), "--interval", INTERVAL,
-        )  # fmt: skip
-        day.devices[courier] = device
-        day.couriers.append(Courier(courier, device.id, db, routes.get(courier, [])))
-    echo(f"processes: central, depot relay on {relay}, {len(handhelds)} handhelds")
-
-
-async def _day(day: ProcessDay, http: httpx.AsyncClient, faults: ProcessChaos, echo: Echo) -> None:
-    """The day's work while the fleet's watchdog fails it if a node dies unasked."""
-    async with asyncio.TaskGroup() as group:
-        watchdog = group.create_task(day.fleet.watch())
-        await _work(day, http, faults, echo)
-        watchdog.cancel()
-
-
-async def _work(day: ProcessDay, http: httpx.AsyncClient, faults: ProcessChaos, echo: Echo) -> None:
-    """Morning at the depot, the couriers' routes under chaos, then desk, returns, office."""
+        answer = decision(plan)
+        if answer is not None:
+            net.merchants[spec.merchant_id].answers[ids[spec.id]] = answer
+    for courier in net.couriers:
+        courier.stops = routes.get(courier.courier_id, [])
     async with AsyncExitStack() as stack:
-        depot = await EdgeContext.open(day.depot_db)
-        stack.push_async_callback(depot.close)
-        async with asyncio.timeout(WAIT_S):
-            await until(lambda: _holds(depot.store, list(day.ids.values())))
-        routes = {c.courier_id: c.stops for c in day.couriers}
-        echo(f"depot: {await depot_morning(depot, routes, day.data.day)} parcels scanned, routed")
+        desks = [await _open(stack, site.db) for site in net.depots]
+        await asyncio.gather(
+            *(
+                _morning(site, desk, data.day, echo)
+                for site, desk in zip(net.depots, desks, strict=True)
+            )
+        )
         day_over = asyncio.Event()
         chaos = asyncio.create_task(faults.run(day_over))
         try:
-            await asyncio.gather(*(_courier(day, c, echo) for c in day.couriers))
+            done = await asyncio.gather(*(_courier(c, data, echo) for c in net.couriers))
         finally:
             day_over.set()
-            await chaos  # every node is back up before the office works at central
-        await _cash_desk(day, depot, echo)
-        await returns_desk(depot, await open_returns(http, day.couriers, echo), echo)
-    await _until(day, _at_central)  # head office pays what has reached it
-    await remit(http, day.data, dt.date.today().isoformat(), echo)
+            await chaos  # every node is back up before the afternoon
+        handovers = dict(done)
+        await asyncio.gather(
+            *(
+                _afternoon(site, desk, data, handovers, http, echo)
+                for site, desk in zip(net.depots, desks, strict=True)
+            )
+        )
+    await _until(net, _at_central)  # head office pays what has reached it
+    await remit(http, data, net.started_on, echo, until=_utc_today())
+    return ids
 
 
-async def _courier(day: ProcessDay, courier: Courier, echo: Echo) -> None:
-    """Once the route reached the handheld, do every stop's doorstep steps; hand cash over."""
+def _utc_today() -> str:
+    """Statements are by UTC day of collection."""
+    return dt.datetime.now(dt.UTC).date().isoformat()
+
+
+async def _open(stack: AsyncExitStack, db: Path) -> EdgeContext:
+    ctx = await EdgeContext.open(db)
+    stack.push_async_callback(ctx.close)
+    return ctx
+
+
+async def _morning(site: DepotSite, desk: EdgeContext, day: str, echo: Echo) -> None:
+    """Once the day's parcels reached the depot: inbound scan, routes."""
+    stops = [s.shipment_id for c in site.couriers for s in c.stops]
+    async with asyncio.timeout(WAIT_S):
+        await until(lambda: _holds(desk.store, stops))
+    routes = {c.courier_id: c.stops for c in site.couriers}
+    echo(f"{site.name}: {await depot_morning(desk, routes, day)} parcels scanned, routed")
+
+
+async def _courier(
+    courier: Courier, data: Dataset, echo: Echo
+) -> tuple[str, list[commands.Handover]]:
+    """Once the route reached the handheld, do every stop's attempts; hand cash over."""
     ctx = await EdgeContext.open(courier.db)
+    handed: list[commands.Handover] = []
     try:
         async with asyncio.timeout(WAIT_S):
             await until(lambda: _holds(ctx.store, [s.shipment_id for s in courier.stops]))
         rounds = [[replace(s, plan=a) for a in attempts(s.plan)] for s in courier.stops]
         for attempt in range(max(map(len, rounds), default=0)):  # failed stops come again
             for stop in (r[attempt] for r in rounds if attempt < len(r)):
+                if attempt:  # a parcel on hold goes out again once the sender has answered
+                    async with asyncio.timeout(WAIT_S):
+                        await until(partial(_not_on_hold, ctx.store, stop.shipment_id))
                 with suppress(EdgeError):  # refused by the edge rules: the person moves on
                     await do_stop(ctx, stop)
-        script = _handover_script(day, courier.courier_id)
+        script = _handover_script(data, courier.courier_id)
         if script is not None and script.declared_minor:
-            day.handovers[courier.courier_id] = await commands.handover(ctx)
+            handed = await commands.handover(ctx)
         echo(f"{courier.name}: {len(courier.stops)} stops done, cash handed over")
     finally:
         await ctx.close()
+    return courier.courier_id, handed
 
 
-def _handover_script(day: ProcessDay, courier_id: str) -> Handover | None:
-    return next((h for h in day.data.handovers if h.courier_id == courier_id), None)
+def _handover_script(data: Dataset, courier_id: str) -> Handover | None:
+    return next((h for h in data.handovers if h.courier_id == courier_id), None)
 
 
-async def _cash_desk(day: ProcessDay, depot: EdgeContext, echo: Echo) -> None:
+async def _afternoon(
+    site: DepotSite,
+    desk: EdgeContext,
+    data: Dataset,
+    handovers: Handovers,
+    http: httpx.AsyncClient,
+    echo: Echo,
+) -> None:
+    """Returns to origin, the cash desk, then the customer returns of one depot."""
+    sent_back = [s for c in site.couriers for s in c.stops if returns_to_origin(s.plan)]
+    for stop in sent_back:
+        async with asyncio.timeout(WAIT_S):  # the last failure (or the decision) synced here
+            await until(partial(_status_is, desk.store, stop.shipment_id, "returning_to_origin"))
+        await return_to_origin(desk, stop.shipment_id)
+    echo(f"{site.name}: {len(sent_back)} parcels returned to origin")
+    await _cash_desk(site, desk, data, handovers, echo)
+    await returns_desk(desk, await open_returns(http, site.couriers, echo), echo)
+
+
+async def _cash_desk(
+    site: DepotSite, desk: EdgeContext, data: Dataset, handovers: Handovers, echo: Echo
+) -> None:
     """Count each handover once it synced to the depot (planted miscounts too); deposit."""
-    for courier_id, handovers in day.handovers.items():
-        script = _handover_script(day, courier_id)
-        assert script is not None  # only scripted handovers were done
-        for handover, amount in desk_counts(script, handovers):
+    for courier in site.couriers:
+        script = _handover_script(data, courier.courier_id)
+        assert script is not None
+        for handover, amount in desk_counts(script, handovers[courier.courier_id]):
             async with asyncio.timeout(WAIT_S):
-                await until(partial(_count, depot, handover.handover_id, amount))
-            echo(f"depot desk: counted {amount} of {handover.amount} handed over")
-    amount = await commands.undeposited(depot)
+                await until(partial(_count, desk, handover.handover_id, amount))
+            echo(f"{site.name} desk: counted {amount} of {handover.amount} handed over")
+    amount = await commands.undeposited(desk)
     if amount > 0:
-        deposit = await commands.deposit(depot, amount)
-        echo(f"depot: deposited {deposit.amount} (batch {deposit.batch_id})")
+        deposit = await commands.deposit(desk, amount)
+        echo(f"{site.name}: deposited {deposit.amount} (batch {deposit.batch_id})")
 
 
 async def _count(depot: EdgeContext, handover_id: str, amount: int) -> bool:
@@ -235,28 +254,24 @@ async def _holds(store: ReplicaStore, doc_ids: list[str]) -> bool:
     return len(await store.load(doc_ids)) == len(doc_ids)
 
 
-async def _replicas(day: ProcessDay, stack: AsyncExitStack) -> list[Replica]:
-    """The depot's and handhelds' replica files, opened for the checks."""
-    assert day.depot_device is not None
-    files = [("depot", day.depot_device, day.depot_db)]
-    files += [(c.name, day.devices[c.courier_id], c.db) for c in day.couriers]
-    replicas = []
-    for name, device, db in files:
-        store = await EdgeStore.open(db)
-        stack.push_async_callback(store.close)
-        replicas.append(Replica(name, device, store))
-    return replicas
+async def _status_is(store: ReplicaStore, doc_id: str, status: str) -> bool:
+    rows = await store.query("SELECT status FROM p_shipments WHERE doc_id = ?", (doc_id,))
+    return bool(rows) and rows[0][0] == status
+
+
+async def _not_on_hold(store: ReplicaStore, doc_id: str) -> bool:
+    return not await _status_is(store, doc_id, "on_hold")
 
 
 Check = Callable[[ReplicaStore, list[Replica]], Awaitable[bool]]
 
 
-async def _until(day: ProcessDay, check: Check) -> None:
+async def _until(net: ProcessNet, check: Check) -> None:
     """Until ``check(central, edges)`` holds on the replica files (bounded by ``WAIT_S``)."""
     async with AsyncExitStack() as stack:
-        central = await ReplicaStore.open(day.root / "central.db")
+        central = await ReplicaStore.open(net.root / "central.db")
         stack.push_async_callback(central.close)
-        replicas = await _replicas(day, stack)
+        replicas = await net.replicas(stack)
         with suppress(TimeoutError):  # the summary reports what is still missing
             async with asyncio.timeout(WAIT_S):
                 await until(lambda: check(central, replicas))
@@ -264,7 +279,6 @@ async def _until(day: ProcessDay, check: Check) -> None:
 
 async def _drained(replicas: list[Replica]) -> bool:
     for replica in replicas:
-        assert isinstance(replica.store, EdgeStore)
         if (await replica.store.outbox_stats()).waiting:
             return False
     return True
@@ -280,18 +294,10 @@ async def _quiet(central: ReplicaStore, replicas: list[Replica]) -> bool:
     return await _drained(replicas) and not await divergent(central, replicas)
 
 
-async def _summary(day: ProcessDay) -> dict[str, Any]:
-    """The report of the stopped nodes' files, with what this mode could not replay."""
-    expected = Expected(remits_statements=True)
-    expected.add(day.data)
-    expected.finals = {day.ids[k]: v for k, v in expected.finals.items() if k not in day.cut_short}
+async def _summary(net: ProcessNet, expected: Expected) -> dict[str, Any]:
+    """The report of the stopped nodes' files (and the merchants' replicas)."""
     async with AsyncExitStack() as stack:
-        central = await ReplicaStore.open(day.root / "central.db")
+        central = await ReplicaStore.open(net.root / "central.db")
         stack.push_async_callback(central.close)
-        summary = await summarize(central, await _replicas(day, stack), set(), expected)
-    return summary | {
-        "mode": "processes",
-        "processes": len(day.fleet.nodes),
-        "ticks": None,
-        "not_replayed": len(day.cut_short),
-    }
+        summary = await summarize(central, await net.replicas(stack), set(), expected)
+    return summary | {"mode": "processes", "processes": len(net.fleet.nodes), "ticks": None}

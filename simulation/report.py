@@ -83,11 +83,15 @@ def world_replicas(world: World) -> list[Replica]:
 async def divergent(central: ReplicaStore, replicas: list[Replica]) -> list[str]:
     """Edges whose documents, state vectors or projection rows differ from central's."""
     truth = await state_vectors(central)
-    scopes = await central.query("SELECT doc_id, depot_id, courier_id FROM documents")
+    scopes = await central.query("SELECT doc_id, depot_id, courier_id, merchant_id FROM documents")
     bad = []
     for replica in replicas:
         device = replica.device
-        key, index = (device.depot_id, 1) if device.role == Role.DEPOT else (device.courier_id, 2)
+        key, index = {
+            Role.DEPOT: (device.depot_id, 1),
+            Role.COURIER: (device.courier_id, 2),
+            Role.MERCHANT: (device.merchant_id, 3),
+        }[device.role]
         wanted = {row[0] for row in scopes if row[index] == key}
         held = await state_vectors(replica.store)
         same = set(held) == wanted and all(held[d] == truth[d] for d in held)

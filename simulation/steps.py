@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import msgspec
 
 from edge import commands
+from edge.context import EdgeContext
 from fixtures import ShipmentPlan, ShipmentSpec, Step, StepKind
 from protocol.commands import DocCommand
 from protocol.events import (
@@ -95,7 +96,8 @@ async def advance(world: World, track: Track, node: str) -> None:
         track.return_id = named_id("sim-return", track.spec.id)
         track.after = (track.return_id, await _open_return(world, track, step))
     elif step.kind == K.RETURN_TO_ORIGIN:
-        track.after = (doc_id, await _return_to_origin(world, node, doc_id))
+        event_id = await return_to_origin(world.contexts[node], doc_id)
+        track.after = (doc_id, world.record([event_id])[-1])
     else:
         track.after = (track.return_id, await _inspect(world, node, track.return_id, step))
     track.at += 1
@@ -150,14 +152,14 @@ async def _open_return(world: World, track: Track, step: Step) -> str:
     return event.id
 
 
-async def _return_to_origin(world: World, node: str, doc_id: str) -> str:
-    """The depot hands the parcel back to the sender's pickup."""
-    ctx = world.contexts[node]
+async def return_to_origin(ctx: EdgeContext, doc_id: str) -> str:
+    """The depot hands the parcel back to the sender's pickup; returns the event's id."""
     async with ctx.lock:
-        clock = await ctx.clock(await world.hlcs(ctx.store, doc_id))
+        rows = await ctx.store.query("SELECT hlc FROM p_events WHERE doc_id = ?", (doc_id,))
+        clock = await ctx.clock(r[0] for r in rows)
         event = ReturnedToOrigin(**ctx.base(clock.now()))
         await ctx.commit(clock, [(doc_id, DocCommand.build("rto", "shipment", [event]))])
-    return world.record([event])[-1]
+    return event.id
 
 
 async def _inspect(world: World, node: str, return_id: str, step: Step) -> str:
