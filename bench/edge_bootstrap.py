@@ -19,6 +19,8 @@ import logging
 import socket
 import tempfile
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +81,9 @@ async def seed_central(path: Path, docs: int, stops: int) -> tuple[ReplicaStore,
     return store, tokens
 
 
-async def serve(store: ReplicaStore) -> tuple[uvicorn.Server, asyncio.Task[None], str]:
+@asynccontextmanager
+async def served(store: ReplicaStore) -> AsyncIterator[str]:
+    """Serve ``store``'s sync routes on loopback; yields the URL, then stops and closes it."""
     app = Litestar(
         route_handlers=[sync_router(SyncServer(store, store.device), store.authenticate)]
     )
@@ -88,7 +92,12 @@ async def serve(store: ReplicaStore) -> tuple[uvicorn.Server, asyncio.Task[None]
     sock.listen(128)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     task = asyncio.create_task(server.serve([sock]))
-    return server, task, f"http://127.0.0.1:{sock.getsockname()[1]}"
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        await task
+        await store.close()
 
 
 async def bootstrap(
@@ -154,17 +163,12 @@ async def main(docs: int, stops: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         central, tokens = await seed_central(root / "central.db", docs, stops)
-        server, task, url = await serve(central)
-        try:
+        async with served(central) as url:
             hh, handheld = await bootstrap(root / "hh.db", COURIER, url, tokens[COURIER.id])
             depot, depot_result = await bootstrap(root / "depot.db", DEPOT, url, tokens[DEPOT.id])
             per_delivery = await delivery_bytes(hh, url, tokens[COURIER.id])
             for ctx in (hh, depot):
                 await ctx.close()
-        finally:
-            server.should_exit = True
-            await task
-            await central.close()
     return {
         "transport": "HTTP msgpack on 127.0.0.1 (uvicorn + sync.http_transport)",
         "handheld_bootstrap": {"stops": stops, **handheld},

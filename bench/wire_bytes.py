@@ -36,7 +36,7 @@ from protocol.vocab import Disposition, Grade
 from sync import ReplicaStore, SyncClient, commit_commands
 from sync.http_transport import HttpChannel
 
-from .edge_bootstrap import COURIER, DAY, DEPOT, bootstrap, seed_central, serve
+from .edge_bootstrap import COURIER, DAY, DEPOT, bootstrap, seed_central, served
 
 RETURNS = 51
 
@@ -120,18 +120,13 @@ async def run(docs: int = 300, stops: int = 150) -> dict[str, Any]:
         root = Path(tmp)
         central, tokens = await seed_central(root / "central.db", docs, stops)
         await _seed_returns(central)
-        server, task, url = await serve(central)
-        try:
+        async with served(central) as url:
             hh, _ = await bootstrap(root / "hh.db", COURIER, url, tokens[COURIER.id])
             depot, _ = await bootstrap(root / "depot.db", DEPOT, url, tokens[DEPOT.id])
             cod = await cod_collection(hh, url, tokens[COURIER.id])
             grading = await return_grading(depot, url, tokens[DEPOT.id])
             for ctx in (hh, depot):
                 await ctx.close()
-        finally:
-            server.should_exit = True
-            await task
-            await central.close()
     return {"cod_collection": cod, "return_grading": grading}
 
 

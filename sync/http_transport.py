@@ -159,15 +159,17 @@ def encode_reply(message: ServerMessage, fmt: WireFormat) -> bytes:
 
 def error_reply(exc: Exception) -> tuple[int, ErrorReply]:
     """The HTTP status and ``ErrorReply`` for a sync or protocol error."""
+    if not isinstance(exc, SyncError | ProtocolError):
+        raise exc
     if isinstance(exc, TransportError):
-        return exc.status_code, ErrorReply(exc.code, str(exc))
-    if isinstance(exc, UnsupportedVersion):
-        return 426, ErrorReply(exc.code, str(exc))
-    if isinstance(exc, ScopeDenied):
-        return 403, ErrorReply(exc.code, str(exc))
-    if isinstance(exc, SyncError | ProtocolError):
-        return 400, ErrorReply(exc.code, str(exc))
-    raise exc
+        status = exc.status_code
+    elif isinstance(exc, UnsupportedVersion):
+        status = 426
+    elif isinstance(exc, ScopeDenied):
+        status = 403
+    else:
+        status = 400
+    return status, ErrorReply(exc.code, str(exc))
 
 
 def bearer_token(authorization: str | None, query_token: str | None = None) -> str:

@@ -5,6 +5,7 @@ Ids are derived from names (never random) so failures replay.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import itertools
 from pathlib import Path
@@ -13,7 +14,9 @@ from typing import Any
 import msgspec
 
 from edge.context import EdgeContext, Identity, enroll, read_identity
+from edge.node import EdgeNode
 from edge.store import EdgeStore
+from edge.sync_loop import Backoff
 from protocol.commands import DocCommand
 from protocol.events import ReturnRequested, ShipmentCreated
 from protocol.ids import make_tracking_number, named_id
@@ -23,6 +26,7 @@ from protocol.vocab import Role
 from simulation.digest import projection_rows, state_vectors
 from sync import InMemoryChannel, ReplicaStore, SyncClient, SyncServer, commit_commands
 from sync.documents import load, read_content
+from sync.projection import PROJECTION_TABLES
 
 DEPOT = "D1"
 COURIER = "C1"
@@ -121,22 +125,23 @@ async def node(
     return EdgeContext(store, identity, wall=wall or Wall())
 
 
+async def enrolled(path: Path, device: Device) -> None:
+    """Enrol ``device`` in a new edge store at ``path`` and close it."""
+    await (await node(path, device)).close()
+
+
+def fast_backoff() -> Backoff:
+    return Backoff(base=0.01, cap=0.05)
+
+
+async def idle(node: EdgeNode, limit_s: float = 15) -> None:
+    async with asyncio.timeout(limit_s):
+        await node.loop.until_idle()
+
+
 async def snapshot(store: ReplicaStore) -> dict[str, Any]:
     """Everything a command could write: documents, outbox, projections, quarantine."""
-    tables = [
-        "documents",
-        "outbox",
-        "quarantine",
-        "p_shipments",
-        "p_events",
-        "p_cash_books",
-        "p_cash_entries",
-        "p_returns",
-        "p_return_items",
-        "p_stock",
-        "p_conflicts",
-        "edge_attachments",
-    ]
+    tables = ["documents", "outbox", "quarantine", *PROJECTION_TABLES, "edge_attachments"]
     return {t: await store.query(f"SELECT * FROM {t} ORDER BY 1, 2") for t in tables}
 
 
@@ -163,6 +168,30 @@ class Central:
         return SyncClient(
             ctx.store, self.channel(ctx.identity.device, **faults), device_id=ctx.device_id
         )
+
+
+async def relay_depot(
+    path: Path, central: Central, handhelds: list[Device]
+) -> tuple[EdgeNode, InMemoryChannel]:
+    """A started depot node relaying on loopback, ``handhelds`` enrolled at it, and its WAN.
+
+    Each handheld's token at the depot is ``token-<device id>``; the caller stops the node.
+    """
+    await enrolled(path, DEPOT_DEVICE)
+    async with await EdgeStore.open(path) as store:
+        for device in handhelds:
+            await store.enroll(device, token=f"token-{device.id}")
+    wan = central.channel(DEPOT_DEVICE)
+    depot = EdgeNode(
+        path,
+        channel=wan,
+        listen=("127.0.0.1", 0),
+        interval=0.05,
+        backoff=fast_backoff(),
+        wall=Wall(),
+    )
+    await depot.start()
+    return depot, wan
 
 
 # ---- checks of a converged network (central against each edge replica) ------------------

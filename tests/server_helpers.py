@@ -6,7 +6,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -35,6 +35,16 @@ async def node(
     """A replica (handheld or depot) syncing with central over HTTP."""
     async with await ReplicaStore.open(path) as store, HttpChannel(central.url, token) as channel:
         yield SyncClient(store, channel, device_id=device_id)
+
+
+def office_rows(central: Central, name: str, **filters: str) -> list[dict[str, Any]]:
+    """The rows of office table ``name`` as dicts by column, read over the office API."""
+    with central.api() as api:
+        answer = api.get(f"/api/v1/office/tables/{name}", params=filters)
+    assert answer.status_code == 200, answer.text
+    table = answer.json()
+    columns = [c["name"] for c in table["columns"]]
+    return [dict(zip(columns, row, strict=True)) for row in table["rows"]]
 
 
 async def seed(central: Central, names: Names, count: int) -> list[str]:
@@ -100,12 +110,28 @@ def delivery_events(device_id: str, courier_id: str, amount: int) -> list[Event]
     ]
 
 
+async def routed(
+    central: Central,
+    names: Names,
+    tmp_path: Path,
+    shipment_ids: list[str],
+    courier: str = "",
+    db: str = "depot.db",
+) -> tuple[str, str]:
+    """A new depot device assigns the shipments to ``courier`` (default the test courier).
+
+    Returns the depot's ``(device id, token)``.
+    """
+    depot_id, depot_token = central.enrol("depot", depot_id=names.depot)
+    async with node(central, tmp_path / db, depot_id, depot_token) as depot:
+        await assign(depot, shipment_ids, courier or names.courier)
+    return depot_id, depot_token
+
+
 async def deliver(central: Central, names: Names, tmp_path: Path, shipment_id: str) -> None:
     """The depot routes the shipment to the test courier, who delivers it and collects COD."""
-    depot_id, depot_token = central.enrol("depot", depot_id=names.depot)
+    await routed(central, names, tmp_path, [shipment_id])
     hh_id, hh_token = central.enrol("courier", depot_id=names.depot, courier_id=names.courier)
-    async with node(central, tmp_path / "depot.db", depot_id, depot_token) as depot:
-        await assign(depot, [shipment_id], names.courier)
     async with node(central, tmp_path / "hh.db", hh_id, hh_token) as handheld:
         await handheld.sync()
         events = delivery_events(hh_id, names.courier, 2500)

@@ -22,7 +22,7 @@ from protocol.wire import Hello, PullRequest, msgpack_encoder
 from sync import SyncClient, commit_commands
 from sync.http_transport import MSGPACK, HttpChannel
 
-from .server_helpers import assign, node, seed
+from .server_helpers import assign, node, routed, seed
 
 if TYPE_CHECKING:
     from .server_fixtures import Central, Names
@@ -82,10 +82,8 @@ async def test_direct_handheld_with_a_quarantined_item_is_an_exception(
     central: Central, names: Names, tmp_path: Path
 ):
     ids = await seed(central, names, 1)
-    depot_id, depot_token = central.enrol("depot", depot_id=names.depot)
+    depot_id, _ = await routed(central, names, tmp_path, ids)
     hh_id, hh_token = central.enrol("courier", depot_id=names.depot, courier_id=names.courier)
-    async with node(central, tmp_path / "depot.db", depot_id, depot_token) as depot:
-        await assign(depot, ids, names.courier)
     async with node(central, tmp_path / "hh.db", hh_id, hh_token) as handheld:
         await quarantine_one(handheld, ids[0])
     row = devices_by_id(central, depot=names.depot)[hh_id]

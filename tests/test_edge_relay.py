@@ -7,11 +7,21 @@ import asyncio
 
 from edge import commands as c
 from edge.node import EdgeNode
-from edge.store import EdgeStore
 from protocol.ids import make_tracking_number
 from sync.http_transport import HttpChannel
-from tests._edge_world import DAY, DEPOT_DEVICE, Central, Wall, handheld, seed, shipment_command
-from tests.test_edge_sync_loop import enrolled, fast_backoff, idle
+from tests._edge_world import (
+    DAY,
+    DEPOT_DEVICE,
+    Central,
+    Wall,
+    enrolled,
+    fast_backoff,
+    handheld,
+    idle,
+    relay_depot,
+    seed,
+    shipment_command,
+)
 
 TN = make_tracking_number
 
@@ -23,20 +33,7 @@ async def test_handhelds_sync_through_the_depot_while_the_wan_is_down(tmp_path):
         central.store,
         [shipment_command(i, courier="C1" if i % 2 else "C2") for i in range(1, 11)],
     )
-    await enrolled(tmp_path / "depot.db", DEPOT_DEVICE)
-    async with await EdgeStore.open(tmp_path / "depot.db") as store:
-        for device in (hh1, hh2):
-            await store.enroll(device, token=f"token-{device.id}")
-    wan = central.channel(DEPOT_DEVICE)
-    depot = EdgeNode(
-        tmp_path / "depot.db",
-        channel=wan,
-        listen=("127.0.0.1", 0),
-        interval=0.05,
-        backoff=fast_backoff(),
-        wall=Wall(),
-    )
-    await depot.start()
+    depot, wan = await relay_depot(tmp_path / "depot.db", central, [hh1, hh2])
     nodes, channels = [], []
     try:
         await idle(depot)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
 
 import pytest
 
@@ -10,17 +13,19 @@ from edge import commands as c
 from edge.context import Identity, enroll
 from edge.errors import NodeStateError, NotEnrolled
 from edge.node import EdgeNode
-from edge.store import EdgeStore
-from edge.sync_loop import Backoff
 from protocol.commands import DocCommand
 from protocol.ids import make_tracking_number, named_id
-from sync import commit_commands
+from protocol.permissions import Device
+from sync import Channel, commit_commands
 from tests._edge_world import (
     DAY,
     DEPOT_DEVICE,
     Central,
     Wall,
+    enrolled,
+    fast_backoff,
     handheld,
+    idle,
     node,
     seed,
     shipment_command,
@@ -30,22 +35,15 @@ TN = make_tracking_number
 FAST = {"interval": 0.05}
 
 
-def fast_backoff() -> Backoff:
-    return Backoff(base=0.01, cap=0.05)
-
-
-async def enrolled(path, device) -> None:
-    store = await EdgeStore.open(path)
-    await enroll(
-        store,
-        Identity(device.id, device.role, device.depot_id or "", device.courier_id or ""),
-    )
-    await store.close()
-
-
-async def idle(node: EdgeNode, limit_s: float = 15) -> None:
-    async with asyncio.timeout(limit_s):
-        await node.loop.until_idle()
+@asynccontextmanager
+async def synced(
+    path: Path, device: Device, channel: Channel, **options
+) -> AsyncIterator[EdgeNode]:
+    """``device``'s node at ``path``: enrolled, started and idle after its first sync."""
+    await enrolled(path, device)
+    async with EdgeNode(path, channel=channel, wall=Wall(), **FAST, **options) as started:
+        await idle(started)
+        yield started
 
 
 async def events(store, doc_type: str = "shipment") -> list[tuple]:
@@ -71,11 +69,7 @@ async def central(tmp_path):
 
 async def test_loop_pulls_route_and_pushes_commands(central, tmp_path):
     device = handheld("C1")
-    await enrolled(tmp_path / "hh.db", device)
-    async with EdgeNode(
-        tmp_path / "hh.db", channel=central.channel(device), wall=Wall(), **FAST
-    ) as hh:
-        await idle(hh)
+    async with synced(tmp_path / "hh.db", device, central.channel(device)) as hh:
         route = await c.load_route(hh.ctx, DAY)
         assert len(route) == 10
         await c.deliver(hh.ctx, TN(3), recipient_name="Ann")
@@ -158,12 +152,8 @@ async def test_faulty_link_converges_without_loss_or_duplicates(central, tmp_pat
 
 async def test_outage_backs_off_then_catches_up(central, tmp_path):
     device = handheld("C1")
-    await enrolled(tmp_path / "hh.db", device)
     channel = central.channel(device)
-    async with EdgeNode(
-        tmp_path / "hh.db", channel=channel, backoff=fast_backoff(), wall=Wall(), **FAST
-    ) as hh:
-        await idle(hh)
+    async with synced(tmp_path / "hh.db", device, channel, backoff=fast_backoff()) as hh:
         channel.online = False
         await c.fail(hh.ctx, TN(1), "not_home")
         await c.fail(hh.ctx, TN(3), "no_access")
@@ -196,11 +186,7 @@ async def forge_then_fail(hh: EdgeNode, device, also: list[str]) -> None:
 
 async def test_rejected_item_is_quarantined_and_the_rest_flows(central, tmp_path):
     device = handheld("C1")
-    await enrolled(tmp_path / "hh.db", device)
-    async with EdgeNode(
-        tmp_path / "hh.db", channel=central.channel(device), wall=Wall(), **FAST
-    ) as hh:
-        await idle(hh)
+    async with synced(tmp_path / "hh.db", device, central.channel(device)) as hh:
         await forge_then_fail(hh, device, [TN(3), TN(5)])
         await idle(hh)
         status = await hh.status()
@@ -223,11 +209,7 @@ async def test_rejected_item_is_quarantined_and_the_rest_flows(central, tmp_path
 
 async def test_item_after_a_rejected_one_in_the_same_batch_is_not_lost(central, tmp_path):
     device = handheld("C1")
-    await enrolled(tmp_path / "hh.db", device)
-    async with EdgeNode(
-        tmp_path / "hh.db", channel=central.channel(device), wall=Wall(), **FAST
-    ) as hh:
-        await idle(hh)
+    async with synced(tmp_path / "hh.db", device, central.channel(device)) as hh:
         await forge_then_fail(hh, device, [TN(1)])
         await idle(hh)
         rows = await central.store.query(
@@ -251,11 +233,8 @@ async def test_reenrolling_for_another_courier_wipes(central, tmp_path):
 
 
 async def test_depot_node_syncs_its_depot(central, tmp_path):
-    await enrolled(tmp_path / "depot.db", DEPOT_DEVICE)
-    async with EdgeNode(
-        tmp_path / "depot.db", channel=central.channel(DEPOT_DEVICE), wall=Wall(), **FAST
-    ) as depot:
-        await idle(depot)
+    channel = central.channel(DEPOT_DEVICE)
+    async with synced(tmp_path / "depot.db", DEPOT_DEVICE, channel) as depot:
         assert len(await depot.ctx.store.document_ids()) == 20
         await c.receive(depot.ctx, TN(2))
         await idle(depot)

@@ -17,11 +17,12 @@ from protocol.money import Money
 from protocol.vocab import (
     FAILURE_OUTCOME,
     ConflictKind,
+    DocType,
     FailureOutcome,
     FailureReason,
     ShipmentStatus,
 )
-from tests.factories import eur, ev
+from tests.factories import CLASSES, eur, ev
 
 S = ShipmentStatus
 K = ConflictKind
@@ -459,18 +460,8 @@ def test_sort_events_orders_by_hlc_then_id_and_drops_duplicates() -> None:
 
 # --- properties --------------------------------------------------------------------
 
-SHIPMENT_KINDS = [
-    "created",
-    "received_at_depot",
-    "out_for_delivery",
-    "delivered",
-    "attempt_failed",
-    "cod_collected",
-    "sender_decision",
-    "returned_to_origin",
-    "marked_lost",
-    "cancelled",
-]
+# every shipment event but conflict_resolved, which needs a flagged conflict to resolve
+SHIPMENT_KINDS = [kind for kind in CLASSES[DocType.SHIPMENT] if kind != "conflict_resolved"]
 
 PAYLOADS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
     "attempt_failed": st.fixed_dictionaries({"reason": st.sampled_from(list(FailureReason))}),

@@ -31,7 +31,7 @@ from protocol.events import (
 from protocol.ids import named_id, new_id
 from sync import SyncClient, commit_commands
 
-from .server_helpers import assign, clock, delivery_events, node, seed
+from .server_helpers import clock, delivery_events, node, office_rows, routed, seed
 
 if TYPE_CHECKING:
     from .server_fixtures import Central, Names
@@ -96,10 +96,8 @@ def _cash_book(hh_id: str, names: Names, ids: list[str], handover: str) -> tuple
 
 async def _a_day(central: Central, names: Names, tmp_path: Path) -> tuple[list[str], str, str]:
     ids = await seed(central, names, 3)
-    depot_id, depot_token = central.enrol("depot", depot_id=names.depot)
+    depot_id, depot_token = await routed(central, names, tmp_path, ids)
     hh_id, hh_token = central.enrol("courier", depot_id=names.depot, courier_id=names.courier)
-    async with node(central, tmp_path / "depot.db", depot_id, depot_token) as depot:
-        await assign(depot, ids, names.courier)
     handover = new_id()
     async with node(central, tmp_path / "hh.db", hh_id, hh_token) as handheld:
         await handheld.sync()
@@ -115,15 +113,6 @@ async def _a_day(central: Central, names: Names, tmp_path: Path) -> tuple[list[s
     return ids, hh_id, hh_token
 
 
-def _rows(central: Central, name: str, **filters: str) -> list[dict[str, Any]]:
-    with central.api() as api:
-        answer = api.get(f"/api/v1/office/tables/{name}", params=filters)
-    assert answer.status_code == 200, answer.text
-    table = answer.json()
-    columns = [c["name"] for c in table["columns"]]
-    return [dict(zip(columns, row, strict=True)) for row in table["rows"]]
-
-
 async def test_reconciliation_remittance_and_conflicts_over_the_wire(
     central: Central, names: Names, tmp_path: Path
 ) -> None:
@@ -133,19 +122,19 @@ async def test_reconciliation_remittance_and_conflicts_over_the_wire(
         answer = api.put(f"/api/v1/office/merchants/{names.merchant}/terms", json=terms)
         assert answer.status_code == 200, answer.text
 
-    cod = {r["doc_id"]: r for r in _rows(central, "cod", merchant=names.merchant)}
+    cod = {r["doc_id"]: r for r in office_rows(central, "cod", merchant=names.merchant)}
     assert [cod[i]["collected"] for i in ids] == [1000, 901, 2004]
     assert [cod[i]["outstanding"] for i in ids] == [0, 100, -1002]
     assert cod[ids[0]]["handover_id"] == cod[ids[1]]["handover_id"] != ""
-    short = _rows(central, "discrepancies", merchant=names.merchant, kind="short_collection")
+    short = office_rows(central, "discrepancies", merchant=names.merchant, kind="short_collection")
     assert [(r["doc_id"], r["amount"]) for r in short] == [(ids[1], -100)]
-    desk = _rows(central, "discrepancies", kind="count_mismatch", who=f"depot:{names.depot}")
+    desk = office_rows(central, "discrepancies", kind="count_mismatch", who=f"depot:{names.depot}")
     assert [r["amount"] for r in desk] == [-50]
-    (depot,) = _rows(central, "depots", depot=names.depot)
+    (depot,) = office_rows(central, "depots", depot=names.depot)
     assert (depot["handed_over"], depot["counted"], depot["discrepancy"]) == (1901, 1851, -50)
 
     # fee on 1000: 20 + 10; the short and the double-paid parcels are in dispute: frozen
-    (statement,) = _rows(
+    (statement,) = office_rows(
         central, "merchants", merchant=names.merchant, **{"from": TODAY, "to": TODAY}
     )
     assert (statement["delivered_cod"], statement["fees"], statement["frozen"]) == (3905, 30, 2905)
@@ -159,14 +148,14 @@ async def test_reconciliation_remittance_and_conflicts_over_the_wire(
     (batch,) = first.json()
     assert (batch["amount"], batch["shipment_ids"]) == (970, [ids[0]])
     assert again.status_code == 409 and "nothing to remit" in again.text
-    paid = _rows(central, "remittances", merchant=names.merchant)
+    paid = office_rows(central, "remittances", merchant=names.merchant)
     assert [(r["batch_id"], r["amount"]) for r in paid] == [(batch["batch_id"], 970)]
-    (statement,) = _rows(central, "merchants", merchant=names.merchant)
+    (statement,) = office_rows(central, "merchants", merchant=names.merchant)
     assert (statement["remitted"], statement["payable_now"], statement["final"]) == (970, 0, "yes")
 
     (conflict,) = [
         c
-        for c in _rows(central, "conflicts", merchant=names.merchant)
+        for c in office_rows(central, "conflicts", merchant=names.merchant)
         if c["kind"] == "double_collection"
     ]
     path = f"/api/v1/office/conflicts/{ids[2]}/{conflict['conflict_id']}/resolve"
@@ -176,7 +165,7 @@ async def test_reconciliation_remittance_and_conflicts_over_the_wire(
         twice = api.post(path, json={"note": "again"})
     assert resolved.status_code == 201, resolved.text
     assert twice.status_code == 404
-    left = [c["conflict_id"] for c in _rows(central, "conflicts", merchant=names.merchant)]
+    left = [c["conflict_id"] for c in office_rows(central, "conflicts", merchant=names.merchant)]
     assert conflict["conflict_id"] not in left
     async with node(central, tmp_path / "hh.db", hh_id, hh_token) as handheld:
         await handheld.sync()
@@ -216,16 +205,14 @@ async def test_bad_input_is_a_4xx_naming_the_field_and_changes_nothing(
     with central.api() as api:
         overview = api.get("/api/v1/office/overview")
     assert overview.status_code == 200 and overview.json()["as_of_seq"] > 0
-    terms = {r["merchant_id"]: r for r in _rows(central, "merchants")}
+    terms = {r["merchant_id"]: r for r in office_rows(central, "merchants")}
     assert names.merchant not in terms or terms[names.merchant]["fee_percent_bp"] == 150
 
 
 async def test_merchant_sees_its_own_stock(central: Central, names: Names, tmp_path: Path) -> None:
     ids = await seed(central, names, 1)
-    depot_id, depot_token = central.enrol("depot", depot_id=names.depot)
+    depot_id, depot_token = await routed(central, names, tmp_path, ids)
     hh_id, hh_token = central.enrol("courier", depot_id=names.depot, courier_id=names.courier)
-    async with node(central, tmp_path / "depot.db", depot_id, depot_token) as depot:
-        await assign(depot, ids, names.courier)
     async with node(central, tmp_path / "hh.db", hh_id, hh_token) as handheld:
         await handheld.sync()
         events = delivery_events(hh_id, names.courier, 1000)

@@ -35,6 +35,7 @@ from .browser.world import (
     push_as_courier,
     route_on_days,
 )
+from .server_helpers import office_rows
 
 if TYPE_CHECKING:
     from .server_fixtures import Central, Names
@@ -76,17 +77,8 @@ async def _world(central: Central, names: Names, tmp_path: Path) -> list[str]:
     return ids
 
 
-def _table(central: Central, name: str, **filters: str) -> list[dict[str, Any]]:
-    with central.api() as api:
-        answer = api.get(f"/api/v1/office/tables/{name}", params=filters)
-    assert answer.status_code == 200, answer.text
-    body = answer.json()
-    columns = [c["name"] for c in body["columns"]]
-    return [dict(zip(columns, row, strict=True)) for row in body["rows"]]
-
-
 def _one_row(central: Central, group: str, key: str) -> dict[str, Any]:
-    (row,) = _table(central, "kpis", group=group, key=key)
+    (row,) = office_rows(central, "kpis", group=group, key=key)
     return row
 
 
@@ -117,7 +109,9 @@ async def test_kpis_per_depot_courier_and_merchant_match_the_hand_computed_world
         assert {k: row[k] for k in HAND_COMPUTED} == HAND_COMPUTED, group
         assert (row["cod_outstanding"], row["currency"], row["remitted"]) == (3000, "EUR", 0)
         assert row["avg_remit_seconds"] is None
-    assert _table(central, "kpis", key=names.depot) == [_one_row(central, "depot", names.depot)]
+    assert office_rows(central, "kpis", key=names.depot) == [
+        _one_row(central, "depot", names.depot)
+    ]
 
     body = {"merchant_id": names.merchant, "from": TODAY, "to": TODAY}
     with central.api() as api:
@@ -125,10 +119,10 @@ async def test_kpis_per_depot_courier_and_merchant_match_the_hand_computed_world
     assert paid.status_code == 201, paid.text
     (batch,) = paid.json()
     assert sorted(batch["shipment_ids"]) == sorted(ids[:2])
-    (remittance,) = _table(central, "remittances", merchant=names.merchant)
+    (remittance,) = office_rows(central, "remittances", merchant=names.merchant)
     delivered = {
         r["doc_id"]: r["delivered_at"]
-        for r in _table(central, "shipments", merchant=names.merchant)
+        for r in office_rows(central, "shipments", merchant=names.merchant)
     }
     waits = [(hlc_ms(remittance["at"]) - hlc_ms(delivered[sid])) // 1000 for sid in ids[:2]]
     row = _one_row(central, "depot", names.depot)

@@ -10,26 +10,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from protocol.money import CURRENCY_EXPONENTS
-from protocol.vocab import FailureReason, PodRelation, ShipmentStatus
+from protocol.vocab import DocType, FailureReason, PodRelation, ShipmentStatus
 from server.office.views import Column, Figure, Table
 from server.office.web.export import filename, table_csv
 from server.office.web.formatting import figure_text, money_text, row_texts, time_text
 from server.office.web.login import safe_next
 from server.office.web.plain_words import event_sentence, status_sentence
+from tests.factories import CLASSES
 
-EVENT_TYPES = [
-    "created",
-    "received_at_depot",
-    "out_for_delivery",
-    "delivered",
-    "attempt_failed",
-    "cod_collected",
-    "sender_decision",
-    "returned_to_origin",
-    "marked_lost",
-    "cancelled",
-    "conflict_resolved",
-]
+EVENT_TYPES = list(CLASSES[DocType.SHIPMENT])
 # digits inside: no fixed sentence contains a digit, so any match would be a leak
 personal_text = st.from_regex(r"[A-Za-z ]{0,10}[0-9]{2}[A-Za-z ]{0,10}", fullmatch=True)
 

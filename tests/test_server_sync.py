@@ -19,7 +19,7 @@ from sync import commit_commands
 from sync.http_transport import HttpChannel, RemoteRefused
 from sync.live_client import listen_live
 
-from .server_helpers import assign, clock, delivery_events, node, seed
+from .server_helpers import assign, clock, delivery_events, node, routed, seed
 
 if TYPE_CHECKING:
     from .server_fixtures import Central, Names
@@ -29,10 +29,8 @@ pytest_plugins = ["tests.server_fixtures"]
 
 async def test_round_trip_delivery_reaches_central(central: Central, names: Names, tmp_path: Path):
     ids = await seed(central, names, 3)
-    depot_id, depot_token = central.enrol("depot", depot_id=names.depot)
+    await routed(central, names, tmp_path, ids)
     hh_id, hh_token = central.enrol("courier", depot_id=names.depot, courier_id=names.courier)
-    async with node(central, tmp_path / "depot.db", depot_id, depot_token) as depot:
-        await assign(depot, ids, names.courier)
     async with node(central, tmp_path / "hh.db", hh_id, hh_token) as handheld:
         report = await handheld.sync()
         assert report.pulled_docs == 3

@@ -23,7 +23,7 @@ from protocol.commands import DocCommand
 from protocol.ids import new_id
 from sync import commit_commands
 
-from .server_helpers import assign, delivery_events, node, seed
+from .server_helpers import delivery_events, node, routed, seed
 
 if TYPE_CHECKING:
     from .server_fixtures import Central, Names
@@ -105,9 +105,7 @@ def attempt_failed(device_id: str, courier_id: str) -> dict[str, Any]:
 async def _routed_shipment(central: Central, names: Names, tmp_path: Path) -> tuple[str, str]:
     """One shipment on the test courier's route; returns ``(doc_id, depot token)``."""
     [doc_id] = await seed(central, names, 1)
-    depot_id, depot_token = central.enrol("depot", depot_id=names.depot)
-    async with node(central, tmp_path / "depot.db", depot_id, depot_token) as depot:
-        await assign(depot, [doc_id], names.courier)
+    _, depot_token = await routed(central, names, tmp_path, [doc_id])
     return doc_id, depot_token
 
 
@@ -258,9 +256,7 @@ async def test_a_socket_whose_document_left_its_scope_is_not_told(
     ]
     for watcher in watchers:
         assert (await asyncio.to_thread(wait_synced, watcher))["synced"]
-    depot_id, depot_token = central.enrol("depot", depot_id=names.depot)
-    async with node(central, tmp_path / "depot2.db", depot_id, depot_token) as depot:
-        await assign(depot, [doc_id], names.courier2)
+    await routed(central, names, tmp_path, [doc_id], names.courier2, "depot2.db")
     courier, office = [await asyncio.to_thread(finish_client, w) for w in watchers]
     assert office["info"]["courier_id"] == names.courier2, office
     assert courier["info"]["courier_id"] == names.courier, "the change leaked out of scope"

@@ -5,7 +5,10 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,6 +31,21 @@ from sync.ingest import merge_incoming
 from tests.core_helpers import COURIER, DAY, actor, lookup, seeded_central
 
 ROOT = Path(__file__).resolve().parents[1]
+Linked = tuple[ReplicaStore, list[str], SyncServer, ReplicaStore, SyncClient]
+
+
+@asynccontextmanager
+async def linked(tmp_path: Path, shipments: int = 5, **client: Any) -> AsyncIterator[Linked]:
+    """Seeded central, its server, a courier's replica and its client; closed on exit."""
+    central, ids = await seeded_central(tmp_path / "c.db", shipments=shipments)
+    server = SyncServer(central, lookup)
+    edge = await ReplicaStore.open(tmp_path / "e.db")
+    try:
+        channel = InMemoryChannel(server, COURIER)
+        yield central, ids, server, edge, SyncClient(edge, channel, device_id="hh1", **client)
+    finally:
+        await edge.close()
+        await central.close()
 
 
 async def snapshot(store: ReplicaStore) -> tuple[object, ...]:
@@ -118,70 +136,53 @@ async def test_newer_schema_is_refused(tmp_path):
 
 
 async def test_compaction_keeps_every_cursor_valid(tmp_path):
-    central, ids = await seeded_central(tmp_path / "c.db", shipments=3)
-    server = SyncServer(central, lookup)
-    early = await ReplicaStore.open(tmp_path / "early.db")
-    early_client = SyncClient(early, InMemoryChannel(server, COURIER), device_id="hh1")
-    await early_client.sync()
-    for n in range(4):
-        await commit_commands(
-            central, actions.office_edit(ids[0], f"+31 6 {n}"), device_id="office", queue=False
-        )
-    removed = await central.compact_document(ids[0])
-    assert removed >= 4
-    await early_client.sync()
-    assert await state_vectors(early) == await state_vectors(central)
-    await early.close()
-    await central.close()
+    async with linked(tmp_path, shipments=3) as (central, ids, _, early, early_client):
+        await early_client.sync()
+        for n in range(4):
+            await commit_commands(
+                central, actions.office_edit(ids[0], f"+31 6 {n}"), device_id="office", queue=False
+            )
+        removed = await central.compact_document(ids[0])
+        assert removed >= 4
+        await early_client.sync()
+        assert await state_vectors(early) == await state_vectors(central)
 
 
 async def test_truncated_log_answers_with_snapshots(tmp_path):
-    central, ids = await seeded_central(tmp_path / "c.db", shipments=4)
-    server = SyncServer(central, lookup)
-    away = await ReplicaStore.open(tmp_path / "away.db")
-    client = SyncClient(away, InMemoryChannel(server, COURIER), device_id="hh1")
-    await client.sync()
-    await commit_commands(
-        central, actions.office_edit(ids[1], "+31 6 1"), device_id="office", queue=False
-    )
-    await central.truncate_log(await central.head())
-    cursor = (await away.cursor("upstream"))[0]
-    response = await server.pull(COURIER, PullRequest(Hello("hh1"), cursor))
-    assert response.snapshot
-    await client.sync()
-    assert await state_vectors(away) == await state_vectors(central)
-    await away.close()
-    await central.close()
+    async with linked(tmp_path, shipments=4) as (central, ids, server, away, client):
+        await client.sync()
+        await commit_commands(
+            central, actions.office_edit(ids[1], "+31 6 1"), device_id="office", queue=False
+        )
+        await central.truncate_log(await central.head())
+        cursor = (await away.cursor("upstream"))[0]
+        response = await server.pull(COURIER, PullRequest(Hello("hh1"), cursor))
+        assert response.snapshot
+        await client.sync()
+        assert await state_vectors(away) == await state_vectors(central)
 
 
 async def test_pull_pages_until_caught_up(tmp_path):
-    central, _ = await seeded_central(tmp_path / "c.db", shipments=25)
-    server = SyncServer(central, lookup)
-    edge = await ReplicaStore.open(tmp_path / "e.db")
-    client = SyncClient(edge, InMemoryChannel(server, COURIER), device_id="hh1", page=4)
-    report = await client.pull()
-    assert report.pages == 7
-    assert len(await edge.document_ids()) == 25
-    await edge.close()
-    await central.close()
+    async with linked(tmp_path, shipments=25, page=4) as (_, _, _, edge, client):
+        report = await client.pull()
+        assert report.pages == 7
+        assert len(await edge.document_ids()) == 25
 
 
 async def test_resending_a_push_changes_nothing(tmp_path):
-    central, ids = await seeded_central(tmp_path / "c.db")
-    server = SyncServer(central, lookup)
-    edge = await ReplicaStore.open(tmp_path / "e.db")
-    await SyncClient(edge, InMemoryChannel(server, COURIER), device_id="hh1").sync()
-    courier = actor(COURIER)
-    await commit_commands(edge, actions.courier_fail(courier, ids[0], "not_home"), device_id="hh1")
-    entry = (await edge.outbox_pending(10))[0]
-    request = PushRequest(Hello("hh1"), [PushItem(entry.doc_id, entry.doc_type, entry.update)])
-    first = await server.push(COURIER, request)
-    head = await central.head()
-    second = await server.push(COURIER, request)
-    assert first.results[0].accepted and second.results[0].accepted
-    assert await central.head() == head
-    await edge.close()
-    await central.close()
+    async with linked(tmp_path) as (central, ids, server, edge, client):
+        await client.sync()
+        courier = actor(COURIER)
+        await commit_commands(
+            edge, actions.courier_fail(courier, ids[0], "not_home"), device_id="hh1"
+        )
+        entry = (await edge.outbox_pending(10))[0]
+        request = PushRequest(Hello("hh1"), [PushItem(entry.doc_id, entry.doc_type, entry.update)])
+        first = await server.push(COURIER, request)
+        head = await central.head()
+        second = await server.push(COURIER, request)
+        assert first.results[0].accepted and second.results[0].accepted
+        assert await central.head() == head
 
 
 @pytest.mark.parametrize(
@@ -204,33 +205,29 @@ async def test_bad_items_are_rejected_and_nothing_stored(tmp_path, doc_type, upd
 
 
 async def test_wrong_currency_amount_is_refused_locally_and_upstream(tmp_path):
-    central, ids = await seeded_central(tmp_path / "c.db")
-    server = SyncServer(central, lookup)
-    edge = await ReplicaStore.open(tmp_path / "e.db")
-    await SyncClient(edge, InMemoryChannel(server, COURIER), device_id="hh1").sync()
-    courier = actor(COURIER)
-    bad = {
-        **courier.stamp(),
-        "type": "cod_collected",
-        "payload": {"amount": 1250, "currency": "XXX"},
-    }
-    command = DocCommand("collect", "shipment", events=[bad])
-    before = await snapshot(edge)
-    with pytest.raises(InvalidEvent, match="currency"):
-        await commit_commands(edge, [(ids[0], command)], device_id="hh1")
-    assert await snapshot(edge) == before
-    # a node that skipped its own checks is still refused by the upstream
-    state = (await edge.load([ids[0]]))[ids[0]].state
-    _, update = apply_command(state, command, client_id=4242)
-    head = await central.head()
-    response = await server.push(
-        COURIER, PushRequest(Hello("hh1"), [PushItem(ids[0], "shipment", update)])
-    )
-    assert response.results[0].code == "invalid_event"
-    assert "currency" in response.results[0].message
-    assert await central.head() == head
-    await edge.close()
-    await central.close()
+    async with linked(tmp_path) as (central, ids, server, edge, client):
+        await client.sync()
+        courier = actor(COURIER)
+        bad = {
+            **courier.stamp(),
+            "type": "cod_collected",
+            "payload": {"amount": 1250, "currency": "XXX"},
+        }
+        command = DocCommand("collect", "shipment", events=[bad])
+        before = await snapshot(edge)
+        with pytest.raises(InvalidEvent, match="currency"):
+            await commit_commands(edge, [(ids[0], command)], device_id="hh1")
+        assert await snapshot(edge) == before
+        # a node that skipped its own checks is still refused by the upstream
+        state = (await edge.load([ids[0]]))[ids[0]].state
+        _, update = apply_command(state, command, client_id=4242)
+        head = await central.head()
+        response = await server.push(
+            COURIER, PushRequest(Hello("hh1"), [PushItem(ids[0], "shipment", update)])
+        )
+        assert response.results[0].code == "invalid_event"
+        assert "currency" in response.results[0].message
+        assert await central.head() == head
 
 
 async def test_too_new_protocol_version_is_refused(tmp_path):

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from enum import StrEnum
+from typing import TypeVar
+
 import msgspec
 
 from protocol.commands import DocCommand
@@ -14,6 +18,8 @@ from ..context import EdgeContext
 from ..docs import ReturnView, ShipmentView
 from ..errors import InvalidInput, OutOfScope
 
+E = TypeVar("E", bound=StrEnum)
+
 
 class Outcome(msgspec.Struct, frozen=True):
     """What a command wrote: the document, its status after, the new event ids."""
@@ -25,14 +31,44 @@ class Outcome(msgspec.Struct, frozen=True):
     tracking_number: str = ""
 
 
-def outcome(view: ShipmentView, status: str, events: list[Event], message: str) -> Outcome:
-    """An :class:`Outcome` for a shipment command."""
-    return Outcome(view.doc_id, status, [e.id for e in events], message, view.info.tracking_number)
+def outcome(
+    view: ShipmentView | ReturnView, status: str, events: list[Event], message: str
+) -> Outcome:
+    """An :class:`Outcome` for a command on the viewed document."""
+    number = view.info.tracking_number if isinstance(view, ShipmentView) else ""
+    return Outcome(view.doc_id, status, [e.id for e in events], message, number)
 
 
 def shipment_command(name: str, events: list[Event], **args: object) -> DocCommand:
     """A command appending ``events`` to a shipment."""
     return DocCommand.build(name, "shipment", events, **args)
+
+
+async def write_event(
+    ctx: EdgeContext,
+    view: ShipmentView | ReturnView,
+    kind: Callable[..., Event],
+    payload: object,
+    command: str,
+) -> list[Event]:
+    """Stamp one ``kind`` event and append it to the viewed document as ``command``.
+
+    The node's clock first observes the document's events; the write is ONE
+    local transaction. Returns the written events.
+    """
+    clock = await ctx.clock(view.hlcs)
+    events: list[Event] = [kind(**ctx.base(clock.now()), payload=payload)]
+    doc_type = "shipment" if isinstance(view, ShipmentView) else "return"
+    await ctx.commit(clock, [(view.doc_id, DocCommand.build(command, doc_type, events))])
+    return events
+
+
+def one_of(kind: type[E], value: E | str, what: str) -> E:
+    """``value`` as a member of ``kind``, else ``InvalidInput`` naming the members."""
+    try:
+        return kind(value)
+    except ValueError:
+        raise InvalidInput(f"{what} must be one of {', '.join(kind)}") from None
 
 
 def on_my_route(ctx: EdgeContext, view: ShipmentView) -> None:

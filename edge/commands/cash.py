@@ -26,8 +26,17 @@ from protocol.vocab import PaymentMethod, Role
 
 from ..context import EdgeContext
 from ..docs import CashBookView, books_where
-from ..errors import AlreadyRecorded, AmountMismatch, CashLimitReached, InvalidInput, NothingToDo
-from ._common import Outcome, book_info, courier_book_id, money, outcome, positive, shipment_command
+from ..errors import AlreadyRecorded, AmountMismatch, CashLimitReached, NothingToDo
+from ._common import (
+    Outcome,
+    book_info,
+    courier_book_id,
+    money,
+    one_of,
+    outcome,
+    positive,
+    shipment_command,
+)
 from .courier import find, going_out
 
 
@@ -101,10 +110,7 @@ async def collect(
 ) -> Outcome:
     """Collect the COD of a shipment; cash also enters the courier's cash book of today."""
     positive(amount, "amount")
-    try:
-        method = PaymentMethod(method)
-    except ValueError:
-        raise InvalidInput(f"method must be one of {', '.join(PaymentMethod)}") from None
+    method = one_of(PaymentMethod, method, "method")
     async with ctx.lock:
         view = await find(ctx, code)
         expected = view.info.cod

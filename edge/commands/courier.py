@@ -13,7 +13,6 @@ from pathlib import Path
 
 import msgspec
 
-from protocol.commands import DocCommand
 from protocol.events import (
     AttemptFailed,
     Delivered,
@@ -29,7 +28,7 @@ from protocol.vocab import FailureReason, PodRelation, ReturnStatus, Role, Shipm
 from ..context import EdgeContext
 from ..docs import ShipmentView, find_shipment, return_by_id
 from ..errors import AlreadyRecorded, InvalidInput, InvalidTransition, OtpRejected, OutOfScope
-from ._common import Outcome, on_my_route, outcome, shipment_command
+from ._common import Outcome, on_my_route, one_of, outcome, shipment_command, write_event
 
 S = ShipmentStatus
 _CAN_GO_OUT = frozenset({S.CREATED, S.AT_DEPOT, S.ATTEMPT_FAILED})
@@ -140,10 +139,7 @@ async def deliver(
     """Record a delivery with its proof; COD must have been collected first."""
     if not recipient_name.strip():
         raise InvalidInput("recipient name is required for a proof of delivery")
-    try:
-        relation = PodRelation(relation)
-    except ValueError:
-        raise InvalidInput(f"relation must be one of {', '.join(PodRelation)}") from None
+    relation = one_of(PodRelation, relation, "relation")
     async with ctx.lock:
         view = await find(ctx, code)
         if view.state.status == S.DELIVERED:
@@ -180,21 +176,16 @@ async def deliver(
 
 async def fail(ctx: EdgeContext, code: str, reason: FailureReason | str, note: str = "") -> Outcome:
     """Record a failed attempt; the fold decides next attempt, hold or return."""
-    try:
-        reason = FailureReason(reason)
-    except ValueError:
-        raise InvalidInput(f"reason must be one of {', '.join(FailureReason)}") from None
+    reason = one_of(FailureReason, reason, "reason")
     async with ctx.lock:
         view = await find(ctx, code)
         if view.state.status not in _CAN_FAIL:
             raise InvalidTransition(
                 f"{view.info.tracking_number} is {view.state.status}: no attempt to fail"
             )
-        clock = await ctx.clock(view.hlcs)
         body = AttemptFailed.Body(reason=reason, note=note)
-        events: list[Event] = [AttemptFailed(**ctx.base(clock.now()), payload=body)]
-        after = fold_shipment([*view.events, *events], view.info.cod)
-        await ctx.commit(clock, [(view.doc_id, shipment_command("fail", events))])
+        events = await write_event(ctx, view, AttemptFailed, body, "fail")
+    after = fold_shipment([*view.events, *events], view.info.cod)
     return outcome(
         view, after.status, events, f"attempt {after.attempts} failed ({reason}): {after.status}"
     )
@@ -209,9 +200,6 @@ async def pickup_return(ctx: EdgeContext, return_id: str) -> Outcome:
             raise OutOfScope(f"return {return_id} is not assigned to {ctx.identity.courier_id}")
         if view.state.status != ReturnStatus.REQUESTED:
             raise AlreadyRecorded(f"return {return_id} is already {view.state.status}")
-        clock = await ctx.clock(view.hlcs)
         body = ReturnPickedUp.Body(courier_id=ctx.identity.courier_id)
-        events: list[Event] = [ReturnPickedUp(**ctx.base(clock.now()), payload=body)]
-        command = DocCommand.build("pickup_return", "return", events)
-        await ctx.commit(clock, [(view.doc_id, command)])
-    return Outcome(view.doc_id, ReturnStatus.PICKED_UP, [e.id for e in events], "picked up")
+        events = await write_event(ctx, view, ReturnPickedUp, body, "pickup_return")
+    return outcome(view, ReturnStatus.PICKED_UP, events, "picked up")

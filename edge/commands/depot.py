@@ -13,7 +13,6 @@ from protocol.events import (
     BatchPayload,
     CashCounted,
     CashDeposited,
-    Event,
     HandoverPayload,
     ReceivedAtDepot,
 )
@@ -38,7 +37,7 @@ from ._common import (
     money,
     outcome,
     positive,
-    shipment_command,
+    write_event,
 )
 
 S = ShipmentStatus
@@ -81,10 +80,8 @@ async def receive(ctx: EdgeContext, code: str) -> Outcome:
             raise AlreadyRecorded(f"{view.info.tracking_number} is already at the depot")
         if status not in (S.CREATED, S.ATTEMPT_FAILED):
             raise InvalidTransition(f"{view.info.tracking_number} is {status}: cannot scan in")
-        clock = await ctx.clock(view.hlcs)
         body = ReceivedAtDepot.Body(depot_id=ctx.identity.depot_id)
-        events: list[Event] = [ReceivedAtDepot(**ctx.base(clock.now()), payload=body)]
-        await ctx.commit(clock, [(view.doc_id, shipment_command("receive", events))])
+        events = await write_event(ctx, view, ReceivedAtDepot, body, "receive")
     return outcome(view, S.AT_DEPOT, events, "received at depot")
 
 

@@ -11,10 +11,8 @@ from collections.abc import Sequence
 
 import msgspec
 
-from protocol.commands import DocCommand
 from protocol.events import (
     Dispatched,
-    Event,
     ItemInspection,
     ItemsInspected,
     Restocked,
@@ -26,7 +24,7 @@ from protocol.vocab import Disposition, Grade, ReturnStatus, Role
 from ..context import EdgeContext
 from ..docs import ReturnView, return_by_id
 from ..errors import AlreadyRecorded, InvalidInput, InvalidTransition, NothingToDo
-from ._common import Outcome, in_my_depot, positive
+from ._common import Outcome, in_my_depot, outcome, positive, write_event
 
 R = ReturnStatus
 
@@ -49,13 +47,9 @@ async def receive_return(ctx: EdgeContext, return_id: str) -> Outcome:
         view = await _view(ctx, return_id)
         if view.state.status not in (R.REQUESTED, R.PICKED_UP):
             raise AlreadyRecorded(f"return {return_id} is already {view.state.status}")
-        clock = await ctx.clock(view.hlcs)
         body = ReturnReceived.Body(depot_id=ctx.identity.depot_id)
-        events: list[Event] = [ReturnReceived(**ctx.base(clock.now()), payload=body)]
-        await ctx.commit(
-            clock, [(view.doc_id, DocCommand.build("receive_return", "return", events))]
-        )
-    return Outcome(view.doc_id, R.RECEIVED, [e.id for e in events], "received at returns desk")
+        events = await write_event(ctx, view, ReturnReceived, body, "receive_return")
+    return outcome(view, R.RECEIVED, events, "received at returns desk")
 
 
 def parse_item(text: str) -> ItemInspection:
@@ -87,11 +81,9 @@ async def inspect(ctx: EdgeContext, return_id: str, items: Sequence[ItemInspecti
             raise AlreadyRecorded(f"return {return_id} was already inspected")
         if view.state.status != R.RECEIVED:
             raise InvalidTransition(f"return {return_id} is {view.state.status}: receive it first")
-        clock = await ctx.clock(view.hlcs)
         body = ItemsInspected.Body(items=list(items))
-        events: list[Event] = [ItemsInspected(**ctx.base(clock.now()), payload=body)]
-        await ctx.commit(clock, [(view.doc_id, DocCommand.build("inspect", "return", events))])
-    return Outcome(view.doc_id, R.INSPECTED, [e.id for e in events], f"{len(items)} item(s) graded")
+        events = await write_event(ctx, view, ItemsInspected, body, "inspect")
+    return outcome(view, R.INSPECTED, events, f"{len(items)} item(s) graded")
 
 
 def _stock(view: ReturnView, depot_id: str, sku: str) -> int:
@@ -126,16 +118,11 @@ async def _move(
                 )
         elif quantity > in_stock:
             raise NothingToDo(f"{sku}: only {in_stock} in stock here, cannot dispatch {quantity}")
-        clock = await ctx.clock(view.hlcs)
-        kind = Restocked if restock else Dispatched
+        kind, name = (Restocked, "restock") if restock else (Dispatched, "dispatch")
         payload = StockMovement(sku=sku, quantity=quantity, depot_id=depot)
-        events: list[Event] = [kind(**ctx.base(clock.now()), payload=payload)]
-        name = "restock" if restock else "dispatch"
-        await ctx.commit(clock, [(view.doc_id, DocCommand.build(name, "return", events))])
+        events = await write_event(ctx, view, kind, payload, name)
     after = in_stock + (quantity if restock else -quantity)
-    return Outcome(
-        view.doc_id, view.state.status, [e.id for e in events], f"{sku}: {after} in stock"
-    )
+    return outcome(view, view.state.status, events, f"{sku}: {after} in stock")
 
 
 async def restock(ctx: EdgeContext, return_id: str, sku: str, quantity: int = 1) -> Outcome:
