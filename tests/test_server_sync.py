@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -101,7 +102,9 @@ async def test_live_poke_after_another_device_pushes(
             poke = await pokes.get()
         assert poke.cursor > first.cursor
     finally:
-        listener.cancel()
+        listener.cancel()  # and wait: the socket closes before the loop does
+        with suppress(asyncio.CancelledError):
+            await listener
 
 
 def _forged_update(state: bytes, device_id: str, courier_id: str) -> bytes:
