@@ -79,8 +79,10 @@ class Change:
     @property
     def changed_fields(self) -> frozenset[str]:
         """Info keys whose value differs before and after."""
-        keys = self.info_before.keys() | self.info_after.keys()
-        return frozenset(k for k in keys if self.info_before.get(k) != self.info_after.get(k))
+        before, after = self.info_before, self.info_after
+        if before == after:
+            return frozenset()
+        return frozenset(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,8 +109,10 @@ def _owns(device: Device, info: Mapping[str, Any]) -> bool:
 
 
 def _check_fields(device: Device, change: Change) -> Refusal | None:
+    if device.role == Role.OFFICE:
+        return None
     fields = change.changed_fields
-    if not fields or device.role == Role.OFFICE:
+    if not fields:
         return None
     if device.role == Role.DEPOT and fields <= ROUTING_FIELDS:
         return None

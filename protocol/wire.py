@@ -105,6 +105,22 @@ class PullRequest(msgspec.Struct, tag=True, frozen=True, forbid_unknown_fields=F
     limit: int = 500
     resync: list[str] = []  # doc ids the client wants whole (after a rejection)
     snapshot_after: str = ""  # resume a paged snapshot after this doc id
+    reset_ack: Count = 0  # every DocReset up to this id is applied on the client
+
+
+class DocReset(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
+    """Server to client: rebuild ``doc_id`` from the server's state.
+
+    With a ``code``, it also tells the device that an update it wrote (``update``,
+    accepted by a relay) was refused further upstream, and why.
+    """
+
+    id: Count  # acknowledged with ``PullRequest.reset_ack``
+    doc_id: str
+    doc_type: str = ""
+    code: str = ""  # "" : a rebuild only, nothing of this device's was refused
+    message: str = ""
+    update: bytes = b""
 
 
 class DocUpdate(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
@@ -121,6 +137,7 @@ class PullResponse(msgspec.Struct, tag=True, frozen=True, forbid_unknown_fields=
     has_more: bool
     snapshot: bool = False  # the cursor was older than the log: whole states sent
     snapshot_after: str = ""  # with has_more during a snapshot: resume after this doc id
+    resets: list[DocReset] = []  # documents to rebuild, refusals of the device's updates
 
 
 class Poke(msgspec.Struct, tag=True, frozen=True, forbid_unknown_fields=False):

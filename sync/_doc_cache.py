@@ -35,10 +35,10 @@ class LoadedDoc:
     def of(cls, state: bytes | None) -> LoadedDoc:
         """Load ``state`` (``None``: an empty document); ``BadUpdate`` if it does not decode."""
         doc = load(state)
-        with doc.transaction():  # one commit for both roots
+        with doc.transaction():  # one commit for both roots and the reads
             info: Map[Any] = doc.get(INFO, type=Map)
             events: Array[Any] = doc.get(EVENTS, type=Array)
-        return cls(doc, info, events, read_content(doc) if state else Content({}, []))
+            return cls(doc, info, events, read_content(doc) if state else Content({}, [], None, []))
 
 
 class DocCache:

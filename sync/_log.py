@@ -33,25 +33,27 @@ class LogReader(Database):
     ) -> tuple[list[LogRow], int]:
         """Up to ``limit`` log rows after ``cursor`` in ``scopes``, and the head."""
         where, params = scope_sql(scopes)
-        async with self.reading():
+        async with self._lock:  # one statement: one read snapshot, one thread hop
             rows = await self._all(
-                "SELECT seq, doc_id, doc_type, kind, update_blob, depot_id, courier_id, "
-                f"merchant_id FROM update_log WHERE seq > ? AND {where} ORDER BY seq LIMIT ?",
+                "SELECT h.head, l.* FROM (SELECT coalesce(max(seq), 0) AS head FROM update_log) h "
+                "LEFT JOIN (SELECT seq, doc_id, doc_type, kind, update_blob, depot_id, courier_id, "
+                f"merchant_id FROM update_log WHERE seq > ? AND {where} ORDER BY seq LIMIT ?) l "
+                "ORDER BY l.seq",
                 [cursor, *params, limit],
             )
-            head_row = await self._one("SELECT coalesce(max(seq), 0) FROM update_log")
         page = [
             LogRow(
-                r[0],
                 r[1],
                 r[2],
                 r[3],
-                bytes(r[4]) if r[4] is not None else None,
-                (r[5], r[6], r[7]),
+                r[4],
+                bytes(r[5]) if r[5] is not None else None,
+                (r[6], r[7], r[8]),
             )
             for r in rows
+            if r[1] is not None
         ]
-        return page, int(head_row[0])
+        return page, int(rows[0][0])
 
     async def snapshot_page(
         self, scopes: Sequence[Scope], after_doc_id: str, limit: int

@@ -9,7 +9,7 @@ from typing import Any
 import aiosqlite
 
 from ._records import OutboxEntry, now_ms
-from ._sqlite import Database
+from ._resets import ResetQueue
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +37,7 @@ def _entry(r: Sequence[Any]) -> OutboxEntry:
     return OutboxEntry(str(r[1]), str(r[2]), bytes(r[3]), bytes(r[4]), r[5], int(r[0]), int(r[6]))
 
 
-class OutboxQueue(Database):
+class OutboxQueue(ResetQueue):
     """Local updates waiting for the upstream's acknowledgement."""
 
     async def outbox_pending(self, limit: int) -> list[OutboxEntry]:
@@ -70,6 +70,7 @@ class OutboxQueue(Database):
         self, db: aiosqlite.Connection, rows: Sequence[tuple[int, str, str]]
     ) -> None:
         now = now_ms()
+        await self._reset_devices_below(db, rows, now)
         await db.executemany(
             "INSERT OR REPLACE INTO quarantine (id, doc_id, doc_type, update_blob, command, "
             "origin_device, code, message, created_at) SELECT id, doc_id, doc_type, "
@@ -88,13 +89,23 @@ class OutboxQueue(Database):
         return [_entry(r) for r in rows]
 
     async def drop_held(self, doc_id: str, quarantine_reason: tuple[str, str] | None) -> None:
-        """Remove a document's held entries (replayed), or quarantine them with a reason."""
+        """Remove a document's held entries (replayed), or quarantine them with a reason.
+
+        Without a reason, relayed entries (other devices' updates, which this node
+        cannot replay) are released to be sent again: the upstream answers each.
+        """
         async with self.transaction() as db:
             if quarantine_reason:
                 rows = await self._all(
                     "SELECT id FROM outbox WHERE held = 1 AND doc_id = ?", (doc_id,)
                 )
                 await self._quarantine(db, [(r[0], *quarantine_reason) for r in rows])
+            else:
+                await db.execute(
+                    "UPDATE outbox SET held = 0 WHERE held = 1 AND doc_id = ? "
+                    "AND origin_device IS NOT NULL",
+                    (doc_id,),
+                )
             await db.execute("DELETE FROM outbox WHERE held = 1 AND doc_id = ?", (doc_id,))
 
     async def quarantined(self) -> list[Quarantined]:

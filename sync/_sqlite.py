@@ -103,12 +103,12 @@ class Database:
                 await self._db.execute("COMMIT")
 
     async def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        async with self._db.execute(sql, params) as cur:
-            return await cur.fetchone()
+        """The first row of a query expected to give at most a few (one thread hop)."""
+        return next(iter(await self._all(sql, params)), None)
 
     async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        async with self._db.execute(sql, params) as cur:
-            return list(await cur.fetchall())
+        """Every row of a query, executed and fetched in one thread hop."""
+        return list(await self._db.execute_fetchall(sql, params))
 
     async def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Rows of a read-only query (reports, dashboards, tests)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pycrdt import Doc, get_state, merge_updates
+from pycrdt import Doc, merge_updates
 
 from ._records import DocWrite
 from .documents import Content, doc_type_of, load, read_content
@@ -33,13 +33,15 @@ def doc_write(
 ) -> DocWrite:
     """A write record for a loaded, changed document (``content``: what it holds,
     when already known)."""
-    if content is None:
-        content = read_content(doc)
+    with doc.transaction():
+        if content is None:
+            content = read_content(doc)
+        state, state_vector = doc.get_update(), doc.get_state()
     return DocWrite(
         doc_id=doc_id,
         doc_type=doc_type,
-        state=doc.get_update(),
-        state_vector=doc.get_state(),
+        state=state,
+        state_vector=state_vector,
         scope=scope_keys(content.info),
         previous_scope=previous_scope,
         updates=updates,
@@ -48,19 +50,16 @@ def doc_write(
     )
 
 
-def rebase(write: DocWrite, stored_state: bytes, stored_scope: ScopeKeys) -> bool:
-    """Merge what ``stored_state`` has and ``write`` lacks into ``write``.
+def lacks(write: DocWrite, stored_vector: bytes) -> bool:
+    """True when the stored state (state vector ``stored_vector``) holds something
+    ``write`` does not, so the write must be rebased on it."""
+    return not covers(decode_state_vector(write.state_vector), decode_state_vector(stored_vector))
 
-    The stored scope becomes the write's previous scope (so a scope move is
-    logged against what is really stored). Returns whether the state changed.
-    """
-    write.previous_scope = stored_scope
-    stored_vector = decode_state_vector(get_state(stored_state))
-    if covers(decode_state_vector(write.state_vector), stored_vector):
-        return False
+
+def rebase(write: DocWrite, stored_state: bytes) -> None:
+    """Merge what ``stored_state`` has and ``write`` lacks into ``write``."""
     merged = doc_write(
         write.doc_id, write.doc_type, load(merge_updates(stored_state, write.state)), None, [], ""
     )
     write.state, write.state_vector = merged.state, merged.state_vector
     write.scope, write.projection = merged.scope, merged.projection
-    return True

@@ -4,7 +4,10 @@ Resumable after a cut at any point: the outbox is cleared only for items the
 upstream acknowledged, and the cursor is written in the same transaction as
 the documents it covers. A rejected item is quarantined with its reason; the
 document is then rebuilt from the upstream's state and the still-pending
-commands of that document are replayed under a fresh Yjs client id.
+commands of that document are replayed under a fresh Yjs client id. A pull
+answer's resets (a relay's upstream refused an update of ours it had already
+accepted, or one we may have pulled) take the same rebuild path, and its
+refusals of our updates are quarantined here too (:mod:`sync._resets`).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from protocol.commands import DocCommand, command_decoder
-from protocol.wire import Hello, PullRequest, PushItem, PushRequest, Scope
+from protocol.wire import DocReset, Hello, PullRequest, PushItem, PushRequest, Scope
 
 from ._records import OutboxEntry
 from .channel import Channel
@@ -112,13 +115,20 @@ class SyncClient:
         cursor, _ = await self.store.cursor(self.upstream)
         start = cursor
         resync = await self.store.resync_wanted()
+        reset_ack = await self.store.reset_ack(self.upstream)
         snapshot_after = ""
         snapshot_seen: set[str] = set()
         was_snapshot = False
         while True:
             response = await self.channel.pull(
                 PullRequest(
-                    await self._hello(), cursor, self.scopes, self.page, resync, snapshot_after
+                    await self._hello(),
+                    cursor,
+                    self.scopes,
+                    self.page,
+                    resync,
+                    snapshot_after,
+                    reset_ack,
                 )
             )
             incoming = [*response.updates, *response.entering]
@@ -147,7 +157,13 @@ class SyncClient:
                 was_snapshot = True
                 snapshot_seen.update(u.doc_id for u in response.entering)
             snapshot_after = response.snapshot_after
-            if not response.has_more:
+            resets = [r for r in response.resets if r.id > reset_ack]
+            if resets:
+                # their documents are asked for whole in the next request, which also
+                # acknowledges them
+                resync = await self._take_resets(resets, resync)
+                reset_ack = max(r.id for r in resets)
+            elif not response.has_more:
                 break
         if was_snapshot:
             await self._drop_unseen(snapshot_seen)
@@ -155,6 +171,13 @@ class SyncClient:
         if drained:
             await self.store.write([], evict=drained)
         return report
+
+    async def _take_resets(self, resets: list[DocReset], resync: list[str]) -> list[str]:
+        """Record the upstream's resets (its refusals of our updates are quarantined);
+        returns the documents to ask for whole from now on."""
+        await self.store.take_resets(self.upstream, resets)
+        await self.store.rotate_client_id()
+        return sorted({*resync, *(r.doc_id for r in resets)})
 
     async def _finish_resync(self, rebuilt: frozenset[str], answered: frozenset[str]) -> None:
         """Replay the held commands of rebuilt documents; quarantine those of departed ones."""

@@ -58,18 +58,15 @@ class DeviceRegistry(Database):
         return token
 
     async def authenticate(self, token: str) -> Device | None:
-        """The live device holding ``token``, or ``None`` (unknown or revoked)."""
-        async with self.transaction() as db:
+        """The live device holding ``token``, or ``None`` (unknown or revoked); marks it
+        seen, in one statement (its own transaction)."""
+        async with self._lock:
             row = await self._one(
-                f"SELECT {_COLUMNS} FROM devices WHERE token_sha256 = ? AND revoked_at IS NULL",
-                (token_hash(token),),
+                "UPDATE devices SET last_seen_at = ? WHERE token_sha256 = ? AND revoked_at IS NULL "
+                f"RETURNING {_COLUMNS}",
+                (now_ms(), token_hash(token)),
             )
-            if row is None:
-                return None
-            await db.execute(
-                "UPDATE devices SET last_seen_at = ? WHERE device_id = ?", (now_ms(), row[0])
-            )
-        return _device(tuple(row))
+        return _device(tuple(row)) if row else None
 
     async def device(self, device_id: str) -> Device | None:
         """An enrolled, not revoked device by id."""

@@ -67,6 +67,20 @@ PROJECTION_TABLES = (
     "p_conflicts",
 )
 
+# The tables :func:`project` can fill for each document type (a document's
+# stale rows are only ever in these).
+TABLES_OF: dict[str, tuple[str, ...]] = {
+    DocType.SHIPMENT: ("p_shipments", "p_events", "p_conflicts"),
+    DocType.CASHBOOK: ("p_cash_books", "p_events", "p_cash_entries"),
+    DocType.RETURN: (
+        "p_returns",
+        "p_events",
+        "p_return_items",
+        "p_stock",
+        "p_conflicts",
+    ),
+}
+
 Row = tuple[Any, ...]
 
 

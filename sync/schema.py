@@ -47,6 +47,32 @@ CREATE TABLE devices (
 CREATE TABLE schema_versions (name TEXT PRIMARY KEY, version INTEGER NOT NULL);
 """
 
-MIGRATIONS: tuple[str, ...] = (CORE_DDL + PROJECTION_DDL,)
+# v2: documents the devices below a relay must rebuild (with notices of their refused
+# updates), and, on a client, how far it applied its upstream's such resets.
+DEVICE_RESETS_DDL = """
+CREATE TABLE device_resets (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, device_id TEXT NOT NULL, doc_id TEXT NOT NULL,
+    doc_type TEXT NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL, update_blob BLOB,
+    created_at INTEGER NOT NULL);
+CREATE INDEX device_resets_device ON device_resets(device_id, id);
+CREATE TABLE reset_acks (upstream TEXT PRIMARY KEY, acked INTEGER NOT NULL);
+"""
+
+# v3: scope indexes that also order by doc id, so a snapshot page is a range read
+# (no sort of every document in scope); they serve the scope lookups the v1 ones did.
+SCOPE_DOC_INDEXES_DDL = """
+CREATE INDEX documents_depot_doc ON documents(depot_id, doc_id);
+CREATE INDEX documents_courier_doc ON documents(courier_id, doc_id);
+CREATE INDEX documents_merchant_doc ON documents(merchant_id, doc_id);
+DROP INDEX documents_depot;
+DROP INDEX documents_courier;
+DROP INDEX documents_merchant;
+"""
+
+MIGRATIONS: tuple[str, ...] = (
+    CORE_DDL + PROJECTION_DDL,
+    DEVICE_RESETS_DDL,
+    SCOPE_DOC_INDEXES_DDL,
+)
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
+import msgspec
 from pycrdt import get_update, merge_updates
 
 from protocol.ids import is_uuid
@@ -191,7 +192,8 @@ class SyncServer:
                 self._cache.keep(doc_id, state, w.loaded)
 
     async def pull(self, device: Device, request: PullRequest) -> PullResponse:
-        """Updates after the client's cursor in its scopes, paged."""
+        """Updates after the client's cursor in its scopes, paged, with the resets
+        the device has not acknowledged yet (see :mod:`sync._resets`)."""
         request.hello.check()
         permitted = device_scopes(device)
         scopes: Sequence[Scope] = request.scopes or permitted
@@ -199,15 +201,19 @@ class SyncServer:
             raise ScopeDenied(f"device {device.id} may not read scopes {list(scopes)}")
         limit = max(1, min(request.limit, MAX_PULL_LIMIT))
         resync, gone = await self._resync(scopes, request.resync)
+        resets = await self.store.pending_resets(device.id, request.reset_ack)
         floor = await self.store.log_floor()
         if request.snapshot_after or request.cursor == 0 or request.cursor < floor:
-            return await self._snapshot(request, scopes, limit, resync, gone)
+            snapshot = await self._snapshot(request, scopes, limit, resync, gone)
+            return msgspec.structs.replace(snapshot, resets=resets)
         rows, head = await self.store.read_log(request.cursor, scopes, limit + 1)
         has_more = len(rows) > limit
         rows = rows[:limit]
         cursor = rows[-1].seq if has_more else max(head, request.cursor)
         updates, entering, leaving = await self._group(rows, scopes)
-        return PullResponse(updates, resync + entering, gone + leaving, cursor, has_more)
+        return PullResponse(
+            updates, resync + entering, gone + leaving, cursor, has_more, resets=resets
+        )
 
     async def _resync(
         self, scopes: Sequence[Scope], doc_ids: Sequence[str]

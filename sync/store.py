@@ -9,18 +9,18 @@ projections. Every write is one transaction over a whole batch, issued with
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, TypeVar
 
 import aiosqlite
 
 from ._log import LogReader
 from ._outbox import OutboxQueue
-from ._records import DocWrite, StoredDoc, now_ms
-from ._writes import rebase
+from ._records import DocWrite, ScopeKeys, StoredDoc, now_ms
+from ._writes import lacks, rebase
 from .devices import DeviceRegistry
 from .documents import doc_type_of, load, read_content
-from .projection import PROJECTION_TABLES, Projection, project
+from .projection import PROJECTION_TABLES, TABLES_OF, Projection, project
 from .schema import MIGRATIONS
 
 
@@ -96,9 +96,9 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
         """Persist a batch in one transaction; returns the log head after it."""
         now = now_ms()
         async with self.transaction() as db:
-            await self._rebase(db, docs)
+            stored = await self._rebase(db, docs)
             await self.before_write(db, docs)
-            await self._write_docs(db, docs, now)
+            await self._write_docs(db, docs, now, stored)
             if evict:
                 await self._evict(db, evict, now)
             if cursor is not None:
@@ -114,35 +114,46 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
         writes are already rebased on the stored state). Nothing to do here.
         """
 
-    async def _rebase(self, db: aiosqlite.Connection, docs: Sequence[DocWrite]) -> None:
-        """Rebase each write on the state stored now (see :func:`._writes.rebase`).
+    async def _rebase(self, db: aiosqlite.Connection, docs: Sequence[DocWrite]) -> dict[str, str]:
+        """Rebase each write on the state stored now (see :func:`._writes.rebase`);
+        returns ``doc_id -> doc_type`` of the documents already stored.
 
-        A document being rebuilt after a rejection (listed in ``resync``) is
-        replaced on purpose and is left alone.
+        The stored scope becomes each write's previous scope (so a scope move is
+        logged against what is really stored). A document being rebuilt after a
+        rejection (listed in ``resync``) is replaced on purpose and is not rebased.
         """
-        stored: dict[str, tuple[bytes, tuple[str, str, str]]] = {}
-        rebuilt: set[str] = set()
-        ids = [d.doc_id for d in docs]
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            async with db.execute(
-                "SELECT doc_id, state, depot_id, courier_id, merchant_id FROM documents "
-                f"WHERE doc_id IN ({marks})",
+        found: dict[str, tuple[str, bytes, ScopeKeys, bool]] = {}
+        ids = list(dict.fromkeys(d.doc_id for d in docs))
+        for chunk in _chunks(ids):
+            rows = await self._all(
+                "SELECT d.doc_id, d.doc_type, d.state_vector, d.depot_id, d.courier_id, "
+                "d.merchant_id, r.doc_id IS NOT NULL FROM documents d "
+                "LEFT JOIN resync r ON r.doc_id = d.doc_id "
+                f"WHERE d.doc_id IN ({','.join('?' * len(chunk))})",
                 chunk,
-            ) as cur:
-                stored.update({r[0]: (bytes(r[1]), (r[2], r[3], r[4])) async for r in cur})
-            async with db.execute(
-                f"SELECT doc_id FROM resync WHERE doc_id IN ({marks})", chunk
-            ) as cur:
-                rebuilt.update([r[0] async for r in cur])
+            )
+            found.update({r[0]: (r[1], bytes(r[2]), (r[3], r[4], r[5]), bool(r[6])) for r in rows})
+        behind: list[DocWrite] = []
         for d in docs:
-            if d.doc_id in stored and d.doc_id not in rebuilt:
-                rebase(d, *stored[d.doc_id])
+            if d.doc_id in found and not found[d.doc_id][3]:
+                d.previous_scope = found[d.doc_id][2]
+                if lacks(d, found[d.doc_id][1]):
+                    behind.append(d)
+        for writes in _chunks(behind):
+            rows = await self._all(
+                "SELECT doc_id, state FROM documents WHERE doc_id IN "
+                f"({','.join('?' * len(writes))})",
+                [w.doc_id for w in writes],
+            )
+            states = {r[0]: bytes(r[1]) for r in rows}
+            for w in writes:
+                rebase(w, states[w.doc_id])
+        return {doc_id: f[0] for doc_id, f in found.items()}
 
     async def _write_docs(
-        self, db: aiosqlite.Connection, docs: Sequence[DocWrite], now: int
+        self, db: aiosqlite.Connection, docs: Sequence[DocWrite], now: int, stored: dict[str, str]
     ) -> None:
+        """Log, store and project ``docs`` (``stored``: type of those already stored)."""
         log: list[tuple[Any, ...]] = []
         for d in docs:
             if d.previous_scope is not None and d.previous_scope != d.scope:
@@ -160,27 +171,40 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
             log,
         )
         await db.executemany(
-            "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,"
-            "(SELECT coalesce(max(seq), 0) FROM update_log))",
+            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,"
+            "(SELECT coalesce(max(seq), 0) FROM update_log)) ON CONFLICT (doc_id) DO UPDATE SET "
+            "doc_type = excluded.doc_type, depot_id = excluded.depot_id, "
+            "courier_id = excluded.courier_id, merchant_id = excluded.merchant_id, "
+            "state = excluded.state, state_vector = excluded.state_vector, "
+            "updated_seq = excluded.updated_seq",
             [(d.doc_id, d.doc_type, *d.scope, d.state, d.state_vector) for d in docs],
         )
-        await self._write_projections(db, [d.projection for d in docs])
-        await db.executemany(
-            "INSERT INTO outbox (doc_id, doc_type, update_blob, command, origin_device, created_at)"
-            " VALUES (?,?,?,?,?,?)",
-            [
-                (o.doc_id, o.doc_type, o.update, o.command, o.origin_device, now)
-                for d in docs
-                for o in d.outbox
-            ],
-        )
+        await self._write_projections(db, [d.projection for d in docs], stored)
+        outbox = [
+            (o.doc_id, o.doc_type, o.update, o.command, o.origin_device, now)
+            for d in docs
+            for o in d.outbox
+        ]
+        if outbox:
+            await db.executemany(
+                "INSERT INTO outbox (doc_id, doc_type, update_blob, command, origin_device, "
+                "created_at) VALUES (?,?,?,?,?,?)",
+                outbox,
+            )
 
     async def _write_projections(
-        self, db: aiosqlite.Connection, projections: Sequence[Projection]
+        self, db: aiosqlite.Connection, projections: Sequence[Projection], stored: dict[str, str]
     ) -> None:
-        ids = [(p.doc_id,) for p in projections]
+        """Replace the rows of ``projections``' documents; only the documents in ``stored``
+        (``doc_id -> doc_type``) can have rows already, in their type's tables."""
+        held = {
+            doc_id: TABLES_OF.get(doc_type, PROJECTION_TABLES)
+            for doc_id, doc_type in stored.items()
+        }
         for table in PROJECTION_TABLES:
-            await db.executemany(f"DELETE FROM {table} WHERE doc_id = ?", ids)
+            stale = [(p.doc_id,) for p in projections if table in held.get(p.doc_id, ())]
+            if stale:
+                await db.executemany(f"DELETE FROM {table} WHERE doc_id = ?", stale)
             rows = [row for p in projections for row in p.rows.get(table, [])]
             if rows:
                 marks = ",".join("?" * len(rows[0]))
@@ -226,6 +250,8 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
                 "cursors",
                 "resync",
                 "evictions",
+                "device_resets",
+                "reset_acks",
                 *PROJECTION_TABLES,
             ):
                 await db.execute(f"DELETE FROM {table}")
@@ -240,5 +266,14 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
         async with self.transaction() as db:
             for table in PROJECTION_TABLES:
                 await db.execute(f"DELETE FROM {table}")
-            await self._write_projections(db, projections)
+            await self._write_projections(db, projections, {})
         return len(projections)
+
+
+T = TypeVar("T")
+
+
+def _chunks(items: Sequence[T], size: int = 500) -> Iterator[Sequence[T]]:
+    """``items`` in slices of at most ``size`` (SQLite caps a statement's parameters)."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -111,19 +111,20 @@ def inspect_update(
     the merchant rule (edits before pickup) needs; other writers skip the fold.
     """
     before = loaded.content
-    try:
-        loaded.doc.apply_update(update)
-    except ValueError as exc:
-        return _refuse("bad_update", f"update does not decode: {exc}")
-    if _has_pending(loaded, update):
-        return _refuse(
-            "missing_dependency",
-            "update depends on changes this node has not received; resync the document",
-        )
-    extra = root_names(loaded.doc) - ROOTS
-    if extra:
-        return _refuse("unknown_root", f"unexpected root types: {', '.join(sorted(extra))}")
-    info, events = plain(loaded.info) or {}, plain(loaded.events) or []
+    with loaded.doc.transaction():  # one transaction for the update and the reads after it
+        try:
+            loaded.doc.apply_update(update)
+        except ValueError as exc:
+            return _refuse("bad_update", f"update does not decode: {exc}")
+        if _has_pending(loaded, update):
+            return _refuse(
+                "missing_dependency",
+                "update depends on changes this node has not received; resync the document",
+            )
+        extra = root_names(loaded.doc) - ROOTS
+        if extra:
+            return _refuse("unknown_root", f"unexpected root types: {', '.join(sorted(extra))}")
+        info, events = plain(loaded.info) or {}, plain(loaded.events) or []
     added, refusal = _new_events(before.events, events)
     if refusal:
         return refusal

@@ -16,7 +16,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from protocol.hlc import HybridClock
@@ -58,7 +58,18 @@ steps = st.lists(
     st.tuples(
         st.integers(0, 5),  # node index
         st.sampled_from(
-            ["deliver", "deliver", "short", "fail", "handover", "tamper", "sync", "sync", "sync"]
+            [
+                "deliver",
+                "deliver",
+                "short",
+                "fail",
+                "handover",
+                "tamper",
+                "reassign",
+                "sync",
+                "sync",
+                "sync",
+            ]
         ),
         st.integers(0, 5),  # shipment index
         st.sampled_from(list(FailureReason)),
@@ -128,6 +139,14 @@ class Scenario:
             return
         device = node.device
         shipment = self.shipment_ids[ship_i % len(self.shipment_ids)]
+        if kind == "reassign":
+            # head office moves a shipment at central, unseen by the edges: their updates to
+            # it may be accepted by the depot and refused by central only
+            reassign = actions.depot_reassign(shipment, COURIERS[node_i % len(COURIERS)])
+            await commit_commands(
+                self.net.nodes["central"].store, reassign, device_id="office", queue=False
+            )
+            return
         actor = self.actors[name]
         if device.role == Role.DEPOT:
             commands = (
@@ -184,6 +203,8 @@ class Scenario:
             assert stats.waiting == 0
             if stats.quarantined:
                 event("an update was rejected, quarantined and the document rebuilt")
+            if any(q.id < 0 for q in await node.store.quarantined()):
+                event("a relayed update was refused upstream and its writer told")
         # money: every unit collected on a handheld is at central, exactly once
         entries = await central.query(
             "SELECT count(*), coalesce(sum(amount), 0) FROM p_cash_entries WHERE kind='collected'"
@@ -221,7 +242,25 @@ async def run(topo: Topology, schedule: list, seed: int) -> None:
             await net.close()
 
 
+_OK = (FailureReason.NOT_HOME, Faults())
+# Central moves a shipment away and back while the depot accepts the courier's delivery
+# of it: only central refuses it, and both C1 handhelds must rebuild it.
+ONLY_CENTRAL_REFUSES = [
+    (1, "reassign", 0, *_OK),  # central: to C2
+    (1, "deliver", 0, *_OK),  # hh0 (C1) delivers, offline
+    (1, "sync", 0, *_OK),  # the depot accepts it
+    (2, "sync", 0, *_OK),  # hh1 pulls it through the depot
+    (0, "sync", 0, *_OK),  # central refuses it; the depot rebuilds
+    (0, "reassign", 0, *_OK),  # central: back to C1
+]
+
+
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(topo=topologies, schedule=steps, seed=st.integers(0, 2**32))
+@example(
+    topo=Topology(("C1", "C1"), True, (0,) * 6, (("C1", 0), ("C1", 0))),
+    schedule=ONLY_CENTRAL_REFUSES,
+    seed=0,
+)
 def test_replicas_converge_and_conserve_money(topo: Topology, schedule: list, seed: int) -> None:
     asyncio.run(run(topo, schedule, seed))

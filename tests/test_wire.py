@@ -13,6 +13,7 @@ from protocol.errors import ProtocolError, UnsupportedVersion
 from protocol.wire import (
     PROTOCOL_VERSION,
     SCHEMA_VERSION,
+    DocReset,
     DocUpdate,
     ErrorReply,
     Hello,
@@ -55,6 +56,7 @@ CLIENT_MESSAGES = [
         limit=50,
         resync=["d-1", "d-2"],
         snapshot_after="d-0",
+        reset_ack=17,
     ),
 ]
 
@@ -76,6 +78,10 @@ SERVER_MESSAGES = [
         has_more=True,
         snapshot=True,
         snapshot_after="d-3",
+        resets=[
+            DocReset(16, "d-4"),
+            DocReset(17, "d-5", "shipment", "unknown_device", "not enrolled", UPDATE),
+        ],
     ),
     Poke(cursor=7),
     ErrorReply(code="unsupported_version", message="hello.protocol_version 2 is newer"),
@@ -185,6 +191,7 @@ def test_an_older_peer_gets_defaults_for_missing_fields() -> None:
     assert isinstance(decoded, PullResponse)
     assert decoded.snapshot is False
     assert decoded.snapshot_after == ""
+    assert decoded.resets == []
 
 
 # --- handshake -----------------------------------------------------------------------
