@@ -173,6 +173,14 @@ def simulate(directory: str | None, as_json: bool, **options: object) -> None:
     cash, depots count it, deposit it and grade returns, head office decides
     holds and remits. Exits 1 unless every replica converged, no update was
     lost and every money and returns identity holds.
+
+    Measured in-process on a 2-core machine, one day: the default 5.5 s; 2x10x100 (2k
+    shipments, 23 replicas) 78 s; 2x40x115 (9k, 83 replicas) 6.5 min, 490 MB;
+    4x40x115 (18k, 165 replicas) 14 min, 870 MB. Time grows with the
+    shipments, 43-46 ms each, so the fixtures' full size (40x40x~115, 184k
+    shipments, 1,641 replicas) would take ~2.5-3 hours and ~8 GB.
+    Progress goes to stderr (also with --json) every simulated hour and at
+    least every 30 s.
     """
     from simulation.cli import run_simulate
 

@@ -82,9 +82,12 @@ class Chaos:
         assert channel is not None
         channel.online = online
 
-    async def sync_round(self, world: World) -> None:
-        """Every edge syncs once: handhelds, then depots (shuffled with ``reorder``)."""
-        names = [*world.handheld_node.values(), *world.depot_node.values()]
+    async def sync_round(self, world: World, tick: int) -> None:
+        """Every edge with a reason to sync (see :mod:`simulation.wakes`) syncs once:
+        handhelds, then depots (shuffled with ``reorder``)."""
+        await world.wakes.publish()
+        edges = [*world.handheld_node.values(), *world.depot_node.values()]
+        names = [name for i, name in enumerate(edges) if world.wakes.wanted(name, tick, i)]
         if self.options.reorder:
             self.rng.shuffle(names)
         for name in names:
@@ -93,7 +96,9 @@ class Chaos:
                 node.client.batch = self.rng.randint(1, 25)
                 node.client.page = self.rng.randint(1, 60)
             self.syncs += 1
-            if not await world.net.sync(name):
+            report = await world.net.sync(name)
+            world.wakes.synced(name, report)
+            if report is None:
                 self.syncs_failed += 1
 
     def stats(self) -> dict[str, object]:

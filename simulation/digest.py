@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sync import ReplicaStore
@@ -28,10 +28,30 @@ async def projection_rows(
 ) -> dict[str, list[tuple[Any, ...]]]:
     """Every projection table's rows (of ``doc_ids`` if given), sorted."""
     wanted = set(doc_ids) if doc_ids is not None else None
+    return await _rows(store, "", (), lambda doc: wanted is None or doc in wanted)
+
+
+SCOPE_COLUMNS = frozenset({"depot_id", "courier_id", "merchant_id"})
+
+
+async def scope_rows(
+    store: ReplicaStore, column: str, key: str | None
+) -> dict[str, list[tuple[Any, ...]]]:
+    """Every projection table's rows of the documents whose ``documents.<column>`` is
+    ``key``, sorted: what :func:`projection_rows` gives for those ids, read through the
+    index (a scope of a large replica, without reading all of it)."""
+    assert column in SCOPE_COLUMNS, column
+    where = f" WHERE doc_id IN (SELECT doc_id FROM documents WHERE {column} IS ?)"
+    return await _rows(store, where, (key,), lambda _: True)
+
+
+async def _rows(
+    store: ReplicaStore, where: str, params: tuple[Any, ...], keep: Callable[[str], bool]
+) -> dict[str, list[tuple[Any, ...]]]:
     result = {}
     for table in PROJECTION_TABLES:
-        rows = await store.query(f"SELECT * FROM {table}")
-        result[table] = sorted((r for r in rows if wanted is None or r[0] in wanted), key=repr)
+        rows = await store.query(f"SELECT * FROM {table}{where}", params)
+        result[table] = sorted((r for r in rows if keep(r[0])), key=repr)
     return result
 
 

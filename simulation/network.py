@@ -14,7 +14,14 @@ from pathlib import Path
 
 from protocol.permissions import Device
 from simulation.digest import state_vectors
-from sync import ChannelClosed, InMemoryChannel, ReplicaStore, SyncClient, SyncServer
+from sync import (
+    ChannelClosed,
+    InMemoryChannel,
+    ReplicaStore,
+    SyncClient,
+    SyncReport,
+    SyncServer,
+)
 
 
 @dataclass(slots=True)
@@ -109,16 +116,15 @@ class Network:
                 node.channel.drop_answer = faults.drop_answer
                 node.channel.duplicate = faults.duplicate
 
-    async def sync(self, name: str) -> bool:
-        """One sync of an edge; False when the link failed (it will retry later)."""
+    async def sync(self, name: str) -> SyncReport | None:
+        """One sync of an edge: what it did, or None when the link failed (retry later)."""
         node = self.nodes[name]
         if node.client is None:
-            return True
+            return SyncReport()  # central: nothing above it
         try:
-            await node.client.sync()
+            return await node.client.sync()
         except ChannelClosed:
-            return False
-        return True
+            return None
 
     async def converge(self, max_rounds: int = 50) -> int:
         """Sync every edge, relays before and after their handhelds, until quiet.

@@ -16,7 +16,7 @@ from protocol.permissions import Device
 from protocol.vocab import Disposition, Role
 from sync import ReplicaStore
 
-from .digest import content_digest, projection_rows, state_vectors
+from .digest import SCOPE_COLUMNS, content_digest, projection_rows, scope_rows, state_vectors
 from .world import World
 
 
@@ -83,20 +83,25 @@ def world_replicas(world: World) -> list[Replica]:
 async def divergent(central: ReplicaStore, replicas: list[Replica]) -> list[str]:
     """Edges whose documents, state vectors or projection rows differ from central's."""
     truth = await state_vectors(central)
-    scopes = await central.query("SELECT doc_id, depot_id, courier_id, merchant_id FROM documents")
+    scopes: dict[str, dict[str | None, set[str]]] = {c: {} for c in SCOPE_COLUMNS}
+    for doc_id, *keys in await central.query(
+        "SELECT doc_id, depot_id, courier_id, merchant_id FROM documents"
+    ):
+        for column, key in zip(("depot_id", "courier_id", "merchant_id"), keys, strict=True):
+            scopes[column].setdefault(key, set()).add(doc_id)
     bad = []
     for replica in replicas:
         device = replica.device
-        key, index = {
-            Role.DEPOT: (device.depot_id, 1),
-            Role.COURIER: (device.courier_id, 2),
-            Role.MERCHANT: (device.merchant_id, 3),
+        column, key = {
+            Role.DEPOT: ("depot_id", device.depot_id),
+            Role.COURIER: ("courier_id", device.courier_id),
+            Role.MERCHANT: ("merchant_id", device.merchant_id),
         }[device.role]
-        wanted = {row[0] for row in scopes if row[index] == key}
+        wanted = scopes[column].get(key, set())
         held = await state_vectors(replica.store)
         same = set(held) == wanted and all(held[d] == truth[d] for d in held)
-        if not same or await projection_rows(replica.store) != await projection_rows(
-            central, wanted
+        if not same or await projection_rows(replica.store) != await scope_rows(
+            central, column, key
         ):
             bad.append(replica.name)
     return bad

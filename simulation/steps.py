@@ -55,11 +55,6 @@ class Track:
         """The next scripted step (None for the scan, or when done)."""
         return self.plan.outcome[self.at] if 0 <= self.at < len(self.plan.outcome) else None
 
-    @property
-    def courier_left(self) -> bool:
-        """True while the courier still has a step to do on this shipment."""
-        return any(s.kind in COURIER_STEPS for s in self.plan.outcome[max(self.at, 0) :])
-
 
 def node_of(world: World, track: Track) -> str:
     """The node that performs the track's next step."""

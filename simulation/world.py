@@ -13,7 +13,7 @@ import datetime as dt
 import hashlib
 import itertools
 import random
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import msgspec
@@ -32,6 +32,7 @@ from protocol.vocab import Role
 from sync import ReplicaStore, commit_commands
 
 from .network import Network
+from .wakes import Wakes
 
 OFFICE = Device("office", Role.OFFICE)
 TICK_MS = 5 * 60 * 1000  # one scheduler tick is five simulated minutes
@@ -93,6 +94,7 @@ class World:
 
     def __init__(self, root: Path, fixture: FixtureNetwork, clock: SimClock, rng: random.Random):
         self.net = Network(root)
+        self.wakes = Wakes(self.net)  # which edges have a reason to sync
         self.fixture = fixture
         self.clock = clock
         self.rng = rng
@@ -107,7 +109,7 @@ class World:
     def central(self) -> ReplicaStore:
         return self.net.nodes["central"].store
 
-    async def build(self) -> None:
+    async def build(self, progress: Callable[[str], None]) -> None:
         """Create central, the depot relays and the handhelds, and enrol each."""
         await self.net.add_central(OFFICE)
         for depot in self.fixture.depots:
@@ -123,6 +125,10 @@ class World:
             upstream = self.depot_node[courier.depot_id]
             await self._edge(name, device, upstream, relay=False, currency=self.fixture.currency)
             self.handheld_node[courier.id] = name
+            if len(self.handheld_node) % 200 == 0:
+                progress(f"network: {len(self.handheld_node)} handhelds created")
+        for name in ["central", *self.depot_node.values()]:
+            await self.wakes.watch(name)
 
     async def _edge(
         self, name: str, device: Device, upstream: str, *, relay: bool, currency: str
@@ -139,20 +145,28 @@ class World:
             currency=currency,
         )
         await enroll(node.store, identity)
-        self.contexts[name] = self._context(node.store, identity)
+        self.contexts[name] = self._context(name, node.store, identity)
 
-    def _context(self, store: EdgeStore, identity: Identity) -> EdgeContext:
+    def _context(self, name: str, store: EdgeStore, identity: Identity) -> EdgeContext:
         skew = self.rng.randint(-120_000, 120_000) if identity.role == Role.COURIER else 0
-        return EdgeContext(store, identity, wall=lambda: self.clock() + skew)
+        ctx = EdgeContext(store, identity, wall=lambda: self.clock() + skew)
+        ctx.on_commit.append(lambda: self.wakes.wake(name))
+        return ctx
 
     async def kill(self, name: str) -> None:
         """Close a node's replica mid-day and reopen it from its file."""
         node = await self.net.reopen(name)
         if name in self.contexts:
             assert isinstance(node.store, EdgeStore)
-            self.contexts[name] = self._context(node.store, self.contexts[name].identity)
+            self.contexts[name] = self._context(name, node.store, self.contexts[name].identity)
+        if node.server is not None:
+            await self.wakes.watch(name)
+        if node.client is not None:
+            self.wakes.wake(name)
 
-    async def seed(self, specs: Iterable[ShipmentSpec], batch: int = 500) -> int:
+    async def seed(
+        self, specs: Iterable[ShipmentSpec], progress: Callable[[str], None], batch: int = 500
+    ) -> int:
         """Head office registers the day's shipments at central, ``batch`` per transaction."""
         commands = [
             (spec.id, creation_command(spec, ShipmentCreated(**self.office_base())))
@@ -162,6 +176,8 @@ class World:
             await commit_commands(
                 self.central, commands[start : start + batch], device_id=OFFICE.id, queue=False
             )
+            if start and start % (50 * batch) == 0:
+                progress(f"head office: {start}/{len(commands)} shipments seeded")
         return len(commands)
 
     def office_base(self, seen: Iterable[str] = ()) -> dict[str, str]:
@@ -201,4 +217,5 @@ class World:
         return ids
 
     async def close(self) -> None:
+        await self.wakes.close()
         await self.net.close()
