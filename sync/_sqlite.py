@@ -111,6 +111,10 @@ class Database:
         return list(await self._db.execute_fetchall(sql, params))
 
     async def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        """Rows of a read-only query (reports, dashboards, tests)."""
-        async with self.reading():
+        """Rows of a read-only query (reports, dashboards, tests), in one thread hop.
+
+        One statement reads one consistent snapshot by itself; the lock keeps it
+        out of another task's open transaction on the shared connection.
+        """
+        async with self._lock:
             return [tuple(r) for r in await self._all(sql, params)]
