@@ -1,9 +1,10 @@
 """Resets: documents a device must rebuild because an update it holds was refused upstream.
 
-A relay (a depot) whose upstream refuses an update it relayed keeps, in the
-same transaction as the quarantine entry, a notice for the device that wrote
-it (the upstream's code and message, the update) and a reset of the document
-for every other device enrolled here, as any of them may have pulled it. A
+A relay (a depot) whose upstream refuses an update keeps, in the same
+transaction as the quarantine entry, a notice for the device that wrote it
+when it was relayed (the upstream's code and message, the update) and a reset
+of the document for every other device enrolled here, as any of them may
+have pulled it; this holds for the relay's own refused writes too. A
 device gets its pending resets with every pull answer and acknowledges them
 by id in a later pull request (``PullRequest.reset_ack``); only then are they
 deleted, so a lost answer loses nothing. The client side takes them in one
@@ -36,25 +37,26 @@ class ResetQueue(Database):
     async def _reset_devices_below(
         self, db: aiosqlite.Connection, rows: Sequence[tuple[int, str, str]], now: int
     ) -> None:
-        """For each relayed outbox entry being quarantined (``(id, code, message)``):
-        a notice for its writer and a reset for every other device enrolled here."""
+        """For each outbox entry being quarantined (``(id, code, message)``): a notice
+        for its writer when it was relayed, and a reset for every other device
+        enrolled here (the devices that sync with this node)."""
         await db.executemany(
             _INSERT + "SELECT origin_device, doc_id, doc_type, ?, ?, update_blob, ? FROM outbox "
             "WHERE id = ? AND origin_device IS NOT NULL",
             [(code, message, now, entry_id) for entry_id, code, message in rows],
         )
+        # this node's own refused writes too: its devices may have pulled them
         await db.executemany(
             _INSERT + "SELECT d.device_id, o.doc_id, o.doc_type, '', '', NULL, ? "
-            "FROM outbox o JOIN devices d ON d.device_id != o.origin_device "
-            "AND d.revoked_at IS NULL WHERE o.id = ? AND o.origin_device IS NOT NULL "
+            "FROM outbox o JOIN devices d ON d.device_id IS NOT o.origin_device "
+            "AND d.revoked_at IS NULL WHERE o.id = ? "
             "AND NOT EXISTS (SELECT 1 FROM device_resets r WHERE r.device_id = d.device_id "
             "AND r.doc_id = o.doc_id AND r.code = '')",
             [(now, entry_id) for entry_id, _, _ in rows],
         )
         # served only once this node rebuilt the document itself (see pending_resets)
         await db.executemany(
-            "INSERT OR IGNORE INTO resync SELECT doc_id FROM outbox "
-            "WHERE id = ? AND origin_device IS NOT NULL",
+            "INSERT OR IGNORE INTO resync SELECT doc_id FROM outbox WHERE id = ?",
             [(entry_id,) for entry_id, _, _ in rows],
         )
 

@@ -147,7 +147,7 @@ class HealthRecorder:
         if hello.health is not None and _changed(self._written.get(sender.id), hello.health, now):
             writes[sender.id] = HealthRecord(now, hello.health)
         if hello.relayed and sender.role is Role.DEPOT:
-            writes.update(await self._accepted_relays(sender, hello.relayed))
+            writes.update(await self._accepted_relays(sender, hello.relayed, now))
         if not writes:
             return
         async with self.store.transaction() as db:
@@ -162,9 +162,14 @@ class HealthRecorder:
                 self._written[device_id] = (now, record.health)
 
     async def _accepted_relays(
-        self, depot: Device, relayed: list[RelayedHealth]
+        self, depot: Device, relayed: list[RelayedHealth], now: int
     ) -> dict[str, HealthRecord]:
-        """Reports of the depot's own couriers, newer than anything known of them here."""
+        """Reports of the depot's own couriers, newer than anything known of them here.
+
+        A report's time is capped at ``now``: a depot clock running ahead (or a
+        forged time) must not pin a courier as seen in the future.
+        """
+        relayed = [msgspec.structs.replace(r, seen_ms=min(r.seen_ms, now)) for r in relayed]
         ids = msgspec.json.encode([r.device_id for r in relayed]).decode()
         known = {}
         for device_id, role, depot_id, last_seen, raw in await self.store.query(

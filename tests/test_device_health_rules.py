@@ -98,3 +98,28 @@ async def test_own_health_reads_outbox_quarantine_cursor_and_handhelds(tmp_path:
         ("hh-a1", DeviceHealth(waiting=4, quarantined=2))
     ]
     assert handhelds[0].seen_ms > 0
+
+
+async def test_a_relayed_report_from_the_future_is_capped_at_now(tmp_path: Path):
+    """A depot clock running ahead must not pin a courier as seen in the future."""
+    async with await ReplicaStore.open(tmp_path / "c.db") as store:
+        old_depot = Device("dep1", Role.DEPOT, depot_id="D1")
+        new_depot = Device("dep2", Role.DEPOT, depot_id="D2")
+        await store.enroll(old_depot)
+        await store.enroll(new_depot)
+        await store.enroll(Device("hh1", Role.COURIER, depot_id="D1", courier_id="C1"))
+        recorder = HealthRecorder(store)
+        future = RelayedHealth("hh1", 10**15, DeviceHealth(waiting=1))
+        await recorder.record(old_depot, Hello("dep1", relayed=[future]))
+        stored = await store.query("SELECT value FROM meta WHERE key = ?", (HEALTH_KEY + "hh1",))
+        record = decode_record(stored[0][0])
+        assert record is not None and record.seen_ms < 10**15
+        # the courier moves to D2: its new depot's report is newer than the capped one
+        await store.enroll(Device("hh1", Role.COURIER, depot_id="D2", courier_id="C1"))
+        await asyncio.sleep(0.01)
+        later = RelayedHealth("hh1", record.seen_ms + 5, DeviceHealth(waiting=42))
+        await recorder.record(new_depot, Hello("dep2", relayed=[later]))
+        stored = await store.query("SELECT value FROM meta WHERE key = ?", (HEALTH_KEY + "hh1",))
+        moved = decode_record(stored[0][0])
+        assert moved is not None and moved.via == "dep2" and moved.health is not None
+        assert moved.health.waiting == 42

@@ -13,6 +13,7 @@ import random
 from edge import commands as c
 from edge.node import EdgeNode
 from edge.store import EdgeStore
+from protocol.commands import DocCommand
 from protocol.hlc import HybridClock
 from protocol.ids import make_tracking_number, named_id
 from protocol.permissions import Device
@@ -192,3 +193,41 @@ async def test_a_reset_waits_for_the_relays_own_rebuild_and_keeps_its_order(tmp_
         assert await store.pending_resets(hh.id, 2) == []
         left = await store.query("SELECT device_id FROM device_resets")
         assert left == [("someone-else",)]
+
+
+async def test_the_relays_own_refused_write_is_reset_on_its_handhelds(tmp_path):
+    """Central refuses the depot's own route change after a handheld pulled it."""
+    net = Network(tmp_path)
+    rng = random.Random(0)
+    office = Device("office", Role.OFFICE)
+    await net.add_central(office)
+    await net.add_edge("depot", DEPOT_DEVICE, "central", relay=True, rng=rng)
+    hh = await net.add_edge(
+        "hh", handheld("C1"), "depot", relay=False, rng=rng, store_cls=EdgeStore
+    )
+    central, depot = net.nodes["central"].store, net.nodes["depot"].store
+    actor = actions.Actor(
+        office.id, office.id, HybridClock(office.id, lambda: 1_790_000_000_000), rng
+    )
+    doc_id, create = actions.create_shipment(actor, 1, DEPOT_DEVICE.depot_id or "", "C1", 0, DAY)
+
+    def move(**info: object) -> list[tuple[str, DocCommand]]:
+        return [(doc_id, DocCommand("assign", "shipment", info=info))]
+
+    try:
+        await commit_commands(central, [(doc_id, create)], device_id=office.id, queue=False)
+        await net.converge()
+        # head office moves the shipment away; the depot, not knowing, re-sequences it
+        await commit_commands(central, move(depot_id="D-other"), device_id=office.id, queue=False)
+        await commit_commands(depot, move(route_seq=7), device_id=DEPOT_DEVICE.id)
+        await hh.client.pull()
+        await net.nodes["depot"].client.push()
+        assert [q.code for q in await depot.quarantined()] == ["out_of_scope"]
+        await commit_commands(
+            central, move(depot_id=DEPOT_DEVICE.depot_id), device_id=office.id, queue=False
+        )
+        await net.converge()
+        await same_document(doc_id, central, depot, hh.store)
+        assert await hh.store.query("SELECT route_seq FROM p_shipments") == [(1,)]
+    finally:
+        await net.close()
