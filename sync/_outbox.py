@@ -101,12 +101,18 @@ class OutboxQueue(ResetQueue):
                 )
                 await self._quarantine(db, [(r[0], *quarantine_reason) for r in rows])
             else:
-                await db.execute(
-                    "UPDATE outbox SET held = 0 WHERE held = 1 AND doc_id = ? "
-                    "AND origin_device IS NOT NULL",
-                    (doc_id,),
-                )
-            await db.execute("DELETE FROM outbox WHERE held = 1 AND doc_id = ?", (doc_id,))
+                await self._release_held(db, [doc_id])
+
+    async def _release_held(self, db: aiosqlite.Connection, doc_ids: Sequence[str]) -> None:
+        """Held entries of rebuilt documents: relayed ones are sent again (the upstream
+        answers each), this node's own are gone (replayed, or quarantined)."""
+        ids = [(d,) for d in doc_ids]
+        await db.executemany(
+            "UPDATE outbox SET held = 0 "
+            "WHERE held = 1 AND doc_id = ? AND origin_device IS NOT NULL",
+            ids,
+        )
+        await db.executemany("DELETE FROM outbox WHERE held = 1 AND doc_id = ?", ids)
 
     async def quarantined(self) -> list[Quarantined]:
         """Entries the upstream refused, with its reason."""

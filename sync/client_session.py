@@ -196,8 +196,11 @@ class SyncClient:
                 if self._replay_filter is None or await self._replay_filter(d, c)
             ]
             if valid:
-                await commit_commands(self.store, valid, device_id=self.device_id)
-            await self.store.drop_held(doc_id, None)
+                await commit_commands(
+                    self.store, valid, device_id=self.device_id, replaying_held=True
+                )
+            else:
+                await self.store.drop_held(doc_id, None)
         await self.store.clear_resync(list(answered))
 
     async def _drop_unseen(self, seen: set[str]) -> None:

@@ -29,10 +29,13 @@ async def commit_commands(
     device_id: str,
     queue: bool = True,
     origin_device: str | None = None,
+    replaying_held: bool = False,
 ) -> list[bytes]:
     """Apply local commands in ONE transaction; returns each command's update.
 
-    With ``queue`` the updates also enter the outbox for the upstream.
+    With ``queue`` the updates also enter the outbox for the upstream. With
+    ``replaying_held`` the commands replay the held entries of rebuilt
+    documents, which leave the outbox in the same transaction.
     """
     client_id = await store.client_id()
     stored = await store.load(doc_id for doc_id, _ in commands)
@@ -62,7 +65,7 @@ async def commit_commands(
         write = doc_write(doc_id, doc_type, doc, previous, doc_updates, origin_device or device_id)
         write.outbox = outbox
         writes.append(write)
-    await store.write(writes)
+    await store.write(writes, release_held=list(docs) if replaying_held else ())
     return updates
 
 

@@ -92,13 +92,20 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
         *,
         cursor: tuple[str, int] | None = None,
         evict: Sequence[str] = (),
+        release_held: Sequence[str] = (),
     ) -> int:
-        """Persist a batch in one transaction; returns the log head after it."""
+        """Persist a batch in one transaction; returns the log head after it.
+
+        ``release_held``: rebuilt documents whose held outbox entries ``docs``
+        replay; they go in the same transaction, so a crash cannot replay twice.
+        """
         now = now_ms()
         async with self.transaction() as db:
             stored = await self._rebase(db, docs)
             await self.before_write(db, docs)
             await self._write_docs(db, docs, now, stored)
+            if release_held:
+                await self._release_held(db, release_held)
             if evict:
                 await self._evict(db, evict, now)
             if cursor is not None:

@@ -260,3 +260,29 @@ async def test_a_write_based_on_a_stale_read_loses_nothing(tmp_path):
         assert content.info["recipient_phone"] == "+33 1 00 00 00 00"
     finally:
         await store.close()
+
+
+async def test_replaying_held_entries_and_releasing_them_is_one_transaction(tmp_path, monkeypatch):
+    store, ids = await seeded_central(tmp_path / "c.db")
+    courier = actor(COURIER)
+    own = actions.courier_deliver(courier, ids[0], "C1", "D1", DAY, 1250)
+    await commit_commands(store, own, device_id=COURIER.id)
+    relayed = actions.courier_deliver(actor(COURIER), ids[0], "C1", "D1", DAY, 1250)
+    await commit_commands(store, relayed[:1], device_id="hh2", origin_device="hh2")
+    async with store.transaction() as db:  # held, as after the upstream refused one
+        await db.execute("UPDATE outbox SET held = 1")
+    before = await snapshot(store)
+
+    async def crash(*args, **kwargs):
+        raise OSError("killed between the replay and the release")
+
+    monkeypatch.setattr(store, "_release_held", crash)
+    with pytest.raises(OSError):
+        await commit_commands(store, own, device_id=COURIER.id, replaying_held=True)
+    monkeypatch.undo()
+    assert await snapshot(store) == before  # neither replayed nor released
+
+    await commit_commands(store, own, device_id=COURIER.id, replaying_held=True)
+    rows = await store.query("SELECT origin_device, held FROM outbox ORDER BY id")
+    assert rows == [("hh2", 0)] + [(None, 0)] * len(own)
+    await store.close()
