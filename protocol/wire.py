@@ -106,6 +106,7 @@ class PullRequest(msgspec.Struct, tag=True, frozen=True, forbid_unknown_fields=F
     resync: list[str] = []  # doc ids the client wants whole (after a rejection)
     snapshot_after: str = ""  # resume a paged snapshot after this doc id
     reset_ack: Count = 0  # every DocReset up to this id is applied on the client
+    replica: str = ""  # the upstream replica file ``cursor`` and ``reset_ack`` came from
 
 
 class DocReset(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
@@ -138,6 +139,7 @@ class PullResponse(msgspec.Struct, tag=True, frozen=True, forbid_unknown_fields=
     snapshot: bool = False  # the cursor was older than the log: whole states sent
     snapshot_after: str = ""  # with has_more during a snapshot: resume after this doc id
     resets: list[DocReset] = []  # documents to rebuild, refusals of the device's updates
+    replica: str = ""  # the answering replica file (older servers: "")
 
 
 class Poke(msgspec.Struct, tag=True, frozen=True, forbid_unknown_fields=False):

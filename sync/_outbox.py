@@ -132,11 +132,16 @@ class OutboxQueue(ResetQueue):
 
     async def cursor(self, upstream: str) -> tuple[int, int | None]:
         """``(cursor, last synced ms)`` for an upstream; ``(0, None)`` if never synced."""
+        cursor, synced, _ = await self.cursor_of(upstream)
+        return cursor, synced
+
+    async def cursor_of(self, upstream: str) -> tuple[int, int | None, str]:
+        """``(cursor, last synced ms, upstream replica id)``; ``(0, None, "")`` if never synced."""
         async with self._lock:
             row = await self._one(
-                "SELECT cursor, synced_at FROM cursors WHERE upstream = ?", (upstream,)
+                "SELECT cursor, synced_at, replica FROM cursors WHERE upstream = ?", (upstream,)
             )
-        return (int(row[0]), int(row[1])) if row else (0, None)
+        return (int(row[0]), int(row[1]), str(row[2])) if row else (0, None, "")
 
     async def request_resync(self, doc_ids: Sequence[str]) -> None:
         """Ask for these documents whole on the next pull."""

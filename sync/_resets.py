@@ -92,6 +92,11 @@ class ResetQueue(Database):
             row = await self._one("SELECT acked FROM reset_acks WHERE upstream = ?", (upstream,))
         return int(row[0]) if row else 0
 
+    async def forget_reset_ack(self, upstream: str) -> None:
+        """Another replica file answers for ``upstream``: none of its resets is taken yet."""
+        async with self.transaction() as db:
+            await db.execute("DELETE FROM reset_acks WHERE upstream = ?", (upstream,))
+
     async def take_resets(self, upstream: str, resets: Sequence[DocReset]) -> None:
         """Record an upstream's resets, in one transaction: each document is wanted
         whole (its unsent entries held for replay), each refusal is quarantined

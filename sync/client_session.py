@@ -112,8 +112,8 @@ class SyncClient:
     async def pull(self, report: SyncReport | None = None) -> SyncReport:
         """Pull pages until ``has_more`` is false; apply each page atomically."""
         report = report or SyncReport()
-        cursor, _ = await self.store.cursor(self.upstream)
-        start = cursor
+        cursor, _, replica = await self.store.cursor_of(self.upstream)
+        start = (cursor, replica)
         resync = await self.store.resync_wanted()
         reset_ack = await self.store.reset_ack(self.upstream)
         snapshot_after = ""
@@ -129,8 +129,14 @@ class SyncClient:
                     resync,
                     snapshot_after,
                     reset_ack,
+                    replica,
                 )
             )
+            if response.replica != replica:
+                # another upstream file answered: it ignored our cursor and our
+                # acknowledgement of the old file's resets (the answer is a snapshot)
+                await self.store.forget_reset_ack(self.upstream)
+                reset_ack, replica = 0, response.replica
             incoming = [*response.updates, *response.entering]
             stored = await self.store.load(u.doc_id for u in incoming)
             replace = frozenset(resync) & {u.doc_id for u in response.entering}
@@ -143,8 +149,8 @@ class SyncClient:
             # A snapshot's cursor is kept only with its last page: persisted earlier, a cut
             # before the next page would resume from the log and skip the unsent documents.
             partial = response.snapshot and response.has_more
-            saved = start if partial else response.cursor
-            await self.store.write(writes, cursor=(self.upstream, saved), evict=response.leaving)
+            saved = start if partial else (response.cursor, replica)
+            await self.store.write(writes, cursor=(self.upstream, *saved), evict=response.leaving)
             answered = replace | (frozenset(resync) & set(response.leaving))
             if answered:
                 await self._finish_resync(replace, answered)

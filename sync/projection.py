@@ -14,7 +14,7 @@ import msgspec
 from protocol.cash import fold_cash_book
 from protocol.events import Event, event_type
 from protocol.info import CashBookInfo, ReturnInfo, ShipmentInfo
-from protocol.lifecycle import fold_shipment
+from protocol.lifecycle import fold_shipment, sort_events
 from protocol.returns import fold_return
 from protocol.vocab import DocType
 
@@ -219,7 +219,9 @@ def project(doc_id: str, doc_type: DocType, content: Content) -> Projection:
     if not content.info:
         return proj
     info = content.typed_info(doc_type)
-    events = content.typed_events(doc_type)
+    # one row per event id: two copies of one event (merged from two replicas'
+    # writes of it) are one event, as in the folds
+    events = sort_events(content.typed_events(doc_type))
     _event_rows(proj, doc_type, events)
     if isinstance(info, ShipmentInfo):
         _shipment(proj, info, events)

@@ -69,10 +69,19 @@ DROP INDEX documents_courier;
 DROP INDEX documents_merchant;
 """
 
+# v4: every replica file gets a random id, and a client keeps with its cursor the id
+# of the upstream file it came from: a cursor (and reset acknowledgement) of another
+# file, e.g. a depot replaced by new hardware, is not trusted.
+REPLICA_ID_DDL = """
+INSERT OR IGNORE INTO meta VALUES ('replica.id', lower(hex(randomblob(16))));
+ALTER TABLE cursors ADD COLUMN replica TEXT NOT NULL DEFAULT '';
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     CORE_DDL + PROJECTION_DDL,
     DEVICE_RESETS_DDL,
     SCOPE_DOC_INDEXES_DDL,
+    REPLICA_ID_DDL,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -193,26 +193,44 @@ class SyncServer:
 
     async def pull(self, device: Device, request: PullRequest) -> PullResponse:
         """Updates after the client's cursor in its scopes, paged, with the resets
-        the device has not acknowledged yet (see :mod:`sync._resets`)."""
+        the device has not acknowledged yet (see :mod:`sync._resets`).
+
+        A cursor from another replica file (``request.replica`` names another
+        one) or from beyond this log's head (a file restored from a backup) is
+        not trusted: the client gets a snapshot, and its acknowledgement of
+        another file's resets is ignored.
+        """
         request.hello.check()
         permitted = device_scopes(device)
         scopes: Sequence[Scope] = request.scopes or permitted
         if not allowed(scopes, permitted):
             raise ScopeDenied(f"device {device.id} may not read scopes {list(scopes)}")
         limit = max(1, min(request.limit, MAX_PULL_LIMIT))
+        replica = await self.store.replica_id()
+        if request.replica and request.replica != replica:
+            request = msgspec.structs.replace(request, cursor=0, reset_ack=0, snapshot_after="")
         resync, gone = await self._resync(scopes, request.resync)
         resets = await self.store.pending_resets(device.id, request.reset_ack)
         floor = await self.store.log_floor()
-        if request.snapshot_after or request.cursor == 0 or request.cursor < floor:
+        rows: list[LogRow] = []
+        head = 0
+        if not (request.snapshot_after or request.cursor == 0 or request.cursor < floor):
+            rows, head = await self.store.read_log(request.cursor, scopes, limit + 1)
+        if not rows and not 0 < request.cursor <= head:
             snapshot = await self._snapshot(request, scopes, limit, resync, gone)
-            return msgspec.structs.replace(snapshot, resets=resets)
-        rows, head = await self.store.read_log(request.cursor, scopes, limit + 1)
+            return msgspec.structs.replace(snapshot, resets=resets, replica=replica)
         has_more = len(rows) > limit
         rows = rows[:limit]
-        cursor = rows[-1].seq if has_more else max(head, request.cursor)
+        cursor = rows[-1].seq if has_more else head
         updates, entering, leaving = await self._group(rows, scopes)
         return PullResponse(
-            updates, resync + entering, gone + leaving, cursor, has_more, resets=resets
+            updates,
+            resync + entering,
+            gone + leaving,
+            cursor,
+            has_more,
+            resets=resets,
+            replica=replica,
         )
 
     async def _resync(

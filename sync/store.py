@@ -23,11 +23,14 @@ from .documents import doc_type_of, load, read_content
 from .projection import PROJECTION_TABLES, TABLES_OF, Projection, project
 from .schema import MIGRATIONS
 
+REPLICA_KEY = "replica.id"
+
 
 class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
     """A node's replica file. Open with ``await ReplicaStore.open(path)``."""
 
     migrations = MIGRATIONS
+    _replica_id = ""
 
     # ---- meta ------------------------------------------------------------------
 
@@ -36,6 +39,12 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
         async with self._lock:
             row = await self._one("SELECT value FROM meta WHERE key = ?", (key,))
         return str(row[0]) if row else default
+
+    async def replica_id(self) -> str:
+        """This replica file's random id (made when its schema was created)."""
+        if not self._replica_id:
+            self._replica_id = await self.meta(REPLICA_KEY) or ""
+        return self._replica_id
 
     async def set_meta(self, key: str, value: str) -> None:
         """Store a metadata value."""
@@ -90,12 +99,13 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
         self,
         docs: Sequence[DocWrite],
         *,
-        cursor: tuple[str, int] | None = None,
+        cursor: tuple[str, int, str] | None = None,
         evict: Sequence[str] = (),
         release_held: Sequence[str] = (),
     ) -> int:
         """Persist a batch in one transaction; returns the log head after it.
 
+        ``cursor``: ``(upstream, cursor, upstream replica id)`` to keep with it.
         ``release_held``: rebuilt documents whose held outbox entries ``docs``
         replay; they go in the same transaction, so a crash cannot replay twice.
         """
@@ -109,7 +119,11 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
             if evict:
                 await self._evict(db, evict, now)
             if cursor is not None:
-                await db.execute("INSERT OR REPLACE INTO cursors VALUES (?, ?, ?)", (*cursor, now))
+                await db.execute(
+                    "INSERT OR REPLACE INTO cursors (upstream, cursor, replica, synced_at) "
+                    "VALUES (?, ?, ?, ?)",
+                    (*cursor, now),
+                )
             row = await self._one("SELECT coalesce(max(seq), 0) FROM update_log")
             head = int(row[0])
         return head

@@ -162,6 +162,53 @@ async def test_truncated_log_answers_with_snapshots(tmp_path):
         assert await state_vectors(away) == await state_vectors(central)
 
 
+async def test_a_cursor_of_another_replica_file_gets_a_snapshot_and_keeps_resets(tmp_path):
+    async with linked(tmp_path, shipments=3) as (central, ids, server, _, _):
+        async with central.transaction() as db:
+            await db.execute(
+                "INSERT INTO device_resets (device_id, doc_id, doc_type, code, message, "
+                "created_at) VALUES ('hh1', ?, 'shipment', '', '', 0)",
+                (ids[0],),
+            )
+        head, replica = await central.head(), await central.replica_id()
+        other_file = PullRequest(Hello("hh1"), cursor=head, reset_ack=7, replica="f" * 32)
+        from_the_future = PullRequest(Hello("hh1"), cursor=head + 10, replica=replica)
+        for request in (other_file, from_the_future):
+            response = await server.pull(COURIER, request)
+            assert response.snapshot and response.replica == replica
+            assert len(response.entering) == 3 and [r.doc_id for r in response.resets] == [ids[0]]
+        # the same file, a known cursor: an idle answer
+        idle = await server.pull(COURIER, PullRequest(Hello("hh1"), cursor=head, replica=replica))
+        assert not idle.snapshot and idle.entering == [] and idle.cursor == head
+
+
+async def test_a_replaced_upstream_file_is_pulled_whole_and_its_resets_taken(tmp_path):
+    async with linked(tmp_path, shipments=4) as (central, ids, _, edge, client):
+        await client.sync()
+        async with edge.transaction() as db:  # resets taken from the old file, up to id 3
+            await db.execute("INSERT INTO reset_acks VALUES ('upstream', 3)")
+        # the replacement: the same content in a new file
+        await central.query("VACUUM INTO ?", (str(tmp_path / "new.db"),))
+        replaced = await ReplicaStore.open(tmp_path / "new.db")
+        try:
+            async with replaced.transaction() as db:
+                await db.execute("UPDATE meta SET value = 'f00d' WHERE key = 'replica.id'")
+                await db.execute(  # the new file's first reset for hh1
+                    "INSERT INTO device_resets (device_id, doc_id, doc_type, code, message, "
+                    "created_at) VALUES ('hh1', ?, 'shipment', '', '', 0)",
+                    (ids[0],),
+                )
+            client.channel = InMemoryChannel(SyncServer(replaced, lookup), COURIER)
+            await client.sync()
+            assert await state_vectors(edge) == await state_vectors(replaced)
+            assert await replaced.query("SELECT id FROM device_resets") == []  # served, acked
+            assert await edge.reset_ack("upstream") == 1
+            cursor, _, replica = await edge.cursor_of("upstream")
+            assert (cursor, replica) == (await replaced.head(), "f00d")
+        finally:
+            await replaced.close()
+
+
 async def test_pull_pages_until_caught_up(tmp_path):
     async with linked(tmp_path, shipments=25, page=4) as (_, _, _, edge, client):
         report = await client.pull()
@@ -286,3 +333,19 @@ async def test_replaying_held_entries_and_releasing_them_is_one_transaction(tmp_
     rows = await store.query("SELECT origin_device, held FROM outbox ORDER BY id")
     assert rows == [("hh2", 0)] + [(None, 0)] * len(own)
     await store.close()
+
+
+async def test_two_copies_of_one_event_are_projected_once(tmp_path):
+    """Two replicas wrote the same event (same id): merged, it is one event."""
+    first, ids = await seeded_central(tmp_path / "a.db", shipments=1)
+    second, same_ids = await seeded_central(tmp_path / "b.db", shipments=1)
+    assert same_ids == ids  # the same commands, written by two Yjs clients
+    theirs = await second.load(ids)
+    incoming = [DocUpdate(d.doc_id, d.doc_type, d.state) for d in theirs.values()]
+    await first.write(merge_incoming(await first.load(ids), incoming, origin_device="b"))
+    assert len((await state_vectors(first))[ids[0]]) == 2
+    events = await first.query("SELECT event_id FROM p_events WHERE doc_id = ?", (ids[0],))
+    assert len(events) == len(set(events)) > 0
+    assert await projection_rows(first) == await projection_rows(second)
+    await first.close()
+    await second.close()
