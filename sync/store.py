@@ -113,7 +113,7 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
         async with self.transaction() as db:
             stored = await self._rebase(db, docs)
             await self.before_write(db, docs)
-            await self._write_docs(db, docs, now, stored)
+            await self._write_docs(db, docs, now, stored, frozenset(release_held))
             if release_held:
                 await self._release_held(db, release_held)
             if evict:
@@ -172,9 +172,20 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
         return {doc_id: f[0] for doc_id, f in found.items()}
 
     async def _write_docs(
-        self, db: aiosqlite.Connection, docs: Sequence[DocWrite], now: int, stored: dict[str, str]
+        self,
+        db: aiosqlite.Connection,
+        docs: Sequence[DocWrite],
+        now: int,
+        stored: dict[str, str],
+        replaying: frozenset[str] = frozenset(),
     ) -> None:
-        """Log, store and project ``docs`` (``stored``: type of those already stored)."""
+        """Log, store and project ``docs`` (``stored``: type of those already stored).
+
+        An outbox entry of a document waiting for its rebuild (in ``resync``) is
+        held, to be replayed on the rebuilt document: sent now it would build on
+        the refused update. ``replaying``: the documents whose held entries these
+        writes replay (their entries go out).
+        """
         log: list[tuple[Any, ...]] = []
         for d in docs:
             if d.previous_scope is not None and d.previous_scope != d.scope:
@@ -202,14 +213,18 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
         )
         await self._write_projections(db, [d.projection for d in docs], stored)
         outbox = [
-            (o.doc_id, o.doc_type, o.update, o.command, o.origin_device, now)
+            (
+                *(o.doc_id, o.doc_type, o.update, o.command, o.origin_device, now),
+                None if d.doc_id in replaying else d.doc_id,  # held while it is in resync
+            )
             for d in docs
             for o in d.outbox
         ]
         if outbox:
             await db.executemany(
                 "INSERT INTO outbox (doc_id, doc_type, update_blob, command, origin_device, "
-                "created_at) VALUES (?,?,?,?,?,?)",
+                "created_at, held) VALUES (?,?,?,?,?,?, EXISTS "
+                "(SELECT 1 FROM resync WHERE doc_id = ?))",
                 outbox,
             )
 
