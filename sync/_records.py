@@ -50,6 +50,7 @@ class DocWrite:
     outbox: list[OutboxEntry] = field(default_factory=list)
     # the device that wrote each of ``updates``, when they differ (a relay's push)
     update_origins: list[str] = field(default_factory=list)
+    replaces: bool = False  # the upstream's whole state rebuilding the document: not rebased
 
     def origins(self) -> list[str]:
         """The writer of each update, in the order of ``updates``."""

@@ -104,7 +104,9 @@ def merge_incoming(
         if not updates:
             continue
         known = stored.get(doc_id)
-        writes.append(
-            doc_write(doc_id, doc_type, doc, known.scope if known else None, updates, origin_device)
+        write = doc_write(
+            doc_id, doc_type, doc, known.scope if known else None, updates, origin_device
         )
+        write.replaces = doc_id in replace
+        writes.append(write)
     return writes

@@ -140,23 +140,21 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
         returns ``doc_id -> doc_type`` of the documents already stored.
 
         The stored scope becomes each write's previous scope (so a scope move is
-        logged against what is really stored). A document being rebuilt after a
-        rejection (listed in ``resync``) is replaced on purpose and is not rebased.
+        logged against what is really stored). A write that rebuilds a document
+        from the upstream's state (``DocWrite.replaces``) is not rebased.
         """
-        found: dict[str, tuple[str, bytes, ScopeKeys, bool]] = {}
+        found: dict[str, tuple[str, bytes, ScopeKeys]] = {}
         ids = list(dict.fromkeys(d.doc_id for d in docs))
         for chunk in _chunks(ids):
             rows = await self._all(
-                "SELECT d.doc_id, d.doc_type, d.state_vector, d.depot_id, d.courier_id, "
-                "d.merchant_id, r.doc_id IS NOT NULL FROM documents d "
-                "LEFT JOIN resync r ON r.doc_id = d.doc_id "
-                f"WHERE d.doc_id IN ({','.join('?' * len(chunk))})",
+                "SELECT doc_id, doc_type, state_vector, depot_id, courier_id, merchant_id "
+                f"FROM documents WHERE doc_id IN ({','.join('?' * len(chunk))})",
                 chunk,
             )
-            found.update({r[0]: (r[1], bytes(r[2]), (r[3], r[4], r[5]), bool(r[6])) for r in rows})
+            found.update({r[0]: (r[1], bytes(r[2]), (r[3], r[4], r[5])) for r in rows})
         behind: list[DocWrite] = []
         for d in docs:
-            if d.doc_id in found and not found[d.doc_id][3]:
+            if d.doc_id in found and not d.replaces:
                 d.previous_scope = found[d.doc_id][2]
                 if lacks(d, found[d.doc_id][1]):
                     behind.append(d)

@@ -285,9 +285,13 @@ async def test_too_new_protocol_version_is_refused(tmp_path):
     await central.close()
 
 
-async def test_a_write_based_on_a_stale_read_loses_nothing(tmp_path):
-    """Central's push and its merchant API (or any two writers) interleave safely."""
+@pytest.mark.parametrize("awaiting_rebuild", [False, True])
+async def test_a_write_based_on_a_stale_read_loses_nothing(tmp_path, awaiting_rebuild):
+    """Central's push and its merchant API (or any two writers) interleave safely,
+    also on a document a relay waits to rebuild from its upstream."""
     store, ids = await seeded_central(tmp_path / "c.db", shipments=1)
+    if awaiting_rebuild:
+        await store.request_resync(ids)
     try:
         stale = await store.load(ids)
         # another writer records an attempt after ``stale`` was read
