@@ -78,12 +78,13 @@ class DeviceRegistry(Database):
         return _device(tuple(row)) if row else None
 
     async def revoke(self, device_id: str) -> bool:
-        """Revoke a device; True if it existed and was live."""
+        """Revoke a device (and drop the resets it will never pull); True if it was live."""
         async with self.transaction() as db:
             cur = await db.execute(
                 "UPDATE devices SET revoked_at = ? WHERE device_id = ? AND revoked_at IS NULL",
                 (now_ms(), device_id),
             )
+            await db.execute("DELETE FROM device_resets WHERE device_id = ?", (device_id,))
             return bool(cur.rowcount)
 
     async def devices(self) -> list[tuple[Device, str, int | None, int | None]]:

@@ -193,6 +193,10 @@ async def test_a_reset_waits_for_the_relays_own_rebuild_and_keeps_its_order(tmp_
         assert await store.pending_resets(hh.id, 2) == []
         left = await store.query("SELECT device_id FROM device_resets")
         assert left == [("someone-else",)]
+        # a revoked device will never pull its resets: they go with the revocation
+        await store.enroll(Device("someone-else", Role.COURIER, depot_id="D1", courier_id="C9"))
+        assert await store.revoke("someone-else")
+        assert await store.query("SELECT device_id FROM device_resets") == []
 
 
 async def test_the_relays_own_refused_write_is_reset_on_its_handhelds(tmp_path):
