@@ -55,13 +55,13 @@ _OWN = (
     "(SELECT count(*) FROM quarantine), "
     "(SELECT synced_at FROM cursors WHERE upstream = ?), "
     "(SELECT json_group_array(json_array(d.device_id, d.last_seen_at, m.value)) "
-    "FROM devices d LEFT JOIN meta m ON m.key = 'health.' || d.device_id "
+    f"FROM devices d LEFT JOIN meta m ON m.key = '{HEALTH_KEY}' || d.device_id "
     "WHERE d.role = 'courier' AND d.revoked_at IS NULL AND d.last_seen_at IS NOT NULL)"
 )
 # The relayed devices as enrolled here, when last seen here and their stored report.
 _RELAY_TARGETS = (
     "SELECT d.device_id, d.role, d.depot_id, d.last_seen_at, m.value FROM devices d "
-    "LEFT JOIN meta m ON m.key = 'health.' || d.device_id "
+    f"LEFT JOIN meta m ON m.key = '{HEALTH_KEY}' || d.device_id "
     "WHERE d.revoked_at IS NULL AND d.device_id IN (SELECT value FROM json_each(?))"
 )
 
@@ -80,6 +80,12 @@ _record_decoder = msgspec.json.Decoder(HealthRecord)
 def decode_record(raw: str | None) -> HealthRecord | None:
     """A stored record, or None for a device with none."""
     return None if raw is None else _record_decoder.decode(raw)
+
+
+def last_heard(last_seen_ms: int | None, record: HealthRecord | None) -> int:
+    """When a device was last heard from: by this node, or by a relay that reported it
+    (0: never)."""
+    return max(last_seen_ms or 0, record.seen_ms if record else 0)
 
 
 async def own_health(
@@ -107,7 +113,7 @@ def _handheld_reports(rows: list[list[Any]]) -> list[RelayedHealth]:
         if record is not None and record.via:
             continue  # heard through another relay: never forwarded again
         health = record.health if record else None
-        seen = max(int(last_seen), record.seen_ms if record else 0)
+        seen = last_heard(int(last_seen), record)
         reports.append(RelayedHealth(device_id, seen, health))
     return reports
 
@@ -178,7 +184,7 @@ class HealthRecorder:
             if role != Role.COURIER.value or depot_id != depot.depot_id:
                 continue
             record = decode_record(raw)
-            known[device_id] = max(last_seen or 0, record.seen_ms if record else 0)
+            known[device_id] = last_heard(last_seen, record)
         return {
             r.device_id: HealthRecord(r.seen_ms, r.health, depot.id)
             for r in relayed

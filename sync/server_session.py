@@ -212,11 +212,12 @@ class SyncServer:
         resync, gone = await self._resync(scopes, request.resync)
         resets = await self.store.pending_resets(device.id, request.reset_ack)
         floor = await self.store.log_floor()
+        from_log = not (request.snapshot_after or request.cursor == 0 or request.cursor < floor)
         rows: list[LogRow] = []
         head = 0
-        if not (request.snapshot_after or request.cursor == 0 or request.cursor < floor):
+        if from_log:
             rows, head = await self.store.read_log(request.cursor, scopes, limit + 1)
-        if not rows and not 0 < request.cursor <= head:
+        if not from_log or request.cursor > head:
             snapshot = await self._snapshot(request, scopes, limit, resync, gone)
             return msgspec.structs.replace(snapshot, resets=resets, replica=replica)
         has_more = len(rows) > limit

@@ -175,7 +175,7 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
         docs: Sequence[DocWrite],
         now: int,
         stored: dict[str, str],
-        replaying: frozenset[str] = frozenset(),
+        replaying: frozenset[str],
     ) -> None:
         """Log, store and project ``docs`` (``stored``: type of those already stored).
 

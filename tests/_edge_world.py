@@ -8,6 +8,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import itertools
+import random
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +22,14 @@ from edge.store import EdgeStore
 from edge.sync_loop import Backoff
 from protocol.commands import DocCommand
 from protocol.events import ReturnRequested, ShipmentCreated
+from protocol.hlc import HybridClock
 from protocol.ids import make_tracking_number, named_id
 from protocol.info import Item, Parcel, ReturnInfo, ShipmentInfo
 from protocol.permissions import Device
 from protocol.vocab import Role
+from simulation import actions
 from simulation.digest import projection_rows, state_vectors
+from simulation.network import Network, Node
 from sync import InMemoryChannel, ReplicaStore, SyncClient, SyncServer, commit_commands
 from sync.documents import load, read_content
 from sync.projection import PROJECTION_TABLES
@@ -270,3 +276,33 @@ async def cash_totals(central: ReplicaStore) -> dict[str, tuple[int, int, int, i
     for owner, collected, handed, _, in_hand, reversed_ in rows:
         assert collected - reversed_ == handed + in_hand, f"book of {owner} does not balance"
     return {r[0]: (r[1], r[2], r[3], r[4]) for r in rows}
+
+
+@asynccontextmanager
+async def one_shipment_network(
+    tmp_path: Path, *, via_depot: bool = True
+) -> AsyncIterator[tuple[Network, Node, str, Device]]:
+    """An in-process central (with a depot relay when ``via_depot``), C1's handheld and
+    one shipment on C1's route, synced: ``(network, handheld node, shipment id, office)``."""
+    net = Network(tmp_path)
+    rng = random.Random(0)
+    office = Device("office", Role.OFFICE)
+    await net.add_central(office)
+    upstream = "central"
+    if via_depot:
+        await net.add_edge("depot", DEPOT_DEVICE, "central", relay=True, rng=rng)
+        upstream = "depot"
+    hh = await net.add_edge(
+        "hh", handheld(COURIER), upstream, relay=False, rng=rng, store_cls=EdgeStore
+    )
+    clock = HybridClock(office.id, lambda: 1_790_000_000_000)
+    doc_id, create = actions.create_shipment(
+        actions.Actor(office.id, office.id, clock, rng), 1, DEPOT, COURIER, 0, DAY
+    )
+    try:
+        central = net.nodes["central"].store
+        await commit_commands(central, [(doc_id, create)], device_id=office.id, queue=False)
+        await net.converge()
+        yield net, hh, doc_id, office
+    finally:
+        await net.close()

@@ -9,34 +9,19 @@ from __future__ import annotations
 
 import random
 
-from edge.store import EdgeStore
 from protocol.hlc import HybridClock
-from protocol.permissions import Device
-from protocol.vocab import FailureReason, Role
+from protocol.vocab import FailureReason
 from simulation import actions
-from simulation.network import Network
 from sync import commit_commands
-from tests._edge_world import handheld
-
-DAY = "2026-11-23"
+from tests._edge_world import DAY, one_shipment_network
 
 
 async def test_a_command_recorded_before_the_rebuild_is_replayed_on_it(tmp_path):
-    net = Network(tmp_path)
-    rng = random.Random(0)
-    office = Device("office", Role.OFFICE)
-    await net.add_central(office)
-    hh = handheld("C1")
-    node = await net.add_edge("hh", hh, "central", relay=False, rng=rng, store_cls=EdgeStore)
-    central = net.nodes["central"].store
-    actor = actions.Actor(
-        office.id, office.id, HybridClock(office.id, lambda: 1_790_000_000_000), rng
-    )
-    doc_id, create = actions.create_shipment(actor, 1, "D1", "C1", 0, DAY)
-    courier = actions.Actor(hh.id, "C1", HybridClock(hh.id, lambda: 1_790_000_001_000), rng)
-    try:
-        await commit_commands(central, [(doc_id, create)], device_id=office.id, queue=False)
-        await net.converge()
+    async with one_shipment_network(tmp_path, via_depot=False) as (net, node, doc_id, office):
+        central, hh = net.nodes["central"].store, node.device
+        courier = actions.Actor(
+            hh.id, "C1", HybridClock(hh.id, lambda: 1_790_000_001_000), random.Random(1)
+        )
         away, back = (actions.depot_reassign(doc_id, c) for c in ("C2", "C1"))
         await commit_commands(central, away, device_id=office.id, queue=False)
         failed = actions.courier_fail(courier, doc_id, next(iter(FailureReason)))
@@ -52,5 +37,3 @@ async def test_a_command_recorded_before_the_rebuild_is_replayed_on_it(tmp_path)
         types = await central.query("SELECT type FROM p_events WHERE doc_id = ?", (doc_id,))
         assert {"delivered", "out_for_delivery"} <= {t for (t,) in types}
         assert ("attempt_failed",) not in types
-    finally:
-        await net.close()

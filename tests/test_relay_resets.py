@@ -12,7 +12,6 @@ import random
 
 from edge import commands as c
 from edge.node import EdgeNode
-from edge.store import EdgeStore
 from protocol.commands import DocCommand
 from protocol.hlc import HybridClock
 from protocol.ids import make_tracking_number, named_id
@@ -21,7 +20,6 @@ from protocol.vocab import Role
 from protocol.wire import PullRequest, PullResponse
 from simulation import actions
 from simulation.digest import projection_rows, state_vectors
-from simulation.network import Network
 from sync import InMemoryChannel, ReplicaStore, commit_commands
 from tests._edge_world import (
     DEPOT_DEVICE,
@@ -31,6 +29,7 @@ from tests._edge_world import (
     fast_backoff,
     handheld,
     idle,
+    one_shipment_network,
     relay_depot,
     seed,
     shipment_command,
@@ -127,21 +126,11 @@ class CutAfter(InMemoryChannel):
 
 
 async def test_a_lost_answer_or_request_does_not_lose_the_reset(tmp_path):
-    net = Network(tmp_path)
-    rng = random.Random(0)
-    office = Device("office", Role.OFFICE)
-    await net.add_central(office)
-    await net.add_edge("depot", DEPOT_DEVICE, "central", relay=True, rng=rng)
-    hh = handheld("C1")
-    node = await net.add_edge("hh", hh, "depot", relay=False, rng=rng, store_cls=EdgeStore)
-    node.channel = node.client.channel = CutAfter(net.nodes["depot"].server, hh, rng=rng)
-    central, depot = net.nodes["central"].store, net.nodes["depot"].store
-    clock = HybridClock(office.id, lambda: 1_790_000_000_000)
-    actor = actions.Actor(office.id, office.id, clock, rng)
-    doc_id, create = actions.create_shipment(actor, 1, "D1", "C1", 0, DAY)
-    try:
-        await commit_commands(central, [(doc_id, create)], device_id=office.id, queue=False)
-        await net.converge()
+    async with one_shipment_network(tmp_path) as (net, node, doc_id, office):
+        rng = random.Random(1)
+        hh = node.device
+        node.channel = node.client.channel = CutAfter(net.nodes["depot"].server, hh, rng=rng)
+        central, depot = net.nodes["central"].store, net.nodes["depot"].store
         moves = [actions.depot_reassign(doc_id, courier) for courier in ("C2", "C1")]
         await commit_commands(central, moves[0], device_id=office.id, queue=False)
         courier = actions.Actor(hh.id, "C1", HybridClock(hh.id, lambda: 1_790_000_001_000), rng)
@@ -169,8 +158,6 @@ async def test_a_lost_answer_or_request_does_not_lose_the_reset(tmp_path):
         assert await node.store.resync_wanted() == []
         await same_document(doc_id, node.store, depot, central)
         assert await status_of(node.store, doc_id) == "created"
-    finally:
-        await net.close()
 
 
 async def test_a_reset_waits_for_the_relays_own_rebuild_and_keeps_its_order(tmp_path):
@@ -201,26 +188,12 @@ async def test_a_reset_waits_for_the_relays_own_rebuild_and_keeps_its_order(tmp_
 
 async def test_the_relays_own_refused_write_is_reset_on_its_handhelds(tmp_path):
     """Central refuses the depot's own route change after a handheld pulled it."""
-    net = Network(tmp_path)
-    rng = random.Random(0)
-    office = Device("office", Role.OFFICE)
-    await net.add_central(office)
-    await net.add_edge("depot", DEPOT_DEVICE, "central", relay=True, rng=rng)
-    hh = await net.add_edge(
-        "hh", handheld("C1"), "depot", relay=False, rng=rng, store_cls=EdgeStore
-    )
-    central, depot = net.nodes["central"].store, net.nodes["depot"].store
-    actor = actions.Actor(
-        office.id, office.id, HybridClock(office.id, lambda: 1_790_000_000_000), rng
-    )
-    doc_id, create = actions.create_shipment(actor, 1, DEPOT_DEVICE.depot_id or "", "C1", 0, DAY)
+    async with one_shipment_network(tmp_path) as (net, hh, doc_id, office):
+        central, depot = net.nodes["central"].store, net.nodes["depot"].store
 
-    def move(**info: object) -> list[tuple[str, DocCommand]]:
-        return [(doc_id, DocCommand("assign", "shipment", info=info))]
+        def move(**info: object) -> list[tuple[str, DocCommand]]:
+            return [(doc_id, DocCommand("assign", "shipment", info=info))]
 
-    try:
-        await commit_commands(central, [(doc_id, create)], device_id=office.id, queue=False)
-        await net.converge()
         # head office moves the shipment away; the depot, not knowing, re-sequences it
         await commit_commands(central, move(depot_id="D-other"), device_id=office.id, queue=False)
         await commit_commands(depot, move(route_seq=7), device_id=DEPOT_DEVICE.id)
@@ -233,5 +206,3 @@ async def test_the_relays_own_refused_write_is_reset_on_its_handhelds(tmp_path):
         await net.converge()
         await same_document(doc_id, central, depot, hh.store)
         assert await hh.store.query("SELECT route_seq FROM p_shipments") == [(1,)]
-    finally:
-        await net.close()

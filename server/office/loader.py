@@ -27,7 +27,7 @@ from protocol.events import CashEvent, Event, ReturnEvent, ShipmentEvent
 from protocol.info import CashBookInfo, ReturnInfo, ShipmentInfo
 from protocol.ledger import CashBookRecord, ReturnRecord, ShipmentRecord
 from protocol.statement import FeeTerms
-from sync.device_health import decode_record
+from sync.device_health import HEALTH_KEY, decode_record, last_heard
 from sync.store import ReplicaStore
 
 _EVENTS = (
@@ -52,7 +52,7 @@ _DEVICES = (
     "SELECT d.device_id, d.role, coalesce(d.depot_id, ''), coalesce(d.courier_id, ''), "
     "d.last_seen_at, m.value, (SELECT count(*) FROM quarantine q "
     "WHERE q.origin_device = d.device_id) FROM devices d "
-    "LEFT JOIN meta m ON m.key = 'health.' || d.device_id "
+    f"LEFT JOIN meta m ON m.key = '{HEALTH_KEY}' || d.device_id "
     "WHERE d.revoked_at IS NULL ORDER BY d.device_id"
 )
 _ONLY = " doc_id IN (SELECT value FROM json_each(?))"
@@ -184,7 +184,7 @@ async def load_devices(store: ReplicaStore) -> list[DeviceSeen]:
     for device_id, role, depot, courier, seen, raw, held in await store.query(_DEVICES):
         record = decode_record(raw)
         health = record.health if record else None
-        last = max(seen or 0, record.seen_ms if record else 0) or None
+        last = last_heard(seen, record) or None
         devices.append(
             DeviceSeen(
                 device_id,
