@@ -13,32 +13,29 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
 
-from pycrdt import Array, Doc, Map
-
-from .documents import EVENTS, INFO, Content, load, read_content
+from ._ydoc import NativeDoc
+from .documents import Content
+from .errors import BadUpdate
 
 DEFAULT_CAPACITY = 1024  # ~20 KB a loaded Doc: ~20 MB at most
 
 
 @dataclass(slots=True)
 class LoadedDoc:
-    """A ``Doc``, its two roots and its decoded content, all in step."""
+    """A document and its decoded content, in step."""
 
-    doc: Doc[Any]
-    info: Map[Any]
-    events: Array[Any]
+    doc: NativeDoc
     content: Content
 
     @classmethod
     def of(cls, state: bytes | None) -> LoadedDoc:
         """Load ``state`` (``None``: an empty document); ``BadUpdate`` if it does not decode."""
-        doc = load(state)
-        with doc.transaction():  # one commit for both roots and the reads
-            info: Map[Any] = doc.get(INFO, type=Map)
-            events: Array[Any] = doc.get(EVENTS, type=Array)
-            return cls(doc, info, events, read_content(doc) if state else Content({}, [], None, []))
+        try:
+            doc = NativeDoc(state)
+        except ValueError as exc:
+            raise BadUpdate(f"stored state does not decode: {exc}") from exc
+        return cls(doc, Content(*doc.read()) if state else Content({}, [], None, []))
 
 
 class DocCache:

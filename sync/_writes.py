@@ -29,14 +29,28 @@ def doc_write(
     previous_scope: ScopeKeys | None,
     updates: list[bytes],
     origin_device: str,
-    content: Content | None = None,
 ) -> DocWrite:
-    """A write record for a loaded, changed document (``content``: what it holds,
-    when already known)."""
+    """A write record for a loaded, changed document."""
     with doc.transaction():
-        if content is None:
-            content = read_content(doc)
+        content = read_content(doc)
         state, state_vector = doc.get_update(), doc.get_state()
+    return write_record(
+        doc_id, doc_type, state, state_vector, content, previous_scope, updates, origin_device
+    )
+
+
+def write_record(
+    doc_id: str,
+    doc_type: str,
+    state: bytes,
+    state_vector: bytes,
+    content: Content,
+    previous_scope: ScopeKeys | None,
+    updates: list[bytes],
+    origin_device: str,
+) -> DocWrite:
+    """A write record for a document now holding ``state`` (vector ``state_vector``),
+    whose content is ``content``."""
     return DocWrite(
         doc_id=doc_id,
         doc_type=doc_type,

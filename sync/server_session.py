@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 import msgspec
-from pycrdt import get_update, merge_updates
+from pycrdt import merge_updates
 
 from protocol.ids import is_uuid
 from protocol.permissions import Device, check_change
@@ -30,13 +30,12 @@ from protocol.wire import (
 
 from ._doc_cache import DEFAULT_CAPACITY, DocCache, LoadedDoc
 from ._records import DocWrite, LogRow, OutboxEntry, ScopeKeys
-from ._writes import doc_write
+from ._writes import write_record
 from .documents import Content, doc_type_of
 from .errors import ScopeDenied, UnknownDocType
 from .scopes import allowed, device_scopes, matches
 from .store import ReplicaStore
 from .validation import changes_content, inspect_update
-from .yencoding import update_has_structs
 
 DeviceLookup = Callable[[str], Awaitable[Device | None]]
 MAX_PULL_LIMIT = 2000
@@ -165,14 +164,16 @@ class SyncServer:
 
     def _write(self, doc_id: str, w: _Working) -> DocWrite:
         loaded = self._loaded(doc_id, w)
-        write = doc_write(
+        state, state_vector = loaded.doc.encode()
+        write = write_record(
             doc_id,
             w.doc_type,
-            loaded.doc,
+            state,
+            state_vector,
+            loaded.content,
             w.previous_scope,
             w.updates,
             w.origins[-1],
-            loaded.content,
         )
         write.outbox, write.update_origins = w.outbox, w.origins
         return write
@@ -313,6 +314,6 @@ def _already_has(loaded: LoadedDoc, item: PushItem) -> bool:
     """True when ``item`` brings no item the document does not have (a re-send,
     or an update of deletions only)."""
     try:
-        return not update_has_structs(get_update(item.update, loaded.doc.get_state()))
+        return loaded.doc.holds_all_of(item.update)
     except ValueError:
         return False

@@ -12,8 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pycrdt import get_update
-
 from protocol.errors import ProtocolError
 from protocol.events import Event
 from protocol.info import ShipmentInfo
@@ -23,8 +21,7 @@ from protocol.vocab import DocType
 
 from ._doc_cache import LoadedDoc
 from ._typed import events_of, info_of
-from .documents import ROOTS, Content, plain, root_names
-from .yencoding import update_has_structs
+from .documents import ROOTS, Content
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,11 +66,6 @@ def _new_events(before: list[Any], after: list[Any]) -> tuple[list[Any], Inspect
     return added, None
 
 
-def _has_pending(loaded: LoadedDoc, update: bytes) -> bool:
-    """True when part of ``update`` could not be integrated (a gap in its clocks)."""
-    return update_has_structs(get_update(update, loaded.doc.get_state()))
-
-
 def _after(
     doc_type: DocType, before: Content, info: dict[str, Any], events: list[Any], added: list[Any]
 ) -> tuple[Content, list[Event]]:
@@ -93,10 +85,10 @@ def changes_content(loaded: LoadedDoc, update: bytes) -> bool:
     """Apply ``update`` (one with no new items: a re-send, or deletions only) and say
     whether the content moved; if it did, :func:`inspect_update` judges it."""
     try:
-        loaded.doc.apply_update(update)
+        loaded.doc.apply(update)
     except ValueError:
         return True  # let the inspection refuse it, saying why
-    info, events = plain(loaded.info) or {}, plain(loaded.events) or []
+    info, events = loaded.doc.read()
     return info != loaded.content.info or events != loaded.content.events
 
 
@@ -111,20 +103,19 @@ def inspect_update(
     the merchant rule (edits before pickup) needs; other writers skip the fold.
     """
     before = loaded.content
-    with loaded.doc.transaction():  # one transaction for the update and the reads after it
-        try:
-            loaded.doc.apply_update(update)
-        except ValueError as exc:
-            return _refuse("bad_update", f"update does not decode: {exc}")
-        if _has_pending(loaded, update):
-            return _refuse(
-                "missing_dependency",
-                "update depends on changes this node has not received; resync the document",
-            )
-        extra = root_names(loaded.doc) - ROOTS
-        if extra:
-            return _refuse("unknown_root", f"unexpected root types: {', '.join(sorted(extra))}")
-        info, events = plain(loaded.info) or {}, plain(loaded.events) or []
+    try:
+        roots, integrated = loaded.doc.integrate(update)
+    except ValueError as exc:
+        return _refuse("bad_update", f"update does not decode: {exc}")
+    if not integrated:
+        return _refuse(
+            "missing_dependency",
+            "update depends on changes this node has not received; resync the document",
+        )
+    extra = roots - ROOTS
+    if extra:
+        return _refuse("unknown_root", f"unexpected root types: {', '.join(sorted(extra))}")
+    info, events = loaded.doc.read()
     added, refusal = _new_events(before.events, events)
     if refusal:
         return refusal

@@ -1,0 +1,108 @@
+"""The ingest hot path's handle on a document: pycrdt's native ``Doc``, unwrapped.
+
+pycrdt's public ``Doc`` wraps every call in Python: a transaction object, thread
+and anyio locks, a root-type wrapper per access. On the path central runs for
+every pushed update (load the stored state, apply the update, read both roots,
+encode the result) that wrapping cost about three times the CRDT work itself.
+:class:`NativeDoc` calls the native document pycrdt is built on
+(``pycrdt._pycrdt``) directly, one short transaction per step.
+
+That layer is pycrdt's own, not its documented API, so ``pyproject.toml`` keeps
+pycrdt to one minor version and ``tests/test_ydoc.py`` checks this module
+against the public ``Doc`` on the same updates.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pycrdt import Array, Doc, Map, get_update
+from pycrdt._pycrdt import Doc as _Doc
+
+from .documents import EVENTS, INFO, decode_json, plain
+from .yencoding import update_has_structs
+
+
+def _carries_beyond(update: bytes, state_vector: bytes) -> bool:
+    """True when ``update`` carries an item ``state_vector`` has not seen; ``ValueError``
+    if it does not decode. (Exact, unlike comparing with the update's own state
+    vector, which counts nothing after a gap.)"""
+    return update_has_structs(get_update(update, state_vector))
+
+
+class NativeDoc:
+    """One document held natively: apply updates, read the roots, encode the state.
+
+    Each method is one native transaction, committed and released before it
+    returns (``try``/``finally`` inline: a context manager per call cost more
+    than some of the calls).
+    """
+
+    __slots__ = ("_doc",)
+
+    def __init__(self, state: bytes | None = None):
+        """A document holding ``state``; ``ValueError`` if the bytes do not decode."""
+        self._doc = _Doc(None, None, None)
+        if state:
+            self.apply(state)
+
+    def apply(self, update: bytes) -> None:
+        """Apply ``update``; ``ValueError`` if it does not decode."""
+        txn = self._doc.create_transaction()
+        try:
+            self._doc.apply_update(txn, update)
+        finally:
+            txn.commit()
+            txn.drop()
+
+    def holds_all_of(self, update: bytes) -> bool:
+        """True when this document holds every item ``update`` carries (a re-send,
+        or deletions only); ``ValueError`` if it does not decode."""
+        return not _carries_beyond(update, self.state_vector())
+
+    def integrate(self, update: bytes) -> tuple[set[str], bool]:
+        """Apply ``update``; returns the root names after it, and whether all of it
+        was integrated (none of it waits on changes this document has not seen).
+        ``ValueError`` if it does not decode."""
+        txn = self._doc.create_transaction()
+        try:
+            self._doc.apply_update(txn, update)
+            roots, vector = set(self._doc.roots(txn)), bytes(self._doc.get_state(txn))
+        finally:
+            txn.commit()
+            txn.drop()
+        return roots, not _carries_beyond(update, vector)
+
+    def state_vector(self) -> bytes:
+        """The encoded state vector."""
+        txn = self._doc.create_transaction()
+        try:
+            return bytes(self._doc.get_state(txn))
+        finally:
+            txn.commit()
+            txn.drop()
+
+    def encode(self) -> tuple[bytes, bytes]:
+        """``(state, state vector)``: the whole state as one update, and its vector."""
+        txn = self._doc.create_transaction()
+        try:
+            return bytes(self._doc.get_update(txn, b"\x00")), bytes(self._doc.get_state(txn))
+        finally:
+            txn.commit()
+            txn.drop()
+
+    def read(self) -> tuple[dict[str, Any], list[Any]]:
+        """The ``info`` map and the ``events`` list as plain Python (see
+        :func:`.documents.plain`); a root not present reads as empty."""
+        txn = self._doc.create_transaction()
+        try:
+            info = self._doc.get_or_insert_map(txn, INFO).to_json(txn)
+            events = self._doc.get_or_insert_array(txn, EVENTS).to_json(txn)
+        finally:
+            txn.commit()
+            txn.drop()
+        try:
+            return decode_json(info) or {}, decode_json(events) or []
+        except ValueError:  # content JSON cannot carry: read it the slow way
+            doc: Doc[Any] = Doc(doc=self._doc)
+            return plain(doc.get(INFO, type=Map)) or {}, plain(doc.get(EVENTS, type=Array)) or []
