@@ -1,7 +1,7 @@
 """Loaded documents kept between pushes, in a bounded least-recently-used cache.
 
-Validating an update needs the document loaded as a ``Doc`` and its content
-decoded. Loading and decoding it again for every update is most of the cost of
+Validating an update needs the document loaded (a :class:`NativeDoc`) and its
+content decoded. Loading and decoding it again for every update is most of the cost of
 ingest, so a server session keeps the documents it touched recently. An entry
 is used only while the stored state is byte for byte the one it was loaded
 from or written as: a document changed by any other writer is simply loaded
@@ -18,7 +18,7 @@ from ._ydoc import NativeDoc
 from .documents import Content
 from .errors import BadUpdate
 
-DEFAULT_CAPACITY = 1024  # ~20 KB a loaded Doc: ~20 MB at most
+DEFAULT_CAPACITY = 1024  # ~16 KB a loaded document: ~16 MB at most
 
 
 @dataclass(slots=True)

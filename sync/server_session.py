@@ -64,7 +64,7 @@ class SyncServer:
     """Push and pull handlers over a replica store.
 
     Recently pushed-to documents stay loaded between pushes, at most
-    ``cache_size`` of them (~20 KB each), so memory does not grow with the
+    ``cache_size`` of them (~16 KB each), so memory does not grow with the
     number of documents.
     """
 
