@@ -14,13 +14,16 @@ against the public ``Doc`` on the same updates.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from pycrdt import Array, Doc, Map, get_update
 from pycrdt._pycrdt import Doc as _Doc
 
 from .documents import EVENTS, INFO, decode_json, plain
 from .yencoding import update_has_structs
+
+T = TypeVar("T")
 
 
 def _carries_beyond(update: bytes, state_vector: bytes) -> bool:
@@ -34,8 +37,7 @@ class NativeDoc:
     """One document held natively: apply updates, read the roots, encode the state.
 
     Each method is one native transaction, committed and released before it
-    returns (``try``/``finally`` inline: a context manager per call cost more
-    than some of the calls).
+    returns.
     """
 
     __slots__ = ("_doc",)
@@ -46,14 +48,19 @@ class NativeDoc:
         if state:
             self.apply(state)
 
-    def apply(self, update: bytes) -> None:
-        """Apply ``update``; ``ValueError`` if it does not decode."""
+    def _in_transaction(self, work: Callable[[Any], T]) -> T:
+        """``work(txn)`` in one native transaction (a plain call: a context manager
+        per step cost more than some of the steps)."""
         txn = self._doc.create_transaction()
         try:
-            self._doc.apply_update(txn, update)
+            return work(txn)
         finally:
             txn.commit()
             txn.drop()
+
+    def apply(self, update: bytes) -> None:
+        """Apply ``update``; ``ValueError`` if it does not decode."""
+        self._in_transaction(lambda txn: self._doc.apply_update(txn, update))
 
     def holds_all_of(self, update: bytes) -> bool:
         """True when this document holds every item ``update`` carries (a re-send,
@@ -64,43 +71,33 @@ class NativeDoc:
         """Apply ``update``; returns the root names after it, and whether all of it
         was integrated (none of it waits on changes this document has not seen).
         ``ValueError`` if it does not decode."""
-        txn = self._doc.create_transaction()
-        try:
+
+        def apply(txn: Any) -> tuple[set[str], bytes]:
             self._doc.apply_update(txn, update)
-            roots, vector = set(self._doc.roots(txn)), bytes(self._doc.get_state(txn))
-        finally:
-            txn.commit()
-            txn.drop()
+            return set(self._doc.roots(txn)), bytes(self._doc.get_state(txn))
+
+        roots, vector = self._in_transaction(apply)
         return roots, not _carries_beyond(update, vector)
 
     def state_vector(self) -> bytes:
         """The encoded state vector."""
-        txn = self._doc.create_transaction()
-        try:
-            return bytes(self._doc.get_state(txn))
-        finally:
-            txn.commit()
-            txn.drop()
+        return self._in_transaction(lambda txn: bytes(self._doc.get_state(txn)))
 
     def encode(self) -> tuple[bytes, bytes]:
         """``(state, state vector)``: the whole state as one update, and its vector."""
-        txn = self._doc.create_transaction()
-        try:
-            return bytes(self._doc.get_update(txn, b"\x00")), bytes(self._doc.get_state(txn))
-        finally:
-            txn.commit()
-            txn.drop()
+        return self._in_transaction(
+            lambda txn: (bytes(self._doc.get_update(txn, b"\x00")), bytes(self._doc.get_state(txn)))
+        )
 
     def read(self) -> tuple[dict[str, Any], list[Any]]:
         """The ``info`` map and the ``events`` list as plain Python (see
         :func:`.documents.plain`); a root not present reads as empty."""
-        txn = self._doc.create_transaction()
-        try:
-            info = self._doc.get_or_insert_map(txn, INFO).to_json(txn)
-            events = self._doc.get_or_insert_array(txn, EVENTS).to_json(txn)
-        finally:
-            txn.commit()
-            txn.drop()
+        info, events = self._in_transaction(
+            lambda txn: (
+                self._doc.get_or_insert_map(txn, INFO).to_json(txn),
+                self._doc.get_or_insert_array(txn, EVENTS).to_json(txn),
+            )
+        )
         try:
             return decode_json(info) or {}, decode_json(events) or []
         except ValueError:  # content JSON cannot carry: read it the slow way
