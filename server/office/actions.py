@@ -26,7 +26,6 @@ from protocol.statement import Period, Statement
 from sync.ingest import commit_commands
 from sync.store import ReplicaStore
 
-from .loader import load_names
 from .schemas import CashLimitIn, RemittanceIn, RemittanceOut, ResolveIn, ResolveOut, TermsIn
 from .service import OfficeService
 
@@ -50,18 +49,23 @@ class OfficeActions:
 
     async def set_terms(self, merchant_id: str, terms: TermsIn, actor: str) -> str:
         """Set (or replace) a merchant's COD fee terms and its name if given; returns the name."""
+        now, name = self._ms(), terms.name.strip() if terms.name is not None else None
         async with self.store.transaction() as db:
             await db.execute(
                 "INSERT OR REPLACE INTO merchant_terms VALUES (?, ?, ?, ?, ?)",
-                (merchant_id, terms.fee_percent_bp, terms.fee_fixed_minor, self._ms(), actor),
+                (merchant_id, terms.fee_percent_bp, terms.fee_fixed_minor, now, actor),
             )
-            if terms.name is not None:
+            if name is not None:
                 await db.execute(
                     "INSERT OR REPLACE INTO merchant_names VALUES (?, ?, ?, ?)",
-                    (merchant_id, terms.name.strip(), self._ms(), actor),
+                    (merchant_id, name, now, actor),
                 )
-        names = await load_names(self.store)
-        return names.get(merchant_id, "")
+            else:
+                rows = await db.execute_fetchall(
+                    "SELECT name FROM merchant_names WHERE merchant_id = ?", (merchant_id,)
+                )
+                name = str(next(iter(rows))[0]) if rows else ""
+        return name
 
     async def set_cash_limit(self, courier_id: str, limit: CashLimitIn, actor: str) -> None:
         """Set (or replace) the cash a courier may hold before handing over."""

@@ -50,9 +50,10 @@ _CHANGED = "SELECT DISTINCT doc_id FROM update_log WHERE seq > ? AND seq <= ?"
 _FLOOR = "SELECT coalesce(max(CAST(value AS INTEGER)), 0) FROM meta WHERE key = 'log_floor'"
 _DEVICES = (
     "SELECT d.device_id, d.role, coalesce(d.depot_id, ''), coalesce(d.courier_id, ''), "
-    "d.last_seen_at, m.value, (SELECT count(*) FROM quarantine q "
-    "WHERE q.origin_device = d.device_id) FROM devices d "
+    "d.last_seen_at, m.value, coalesce(q.held, 0) FROM devices d "
     f"LEFT JOIN meta m ON m.key = '{HEALTH_KEY}' || d.device_id "
+    "LEFT JOIN (SELECT origin_device, count(*) AS held FROM quarantine "
+    "GROUP BY origin_device) q ON q.origin_device = d.device_id "
     "WHERE d.revoked_at IS NULL ORDER BY d.device_id"
 )
 _ONLY = " doc_id IN (SELECT value FROM json_each(?))"
