@@ -54,7 +54,7 @@ def _command_name(raw: bytes) -> str:
 async def node_status(store: EdgeStore, now_ms: int) -> NodeStatus:
     """Sync health of the node owning ``store``, as of ``now_ms``."""
     identity = await read_identity(store)
-    stats = await store.outbox_stats()
+    health, handhelds = await own_health(store, UPSTREAM, now_ms)
     cursor, _ = await store.cursor(UPSTREAM)
     last = await store.meta(LAST_SYNC_KEY)
     head = int(await store.meta(UPSTREAM_HEAD_KEY) or 0)
@@ -69,10 +69,8 @@ async def node_status(store: EdgeStore, now_ms: int) -> NodeStatus:
         last_sync_ms=int(last) if last else None,
         last_sync_age_s=(now_ms - int(last)) / 1000 if last else None,
         last_error=await store.meta(LAST_ERROR_KEY) or "",
-        waiting=stats.waiting,
-        oldest_unsent_age_s=(
-            (now_ms - stats.oldest_created_at) / 1000 if stats.oldest_created_at else None
-        ),
+        waiting=health.waiting,
+        oldest_unsent_age_s=health.oldest_unsent_age_s,
         quarantined=[
             QuarantinedItem(q.doc_id, q.doc_type, q.code, q.message, _command_name(q.command))
             for q in await store.quarantined()
@@ -80,5 +78,5 @@ async def node_status(store: EdgeStore, now_ms: int) -> NodeStatus:
         cursor=cursor,
         upstream_head=max(head, cursor),
         cursor_lag=max(0, head - cursor),
-        handhelds=(await own_health(store, UPSTREAM, now_ms))[1],
+        handhelds=handhelds,
     )

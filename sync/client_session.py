@@ -104,9 +104,9 @@ class SyncClient:
         first_per_doc: dict[str, tuple[int, str, str]] = {}
         for entry, code, message in rejected:
             first_per_doc.setdefault(entry.doc_id, (entry.id, code, message))
+        # quarantining asks for each refused document whole, in the same transaction
         await self.store.settle_outbox(acked, list(first_per_doc.values()))
         if first_per_doc:
-            await self.store.request_resync(list(first_per_doc))
             await self.store.rotate_client_id()
 
     async def pull(self, report: SyncReport | None = None) -> SyncReport:

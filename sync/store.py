@@ -71,8 +71,7 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
         ids = list(dict.fromkeys(doc_ids))
         result: dict[str, StoredDoc] = {}
         async with self._lock:
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
+            for chunk in _chunks(ids):
                 marks = ",".join("?" * len(chunk))
                 rows = await self._all(
                     "SELECT doc_id, doc_type, state, depot_id, courier_id, merchant_id "
