@@ -86,12 +86,15 @@ Row = tuple[Any, ...]
 
 @dataclass(slots=True)
 class Projection:
-    """Rows of every projection table for one document."""
+    """Rows of every projection table for one document, in ``tables`` only
+    (its type's :data:`TABLES_OF`, where the store looks for stale rows)."""
 
     doc_id: str
+    tables: tuple[str, ...]
     rows: dict[str, list[Row]] = field(default_factory=dict)
 
     def add(self, table: str, row: Row) -> None:
+        assert table in self.tables, f"{table} is not in TABLES_OF for {self.doc_id}"
         self.rows.setdefault(table, []).append(row)
 
 
@@ -215,7 +218,7 @@ def _return(proj: Projection, info: ReturnInfo, events: list[Event]) -> None:
 
 def project(doc_id: str, doc_type: DocType, content: Content) -> Projection:
     """Every projection row of one document, computed by the pure folds."""
-    proj = Projection(doc_id)
+    proj = Projection(doc_id, TABLES_OF[doc_type])
     if not content.info:
         return proj
     info = content.typed_info(doc_type)
