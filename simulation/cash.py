@@ -18,7 +18,7 @@ from protocol.commands import DocCommand
 from protocol.events import BatchPayload, CashRemitted
 from protocol.ids import named_id
 
-from .world import World
+from .world import World, hlcs
 
 
 @dataclass(slots=True)
@@ -109,7 +109,7 @@ async def _remit(world: World, depot: DepotCash) -> None:
     )
     if not rows:
         return
-    seen = await world.hlcs(world.central, deposit.book_id)
+    seen = await hlcs(world.central, deposit.book_id)
     batch_id = named_id("sim-remit", deposit.book_id)
     payload = BatchPayload(amount=deposit.amount, currency=deposit.currency, batch_id=batch_id)
     event = CashRemitted(**world.office_base(seen), payload=payload)

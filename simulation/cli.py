@@ -19,20 +19,23 @@ _CHAOS = ("offline_rate", "wan_outage", "duplicate", "cut", "reorder", "kill")
 
 def run_simulate(options: dict[str, Any], directory: str | None, as_json: bool) -> bool:
     """Run the simulation with the CLI's options; True when every check passed."""
-    if options.pop("processes", False):
-        return _run_processes(options, directory, as_json)
+    processes = options.pop("processes", False)
+    refused = [why for name, why in _NOT_IN_PROCESSES.items() if options[name]]
+    if processes and refused:
+        raise click.UsageError("not available with --processes: " + "; ".join(refused))
     chaos = ChaosOptions(**{k: options.pop(k) for k in _CHAOS})
     sim = SimOptions(chaos=chaos, **options)
+    run = run_processes if processes else simulate
 
     def progress(message: str) -> None:
         click.echo(message, err=True)
 
     if directory:
         Path(directory).mkdir(parents=True, exist_ok=True)
-        summary = asyncio.run(simulate(sim, Path(directory), progress))
+        summary = asyncio.run(run(sim, Path(directory), progress))
     else:
         with tempfile.TemporaryDirectory(prefix="parcelsync-sim-") as tmp:
-            summary = asyncio.run(simulate(sim, Path(tmp), progress))
+            summary = asyncio.run(run(sim, Path(tmp), progress))
     if as_json:
         click.echo(json.dumps(summary))
     else:
@@ -40,35 +43,11 @@ def run_simulate(options: dict[str, Any], directory: str | None, as_json: bool) 
     return bool(summary["ok"])
 
 
-_NOT_IN_PROCESSES = {
+_NOT_IN_PROCESSES = {  # the options --processes cannot apply, each with the reason
     "duplicate": "--duplicate (messages are real HTTP requests between processes)",
     "cut": "--cut (messages are real HTTP requests between processes)",
     "reorder": "--reorder (each process syncs in its own order)",
 }
-
-
-def _refused_with_processes(options: dict[str, Any]) -> list[str]:
-    """The options given that ``--processes`` cannot apply, each with the reason."""
-    return [why for name, why in _NOT_IN_PROCESSES.items() if options[name]]
-
-
-def _run_processes(options: dict[str, Any], directory: str | None, as_json: bool) -> bool:
-    """The days with every node as its own process, under the chaos that applies."""
-    refused = _refused_with_processes(options)
-    if refused:
-        raise click.UsageError("not available with --processes: " + "; ".join(refused))
-    chaos = ChaosOptions(**{k: options.pop(k) for k in _CHAOS})
-    sim = SimOptions(chaos=chaos, **options)
-
-    def progress(message: str) -> None:
-        click.echo(message, err=True)
-
-    with tempfile.TemporaryDirectory(prefix="parcelsync-sim-") as tmp:
-        root = Path(directory or tmp)
-        root.mkdir(parents=True, exist_ok=True)
-        summary = asyncio.run(run_processes(sim, root, progress))
-    click.echo(json.dumps(summary) if as_json else render(summary))
-    return bool(summary["ok"])
 
 
 def render(s: dict[str, Any]) -> str:

@@ -26,7 +26,7 @@ from .cash import CourierCash, DepotCash, cash_round
 from .chaos import Chaos, ChaosOptions
 from .report import Expected, report
 from .steps import COURIER_STEPS, Track, advance, node_of, ready
-from .world import SimClock, World
+from .world import TICK_MS, SimClock, World
 
 Progress = Callable[[str], None]
 QUOTA = {"courier": 3, "depot": 40, "central": 100}  # steps per node per tick
@@ -84,8 +84,9 @@ async def run_day(world: World, data: Dataset, chaos: Chaos, progress: Progress)
         now = time.perf_counter()
         if tick % 12 == 0 or now - shown >= PROGRESS_EVERY_S:
             shown = now
+            minutes = tick * TICK_MS // 60_000
             progress(
-                f"{data.day} {tick * 5 // 60:2d}h{tick * 5 % 60:02d} in: "
+                f"{data.day} {minutes // 60:2d}h{minutes % 60:02d} in: "
                 f"{total - len(agenda.pending)}/{total} done, {chaos.syncs} syncs, "
                 f"{now - started:.0f} s"
             )

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from protocol.permissions import SCOPE_FIELDS
 from sync import ReplicaStore
 from sync.projection import PROJECTION_TABLES
 from sync.yencoding import decode_state_vector
@@ -31,16 +32,13 @@ async def projection_rows(
     return await _rows(store, "", (), lambda doc: wanted is None or doc in wanted)
 
 
-SCOPE_COLUMNS = frozenset({"depot_id", "courier_id", "merchant_id"})
-
-
 async def scope_rows(
     store: ReplicaStore, column: str, key: str | None
 ) -> dict[str, list[tuple[Any, ...]]]:
     """Every projection table's rows of the documents whose ``documents.<column>`` is
     ``key``, sorted: what :func:`projection_rows` gives for those ids, read through the
     index (a scope of a large replica, without reading all of it)."""
-    assert column in SCOPE_COLUMNS, column
+    assert column in SCOPE_FIELDS, column
     where = f" WHERE doc_id IN (SELECT doc_id FROM documents WHERE {column} IS ?)"
     return await _rows(store, where, (key,), lambda _: True)
 

@@ -96,7 +96,7 @@ class Fleet:
                 process.terminate()
             await asyncio.to_thread(process.wait)
             await asyncio.sleep(down_s)
-            self.start(name, node.log)
+            node.process = spawn(node.log, *node.args)
             if back is not None:
                 await back()
 
@@ -105,7 +105,7 @@ class Fleet:
         while True:
             for name, node in self.nodes.items():
                 process = node.process
-                if process is not None and process.poll() is not None and node.process is process:
+                if process is not None and process.poll() is not None:
                     raise NodeDied(f"{name} exited with {process.returncode}: see {node.log}")
             await asyncio.sleep(0.25)
 
@@ -145,7 +145,6 @@ class ProcessChaos:
         await asyncio.sleep(after_s)
         back = self.central_back if name == "central" else None
         await self.fleet.interrupt(name, self.rng.uniform(0.2, 1.0), kill=True, back=back)
-        self.counts["kills"] += 1
         self.killed.append(name)
 
     async def _wan_outage(self, link: WanLink, after_s: float) -> None:
@@ -166,5 +165,5 @@ class ProcessChaos:
 
     def stats(self) -> dict[str, object]:
         """Faults done, by kind, and which processes were killed."""
-        kinds = ("kills", "wan_outages", "offline_stretches")
-        return {k: self.counts[k] for k in kinds} | {"killed": self.killed}
+        counted = {k: self.counts[k] for k in ("wan_outages", "offline_stretches")}
+        return {"kills": len(self.killed)} | counted | {"killed": self.killed}

@@ -20,12 +20,12 @@ from protocol.events import SenderDecision
 from protocol.hlc import HybridClock, Timestamp
 from protocol.ids import new_id
 from protocol.permissions import Device
-from protocol.wire import Scope
-from sync import ChannelClosed, ReplicaStore, SyncClient, commit_commands
+from sync import ChannelClosed, ReplicaStore, SyncClient, commit_commands, device_scopes
 from sync.http_transport import HttpChannel
 
 from .proc_script import Answer
 from .report import Replica
+from .world import hlcs
 
 SYNC_S = 0.5  # seconds between two syncs of a merchant's system
 
@@ -46,7 +46,7 @@ class MerchantReplica:
         """The replica file ``db`` syncing with central at ``url`` as ``device``."""
         store = await ReplicaStore.open(db)
         channel = HttpChannel(url, token)
-        scopes = [Scope("merchant", device.merchant_id or "")]
+        scopes = device_scopes(device)
         client = SyncClient(store, channel, device_id=device.id, upstream=url, scopes=scopes)
         return cls(device, store, channel, client, HybridClock(device.id, wall_ms))
 
@@ -72,9 +72,9 @@ class MerchantReplica:
         return len(held)
 
     async def _decide(self, doc_id: str, answer: Answer) -> None:
-        seen = await self.store.query("SELECT max(hlc) FROM p_events WHERE doc_id = ?", (doc_id,))
-        if seen[0][0]:
-            self.clock.observe(Timestamp.decode(seen[0][0]))
+        latest = max(await hlcs(self.store, doc_id), default=None)
+        if latest:
+            self.clock.observe(Timestamp.decode(latest))
         body = SenderDecision.Body(answer)
         event = SenderDecision(
             id=new_id(),

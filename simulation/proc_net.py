@@ -45,7 +45,6 @@ def free_port() -> int:
 class DepotSite:
     """One depot: its relay process, its replica file and its couriers' handhelds."""
 
-    depot_id: str
     name: str  # the process's name in the fleet
     device: Device
     db: Path
@@ -106,7 +105,7 @@ async def start_network(net: ProcessNet, network: FixtureNetwork, http: httpx.As
         wan = WanLink(net.port)
         await wan.start()
         db = net.root / f"depot-{depot.code}.db"
-        site = DepotSite(depot.id, f"depot-{depot.code}", device, db, wan)
+        site = DepotSite(f"depot-{depot.code}", device, db, wan)
         port = free_port()
         handhelds = []
         for c in network.couriers_at(depot.id):

@@ -44,13 +44,11 @@ from .cash import desk_counts
 from .day import SimOptions, day_dataset
 from .demo import open_returns, remit, seed, wait_ready
 from .demo_people import Courier, Echo, Stop, depot_morning, do_stop, returns_desk, until
-from .fleet import Fleet, ProcessChaos, spawn, stop_all
+from .fleet import Fleet, ProcessChaos
 from .proc_net import DepotSite, ProcessNet, free_port, start_network
 from .proc_script import attempts, decision, returns_to_origin
 from .report import Expected, Replica, divergent, lost_events, summarize
 from .steps import return_to_origin
-
-__all__ = ["free_port", "run_processes", "spawn", "stop_all"]  # spawn, stop_all: e2e tests
 
 WAIT_S = 120  # bound on every wait for data another node's sync brings
 Handovers = dict[str, list[commands.Handover]]  # courier id -> what the courier handed over

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fixtures import Dataset, StepKind
-from protocol.permissions import Device
+from protocol.permissions import SCOPE_FIELDS, Device
 from protocol.vocab import Disposition, Role
 from sync import ReplicaStore
 
-from .digest import SCOPE_COLUMNS, content_digest, projection_rows, scope_rows, state_vectors
+from .digest import content_digest, projection_rows, scope_rows, state_vectors
 from .world import World
 
 
@@ -83,11 +83,11 @@ def world_replicas(world: World) -> list[Replica]:
 async def divergent(central: ReplicaStore, replicas: list[Replica]) -> list[str]:
     """Edges whose documents, state vectors or projection rows differ from central's."""
     truth = await state_vectors(central)
-    scopes: dict[str, dict[str | None, set[str]]] = {c: {} for c in SCOPE_COLUMNS}
+    scopes: dict[str, dict[str | None, set[str]]] = {c: {} for c in SCOPE_FIELDS}
     for doc_id, *keys in await central.query(
-        "SELECT doc_id, depot_id, courier_id, merchant_id FROM documents"
+        f"SELECT doc_id, {', '.join(SCOPE_FIELDS)} FROM documents"
     ):
-        for column, key in zip(("depot_id", "courier_id", "merchant_id"), keys, strict=True):
+        for column, key in zip(SCOPE_FIELDS, keys, strict=True):
             scopes[column].setdefault(key, set()).add(doc_id)
     bad = []
     for replica in replicas:

@@ -28,7 +28,7 @@ from protocol.ids import named_id
 from protocol.info import Item, ReturnInfo
 from protocol.vocab import Disposition
 
-from .world import World
+from .world import World, hlcs
 
 K = StepKind
 COURIER_STEPS = frozenset({K.OUT_FOR_DELIVERY, K.FAIL, K.COLLECT, K.DELIVER})
@@ -124,7 +124,7 @@ async def _courier(world: World, node: str, spec: ShipmentSpec, step: Step) -> s
 async def _decide(world: World, doc_id: str, step: Step) -> str:
     """Head office records the sender's answer to a shipment on hold."""
     assert step.decision is not None
-    seen = await world.hlcs(world.central, doc_id)
+    seen = await hlcs(world.central, doc_id)
     event = SenderDecision(**world.office_base(seen), payload=SenderDecision.Body(step.decision))
     await world.office_write(doc_id, DocCommand.build("decide", "shipment", [event]))
     return event.id
@@ -141,7 +141,7 @@ async def _open_return(world: World, track: Track, step: Step) -> str:
         items=[Item(line.sku, line.quantity) for line in step.items],
         depot_id=spec.depot_id,
     )
-    event = ReturnRequested(**world.office_base(await world.hlcs(world.central, spec.id)))
+    event = ReturnRequested(**world.office_base(await hlcs(world.central, spec.id)))
     command = DocCommand.build("request_return", "return", [event], info=msgspec.to_builtins(info))
     await world.office_write(track.return_id, command)
     return event.id
@@ -150,8 +150,7 @@ async def _open_return(world: World, track: Track, step: Step) -> str:
 async def return_to_origin(ctx: EdgeContext, doc_id: str) -> str:
     """The depot hands the parcel back to the sender's pickup; returns the event's id."""
     async with ctx.lock:
-        rows = await ctx.store.query("SELECT hlc FROM p_events WHERE doc_id = ?", (doc_id,))
-        clock = await ctx.clock(r[0] for r in rows)
+        clock = await ctx.clock(await hlcs(ctx.store, doc_id))
         event = ReturnedToOrigin(**ctx.base(clock.now()))
         await ctx.commit(clock, [(doc_id, DocCommand.build("rto", "shipment", [event]))])
     return event.id

@@ -38,6 +38,12 @@ OFFICE = Device("office", Role.OFFICE)
 TICK_MS = 5 * 60 * 1000  # one scheduler tick is five simulated minutes
 
 
+async def hlcs(store: ReplicaStore, doc_id: str) -> list[str]:
+    """Timestamps of the events a replica holds for ``doc_id``."""
+    rows = await store.query("SELECT hlc FROM p_events WHERE doc_id = ?", (doc_id,))
+    return [r[0] for r in rows]
+
+
 class SimClock:
     """Simulated wall time in ms: +1 ms per reading, jumps with :meth:`advance`."""
 
@@ -197,11 +203,6 @@ class World:
     async def office_write(self, doc_id: str, command: DocCommand) -> None:
         """One office command at central (no outbox: central is the top)."""
         await commit_commands(self.central, [(doc_id, command)], device_id=OFFICE.id, queue=False)
-
-    async def hlcs(self, store: ReplicaStore, doc_id: str) -> list[str]:
-        """Timestamps of the events a replica holds for ``doc_id``."""
-        rows = await store.query("SELECT hlc FROM p_events WHERE doc_id = ?", (doc_id,))
-        return [r[0] for r in rows]
 
     async def has_event(self, name: str, doc_id: str, event_id: str) -> bool:
         """True when node ``name`` already holds event ``event_id`` of ``doc_id``."""

@@ -38,7 +38,8 @@ from protocol.permissions import Device
 from protocol.vocab import Role
 from simulation.demo import enrol, open_edge, seed, wait_ready
 from simulation.demo_people import Stop, depot_morning, until
-from simulation.processes import free_port, spawn, stop_all
+from simulation.fleet import spawn, stop_all
+from simulation.proc_net import free_port
 from sync import ReplicaStore
 from tests._edge_world import cash_totals, duplicated_events, event_origins, replica_gaps
 
