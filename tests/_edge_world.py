@@ -33,6 +33,7 @@ from simulation.network import Network, Node
 from sync import InMemoryChannel, ReplicaStore, SyncClient, SyncServer, commit_commands
 from sync.documents import load, read_content
 from sync.projection import PROJECTION_TABLES
+from tests.core_helpers import OFFICE as HEAD_OFFICE
 
 DEPOT = "D1"
 COURIER = "C1"
@@ -200,6 +201,24 @@ async def relay_depot(
     return depot, wan
 
 
+async def relay_handheld(path: Path, device: Device, depot: EdgeNode) -> EdgeNode:
+    """``device`` enrolled at ``path`` and started, syncing over HTTP through ``depot``'s relay
+    with the token :func:`relay_depot` gave it; the node owns its channel, the caller stops it.
+    """
+    assert depot.relay is not None
+    await enrolled(path, device)
+    node = EdgeNode(
+        path,
+        upstream=f"http://127.0.0.1:{depot.relay.port}",
+        token=f"token-{device.id}",
+        interval=0.05,
+        backoff=fast_backoff(),
+        wall=Wall(),
+    )
+    await node.start()
+    return node
+
+
 # ---- checks of a converged network (central against each edge replica) ------------------
 
 
@@ -286,7 +305,7 @@ async def one_shipment_network(
     one shipment on C1's route, synced: ``(network, handheld node, shipment id, office)``."""
     net = Network(tmp_path)
     rng = random.Random(0)
-    office = Device("office", Role.OFFICE)
+    office = HEAD_OFFICE
     await net.add_central(office)
     upstream = "central"
     if via_depot:

@@ -18,11 +18,11 @@ from edge.store import EdgeStore
 from protocol.commands import DocCommand
 from protocol.permissions import Device
 from protocol.vocab import Role
-from protocol.wire import Hello, PullRequest, msgpack_encoder
+from protocol.wire import msgpack_encoder
 from sync import SyncClient, commit_commands
 from sync.http_transport import MSGPACK, HttpChannel
 
-from .server_helpers import assign, node, routed, seed
+from .server_helpers import assign, node, office_rows, routed, seed
 
 if TYPE_CHECKING:
     from .server_fixtures import Central, Names
@@ -43,23 +43,14 @@ DEVICE_COLUMNS = [
 
 def devices_by_id(central: Central, **filters: str) -> dict[str, dict[str, Any]]:
     """GET the office devices table, rows keyed by device id."""
-    with central.api() as api:
-        answer = api.get("/api/v1/office/tables/devices", params=filters)
-    answer.raise_for_status()
-    body = answer.json()
-    assert [c["name"] for c in body["columns"]] == DEVICE_COLUMNS
-    rows = [dict(zip(DEVICE_COLUMNS, row, strict=True)) for row in body["rows"]]
+    rows = office_rows(central, "devices", **filters)
+    assert all(list(r) == DEVICE_COLUMNS for r in rows)
     return {r["device_id"]: r for r in rows}
 
 
 def exceptions_of(central: Central, subject: str) -> set[str]:
     """The kinds of open exceptions about ``subject``."""
-    with central.api() as api:
-        answer = api.get("/api/v1/office/tables/exceptions")
-    answer.raise_for_status()
-    columns = [c["name"] for c in answer.json()["columns"]]
-    rows = [dict(zip(columns, row, strict=True)) for row in answer.json()["rows"]]
-    return {r["kind"] for r in rows if r["subject"] == subject}
+    return {r["kind"] for r in office_rows(central, "exceptions") if r["subject"] == subject}
 
 
 async def quarantine_one(handheld: SyncClient, shipment_id: str) -> None:
@@ -165,12 +156,3 @@ def test_a_bad_report_is_refused_by_field_and_changes_nothing(central: Central, 
     assert "hello.health.waiting" in msgspec.msgpack.decode(answer.content)["message"]
     after = devices_by_id(central)[hh_id]
     assert (after["waiting"], after["quarantined"]) == (before["waiting"], 0) == (2, 0)
-
-
-def test_hello_without_health_decodes_and_new_fields_default():
-    old = msgspec.msgpack.decode(
-        msgpack_encoder.encode({"type": "PullRequest", "hello": {"device_id": "d"}}),
-        type=PullRequest,
-    )
-    assert old.hello == Hello(device_id="d") and old.hello.health is None
-    assert old.hello.relayed == []

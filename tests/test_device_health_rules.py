@@ -15,7 +15,9 @@ from protocol.permissions import Device
 from protocol.vocab import Role
 from protocol.wire import DeviceHealth, Hello, RelayedHealth
 from sync.device_health import HEALTH_KEY, HealthRecorder, decode_record, own_health
+from sync.ingest import commit_commands
 from sync.store import ReplicaStore
+from tests._edge_world import DEPOT_DEVICE, shipment_command
 
 DEPOTS = {
     "dep-a": Device("dep-a", Role.DEPOT, depot_id="A"),
@@ -87,6 +89,14 @@ async def test_own_health_reads_outbox_quarantine_cursor_and_handhelds(tmp_path:
         health, handhelds = await own_health(store, "upstream", at_ms=5_000)
         assert (health.waiting, health.quarantined, health.last_sync_ms) == (0, 0, None)
         assert health.oldest_unsent_age_s is None and handhelds == []
+        await commit_commands(store, [shipment_command(1)], device_id=DEPOT_DEVICE.id)
+        await store.write([], cursor=("upstream", 7, "central-replica"))
+        [(created_at,)] = await store.query("SELECT created_at FROM outbox")
+        [(synced_at,)] = await store.query("SELECT synced_at FROM cursors")
+        at_ms = created_at + 2_500
+        health, _ = await own_health(store, "upstream", at_ms=at_ms)
+        assert health.waiting == 1 and health.last_sync_ms == synced_at
+        assert health.oldest_unsent_age_s == (at_ms - created_at) / 1000
         await store.enroll(COURIERS["hh-a1"], token="t-a1")
         await store.enroll(COURIERS["hh-a2"], token="t-a2")
         await store.authenticate("t-a1")  # heard from hh-a1 only

@@ -8,17 +8,14 @@ import asyncio
 from edge import commands as c
 from edge.node import EdgeNode
 from protocol.ids import make_tracking_number
-from sync.http_transport import HttpChannel
 from tests._edge_world import (
     DAY,
     DEPOT_DEVICE,
     Central,
-    Wall,
-    enrolled,
-    fast_backoff,
     handheld,
     idle,
     relay_depot,
+    relay_handheld,
     seed,
     shipment_command,
 )
@@ -34,23 +31,11 @@ async def test_handhelds_sync_through_the_depot_while_the_wan_is_down(tmp_path):
         [shipment_command(i, courier="C1" if i % 2 else "C2") for i in range(1, 11)],
     )
     depot, wan = await relay_depot(tmp_path / "depot.db", central, [hh1, hh2])
-    nodes, channels = [], []
+    nodes: list[EdgeNode] = []
     try:
         await idle(depot)
-        url = f"http://127.0.0.1:{depot.relay.port}"
         for device in (hh1, hh2):
-            await enrolled(tmp_path / f"{device.id}.db", device)
-            channel = HttpChannel(url, f"token-{device.id}")
-            channels.append(channel)
-            node = EdgeNode(
-                tmp_path / f"{device.id}.db",
-                channel=channel,
-                interval=0.05,
-                backoff=fast_backoff(),
-                wall=Wall(),
-            )
-            await node.start()
-            nodes.append(node)
+            nodes.append(await relay_handheld(tmp_path / f"{device.id}.db", device, depot))
         for node in nodes:
             await idle(node)
         assert len(await c.load_route(nodes[0].ctx, DAY)) == 5
@@ -96,7 +81,5 @@ async def test_handhelds_sync_through_the_depot_while_the_wan_is_down(tmp_path):
     finally:
         for node in nodes:
             await node.stop()
-        for channel in channels:
-            await channel.aclose()
         await depot.stop()
         await central.store.close()

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from .browser.world import create_shipment, deliver_on_handheld, office_session, route_to_courier
+from .server_helpers import office_rows
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -31,10 +32,7 @@ def _terms(central: Central, names: Names, **body: Any) -> httpx.Response:
 
 
 def _named(central: Central, table: str, names: Names) -> list[str]:
-    with central.api() as api:
-        body = api.get(f"/api/v1/office/tables/{table}", params={"merchant": names.merchant})
-    columns = [c["name"] for c in body.json()["columns"]]
-    return [row[columns.index("merchant_name")] for row in body.json()["rows"]]
+    return [r["merchant_name"] for r in office_rows(central, table, merchant=names.merchant)]
 
 
 async def test_the_name_shows_beside_the_id_in_statements_and_csv(

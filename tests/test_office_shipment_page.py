@@ -24,8 +24,10 @@ from .browser.world import (
     office_session,
     push_as_courier,
     route_on_days,
+    tampered,
     token_in,
 )
+from .server_helpers import office_rows
 
 if TYPE_CHECKING:
     from .server_fixtures import Central, Names
@@ -47,10 +49,7 @@ async def _paid_twice(central: Central, names: Names, tmp_path: Path) -> dict[st
 
 
 def _open_conflicts(central: Central, names: Names) -> list[dict[str, Any]]:
-    with central.api() as api:
-        body = api.get("/api/v1/office/tables/conflicts", params={"merchant": names.merchant})
-    columns = [c["name"] for c in body.json()["columns"]]
-    return [dict(zip(columns, row, strict=True)) for row in body.json()["rows"]]
+    return office_rows(central, "conflicts", merchant=names.merchant)
 
 
 def _alert(answer: httpx.Response) -> str:
@@ -103,10 +102,9 @@ async def test_resolving_from_the_page_needs_a_session_a_csrf_token_and_a_note(
     with office_session(central) as client:
         token = csrf_token(client, page_path)
         assert f'name="{CSRF_FIELD}" value="{token}"' in client.get(page_path).text
-        tampered = token[:-1] + ("1" if token.endswith("0") else "0")
         refused = [
             client.post(action, data=ids | {"note": "refunded", CSRF_FIELD: wrong})
-            for wrong in ("", foreign, tampered)
+            for wrong in ("", foreign, tampered(token))
         ]
         refused.append(client.post(action, data=ids | {"note": "refunded the card payment"}))
         form = ids | {CSRF_FIELD: token}

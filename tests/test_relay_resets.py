@@ -22,21 +22,19 @@ from simulation import actions
 from simulation.digest import projection_rows, state_vectors
 from sync import InMemoryChannel, ReplicaStore, commit_commands
 from tests._edge_world import (
+    DAY,
     DEPOT_DEVICE,
     Central,
-    Wall,
-    enrolled,
-    fast_backoff,
     handheld,
     idle,
     one_shipment_network,
     relay_depot,
+    relay_handheld,
     seed,
     shipment_command,
 )
 
 TN = make_tracking_number
-DAY = "2026-11-23"
 
 
 async def same_document(doc_id: str, *stores: ReplicaStore) -> None:
@@ -63,18 +61,8 @@ async def test_a_handheld_revoked_at_central_learns_its_delivery_was_refused(tmp
     nodes: dict[str, EdgeNode] = {}
     try:
         await idle(depot)
-        url = f"http://127.0.0.1:{depot.relay.port}"
         for device in (hh1, hh1b, hh2):
-            await enrolled(tmp_path / f"{device.id}.db", device)
-            nodes[device.id] = EdgeNode(
-                tmp_path / f"{device.id}.db",
-                upstream=url,
-                token=f"token-{device.id}",
-                interval=0.05,
-                backoff=fast_backoff(),
-                wall=Wall(),
-            )
-            await nodes[device.id].start()
+            nodes[device.id] = await relay_handheld(tmp_path / f"{device.id}.db", device, depot)
             await idle(nodes[device.id])
         wan.online = False  # the depot's WAN is cut
         del central.devices[hh1.id]  # meanwhile hh1 is revoked at central

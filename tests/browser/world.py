@@ -36,7 +36,7 @@ from protocol.ids import new_id
 from protocol.vocab import Role
 from sync import commit_commands
 
-from ..server_helpers import assign, clock, node
+from ..server_helpers import clock, node, routed
 
 if TYPE_CHECKING:
     from ..server_fixtures import Central, Names
@@ -57,6 +57,11 @@ def token_in(page: httpx.Response) -> str:
     found = re.search(f'name="{CSRF_FIELD}" value="([0-9a-f]+)"', page.text)
     assert found, page.text
     return found.group(1)
+
+
+def tampered(token: str) -> str:
+    """``token`` with its last hex digit changed: well formed, but not the one issued."""
+    return token[:-1] + ("1" if token.endswith("0") else "0")
 
 
 def csrf_token(client: httpx.Client, page: str = "/office/login") -> str:
@@ -94,9 +99,7 @@ def create_shipment(central: Central, names: Names, ref: str, **extra: Any) -> d
 
 async def route_to_courier(central: Central, names: Names, tmp: Path, ids: list[str]) -> None:
     """The test's depot puts ``ids`` on the test's courier's route over HTTP."""
-    device_id, token = central.enrol("depot", depot_id=names.depot)
-    async with node(central, tmp / f"depot-{names.depot}.db", device_id, token) as depot:
-        await assign(depot, ids, names.courier)
+    await routed(central, names, tmp, ids, db=f"depot-{names.depot}.db")
 
 
 async def _until_on_route(handheld: EdgeNode, tracking_number: str) -> None:
