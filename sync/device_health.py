@@ -37,6 +37,8 @@ from .server_session import DeviceLookup, SyncServer
 from .store import ReplicaStore
 
 HEALTH_KEY = "health."
+# Joins each device row ``d`` to its stored health record, ``m.value`` (NULL: none).
+HEALTH_JOIN = f"LEFT JOIN meta m ON m.key = '{HEALTH_KEY}' || d.device_id"
 
 
 def _app_version() -> str:
@@ -55,13 +57,12 @@ _OWN = (
     "(SELECT count(*) FROM quarantine), "
     "(SELECT synced_at FROM cursors WHERE upstream = ?), "
     "(SELECT json_group_array(json_array(d.device_id, d.last_seen_at, m.value)) "
-    f"FROM devices d LEFT JOIN meta m ON m.key = '{HEALTH_KEY}' || d.device_id "
+    f"FROM devices d {HEALTH_JOIN} "
     "WHERE d.role = 'courier' AND d.revoked_at IS NULL AND d.last_seen_at IS NOT NULL)"
 )
 # The relayed devices as enrolled here, when last seen here and their stored report.
 _RELAY_TARGETS = (
-    "SELECT d.device_id, d.role, d.depot_id, d.last_seen_at, m.value FROM devices d "
-    f"LEFT JOIN meta m ON m.key = '{HEALTH_KEY}' || d.device_id "
+    f"SELECT d.device_id, d.role, d.depot_id, d.last_seen_at, m.value FROM devices d {HEALTH_JOIN} "
     "WHERE d.revoked_at IS NULL AND d.device_id IN (SELECT value FROM json_each(?))"
 )
 

@@ -27,7 +27,7 @@ from protocol.events import CashEvent, Event, ReturnEvent, ShipmentEvent
 from protocol.info import CashBookInfo, ReturnInfo, ShipmentInfo
 from protocol.ledger import CashBookRecord, ReturnRecord, ShipmentRecord
 from protocol.statement import FeeTerms
-from sync.device_health import HEALTH_KEY, decode_record, last_heard
+from sync.device_health import HEALTH_JOIN, decode_record, last_heard
 from sync.store import ReplicaStore
 
 _EVENTS = (
@@ -51,7 +51,7 @@ _FLOOR = "SELECT coalesce(max(CAST(value AS INTEGER)), 0) FROM meta WHERE key = 
 _DEVICES = (
     "SELECT d.device_id, d.role, coalesce(d.depot_id, ''), coalesce(d.courier_id, ''), "
     "d.last_seen_at, m.value, coalesce(q.held, 0) FROM devices d "
-    f"LEFT JOIN meta m ON m.key = '{HEALTH_KEY}' || d.device_id "
+    f"{HEALTH_JOIN} "
     "LEFT JOIN (SELECT origin_device, count(*) AS held FROM quarantine "
     "GROUP BY origin_device) q ON q.origin_device = d.device_id "
     "WHERE d.revoked_at IS NULL ORDER BY d.device_id"
