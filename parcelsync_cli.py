@@ -57,6 +57,53 @@ def server(
     serve(db_path, host, port, office_token, secure_cookies=secure_cookies)
 
 
+@main.command("trim-log")
+@click.option(
+    "--db",
+    "db_path",
+    default="var/central.db",
+    show_default=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="SQLite file of the central replica.",
+)
+@click.option(
+    "--keep-days",
+    type=click.FloatRange(min=0),
+    default=30.0,
+    show_default=True,
+    help="Keep the log rows received in this many last days.",
+)
+@click.option("--dry-run", is_flag=True, help="Only say how many rows would go.")
+def trim_log_command(db_path: str, keep_days: float, dry_run: bool) -> None:
+    """Drop central's old update-log rows (it may be running meanwhile).
+
+    A device that last synced before the cut receives its documents whole on
+    its next sync instead of the dropped rows: nothing is lost, it costs that
+    device more bytes once. Rows the webhook scanner has not read yet stay.
+    The file does not shrink; SQLite reuses the freed pages.
+    """
+    import asyncio
+    import time
+
+    from server.maintenance import DAY_MS, is_central_file, trim_log
+    from server.store import CentralStore
+
+    if not is_central_file(db_path):
+        raise click.BadParameter(f"{db_path} is not a central replica file", param_hint="--db")
+
+    async def run() -> None:
+        async with await CentralStore.open(db_path) as store:
+            done = await trim_log(
+                store, round(keep_days * DAY_MS), time.time_ns() // 1_000_000, dry_run=dry_run
+            )
+        verb = "would drop" if dry_run else "dropped"
+        click.echo(f"trim-log: {verb} {done.rows} log rows (log floor: seq {done.up_to_seq})")
+        if done.held_back:
+            click.echo("trim-log: kept rows the webhook scanner has not read yet")
+
+    asyncio.run(run())
+
+
 main.add_command(edge)
 main.add_command(report)
 

@@ -70,6 +70,19 @@ class LogReader(Database):
         docs = [StoredDoc(r[0], r[1], bytes(r[2]), (r[3], r[4], r[5])) for r in rows]
         return docs, int(head_row[0])
 
+    async def seq_received_before(self, received_at_ms: int) -> int:
+        """The highest log sequence received before ``received_at_ms`` (0: none).
+
+        A scan of the log (``received_at`` has no index): for maintenance, not
+        for a hot path.
+        """
+        async with self._lock:
+            row = await self._one(
+                "SELECT coalesce(max(seq), 0) FROM update_log WHERE received_at < ?",
+                (received_at_ms,),
+            )
+        return int(row[0])
+
     async def compact_document(self, doc_id: str) -> int:
         """Merge a document's update rows into one at its latest seq.
 

@@ -26,6 +26,7 @@ from .schemas import Envelope
 REFUND_APPROVAL = "return.refund_approval"
 
 _CHANGED = "doc_id IN (SELECT doc_id FROM update_log WHERE seq > ? AND seq <= ?)"
+_SCANNED = "SELECT coalesce(max(value), 0) FROM webhook_scan"
 
 
 async def _rows(db: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()) -> list[Any]:
@@ -106,6 +107,13 @@ async def _return_events(
         seen.append((f"refund:{doc_id}",))
 
 
+async def scanned_up_to(store: ReplicaStore) -> int:
+    """The log sequence the scanner has read up to: rows above it are still to scan
+    (and must stay in the log until it has)."""
+    (row,) = await store.query(_SCANNED)
+    return int(row[0])
+
+
 def _envelope(event: str, data: dict[str, Any], now_ms: int) -> bytes:
     return msgspec.json.encode(Envelope(new_id(), event, now_ms, data))
 
@@ -113,7 +121,7 @@ def _envelope(event: str, data: dict[str, Any], now_ms: int) -> bytes:
 async def scan(store: ReplicaStore, now_ms: int) -> int:
     """Queue deliveries for changes since the last scan; returns how many were queued."""
     async with store.transaction() as db:
-        (cursor,) = (await _rows(db, "SELECT coalesce(max(value), 0) FROM webhook_scan"))[0]
+        (cursor,) = (await _rows(db, _SCANNED))[0]
         (head,) = (await _rows(db, "SELECT coalesce(max(seq), 0) FROM update_log"))[0]
         if head <= cursor:
             return 0
