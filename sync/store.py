@@ -17,6 +17,7 @@ import aiosqlite
 from ._log import LogReader
 from ._outbox import OutboxQueue
 from ._records import DocWrite, ScopeKeys, StoredDoc, now_ms
+from ._sqlite import Statement, run_in_one_trip
 from ._writes import lacks, rebase
 from .devices import DeviceRegistry
 from .documents import doc_type_of, load, read_content
@@ -112,17 +113,20 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
         async with self.transaction() as db:
             stored = await self._rebase(db, docs)
             await self.before_write(db, docs)
-            await self._write_docs(db, docs, now, stored, frozenset(release_held))
+            statements = self._doc_statements(docs, now, stored, frozenset(release_held))
+            if cursor is not None:
+                statements.append(
+                    (
+                        "INSERT OR REPLACE INTO cursors (upstream, cursor, replica, synced_at) "
+                        "VALUES (?, ?, ?, ?)",
+                        [(*cursor, now)],
+                    )
+                )
+            await run_in_one_trip(db, statements)
             if release_held:
                 await self._release_held(db, release_held)
             if evict:
                 await self._evict(db, evict, now)
-            if cursor is not None:
-                await db.execute(
-                    "INSERT OR REPLACE INTO cursors (upstream, cursor, replica, synced_at) "
-                    "VALUES (?, ?, ?, ?)",
-                    (*cursor, now),
-                )
             row = await self._one("SELECT coalesce(max(seq), 0) FROM update_log")
             head = int(row[0])
         return head
@@ -168,15 +172,16 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
                 rebase(w, states[w.doc_id])
         return {doc_id: f[0] for doc_id, f in found.items()}
 
-    async def _write_docs(
+    def _doc_statements(
         self,
-        db: aiosqlite.Connection,
         docs: Sequence[DocWrite],
         now: int,
         stored: dict[str, str],
         replaying: frozenset[str],
-    ) -> None:
-        """Log, store and project ``docs`` (``stored``: type of those already stored).
+    ) -> list[Statement]:
+        """The statements that log, store and project ``docs`` (``stored``: type of
+        those already stored), in the order they must run: the documents row takes
+        its ``updated_seq`` from the log rows before it.
 
         An outbox entry of a document waiting for its rebuild (in ``resync``) is
         held, to be replayed on the rebuilt document: sent now it would build on
@@ -194,21 +199,6 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
                 (d.doc_id, d.doc_type, "update", *d.scope, u, origin, now)
                 for u, origin in zip(d.updates, d.origins(), strict=True)
             )
-        await db.executemany(
-            "INSERT INTO update_log (doc_id, doc_type, kind, depot_id, courier_id, merchant_id, "
-            "update_blob, origin_device, received_at) VALUES (?,?,?,?,?,?,?,?,?)",
-            log,
-        )
-        await db.executemany(
-            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,"
-            "(SELECT coalesce(max(seq), 0) FROM update_log)) ON CONFLICT (doc_id) DO UPDATE SET "
-            "doc_type = excluded.doc_type, depot_id = excluded.depot_id, "
-            "courier_id = excluded.courier_id, merchant_id = excluded.merchant_id, "
-            "state = excluded.state, state_vector = excluded.state_vector, "
-            "updated_seq = excluded.updated_seq",
-            [(d.doc_id, d.doc_type, *d.scope, d.state, d.state_vector) for d in docs],
-        )
-        await self._write_projections(db, [d.projection for d in docs], stored)
         outbox = [
             (
                 *(o.doc_id, o.doc_type, o.update, o.command, o.origin_device, now),
@@ -217,31 +207,30 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
             for d in docs
             for o in d.outbox
         ]
-        if outbox:
-            await db.executemany(
+        return [
+            (
+                "INSERT INTO update_log (doc_id, doc_type, kind, depot_id, courier_id, "
+                "merchant_id, update_blob, origin_device, received_at) "
+                "VALUES (?,?,?,?,?,?,?,?,?)",
+                log,
+            ),
+            (
+                "INSERT INTO documents VALUES (?,?,?,?,?,?,?,"
+                "(SELECT coalesce(max(seq), 0) FROM update_log)) ON CONFLICT (doc_id) DO UPDATE "
+                "SET doc_type = excluded.doc_type, depot_id = excluded.depot_id, "
+                "courier_id = excluded.courier_id, merchant_id = excluded.merchant_id, "
+                "state = excluded.state, state_vector = excluded.state_vector, "
+                "updated_seq = excluded.updated_seq",
+                [(d.doc_id, d.doc_type, *d.scope, d.state, d.state_vector) for d in docs],
+            ),
+            *_projection_statements([d.projection for d in docs], stored),
+            (
                 "INSERT INTO outbox (doc_id, doc_type, update_blob, command, origin_device, "
                 "created_at, held) VALUES (?,?,?,?,?,?, EXISTS "
                 "(SELECT 1 FROM resync WHERE doc_id = ?))",
                 outbox,
-            )
-
-    async def _write_projections(
-        self, db: aiosqlite.Connection, projections: Sequence[Projection], stored: dict[str, str]
-    ) -> None:
-        """Replace the rows of ``projections``' documents; only the documents in ``stored``
-        (``doc_id -> doc_type``) can have rows already, in their type's tables."""
-        held = {
-            doc_id: TABLES_OF.get(doc_type, PROJECTION_TABLES)
-            for doc_id, doc_type in stored.items()
-        }
-        for table in PROJECTION_TABLES:
-            stale = [(p.doc_id,) for p in projections if table in held.get(p.doc_id, ())]
-            if stale:
-                await db.executemany(f"DELETE FROM {table} WHERE doc_id = ?", stale)
-            rows = [row for p in projections for row in p.rows.get(table, [])]
-            if rows:
-                marks = ",".join("?" * len(rows[0]))
-                await db.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+            ),
+        ]
 
     async def _evict(self, db: aiosqlite.Connection, doc_ids: Sequence[str], now: int) -> None:
         pending = {
@@ -299,11 +288,30 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
         async with self.transaction() as db:
             for table in PROJECTION_TABLES:
                 await db.execute(f"DELETE FROM {table}")
-            await self._write_projections(db, projections, {})
+            await run_in_one_trip(db, _projection_statements(projections, {}))
         return len(projections)
 
 
 T = TypeVar("T")
+
+
+def _projection_statements(
+    projections: Sequence[Projection], stored: dict[str, str]
+) -> list[Statement]:
+    """Statements replacing the rows of ``projections``' documents; only the documents
+    in ``stored`` (``doc_id -> doc_type``) can have rows already, in their type's tables."""
+    held = {
+        doc_id: TABLES_OF.get(doc_type, PROJECTION_TABLES) for doc_id, doc_type in stored.items()
+    }
+    statements: list[Statement] = []
+    for table in PROJECTION_TABLES:
+        stale = [(p.doc_id,) for p in projections if table in held.get(p.doc_id, ())]
+        statements.append((f"DELETE FROM {table} WHERE doc_id = ?", stale))
+        rows = [row for p in projections for row in p.rows.get(table, [])]
+        if rows:
+            marks = ",".join("?" * len(rows[0]))
+            statements.append((f"INSERT INTO {table} VALUES ({marks})", rows))
+    return statements
 
 
 def _chunks(items: Sequence[T], size: int = 500) -> Iterator[Sequence[T]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -12,6 +13,7 @@ from typing import Any
 
 import pytest
 
+import sync.store
 from protocol.commands import DocCommand
 from protocol.errors import InvalidEvent, UnsupportedVersion
 from protocol.wire import DocUpdate, Hello, PullRequest, PushItem, PushRequest
@@ -61,11 +63,11 @@ async def test_exception_mid_batch_leaves_replica_as_before(tmp_path, monkeypatc
     courier = actor(COURIER)
     commands = actions.courier_deliver(courier, ids[0], "C1", "D1", DAY, 1250)
 
-    async def broken(*args, **kwargs):
-        raise OSError("disk full")
+    def broken(*args: Any) -> list[Any]:  # projection rows SQLite refuses, mid-trip
+        return [("INSERT INTO no_such_table VALUES (?)", [(1,)])]
 
-    monkeypatch.setattr(store, "_write_projections", broken)
-    with pytest.raises(OSError):
+    monkeypatch.setattr(sync.store, "_projection_statements", broken)
+    with pytest.raises(sqlite3.OperationalError, match="no_such_table"):
         await commit_commands(store, commands, device_id=COURIER.id)
     monkeypatch.undo()
     assert await snapshot(store) == before
@@ -88,9 +90,12 @@ def test_process_killed_mid_batch_loses_nothing_committed(tmp_path):
             first = actions.courier_deliver(courier, ids[0], "C1", "D1", DAY, 1250)
             await commit_commands(store, first, device_id="hh1")
             print("committed", flush=True)
-            async def die(*a, **k):
+            import sync.store
+            write_all = sync.store.run_in_one_trip
+            async def die(db, statements):
+                await write_all(db, statements[:2])  # the log and documents rows, then death
                 os._exit(9)
-            store._write_projections = die
+            sync.store.run_in_one_trip = die
             second = actions.courier_deliver(courier, ids[1], "C1", "D1", DAY, 1250)
             await commit_commands(store, second, device_id="hh1")
 

@@ -98,8 +98,7 @@ class _Reader:
 
 
 async def _rows(db: aiosqlite.Connection, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
-    async with db.execute(sql, params) as cur:
-        return list(await cur.fetchall())
+    return list(await db.execute_fetchall(sql, params))
 
 
 def _shipment(row: Any, events: dict[str, list[Event]]) -> ShipmentRecord:

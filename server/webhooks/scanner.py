@@ -18,6 +18,7 @@ import msgspec
 
 from protocol.ids import new_id
 from protocol.returns import recommend_refund
+from sync._sqlite import run_in_one_trip
 from sync.store import ReplicaStore
 
 from ..merchant_api._return_doc import folded_return, refund_out
@@ -30,8 +31,7 @@ _SCANNED = "SELECT coalesce(max(value), 0) FROM webhook_scan"
 
 
 async def _rows(db: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-    async with db.execute(sql, params) as cur:
-        return list(await cur.fetchall())
+    return list(await db.execute_fetchall(sql, params))
 
 
 async def _status_changes(db: aiosqlite.Connection, span: tuple[int, int]) -> list[Any]:
@@ -153,14 +153,20 @@ async def scan(store: ReplicaStore, now_ms: int) -> int:
             for merchant, kind, data in events
             for hook in hooks.get(merchant, [])
         ]
-        await db.executemany(
-            "INSERT INTO webhook_queue (webhook_id, event, body, next_at, created_at) "
-            "VALUES (?,?,?,?,?)",
-            queued,
+        await run_in_one_trip(
+            db,
+            [
+                (
+                    "INSERT INTO webhook_queue (webhook_id, event, body, next_at, created_at) "
+                    "VALUES (?,?,?,?,?)",
+                    queued,
+                ),
+                (
+                    "INSERT OR REPLACE INTO webhook_status VALUES (?, ?)",
+                    [(c[0], c[4]) for c in changes],
+                ),
+                ("INSERT OR IGNORE INTO webhook_seen VALUES (?)", seen),
+                ("INSERT OR REPLACE INTO webhook_scan VALUES ('log_seq', ?)", [(head,)]),
+            ],
         )
-        await db.executemany(
-            "INSERT OR REPLACE INTO webhook_status VALUES (?, ?)", [(c[0], c[4]) for c in changes]
-        )
-        await db.executemany("INSERT OR IGNORE INTO webhook_seen VALUES (?)", seen)
-        await db.execute("INSERT OR REPLACE INTO webhook_scan VALUES ('log_seq', ?)", (head,))
     return len(queued)

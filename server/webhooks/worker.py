@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 from sync._records import now_ms
+from sync._sqlite import run_in_one_trip
 from sync.store import ReplicaStore
 
 from .scanner import scan
@@ -92,8 +93,9 @@ class WebhookWorker:
             "AND q.failed_at IS NULL AND q.next_at <= ? ORDER BY q.next_at LIMIT 100",
             (now,),
         )
-        outcomes = await asyncio.gather(*(self._send(*row[1:]) for row in rows))
-        await self._record(rows, outcomes, now_ms())
+        if rows:
+            outcomes = await asyncio.gather(*(self._send(*row[1:]) for row in rows))
+            await self._record(rows, outcomes, now_ms())
         nxt = await self.store.query(
             "SELECT min(next_at) FROM webhook_queue "
             "WHERE delivered_at IS NULL AND failed_at IS NULL"
@@ -128,14 +130,19 @@ class WebhookWorker:
                 wait = min(self.backoff * 2 ** (attempts - 1), self.max_backoff)
                 retry.append((now + int(wait * 1000), attempts, error, row[0]))
         async with self.store.transaction() as db:
-            await db.executemany(
-                "UPDATE webhook_queue SET delivered_at = ?, attempts = ? WHERE id = ?", done
-            )
-            await db.executemany(
-                "UPDATE webhook_queue SET next_at = ?, attempts = ?, last_error = ? WHERE id = ?",
-                retry,
-            )
-            await db.executemany(
-                "UPDATE webhook_queue SET failed_at = ?, attempts = ?, last_error = ? WHERE id = ?",
-                dead,
+            await run_in_one_trip(
+                db,
+                [
+                    ("UPDATE webhook_queue SET delivered_at = ?, attempts = ? WHERE id = ?", done),
+                    (
+                        "UPDATE webhook_queue SET next_at = ?, attempts = ?, last_error = ? "
+                        "WHERE id = ?",
+                        retry,
+                    ),
+                    (
+                        "UPDATE webhook_queue SET failed_at = ?, attempts = ?, last_error = ? "
+                        "WHERE id = ?",
+                        dead,
+                    ),
+                ],
             )
