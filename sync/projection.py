@@ -81,6 +81,13 @@ TABLES_OF: dict[str, tuple[str, ...]] = {
     ),
 }
 
+# Tables holding one row per event of a document, keyed ``(doc_id, <this column>)``.
+# The store keeps their rows in place (an upsert that writes only a changed row, and a
+# delete of the rows of events the document no longer holds) instead of rewriting all
+# of a document's rows on each change: a courier's cash book gains an entry with every
+# COD delivery of the day.
+EVENT_KEYED: dict[str, str] = {"p_events": "event_id", "p_cash_entries": "entry_id"}
+
 Row = tuple[Any, ...]
 
 

@@ -9,10 +9,13 @@ projections. Every write is one transaction over a whole batch, issued with
 from __future__ import annotations
 
 import random
+import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import closing
 from typing import Any, TypeVar
 
 import aiosqlite
+import msgspec
 
 from ._log import LogReader
 from ._outbox import OutboxQueue
@@ -21,7 +24,14 @@ from ._sqlite import Statement, run_in_one_trip
 from ._writes import lacks, rebase
 from .devices import DeviceRegistry
 from .documents import doc_type_of, load, read_content
-from .projection import PROJECTION_TABLES, TABLES_OF, Projection, project
+from .projection import (
+    EVENT_KEYED,
+    PROJECTION_DDL,
+    PROJECTION_TABLES,
+    TABLES_OF,
+    Projection,
+    project,
+)
 from .schema import MIGRATIONS
 
 REPLICA_KEY = "replica.id"
@@ -295,22 +305,67 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
 T = TypeVar("T")
 
 
+def _columns_of_projections() -> dict[str, list[str]]:
+    """Each projection table's columns, as its DDL creates them."""
+    with closing(sqlite3.connect(":memory:")) as db:
+        db.executescript(PROJECTION_DDL)
+        return {
+            table: [row[1] for row in db.execute(f"PRAGMA table_info({table})")]
+            for table in PROJECTION_TABLES
+        }
+
+
+def _upsert_sql(table: str, key: str, columns: list[str]) -> str:
+    """Insert a row of ``table``, or update the stored one when any column differs."""
+    rest = [c for c in columns if c not in ("doc_id", key)]
+    return (
+        f"INSERT INTO {table} VALUES ({','.join('?' * len(columns))}) "
+        f"ON CONFLICT (doc_id, {key}) DO UPDATE SET "
+        + ", ".join(f"{c} = excluded.{c}" for c in rest)
+        + f" WHERE ({', '.join(rest)}) IS NOT ({', '.join('excluded.' + c for c in rest)})"
+    )
+
+
+_COLUMNS = _columns_of_projections()
+_UPSERTS = {table: _upsert_sql(table, key, _COLUMNS[table]) for table, key in EVENT_KEYED.items()}
+
+
 def _projection_statements(
     projections: Sequence[Projection], stored: dict[str, str]
 ) -> list[Statement]:
-    """Statements replacing the rows of ``projections``' documents; only the documents
-    in ``stored`` (``doc_id -> doc_type``) can have rows already, in their type's tables."""
+    """Statements making the rows of ``projections``' documents exactly theirs; only
+    the documents in ``stored`` (``doc_id -> doc_type``) can have rows already, in
+    their type's tables. Rows of :data:`.projection.EVENT_KEYED` tables are kept in
+    place; a document's rows in any other table are replaced."""
     held = {
         doc_id: TABLES_OF.get(doc_type, PROJECTION_TABLES) for doc_id, doc_type in stored.items()
     }
     statements: list[Statement] = []
     for table in PROJECTION_TABLES:
-        stale = [(p.doc_id,) for p in projections if table in held.get(p.doc_id, ())]
-        statements.append((f"DELETE FROM {table} WHERE doc_id = ?", stale))
+        had_rows = [p for p in projections if table in held.get(p.doc_id, ())]
         rows = [row for p in projections for row in p.rows.get(table, [])]
-        if rows:
-            marks = ",".join("?" * len(rows[0]))
-            statements.append((f"INSERT INTO {table} VALUES ({marks})", rows))
+        key = EVENT_KEYED.get(table)
+        if key is None:
+            statements.append(
+                (f"DELETE FROM {table} WHERE doc_id = ?", [(p.doc_id,) for p in had_rows])
+            )
+            if rows:
+                marks = ",".join("?" * len(rows[0]))
+                statements.append((f"INSERT INTO {table} VALUES ({marks})", rows))
+            continue
+        at = _COLUMNS[table].index(key)
+        keys = [
+            (p.doc_id, msgspec.json.encode([row[at] for row in p.rows.get(table, [])]).decode())
+            for p in had_rows
+        ]
+        statements.append(
+            (
+                f"DELETE FROM {table} WHERE doc_id = ? "
+                f"AND {key} NOT IN (SELECT value FROM json_each(?))",
+                keys,
+            )
+        )
+        statements.append((_UPSERTS[table], rows))
     return statements
 
 

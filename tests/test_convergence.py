@@ -205,6 +205,10 @@ class Scenario:
                 event("an update was rejected, quarantined and the document rebuilt")
             if any(q.id < 0 for q in await node.store.quarantined()):
                 event("a relayed update was refused upstream and its writer told")
+        # the rows kept in place through every merge are the rows the documents give
+        live = await projection_rows(central)
+        await central.rebuild_projections()
+        assert await projection_rows(central) == live, "central's projections went stale"
         # money: every unit collected on a handheld is at central, exactly once
         entries = await central.query(
             "SELECT count(*), coalesce(sum(amount), 0) FROM p_cash_entries WHERE kind='collected'"

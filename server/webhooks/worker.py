@@ -42,10 +42,12 @@ class WebhookWorker:
         max_backoff: float = 3600.0,
         max_attempts: int = 15,
         timeout: float = 10.0,
+        settle: float = 0.05,
     ):
         self.store = store
         self.backoff, self.max_backoff, self.max_attempts = backoff, max_backoff, max_attempts
         self._timeout = timeout
+        self._settle = settle
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._client: httpx.AsyncClient | None = None
@@ -83,6 +85,7 @@ class WebhookWorker:
                 delay = self.backoff
             with suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), delay)
+                await asyncio.sleep(self._settle)  # a burst of writes: one scan for all
 
     async def deliver_due(self) -> float:
         """Send every due delivery once; returns seconds until the next one is due."""
