@@ -98,7 +98,7 @@ def _sync_rows(s: dict[str, Any]) -> list[Row]:
 
 
 def _ingest_rows(i: dict[str, Any]) -> list[Row]:
-    ingest, resync = i["ingest"], i["idle_resync"]
+    ingest, single, resync = i["ingest"], i["single_pushes"], i["idle_resync"]
     table: list[Row] = [
         (
             "server_ingest",
@@ -106,7 +106,14 @@ def _ingest_rows(i: dict[str, Any]) -> list[Row]:
             ingest["validated_updates_per_s"],
             "updates/s",
             ingest["raw_updates_per_s"],
-        )
+        ),
+        (
+            "server_ingest",
+            "validated single-update pushes",
+            single["validated_updates_per_s"],
+            "updates/s",
+            single["raw_updates_per_s"],
+        ),
     ]
     for row in resync:
         figure = f"idle resync, {row['documents']:,} docs"

@@ -5,7 +5,10 @@
    courier event per shipment pushed by the courier's handheld. Beside it, in
    the same run, the raw baseline: the same update blobs stored with sqlite3
    ``executemany`` + ``pycrdt.merge_updates``, no validation, no HTTP.
-2. Idle resync: a courier holding N documents asks "anything new?" at its
+2. Single-update pushes, as handhelds make them after each delivery: courier
+   events pushed one per request by 4 clients at once, beside the raw baseline
+   storing the same blobs one transaction each.
+3. Idle resync: a courier holding N documents asks "anything new?" at its
    cursor; request and answer bytes and round-trip time, at each N.
 """
 
@@ -40,6 +43,7 @@ from sync.http_transport import HttpChannel
 
 TOKEN = "bench-office-token"
 BATCH = 200
+HANDHELDS = 4  # clients pushing single updates at once
 
 
 def _port() -> int:
@@ -109,11 +113,13 @@ def make_docs(count: int, courier: str, serial0: int) -> Iterator[tuple[str, byt
         yield doc_id, create_update, event_update
 
 
-async def push_all(channel: HttpChannel, device: str, items: list[tuple[str, bytes]]) -> float:
+async def push_all(
+    channel: HttpChannel, device: str, items: list[tuple[str, bytes]], batch_size: int = BATCH
+) -> float:
     """Push ``items`` in batches; returns seconds. Every item must be accepted."""
     start = time.perf_counter()
-    for i in range(0, len(items), BATCH):
-        batch = [PushItem(d, "shipment", u) for d, u in items[i : i + BATCH]]
+    for i in range(0, len(items), batch_size):
+        batch = [PushItem(d, "shipment", u) for d, u in items[i : i + batch_size]]
         answer = await channel.push(PushRequest(Hello(device), batch))
         refused = [r for r in answer.results if not r.accepted]
         if refused:
@@ -121,18 +127,22 @@ async def push_all(channel: HttpChannel, device: str, items: list[tuple[str, byt
     return time.perf_counter() - start
 
 
-def raw_baseline(creates: list[tuple[str, bytes]], events: list[tuple[str, bytes]]) -> float:
-    """The same blobs stored with sqlite3 executemany + merge_updates; returns seconds."""
+def raw_baseline(
+    creates: list[tuple[str, bytes]], events: list[tuple[str, bytes]], event_batch: int = BATCH
+) -> tuple[float, float]:
+    """The same blobs stored with sqlite3 executemany + merge_updates, creations in
+    batches of ``BATCH`` and events of ``event_batch``; returns the seconds of each."""
+    seconds = []
     with tempfile.TemporaryDirectory() as tmp:
         db = sqlite3.connect(Path(tmp) / "raw.db", isolation_level=None)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("CREATE TABLE docs (doc_id TEXT PRIMARY KEY, state BLOB)")
         db.execute("CREATE TABLE log (seq INTEGER PRIMARY KEY, doc_id TEXT, blob BLOB)")
-        start = time.perf_counter()
-        for items in (creates, events):
-            for i in range(0, len(items), BATCH):
-                batch = items[i : i + BATCH]
+        for items, size in ((creates, BATCH), (events, event_batch)):
+            start = time.perf_counter()
+            for i in range(0, len(items), size):
+                batch = items[i : i + size]
                 marks = ",".join("?" * len(batch))
                 rows = db.execute(
                     f"SELECT doc_id, state FROM docs WHERE doc_id IN ({marks})",
@@ -147,9 +157,42 @@ def raw_baseline(creates: list[tuple[str, bytes]], events: list[tuple[str, bytes
                 db.executemany("INSERT INTO log (doc_id, blob) VALUES (?, ?)", batch)
                 db.executemany("INSERT OR REPLACE INTO docs VALUES (?, ?)", merged)
                 db.execute("COMMIT")
-        elapsed = time.perf_counter() - start
+            seconds.append(time.perf_counter() - start)
         db.close()
-    return elapsed
+    return seconds[0], seconds[1]
+
+
+async def _single_pushes(
+    url: str, office: HttpChannel, hh_token: str, count: int, serial0: int
+) -> dict[str, float]:
+    """``count`` courier events pushed one per request by ``HANDHELDS`` clients at
+    once (their shipments created in batches first, untimed), beside the raw
+    baseline storing them one transaction each."""
+    docs = list(make_docs(count, "C-ingest", serial0))
+    creates = [(d, c) for d, c, _ in docs]
+    events = [(d, e) for d, _, e in docs]
+    await push_all(office, "office-bootstrap", creates)
+    channels = [HttpChannel(url, hh_token) for _ in range(HANDHELDS)]
+    try:
+        start = time.perf_counter()
+        await asyncio.gather(
+            *(
+                push_all(channel, "hh-C-ingest", events[n::HANDHELDS], batch_size=1)
+                for n, channel in enumerate(channels)
+            )
+        )
+        single_s = time.perf_counter() - start
+    finally:
+        for channel in channels:
+            await channel.aclose()
+    raw_s = raw_baseline(creates, events, event_batch=1)[1]
+    return {
+        "updates": count,
+        "handhelds": HANDHELDS,
+        "validated_updates_per_s": round(count / single_s),
+        "raw_updates_per_s": round(count / raw_s),
+        "raw_over_validated": round(single_s / raw_s, 2),
+    }
 
 
 async def idle_resync(url: str, courier: str, token: str, holding: int) -> dict[str, float]:
@@ -179,7 +222,7 @@ async def idle_resync(url: str, courier: str, token: str, holding: int) -> dict[
 
 
 async def run(ingest: int, scopes: list[int]) -> dict[str, object]:
-    """Run both measurements against a fresh central; returns the figures."""
+    """Run the measurements against a fresh central; returns the figures."""
     with tempfile.TemporaryDirectory() as tmp:
         proc, url = _start(Path(tmp) / "central.db")
         try:
@@ -199,11 +242,12 @@ async def _measure(url: str, ingest: int, scopes: list[int]) -> dict[str, object
     async with HttpChannel(url, TOKEN) as office, HttpChannel(url, hh_token) as hh:
         create_s = await push_all(office, "office-bootstrap", creates)
         event_s = await push_all(hh, "hh-C-ingest", events)
-    raw_s = raw_baseline(creates, events)
+        single = await _single_pushes(url, office, hh_token, ingest // 5, ingest)
+    raw_s = sum(raw_baseline(creates, events))
     validated = 2 * ingest / (create_s + event_s)
     raw = 2 * ingest / raw_s
     resync = []
-    serial = ingest
+    serial = ingest + ingest // 5
     for size in scopes:
         courier = f"C-{size}"
         fill = [(d, c) for d, c, _ in make_docs(size, courier, serial)]
@@ -224,6 +268,7 @@ async def _measure(url: str, ingest: int, scopes: list[int]) -> dict[str, object
             "raw_updates_per_s": round(raw),
             "raw_over_validated": round(raw / validated, 2),
         },
+        "single_pushes": single,
         "idle_resync": resync,
         "cpu_count": os.cpu_count(),
     }
@@ -244,6 +289,13 @@ def main() -> None:
     print(f"validated: {ing['validated_updates_per_s']} updates/s over HTTP (batches of {BATCH})")
     ratio = ing["raw_over_validated"]
     print(f"raw:       {ing['raw_updates_per_s']} updates/s  (raw/validated {ratio}x)")
+    one: dict[str, object] = result["single_pushes"]  # type: ignore[assignment]
+    print(
+        f"single-update pushes ({one['handhelds']} clients): "
+        f"{one['validated_updates_per_s']} updates/s, "
+        f"raw one transaction each {one['raw_updates_per_s']}/s "
+        f"(raw/validated {one['raw_over_validated']}x)"
+    )
     for row in result["idle_resync"]:  # type: ignore[attr-defined]
         print(
             f"idle resync at {row['documents']:>7} docs: request {row['request_bytes']} B, "
