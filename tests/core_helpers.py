@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
+from typing import TypeVar
 
 from protocol.hlc import HybridClock
 from protocol.permissions import Device
@@ -11,6 +12,7 @@ from protocol.vocab import Role
 from simulation import actions
 from sync import ReplicaStore, commit_commands
 
+S = TypeVar("S", bound=ReplicaStore)
 DAY = "2026-11-23"
 OFFICE = Device("office", Role.OFFICE)
 DEPOT = Device("depot", Role.DEPOT, depot_id="D1")
@@ -32,9 +34,14 @@ def actor(device: Device, seed: int = 1) -> actions.Actor:
     )
 
 
-async def seeded_central(path: Path, shipments: int = 5) -> tuple[ReplicaStore, list[str]]:
-    """A central store holding ``shipments`` COD shipments on courier C1's route."""
-    store = await ReplicaStore.open(path)
+async def seeded_central(
+    path: Path,
+    shipments: int = 5,
+    store_class: type[S] = ReplicaStore,  # type: ignore[assignment]
+) -> tuple[S, list[str]]:
+    """A central store (a ``store_class``) holding ``shipments`` COD shipments on
+    courier C1's route."""
+    store = await store_class.open(path)
     office = actor(OFFICE)
     seed = [actions.create_shipment(office, n, "D1", "C1", 1250, DAY) for n in range(shipments)]
     await commit_commands(store, seed, device_id=OFFICE.id, queue=False)

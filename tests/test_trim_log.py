@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -14,25 +13,16 @@ from protocol.wire import Hello, PullRequest
 from server.maintenance import DAY_MS, is_central_file, trim_log
 from server.store import CentralStore
 from server.webhooks.scanner import scan
-from simulation import actions
-from sync import ReplicaStore, SyncServer, commit_commands
-from tests.core_helpers import COURIER, DAY, OFFICE, actor, lookup
+from sync import ReplicaStore, SyncServer
+from tests.core_helpers import COURIER, lookup, seeded_central
 
 
 def _now() -> int:
     return time.time_ns() // 1_000_000
 
 
-async def _central(path: Path, shipments: int = 3) -> tuple[CentralStore, list[str]]:
-    store = await CentralStore.open(path)
-    office = actor(OFFICE)
-    seed = [actions.create_shipment(office, n, "D1", "C1", 1250, DAY) for n in range(shipments)]
-    await commit_commands(store, seed, device_id=OFFICE.id, queue=False)
-    return store, [doc_id for doc_id, _ in seed]
-
-
 async def test_rows_the_webhook_scanner_has_not_read_stay(tmp_path):
-    store, _ = await _central(tmp_path / "central.db")
+    store, _ = await seeded_central(tmp_path / "central.db", 3, CentralStore)
     async with store:
         head = await store.head()
         done = await trim_log(store, 0, _now() + 1000)
@@ -42,7 +32,7 @@ async def test_rows_the_webhook_scanner_has_not_read_stay(tmp_path):
 
 
 async def test_trimmed_log_answers_old_cursors_with_every_document(tmp_path):
-    store, ids = await _central(tmp_path / "central.db")
+    store, ids = await seeded_central(tmp_path / "central.db", 3, CentralStore)
     async with store:
         await scan(store, _now())
         head = await store.head()
@@ -56,7 +46,7 @@ async def test_trimmed_log_answers_old_cursors_with_every_document(tmp_path):
 
 
 async def test_rows_younger_than_the_kept_days_stay_and_a_dry_run_drops_nothing(tmp_path):
-    store, _ = await _central(tmp_path / "central.db")
+    store, _ = await seeded_central(tmp_path / "central.db", 3, CentralStore)
     async with store:
         await scan(store, _now())
         head = await store.head()
@@ -74,7 +64,7 @@ def test_the_command_trims_a_central_file_and_refuses_any_other(tmp_path):
     path, edge_file = tmp_path / "central.db", tmp_path / "handheld.db"
 
     async def files() -> int:
-        store, _ = await _central(path)
+        store, _ = await seeded_central(path, 3, CentralStore)
         async with store:
             await scan(store, _now())
             head = await store.head()
