@@ -60,7 +60,7 @@ async def run(count: int) -> dict[str, Any]:
             seconds = await _push(server, OFFICE, creates) + await _push(server, HANDHELD, events)
         finally:
             await store.close()
-    raw_s = raw_baseline(creates, events)
+    raw_s = sum(raw_baseline(creates, events))
     pushed, raw = 2 * count / seconds, 2 * count / raw_s
     wire = [
         len(msgpack_encoder.encode(PushRequest(Hello(HANDHELD.id), [PushItem(d, "shipment", u)])))
