@@ -73,11 +73,15 @@ _CASH_ENTRIES = (
 
 
 def fold_cash_book(events: Iterable[Event], currency: str) -> CashBookState:
-    """Fold cash entries; entries in another currency are listed, not summed."""
-    zero = Money.zero(currency)
-    sums = {kind: zero for kind in ("collected", "reversed", "handed", "counted", "dep", "rem")}
-    declared: dict[str, Money] = {}
-    counted: dict[str, Money] = {}
+    """Fold cash entries; entries in another currency are listed, not summed.
+
+    Sums run on plain integers (each payload's amount was checked when it was
+    decoded); the totals become :class:`Money` once, at the end, which checks
+    their range. A day's book is folded again on every entry it gains.
+    """
+    sums = dict.fromkeys(("collected", "reversed", "handed", "counted", "dep", "rem"), 0)
+    declared: dict[str, int] = {}
+    counted: dict[str, int] = {}
     foreign: list[str] = []
     buckets: dict[type[Event], str] = {
         CashCollected: "collected",
@@ -95,24 +99,29 @@ def fold_cash_book(events: Iterable[Event], currency: str) -> CashBookState:
         if payload.currency != currency:
             foreign.append(event.id)
             continue
-        amount = Money(payload.amount, payload.currency)
-        sums[bucket] = sums[bucket] + amount
+        sums[bucket] += payload.amount
         if isinstance(event, CashHandedOver | CashCounted):
             book = declared if isinstance(event, CashHandedOver) else counted
             hid = event.payload.handover_id
-            book[hid] = book.get(hid, zero) + amount
+            book[hid] = book.get(hid, 0) + payload.amount
+
+    def money(amount: int) -> Money:
+        return Money(amount, currency)
+
     handovers = tuple(
-        HandoverCount(hid, declared.get(hid, zero), counted.get(hid))
+        HandoverCount(
+            hid, money(declared.get(hid, 0)), money(counted[hid]) if hid in counted else None
+        )
         for hid in sorted(declared.keys() | counted.keys())
     )
     return CashBookState(
         currency=currency,
-        collected=sums["collected"],
-        reversed=sums["reversed"],
-        handed_over=sums["handed"],
-        counted=sums["counted"],
-        deposited=sums["dep"],
-        remitted=sums["rem"],
+        collected=money(sums["collected"]),
+        reversed=money(sums["reversed"]),
+        handed_over=money(sums["handed"]),
+        counted=money(sums["counted"]),
+        deposited=money(sums["dep"]),
+        remitted=money(sums["rem"]),
         handovers=handovers,
         foreign_entries=tuple(foreign),
     )
