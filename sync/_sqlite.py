@@ -122,6 +122,7 @@ class Database:
 
 
 Statement = tuple[str, Sequence[Sequence[Any]]]  # SQL and the parameter rows it runs with
+Step = Statement | Callable[[sqlite3.Connection], None]  # one part of a trip to SQLite
 T = TypeVar("T")
 
 
@@ -138,14 +139,16 @@ async def on_sqlite_thread(db: aiosqlite.Connection, work: Callable[[sqlite3.Con
     return await db._execute(work, db._conn)  # type: ignore[no-untyped-call,no-any-return]
 
 
-async def run_in_one_trip(db: aiosqlite.Connection, statements: Sequence[Statement]) -> None:
-    """Run each statement over its rows (``executemany``), in order, in one trip
-    to SQLite's thread; a statement with no rows is skipped. The first that fails
-    raises, and the caller's transaction rolls back the ones before it."""
+async def run_in_one_trip(db: aiosqlite.Connection, steps: Sequence[Step]) -> None:
+    """Run the steps in order, in one trip to SQLite's thread: a statement over its
+    rows (``executemany``; skipped with none), a function with the connection. The
+    first that fails raises, and the caller's transaction rolls back the ones before."""
 
     def run(connection: sqlite3.Connection) -> None:
-        for sql, rows in statements:
-            if rows:
-                connection.executemany(sql, rows)
+        for step in steps:
+            if callable(step):
+                step(connection)
+            elif step[1]:
+                connection.executemany(*step)
 
     await on_sqlite_thread(db, run)

@@ -66,7 +66,7 @@ async def test_exception_mid_batch_leaves_replica_as_before(tmp_path, monkeypatc
     def broken(*args: Any) -> list[Any]:  # projection rows SQLite refuses, mid-trip
         return [("INSERT INTO no_such_table VALUES (?)", [(1,)])]
 
-    monkeypatch.setattr(sync.store, "_projection_statements", broken)
+    monkeypatch.setattr(sync.store, "_projection_steps", broken)
     with pytest.raises(sqlite3.OperationalError, match="no_such_table"):
         await commit_commands(store, commands, device_id=COURIER.id)
     monkeypatch.undo()
@@ -139,6 +139,28 @@ async def test_newer_schema_is_refused(tmp_path):
     await store.close()
     with pytest.raises(StoreError, match="newer than this program"):
         await ReplicaStore.open(tmp_path / "x.db")
+
+
+async def test_event_rows_kept_in_place_end_exactly_as_the_document_gives_them(tmp_path):
+    store, ids = await seeded_central(tmp_path / "c.db")
+    courier = actor(COURIER)
+    await commit_commands(
+        store, actions.courier_deliver(courier, ids[0], "C1", "D1", DAY, 900), device_id="hh1"
+    )
+    # a row gone stale and a row of an event the document does not hold
+    await store.query("UPDATE p_events SET payload = '{}' WHERE doc_id = ?", (ids[0],))
+    await store.query(
+        "INSERT INTO p_cash_entries VALUES (?, 'gone', 'collected', 1, 'EUR', '', '', '', '')",
+        (actions.cash_book_id("C1", DAY),),
+    )
+    await commit_commands(store, actions.office_edit(ids[0], "+31 6 1"), device_id="office")
+    await commit_commands(
+        store, actions.courier_deliver(courier, ids[1], "C1", "D1", DAY, 900), device_id="hh1"
+    )
+    written = await projection_rows(store)
+    await store.rebuild_projections()
+    assert written == await projection_rows(store)
+    await store.close()
 
 
 async def test_compaction_keeps_every_cursor_valid(tmp_path):
