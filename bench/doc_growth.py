@@ -15,14 +15,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import sqlite3
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
 import msgspec
-from pycrdt import merge_updates
 
 from protocol.commands import DocCommand
 from protocol.events import CashCollected, CollectedPayload
@@ -35,6 +33,8 @@ from protocol.wire import Hello, PushItem, PushRequest
 from server.core import Central
 from simulation.actions import cash_book_id
 from sync.documents import apply_command
+
+from .server_ingest import raw_database, store_raw
 
 DAY = "2026-12-01"
 COURIER = Device("hh-C1", Role.COURIER, depot_id="D1", courier_id="C1")
@@ -79,18 +79,11 @@ async def validated_pushes(book: str, updates: list[bytes]) -> list[float]:
 
 def raw_pushes(book: str, updates: list[bytes]) -> list[float]:
     """Seconds of storing each update raw: merged into the stored state, one transaction."""
-    db = sqlite3.connect(":memory:", isolation_level=None)
-    db.execute("CREATE TABLE docs (doc_id TEXT PRIMARY KEY, state BLOB)")
-    db.execute("CREATE TABLE log (seq INTEGER PRIMARY KEY, doc_id TEXT, blob BLOB)")
+    db = raw_database(":memory:")
     times = []
     for update in updates:
         start = time.perf_counter()
-        row = db.execute("SELECT state FROM docs WHERE doc_id = ?", (book,)).fetchone()
-        merged = merge_updates(row[0], update) if row else merge_updates(update)
-        db.execute("BEGIN")
-        db.execute("INSERT INTO log (doc_id, blob) VALUES (?, ?)", (book, update))
-        db.execute("INSERT OR REPLACE INTO docs VALUES (?, ?)", (book, merged))
-        db.execute("COMMIT")
+        store_raw(db, [(book, update)])
         times.append(time.perf_counter() - start)
     db.close()
     return times

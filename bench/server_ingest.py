@@ -127,6 +127,33 @@ async def push_all(
     return time.perf_counter() - start
 
 
+def raw_database(path: str | Path) -> sqlite3.Connection:
+    """The raw baseline's store: documents and a log, WAL, no indexes, no checks."""
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("CREATE TABLE docs (doc_id TEXT PRIMARY KEY, state BLOB)")
+    db.execute("CREATE TABLE log (seq INTEGER PRIMARY KEY, doc_id TEXT, blob BLOB)")
+    return db
+
+
+def store_raw(db: sqlite3.Connection, batch: list[tuple[str, bytes]]) -> None:
+    """``(doc_id, update)`` pairs merged into the stored states and logged, in one
+    transaction: the raw baseline's whole work, no validation."""
+    marks = ",".join("?" * len(batch))
+    rows = db.execute(
+        f"SELECT doc_id, state FROM docs WHERE doc_id IN ({marks})", [d for d, _ in batch]
+    ).fetchall()
+    states = dict(rows)
+    merged = [
+        (d, merge_updates(states[d], u) if d in states else merge_updates(u)) for d, u in batch
+    ]
+    db.execute("BEGIN")
+    db.executemany("INSERT INTO log (doc_id, blob) VALUES (?, ?)", batch)
+    db.executemany("INSERT OR REPLACE INTO docs VALUES (?, ?)", merged)
+    db.execute("COMMIT")
+
+
 def raw_baseline(
     creates: list[tuple[str, bytes]], events: list[tuple[str, bytes]], event_batch: int = BATCH
 ) -> tuple[float, float]:
@@ -134,29 +161,11 @@ def raw_baseline(
     batches of ``BATCH`` and events of ``event_batch``; returns the seconds of each."""
     seconds = []
     with tempfile.TemporaryDirectory() as tmp:
-        db = sqlite3.connect(Path(tmp) / "raw.db", isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
-        db.execute("CREATE TABLE docs (doc_id TEXT PRIMARY KEY, state BLOB)")
-        db.execute("CREATE TABLE log (seq INTEGER PRIMARY KEY, doc_id TEXT, blob BLOB)")
+        db = raw_database(Path(tmp) / "raw.db")
         for items, size in ((creates, BATCH), (events, event_batch)):
             start = time.perf_counter()
             for i in range(0, len(items), size):
-                batch = items[i : i + size]
-                marks = ",".join("?" * len(batch))
-                rows = db.execute(
-                    f"SELECT doc_id, state FROM docs WHERE doc_id IN ({marks})",
-                    [d for d, _ in batch],
-                ).fetchall()
-                states = dict(rows)
-                merged = [
-                    (d, merge_updates(states[d], u) if d in states else merge_updates(u))
-                    for d, u in batch
-                ]
-                db.execute("BEGIN")
-                db.executemany("INSERT INTO log (doc_id, blob) VALUES (?, ?)", batch)
-                db.executemany("INSERT OR REPLACE INTO docs VALUES (?, ?)", merged)
-                db.execute("COMMIT")
+                store_raw(db, items[i : i + size])
             seconds.append(time.perf_counter() - start)
         db.close()
     return seconds[0], seconds[1]
