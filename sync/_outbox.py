@@ -54,10 +54,16 @@ class OutboxQueue(ResetQueue):
     ) -> None:
         """Clear acknowledged entries; quarantine rejected ones with the reason.
 
-        The other entries of a rejected document are held (kept, not sent)
-        until the document was rebuilt from the upstream and they are replayed.
+        A rejected document is asked for whole on the next pull, and its other
+        entries are held (kept, not sent) until it was rebuilt from the upstream
+        and they are replayed. The resets this node owes its own devices for it
+        wait for that rebuild too (see ``pending_resets``).
         """
         async with self.transaction() as db:
+            await db.executemany(
+                "INSERT OR IGNORE INTO resync SELECT doc_id FROM outbox WHERE id = ?",
+                [(r[0],) for r in rejected],
+            )
             await db.executemany(
                 "UPDATE outbox SET held = 1 WHERE doc_id = (SELECT doc_id FROM outbox "
                 "WHERE id = ?)",
@@ -142,11 +148,6 @@ class OutboxQueue(ResetQueue):
                 "SELECT cursor, synced_at, replica FROM cursors WHERE upstream = ?", (upstream,)
             )
         return (int(row[0]), int(row[1]), str(row[2])) if row else (0, None, "")
-
-    async def request_resync(self, doc_ids: Sequence[str]) -> None:
-        """Ask for these documents whole on the next pull."""
-        async with self.transaction() as db:
-            await db.executemany("INSERT OR IGNORE INTO resync VALUES (?)", [(d,) for d in doc_ids])
 
     async def resync_wanted(self) -> list[str]:
         """Documents waiting to be fetched whole."""

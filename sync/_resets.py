@@ -54,11 +54,6 @@ class ResetQueue(Database):
             "AND r.doc_id = o.doc_id AND r.code = '')",
             [(now, entry_id) for entry_id, _, _ in rows],
         )
-        # served only once this node rebuilt the document itself (see pending_resets)
-        await db.executemany(
-            "INSERT OR IGNORE INTO resync SELECT doc_id FROM outbox WHERE id = ?",
-            [(entry_id,) for entry_id, _, _ in rows],
-        )
 
     async def pending_resets(self, device_id: str, acked: int, limit: int = 500) -> list[DocReset]:
         """The resets ``device_id`` has not acknowledged; those up to ``acked`` are deleted.

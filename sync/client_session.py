@@ -104,7 +104,7 @@ class SyncClient:
         first_per_doc: dict[str, tuple[int, str, str]] = {}
         for entry, code, message in rejected:
             first_per_doc.setdefault(entry.doc_id, (entry.id, code, message))
-        # quarantining asks for each refused document whole, in the same transaction
+        # settling asks for each refused document whole, in the same transaction
         await self.store.settle_outbox(acked, list(first_per_doc.values()))
         if first_per_doc:
             await self.store.rotate_client_id()
@@ -163,7 +163,7 @@ class SyncClient:
                 was_snapshot = True
                 snapshot_seen.update(u.doc_id for u in response.entering)
             snapshot_after = response.snapshot_after
-            resets = [r for r in response.resets if r.id > reset_ack]
+            resets = response.resets
             if resets:
                 # their documents are asked for whole in the next request, which also
                 # acknowledges them

@@ -126,17 +126,6 @@ def read_content(doc: Doc[Any]) -> Content:
     return Content(info=plain(_info(doc)) or {}, events=plain(_events(doc)) or [])
 
 
-def root_names(doc: Doc[Any]) -> set[str]:
-    """Names of the root types present in the document.
-
-    Asks pycrdt's native document for the names alone: ``doc.keys()`` wraps
-    every root in a Python type first, 3x the cost on the ingest hot path.
-    """
-    with doc.transaction() as txn:
-        assert txn._txn is not None  # open inside the ``with``
-        return set(doc._doc.roots(txn._txn))
-
-
 def write_command(doc: Doc[Any], command: DocCommand) -> bytes:
     """Write a command's info fields and events into a loaded ``doc``; returns the update.
 

@@ -319,7 +319,7 @@ async def test_a_write_based_on_a_stale_read_loses_nothing(tmp_path, awaiting_re
     also on a document a relay waits to rebuild from its upstream."""
     store, ids = await seeded_central(tmp_path / "c.db", shipments=1)
     if awaiting_rebuild:
-        await store.request_resync(ids)
+        await store.query("INSERT INTO resync VALUES (?)", ids)
     try:
         stale = await store.load(ids)
         # another writer records an attempt after ``stale`` was read
