@@ -34,6 +34,16 @@ def actor(device: Device, seed: int = 1) -> actions.Actor:
     )
 
 
+async def add_resets(store: ReplicaStore, *resets: tuple[str, str]) -> None:
+    """Resets (no notice) of ``(device_id, doc_id)`` shipments, as a relay keeps them."""
+    async with store.transaction() as db:
+        await db.executemany(
+            "INSERT INTO device_resets (device_id, doc_id, doc_type, code, message, created_at) "
+            "VALUES (?, ?, 'shipment', '', '', 0)",
+            resets,
+        )
+
+
 async def seeded_central(
     path: Path,
     shipments: int = 5,

@@ -33,6 +33,7 @@ from tests._edge_world import (
     seed,
     shipment_command,
 )
+from tests.core_helpers import add_resets
 
 TN = make_tracking_number
 
@@ -153,12 +154,7 @@ async def test_a_reset_waits_for_the_relays_own_rebuild_and_keeps_its_order(tmp_
     update again; the later resets wait too, as acknowledging them acknowledges it."""
     async with await ReplicaStore.open(tmp_path / "relay.db") as store:
         hh = handheld("C1")
-        async with store.transaction() as db:
-            await db.executemany(
-                "INSERT INTO device_resets (device_id, doc_id, doc_type, code, message, "
-                "created_at) VALUES (?, ?, 'shipment', '', '', 0)",
-                [(hh.id, "doc-a"), (hh.id, "doc-b"), ("someone-else", "doc-b")],
-            )
+        await add_resets(store, (hh.id, "doc-a"), (hh.id, "doc-b"), ("someone-else", "doc-b"))
         await store.query("INSERT INTO resync VALUES ('doc-a')")  # doc-a awaits its rebuild
         assert await store.pending_resets(hh.id, 0) == []
         await store.clear_resync(["doc-a"])

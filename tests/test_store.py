@@ -31,7 +31,7 @@ from sync.documents import load, read_content
 from sync.errors import StoreError
 from sync.ingest import merge_incoming
 from tests._edge_world import duplicated_events
-from tests.core_helpers import COURIER, DAY, actor, lookup, seeded_central
+from tests.core_helpers import COURIER, DAY, actor, add_resets, lookup, seeded_central
 
 ROOT = Path(__file__).resolve().parents[1]
 Linked = tuple[ReplicaStore, list[str], SyncServer, ReplicaStore, SyncClient]
@@ -192,12 +192,7 @@ async def test_truncated_log_answers_with_snapshots(tmp_path):
 
 async def test_a_cursor_of_another_replica_file_gets_a_snapshot_and_keeps_resets(tmp_path):
     async with linked(tmp_path, shipments=3) as (central, ids, server, _, _):
-        async with central.transaction() as db:
-            await db.execute(
-                "INSERT INTO device_resets (device_id, doc_id, doc_type, code, message, "
-                "created_at) VALUES ('hh1', ?, 'shipment', '', '', 0)",
-                (ids[0],),
-            )
+        await add_resets(central, ("hh1", ids[0]))
         head, replica = await central.head(), await central.replica_id()
         other_file = PullRequest(Hello("hh1"), cursor=head, reset_ack=7, replica="f" * 32)
         from_the_future = PullRequest(Hello("hh1"), cursor=head + 10, replica=replica)
@@ -219,13 +214,8 @@ async def test_a_replaced_upstream_file_is_pulled_whole_and_its_resets_taken(tmp
         await central.query("VACUUM INTO ?", (str(tmp_path / "new.db"),))
         replaced = await ReplicaStore.open(tmp_path / "new.db")
         try:
-            async with replaced.transaction() as db:
-                await db.execute("UPDATE meta SET value = 'f00d' WHERE key = 'replica.id'")
-                await db.execute(  # the new file's first reset for hh1
-                    "INSERT INTO device_resets (device_id, doc_id, doc_type, code, message, "
-                    "created_at) VALUES ('hh1', ?, 'shipment', '', '', 0)",
-                    (ids[0],),
-                )
+            await replaced.query("UPDATE meta SET value = 'f00d' WHERE key = 'replica.id'")
+            await add_resets(replaced, ("hh1", ids[0]))  # the new file's first reset for hh1
             client.channel = InMemoryChannel(SyncServer(replaced, lookup), COURIER)
             await client.sync()
             assert await state_vectors(edge) == await state_vectors(replaced)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
 import pytest
 from click.testing import CliRunner
@@ -14,18 +13,15 @@ from server.maintenance import DAY_MS, is_central_file, trim_log
 from server.store import CentralStore
 from server.webhooks.scanner import scan
 from sync import ReplicaStore, SyncServer
+from sync._records import now_ms
 from tests.core_helpers import COURIER, lookup, seeded_central
-
-
-def _now() -> int:
-    return time.time_ns() // 1_000_000
 
 
 async def test_rows_the_webhook_scanner_has_not_read_stay(tmp_path):
     store, _ = await seeded_central(tmp_path / "central.db", 3, CentralStore)
     async with store:
         head = await store.head()
-        done = await trim_log(store, 0, _now() + 1000)
+        done = await trim_log(store, 0, now_ms() + 1000)
         assert (done.rows, done.up_to_seq, done.held_back) == (0, 0, True)
         assert await store.head() == head and await store.log_floor() == 0
         assert (await store.query("SELECT count(*) FROM update_log"))[0][0] == head
@@ -34,9 +30,9 @@ async def test_rows_the_webhook_scanner_has_not_read_stay(tmp_path):
 async def test_trimmed_log_answers_old_cursors_with_every_document(tmp_path):
     store, ids = await seeded_central(tmp_path / "central.db", 3, CentralStore)
     async with store:
-        await scan(store, _now())
+        await scan(store, now_ms())
         head = await store.head()
-        done = await trim_log(store, 0, _now() + 1000)
+        done = await trim_log(store, 0, now_ms() + 1000)
         assert (done.rows, done.up_to_seq, done.held_back) == (head, head, False)
         assert await store.log_floor() == head
         assert await store.query("SELECT seq FROM update_log") == []
@@ -48,16 +44,16 @@ async def test_trimmed_log_answers_old_cursors_with_every_document(tmp_path):
 async def test_rows_younger_than_the_kept_days_stay_and_a_dry_run_drops_nothing(tmp_path):
     store, _ = await seeded_central(tmp_path / "central.db", 3, CentralStore)
     async with store:
-        await scan(store, _now())
+        await scan(store, now_ms())
         head = await store.head()
-        kept = await trim_log(store, 30 * DAY_MS, _now())
+        kept = await trim_log(store, 30 * DAY_MS, now_ms())
         assert (kept.rows, kept.held_back) == (0, False)
-        dry = await trim_log(store, 30 * DAY_MS, _now() + 31 * DAY_MS, dry_run=True)
+        dry = await trim_log(store, 30 * DAY_MS, now_ms() + 31 * DAY_MS, dry_run=True)
         assert (dry.rows, dry.up_to_seq) == (head, head)
         assert (await store.query("SELECT count(*) FROM update_log"))[0][0] == head
         assert await store.log_floor() == 0
         with pytest.raises(ValueError, match="keep_ms"):
-            await trim_log(store, -1, _now())
+            await trim_log(store, -1, now_ms())
 
 
 def test_the_command_trims_a_central_file_and_refuses_any_other(tmp_path):
@@ -66,7 +62,7 @@ def test_the_command_trims_a_central_file_and_refuses_any_other(tmp_path):
     async def files() -> int:
         store, _ = await seeded_central(path, 3, CentralStore)
         async with store:
-            await scan(store, _now())
+            await scan(store, now_ms())
             head = await store.head()
         await (await ReplicaStore.open(edge_file)).close()
         return head
