@@ -96,7 +96,7 @@ class Fleet:
                 process.terminate()
             await asyncio.to_thread(process.wait)
             await asyncio.sleep(down_s)
-            node.process = spawn(node.log, *node.args)
+            self.start(name, node.log)  # with the arguments it was first started with
             if back is not None:
                 await back()
 

@@ -82,8 +82,8 @@ class Network:
         channel = InMemoryChannel(up.server, device, rng=rng)
         client = SyncClient(store, channel, device_id=device.id, upstream=upstream)
         server = SyncServer(store, self.lookup, relay=True) if relay else None
-        if upstream != "central":
-            await up.store.enroll(device)  # a relay resets the devices enrolled at it
+        if up.client is not None:  # a relay: it resets the devices enrolled at it
+            await up.store.enroll(device)
         node = Node(name, device, store, client, channel, server)
         self.devices[device.id] = device
         self.nodes[name] = node
