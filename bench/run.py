@@ -7,6 +7,8 @@ Benchmarks (each measures its own baseline in the same run):
 - ``bench.server_ingest``: validated updates/s over HTTP batch push vs the same
   raw baseline; idle resync cost at growing scope sizes (flat = good; the
   smallest scope is the baseline).
+- ``bench.ingest_floor``: the least a validated ingest must do, in process,
+  vs the same raw baseline (what issue 3's "within 5x of raw" stands on).
 - ``bench.edge_bootstrap``: handheld and depot bootstrap over loopback HTTP;
   bytes pushed per delivery.
 - ``bench.wire_bytes``: bytes pushed per COD collection and per return grading
@@ -20,12 +22,13 @@ Benchmarks (each measures its own baseline in the same run):
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
 from typing import Any
 
-from . import edge_bootstrap, memory, peer, server_ingest, sync, wire_bytes
+from . import edge_bootstrap, ingest_floor, memory, peer, server_ingest, sync, wire_bytes
 
 # (benchmark, figure, value, unit, baseline value or None)
 Row = tuple[str, str, float, str, float | None]
@@ -33,6 +36,7 @@ Row = tuple[str, str, float, str, float | None]
 QUICK: dict[str, Any] = {
     "sync": 1000,
     "ingest": (1000, [100, 1000]),
+    "floor": 1000,
     "bootstrap": (2000, 150),
     "peer": (200, 50, 1),
     "memory": [500, 2000],
@@ -40,6 +44,7 @@ QUICK: dict[str, Any] = {
 FULL: dict[str, Any] = {
     "sync": 10_000,
     "ingest": (10_000, [100, 10_000, 100_000]),
+    "floor": 5000,
     "bootstrap": (20_000, 150),
     "peer": (1000, 50, 3),
     "memory": [10_000, 50_000, 100_000],
@@ -55,6 +60,7 @@ async def run_all(quick: bool, echo: Callable[[str], None]) -> dict[str, Any]:
     steps: list[tuple[str, Callable[[], Any]]] = [
         ("sync", lambda: sync.run(sizes["sync"])),
         ("server_ingest", lambda: server_ingest.run(*sizes["ingest"])),
+        ("ingest_floor", lambda: asyncio.to_thread(ingest_floor.run, sizes["floor"])),
         ("edge_bootstrap", lambda: edge_bootstrap.main(*sizes["bootstrap"])),
         ("wire_bytes", wire_bytes.run),
         ("peer", lambda: peer.run(*sizes["peer"])),
@@ -74,6 +80,13 @@ def rows(results: dict[str, Any]) -> list[Row]:
     return [
         *_sync_rows(results["sync"]),
         *_ingest_rows(results["server_ingest"]),
+        (
+            "ingest_floor",
+            "validated ingest floor, in process",
+            results["ingest_floor"]["floor_updates_per_s"],
+            "updates/s",
+            results["ingest_floor"]["raw_updates_per_s"],
+        ),
         *_bootstrap_rows(results["edge_bootstrap"], update),
         *_wire_rows(results["wire_bytes"]),
         *_peer_rows(results["peer"]),
