@@ -32,6 +32,7 @@ def _device(row: tuple[object, ...]) -> Device:
 
 
 _COLUMNS = "device_id, role, depot_id, courier_id, merchant_id"
+SEEN_EVERY_MS = 10_000  # last seen is kept to this; device health counts in hours
 
 
 class DeviceRegistry(Database):
@@ -58,15 +59,26 @@ class DeviceRegistry(Database):
         return token
 
     async def authenticate(self, token: str) -> Device | None:
-        """The live device holding ``token``, or ``None`` (unknown or revoked); marks it
-        seen, in one statement (its own transaction)."""
+        """The live device holding ``token``, or ``None`` (unknown or revoked).
+
+        Marks it seen: ``last_seen_at`` is rewritten when it is ``SEEN_EVERY_MS``
+        old, so most requests read one row and commit nothing."""
+        now = now_ms()
         async with self._lock:
             row = await self._one(
-                "UPDATE devices SET last_seen_at = ? WHERE token_sha256 = ? AND revoked_at IS NULL "
-                f"RETURNING {_COLUMNS}",
-                (now_ms(), token_hash(token)),
+                f"SELECT {_COLUMNS}, last_seen_at FROM devices "
+                "WHERE token_sha256 = ? AND revoked_at IS NULL",
+                (token_hash(token),),
             )
-        return _device(tuple(row)) if row else None
+            if row is None:
+                return None
+            if row[5] is None or now - row[5] >= SEEN_EVERY_MS:
+                await self._one(
+                    "UPDATE devices SET last_seen_at = max(coalesce(last_seen_at, 0), ?) "
+                    "WHERE device_id = ?",
+                    (now, row[0]),
+                )
+        return _device(tuple(row))
 
     async def device(self, device_id: str) -> Device | None:
         """An enrolled, not revoked device by id."""

@@ -18,6 +18,7 @@ def test_every_benchmark_runs_and_produces_numbers() -> None:
     assert set(result["results"]) == {
         "sync",
         "server_ingest",
+        "ingest_floor",
         "edge_bootstrap",
         "wire_bytes",
         "peer",
@@ -25,7 +26,7 @@ def test_every_benchmark_runs_and_produces_numbers() -> None:
     }
     benches = {row[0] for row in result["table"]}
     assert benches == set(result["results"])
-    assert len(result["table"]) >= 19
+    assert len(result["table"]) >= 20
     for bench, figure, value, _unit, baseline in result["table"]:
         assert isinstance(value, int | float) and value > 0, (bench, figure)
         assert baseline is None or baseline > 0, (bench, figure)
@@ -39,6 +40,9 @@ def _check_new_benchmarks(results: dict) -> None:
     for side in ("parcelsync", "pycrdt_websocket"):
         # every document crossed the wire: at least its ~800 B creation update
         assert peer[side]["bytes"] > 200 * 500, side
+    floor = results["ingest_floor"]
+    assert floor["updates"] == 2000
+    assert set(floor["us_per_update"]) == {"crdt", "read", "rules", "project", "sqlite"}
     memory = results["memory"]
     assert [s["documents"] for s in memory["stages"]] == [500, 2000]
     assert all(s["peak_kib"] >= s["rss_kib"] > 0 for s in memory["stages"])

@@ -8,12 +8,14 @@ import asyncio
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from protocol.permissions import Device
 from protocol.vocab import Role
 from protocol.wire import DeviceHealth, Hello, RelayedHealth
+from sync import devices
 from sync.device_health import HEALTH_KEY, HealthRecorder, decode_record, own_health
 from sync.ingest import commit_commands
 from sync.store import ReplicaStore
@@ -133,3 +135,33 @@ async def test_a_relayed_report_from_the_future_is_capped_at_now(tmp_path: Path)
         moved = decode_record(stored[0][0])
         assert moved is not None and moved.via == "dep2" and moved.health is not None
         assert moved.health.waiting == 42
+
+
+async def test_last_seen_is_rewritten_only_once_it_is_old(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Most requests commit nothing: last seen moves once it is ``SEEN_EVERY_MS`` old,
+    and a revoked token is refused whatever last seen says."""
+    clock = [1_700_000_000_000]
+    monkeypatch.setattr(devices, "now_ms", lambda: clock[0])
+    hh = COURIERS["hh-a1"]
+
+    async def last_seen() -> int | None:
+        rows = await store.query("SELECT last_seen_at FROM devices WHERE device_id = ?", (hh.id,))
+        return rows[0][0]
+
+    async with await ReplicaStore.open(tmp_path / "c.db") as store:
+        await store.enroll(hh, token="t-a1")
+        assert await last_seen() is None
+        first = clock[0]
+        assert await store.authenticate("t-a1") == hh
+        assert await last_seen() == first
+        clock[0] += devices.SEEN_EVERY_MS - 1
+        assert await store.authenticate("t-a1") == hh
+        assert await last_seen() == first
+        clock[0] += 1
+        assert await store.authenticate("t-a1") == hh
+        assert await last_seen() == clock[0]
+        assert await store.revoke(hh.id)
+        assert await store.authenticate("t-a1") is None
+        assert await store.authenticate("no-such-token") is None
