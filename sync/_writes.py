@@ -48,9 +48,10 @@ def write_record(
     previous_scope: ScopeKeys | None,
     updates: list[bytes],
     origin_device: str,
+    stored_events: int = 0,
 ) -> DocWrite:
     """A write record for a document now holding ``state`` (vector ``state_vector``),
-    whose content is ``content``."""
+    whose content is ``content``; ``stored_events``: see :func:`.projection.project`."""
     return DocWrite(
         doc_id=doc_id,
         doc_type=doc_type,
@@ -60,7 +61,7 @@ def write_record(
         previous_scope=previous_scope,
         updates=updates,
         origin_device=origin_device,
-        projection=project(doc_id, doc_type_of(doc_type), content),
+        projection=project(doc_id, doc_type_of(doc_type), content, stored_events),
     )
 
 
@@ -70,10 +71,10 @@ def lacks(write: DocWrite, stored_vector: bytes) -> bool:
     return not covers(decode_state_vector(write.state_vector), decode_state_vector(stored_vector))
 
 
-def rebase(write: DocWrite, stored_state: bytes) -> None:
-    """Merge what ``stored_state`` has and ``write`` lacks into ``write``."""
-    merged = doc_write(
-        write.doc_id, write.doc_type, load(merge_updates(stored_state, write.state)), None, [], ""
-    )
+def rebase(write: DocWrite, stored_state: bytes | None) -> None:
+    """Merge what ``stored_state`` has and ``write`` lacks into ``write``, and
+    project it whole (``None``: nothing is stored, so no rows either)."""
+    state = write.state if stored_state is None else merge_updates(stored_state, write.state)
+    merged = doc_write(write.doc_id, write.doc_type, load(state), None, [], "")
     write.state, write.state_vector = merged.state, merged.state_vector
     write.scope, write.projection = merged.scope, merged.projection

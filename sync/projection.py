@@ -94,11 +94,16 @@ Row = tuple[Any, ...]
 @dataclass(slots=True)
 class Projection:
     """Rows of every projection table for one document, in ``tables`` only
-    (its type's :data:`TABLES_OF`, where the store looks for stale rows)."""
+    (its type's :data:`TABLES_OF`, where the store looks for stale rows).
+
+    ``partial``: the :data:`EVENT_KEYED` rows are only those of events appended
+    since the stored content; the rows of the events before are stored already.
+    """
 
     doc_id: str
     tables: tuple[str, ...]
     rows: dict[str, list[Row]] = field(default_factory=dict)
+    partial: bool = False
 
     def add(self, table: str, row: Row) -> None:
         assert table in self.tables, f"{table} is not in TABLES_OF for {self.doc_id}"
@@ -153,7 +158,9 @@ def _shipment(proj: Projection, info: ShipmentInfo, events: list[Event]) -> None
         proj.add("p_conflicts", (proj.doc_id, c.id, c.kind.value, c.message, int(c.resolved)))
 
 
-def _cash_book(proj: Projection, info: CashBookInfo, events: list[Event]) -> None:
+def _cash_book(
+    proj: Projection, info: CashBookInfo, events: list[Event], fresh: list[Event]
+) -> None:
     book = fold_cash_book(events, info.currency)
     discrepancy = sum(h.discrepancy.amount for h in book.discrepancies if h.discrepancy)
     proj.add(
@@ -175,7 +182,7 @@ def _cash_book(proj: Projection, info: CashBookInfo, events: list[Event]) -> Non
             discrepancy,
         ),
     )
-    for e in events:
+    for e in fresh:
         p = payload_of(e)
         reference = (
             getattr(p, "handover_id", None)
@@ -223,20 +230,29 @@ def _return(proj: Projection, info: ReturnInfo, events: list[Event]) -> None:
         proj.add("p_conflicts", (proj.doc_id, c.id, c.kind.value, c.message, int(c.resolved)))
 
 
-def project(doc_id: str, doc_type: DocType, content: Content) -> Projection:
-    """Every projection row of one document, computed by the pure folds."""
-    proj = Projection(doc_id, TABLES_OF[doc_type])
+def project(doc_id: str, doc_type: DocType, content: Content, stored_events: int = 0) -> Projection:
+    """Every projection row of one document, computed by the pure folds.
+
+    ``stored_events``: how many leading events of ``content`` already have their
+    :data:`EVENT_KEYED` rows stored, because the content before this change was
+    stored (with its rows, in one transaction) and this one only appended to it.
+    Their rows are left out and the projection is ``partial``: a day's cash book
+    gains an entry with every COD delivery, and is projected again each time.
+    """
     if not content.info:
-        return proj
+        return Projection(doc_id, TABLES_OF[doc_type])
+    proj = Projection(doc_id, TABLES_OF[doc_type], partial=stored_events > 0)
     info = content.typed_info(doc_type)
+    typed = content.typed_events(doc_type)
     # one row per event id: two copies of one event (merged from two replicas'
-    # writes of it) are one event, as in the folds
-    events = sort_events(content.typed_events(doc_type))
-    _event_rows(proj, doc_type, events)
+    # writes of it) are one event, as in the folds; the later copy's row stands
+    events = sort_events(typed)
+    fresh = sort_events(typed[stored_events:]) if stored_events else events
+    _event_rows(proj, doc_type, fresh)
     if isinstance(info, ShipmentInfo):
         _shipment(proj, info, events)
     elif isinstance(info, CashBookInfo):
-        _cash_book(proj, info, events)
+        _cash_book(proj, info, events, fresh)
     else:
         _return(proj, info, events)
     return proj

@@ -49,6 +49,7 @@ class _Working:
     state: bytes | None  # as stored before this push (None: new)
     previous_scope: ScopeKeys | None
     loaded: LoadedDoc | None = None  # the stored state plus ``updates``, once needed
+    stored: Content | None = None  # the content of ``state``, once loaded
     updates: list[bytes] = field(default_factory=list)
     outbox: list[OutboxEntry] = field(default_factory=list)
     origins: list[str] = field(default_factory=list)  # the writer of each of ``updates``
@@ -160,11 +161,17 @@ class SyncServer:
                 w.loaded = LoadedDoc.of(merge_updates(*base, *w.updates))
             else:
                 w.loaded = self._cache.take(doc_id, w.state)
+                w.stored = w.loaded.content
         return w.loaded
 
     def _write(self, doc_id: str, w: _Working) -> DocWrite:
+        """The write record of an accepted document; when this push only appended
+        events to the stored content, the rows of the stored events are not made
+        again (see :func:`.projection.project`)."""
         loaded = self._loaded(doc_id, w)
         state, state_vector = loaded.doc.encode()
+        before = w.stored.events if w.stored is not None else []
+        appended = loaded.content.events[: len(before)] == before
         write = write_record(
             doc_id,
             w.doc_type,
@@ -174,6 +181,7 @@ class SyncServer:
             w.previous_scope,
             w.updates,
             w.origins[-1],
+            len(before) if appended else 0,
         )
         write.outbox, write.update_origins = w.outbox, w.origins
         return write

@@ -19,7 +19,7 @@ import aiosqlite
 from ._log import LogReader
 from ._outbox import OutboxQueue
 from ._records import DocWrite, ScopeKeys, StoredDoc, now_ms
-from ._sqlite import Step, run_in_one_trip
+from ._sqlite import Statement, Step, run_in_one_trip
 from ._writes import lacks, rebase
 from .devices import DeviceRegistry
 from .documents import doc_type_of, load, read_content
@@ -154,7 +154,9 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
 
         The stored scope becomes each write's previous scope (so a scope move is
         logged against what is really stored). A write that rebuilds a document
-        from the upstream's state (``DocWrite.replaces``) is not rebased.
+        from the upstream's state (``DocWrite.replaces``) is not rebased. A partial
+        projection (:func:`.projection.project`) of a document no longer stored is
+        made whole.
         """
         found: dict[str, tuple[str, bytes, ScopeKeys]] = {}
         ids = list(dict.fromkeys(d.doc_id for d in docs))
@@ -171,6 +173,8 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
                 d.previous_scope = found[d.doc_id][2]
                 if lacks(d, found[d.doc_id][1]):
                     behind.append(d)
+            elif d.doc_id not in found and d.projection.partial:
+                rebase(d, None)  # dropped since it was read: its rows went with it
         for writes in _chunks(behind):
             rows = await self._all(
                 "SELECT doc_id, state FROM documents WHERE doc_id IN "
@@ -318,12 +322,16 @@ def _columns_of_projections() -> dict[str, list[str]]:
 _COLUMNS = _columns_of_projections()
 
 
+def _replace(table: str, rows: list[Row]) -> Statement:
+    """Rows written over any stored row of the same key."""
+    return (f"INSERT OR REPLACE INTO {table} VALUES ({','.join('?' * len(_COLUMNS[table]))})", rows)
+
+
 def _keep_in_place(table: str, doc_ids: list[str], rows: list[Row]) -> Step:
     """A step leaving exactly ``rows`` as the rows of ``doc_ids`` in an
     :data:`.projection.EVENT_KEYED` table: it reads the stored rows, writes only
     the new or changed ones and deletes those of events gone. Reading a row back
-    costs far less than writing it again, and a day's cash book is projected
-    again on every entry it gains."""
+    costs far less than writing it again."""
     key = EVENT_KEYED[table]
     at = _COLUMNS[table].index(key)
 
@@ -341,8 +349,7 @@ def _keep_in_place(table: str, doc_ids: list[str], rows: list[Row]) -> Step:
             [k for k in stored if k not in wanted],
         )
         connection.executemany(
-            f"INSERT OR REPLACE INTO {table} VALUES ({','.join('?' * len(_COLUMNS[table]))})",
-            [row for k, row in wanted.items() if stored.get(k) != row],
+            *_replace(table, [r for k, r in wanted.items() if stored.get(k) != r])
         )
 
     return step
@@ -352,22 +359,31 @@ def _projection_steps(projections: Sequence[Projection], stored: dict[str, str])
     """Steps making the rows of ``projections``' documents exactly theirs; only
     the documents in ``stored`` (``doc_id -> doc_type``) can have rows already, in
     their type's tables. Rows of :data:`.projection.EVENT_KEYED` tables are kept in
-    place; a document's rows in any other table are replaced."""
+    place, or only added for a partial projection; a document's rows in any other
+    table are replaced."""
     held = {
         doc_id: TABLES_OF.get(doc_type, PROJECTION_TABLES) for doc_id, doc_type in stored.items()
     }
+    whole = [p for p in projections if not p.partial]
     steps: list[Step] = []
     for table in PROJECTION_TABLES:
-        had_rows = [p.doc_id for p in projections if table in held.get(p.doc_id, ())]
-        rows = [row for p in projections for row in p.rows.get(table, [])]
         if table in EVENT_KEYED:
-            steps.append(_keep_in_place(table, had_rows, rows))
+            had_rows = [p.doc_id for p in whole if table in held.get(p.doc_id, ())]
+            steps.append(_keep_in_place(table, had_rows, _rows_of(whole, table)))
+            added = _rows_of([p for p in projections if p.partial], table)
+            steps.append(_replace(table, added))
             continue
+        had_rows = [p.doc_id for p in projections if table in held.get(p.doc_id, ())]
         steps.append((f"DELETE FROM {table} WHERE doc_id = ?", [(d,) for d in had_rows]))
+        rows = _rows_of(projections, table)
         if rows:
             marks = ",".join("?" * len(rows[0]))
             steps.append((f"INSERT INTO {table} VALUES ({marks})", rows))
     return steps
+
+
+def _rows_of(projections: Sequence[Projection], table: str) -> list[Row]:
+    return [row for p in projections for row in p.rows.get(table, [])]
 
 
 def _chunks(items: Sequence[T], size: int = 500) -> Iterator[Sequence[T]]:

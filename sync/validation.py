@@ -46,6 +46,12 @@ def _status_before(doc_type: DocType, content: Content) -> Any:
 
 
 def _new_events(before: list[Any], after: list[Any]) -> tuple[list[Any], Inspection | None]:
+    """The events ``after`` holds that ``before`` did not, or the refusal of a list
+    that edits, deletes or repeats one."""
+    if after[: len(before)] == before:  # the usual change: events appended at the end
+        old_ids = {raw.get("id") for raw in before if isinstance(raw, dict)}
+        if len(old_ids) == len(before):  # each old one a map with an id of its own
+            return _checked_added(after[len(before) :], old_ids)
     old = {raw.get("id"): raw for raw in before if isinstance(raw, dict)}
     seen: set[Any] = set()
     added: list[Any] = []
@@ -63,6 +69,20 @@ def _new_events(before: list[Any], after: list[Any]) -> tuple[list[Any], Inspect
             added.append(raw)
     if not old.keys() <= seen:
         return [], _refuse("event_deleted", "events are append-only: one was deleted")
+    return added, None
+
+
+def _checked_added(added: list[Any], old_ids: set[Any]) -> tuple[list[Any], Inspection | None]:
+    """``added`` (appended after the old events), if each is a map whose id is
+    neither an old event's nor repeated; else the refusal (``old_ids`` grows)."""
+    seen = old_ids
+    for raw in added:
+        if not isinstance(raw, dict):
+            return [], _refuse("invalid_event", "events must be plain maps")
+        event_id = raw.get("id")
+        if event_id in seen:
+            return [], _refuse("duplicate_event", f"event id {event_id!r} appears twice")
+        seen.add(event_id)
     return added, None
 
 

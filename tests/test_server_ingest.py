@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pycrdt import Array, Doc, Map, merge_updates
@@ -229,6 +230,50 @@ async def test_an_update_of_deletions_only_is_judged_not_waved_through(tmp_path)
         )
         assert answers == [(doc_id, True, "ok"), (doc_id, False, "event_deleted")]
         assert await store.head() == head, "neither the re-send nor the deletion was logged"
+    finally:
+        await store.close()
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ("repeat_old", "duplicate_event"),
+        ("repeat_new", "duplicate_event"),
+        ("plain_value", "invalid_event"),
+        ("edit_event", "event_edited"),
+        ("delete_event", "event_deleted"),
+    ],
+)
+async def test_each_change_to_the_event_list_is_refused_with_its_code(tmp_path, change, code):
+    """Appends are judged on their own, anything else against the whole list."""
+    [(doc_id, create)] = _creations(1)
+    writer = Writer([doc_id])
+    store = await ReplicaStore.open(tmp_path / "c.db")
+    try:
+        server = SyncServer(store, lookup)
+        state, update = apply_command(None, create, 1)
+        assert await _push(server, OFFICE, [PushItem(doc_id, "shipment", update)]) == [
+            (doc_id, True, "ok")
+        ]
+        doc = load(state, client_id=77)
+        if change in ("edit_event", "delete_event"):
+            bad = writer.update(doc, change, COURIER)
+        else:
+            events: Array[Any] = doc.get("events", type=Array)
+            fresh = writer.event(COURIER)
+            appended = {
+                "repeat_old": [dict(events[0])],
+                "repeat_new": [fresh, dict(fresh)],
+                "plain_value": [fresh, "delivered"],
+            }[change]
+            before = doc.get_state()
+            events.extend(appended)
+            bad = doc.get_update(before)
+        head = await store.head()
+        assert await _push(server, COURIER, [PushItem(doc_id, "shipment", bad)]) == [
+            (doc_id, False, code)
+        ]
+        assert await store.head() == head
     finally:
         await store.close()
 

@@ -27,9 +27,11 @@ from sync import (
     apply_command,
     commit_commands,
 )
+from sync._writes import write_record
 from sync.documents import load, read_content
 from sync.errors import StoreError
 from sync.ingest import merge_incoming
+from sync.projection import PROJECTION_TABLES
 from tests._edge_world import duplicated_events
 from tests.core_helpers import COURIER, DAY, actor, add_resets, lookup, seeded_central
 
@@ -161,6 +163,38 @@ async def test_event_rows_kept_in_place_end_exactly_as_the_document_gives_them(t
     await store.rebuild_projections()
     assert written == await projection_rows(store)
     await store.close()
+
+
+@pytest.mark.parametrize("dropped_meanwhile", [False, True])
+async def test_an_append_writes_only_its_own_event_rows_and_ends_as_a_rebuild(
+    tmp_path, dropped_meanwhile
+):
+    """A push that only appended to the stored content makes the rows of its new
+    events only; if the document was dropped after it was read, every row."""
+    store, ids = await seeded_central(tmp_path / "c.db", shipments=1)
+    doc_id = ids[0]
+    stored = (await store.load(ids))[doc_id].state
+    [(_, command)] = actions.courier_fail(actor(COURIER), doc_id, "not_home")
+    state, update = apply_command(stored, command, client_id=4242)
+    doc = load(state)
+    kept = len(read_content(load(stored)).events)
+    write = write_record(
+        doc_id, "shipment", state, doc.get_state(), read_content(doc), None, [update], "hh1", kept
+    )
+    assert write.projection.partial
+    assert [row[3] for row in write.projection.rows["p_events"]] == ["attempt_failed"]
+    try:
+        if dropped_meanwhile:
+            for table in ("documents", *PROJECTION_TABLES):
+                await store.query(f"DELETE FROM {table} WHERE doc_id = ?", ids)
+        await store.write([write])
+        written = await projection_rows(store)
+        await store.rebuild_projections()
+        assert written == await projection_rows(store)
+        types = await store.query("SELECT type FROM p_events ORDER BY 1")
+        assert types == [("attempt_failed",), ("created",)]
+    finally:
+        await store.close()
 
 
 async def test_compaction_keeps_every_cursor_valid(tmp_path):
