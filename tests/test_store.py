@@ -197,6 +197,38 @@ async def test_an_append_writes_only_its_own_event_rows_and_ends_as_a_rebuild(
         await store.close()
 
 
+async def test_a_document_row_is_updated_in_place_or_moved_with_its_index_keys(tmp_path):
+    """One-row-per-document projections: a change that keeps the indexed columns
+    updates the row where it is; a reassignment moves it in the route index."""
+    store, ids = await seeded_central(tmp_path / "c.db", shipments=2)
+    try:
+
+        async def rows() -> list[tuple[Any, ...]]:
+            return await store.query(
+                "SELECT rowid, doc_id, courier_id, attempts FROM p_shipments ORDER BY doc_id"
+            )
+
+        before = await rows()
+        await commit_commands(
+            store, actions.courier_fail(actor(COURIER), ids[0], "not_home"), device_id="hh1"
+        )
+        await commit_commands(store, actions.depot_reassign(ids[1], "C2"), device_id="depot")
+        after = {row[1]: row for row in await rows()}
+        failed, moved = after[ids[0]], after[ids[1]]
+        assert failed[0] == {r[1]: r for r in before}[ids[0]][0], "updated where it was"
+        assert (failed[2], failed[3]) == ("C1", 1)
+        assert moved[2] == "C2"
+        route = await store.query(
+            "SELECT doc_id FROM p_shipments INDEXED BY p_shipments_route WHERE courier_id = 'C2'"
+        )
+        assert route == [(ids[1],)]
+        written = await projection_rows(store)
+        await store.rebuild_projections()
+        assert written == await projection_rows(store)
+    finally:
+        await store.close()
+
+
 async def test_compaction_keeps_every_cursor_valid(tmp_path):
     async with linked(tmp_path, shipments=3) as (central, ids, _, early, early_client):
         await early_client.sync()
