@@ -14,11 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import aiosqlite
-
 from protocol.commands import command_decoder
 from sync import ReplicaStore
 from sync._records import DocWrite, OutboxEntry, now_ms
+from sync._sqlite import Step
 
 EDGE_SCHEMA = (
     """
@@ -44,15 +43,13 @@ class EdgeStore(ReplicaStore):
 
     extra_schemas = {"edge": EDGE_SCHEMA}
 
-    async def before_write(self, db: aiosqlite.Connection, docs: Sequence[DocWrite]) -> None:
+    def write_steps(self, docs: Sequence[DocWrite]) -> list[Step]:
         """Record the attachments of the commands being written, in the same transaction."""
         now = now_ms()
-        await db.executemany(
-            "INSERT OR IGNORE INTO edge_attachments VALUES (?, ?, ?, ?, ?, NULL)",
-            [
-                (a["sha256"], a["kind"], a["path"], entry.doc_id, now)
-                for d in docs
-                for entry in d.outbox
-                for a in _attachments(entry)
-            ],
-        )
+        rows = [
+            (a["sha256"], a["kind"], a["path"], entry.doc_id, now)
+            for d in docs
+            for entry in d.outbox
+            for a in _attachments(entry)
+        ]
+        return [("INSERT OR IGNORE INTO edge_attachments VALUES (?, ?, ?, ?, ?, NULL)", rows)]

@@ -10,6 +10,7 @@ import aiosqlite
 
 from ._records import OutboxEntry, now_ms
 from ._resets import ResetQueue
+from ._sqlite import Statement, run_in_one_trip
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,18 +108,21 @@ class OutboxQueue(ResetQueue):
                 )
                 await self._quarantine(db, [(r[0], *quarantine_reason) for r in rows])
             else:
-                await self._release_held(db, [doc_id])
+                await run_in_one_trip(db, self._release_held([doc_id]))
 
-    async def _release_held(self, db: aiosqlite.Connection, doc_ids: Sequence[str]) -> None:
+    @staticmethod
+    def _release_held(doc_ids: Sequence[str]) -> list[Statement]:
         """Held entries of rebuilt documents: relayed ones are sent again (the upstream
         answers each), this node's own are gone (replayed, or quarantined)."""
         ids = [(d,) for d in doc_ids]
-        await db.executemany(
-            "UPDATE outbox SET held = 0 "
-            "WHERE held = 1 AND doc_id = ? AND origin_device IS NOT NULL",
-            ids,
-        )
-        await db.executemany("DELETE FROM outbox WHERE held = 1 AND doc_id = ?", ids)
+        return [
+            (
+                "UPDATE outbox SET held = 0 "
+                "WHERE held = 1 AND doc_id = ? AND origin_device IS NOT NULL",
+                ids,
+            ),
+            ("DELETE FROM outbox WHERE held = 1 AND doc_id = ?", ids),
+        ]
 
     async def quarantined(self) -> list[Quarantined]:
         """Entries the upstream refused, with its reason."""

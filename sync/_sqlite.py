@@ -14,6 +14,8 @@ import aiosqlite
 
 from .errors import StoreError
 
+T = TypeVar("T")
+
 
 class Database:
     """An aiosqlite connection guarded by one lock (one writer at a time)."""
@@ -103,6 +105,23 @@ class Database:
             finally:
                 await self._db.execute("COMMIT")
 
+    async def in_one_transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """``work(connection)`` as one write transaction, in one trip to SQLite's
+        thread (see :func:`on_sqlite_thread`); rolled back whole if it raises."""
+
+        def run(connection: sqlite3.Connection) -> T:
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                result = work(connection)
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+            return result
+
+        async with self._lock:
+            return await on_sqlite_thread(self._db, run)
+
     async def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """The first row of a query expected to give at most a few (one thread hop)."""
         return next(iter(await self._all(sql, params)), None)
@@ -123,7 +142,6 @@ class Database:
 
 Statement = tuple[str, Sequence[Sequence[Any]]]  # SQL and the parameter rows it runs with
 Step = Statement | Callable[[sqlite3.Connection], None]  # one part of a trip to SQLite
-T = TypeVar("T")
 
 
 async def on_sqlite_thread(db: aiosqlite.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
@@ -139,16 +157,17 @@ async def on_sqlite_thread(db: aiosqlite.Connection, work: Callable[[sqlite3.Con
     return await db._execute(work, db._conn)  # type: ignore[no-untyped-call,no-any-return]
 
 
+def run_steps(connection: sqlite3.Connection, steps: Sequence[Step]) -> None:
+    """Run the steps in order: a statement over its rows (``executemany``; skipped
+    with none), a function with the connection. The first that fails raises, and
+    the caller's transaction rolls back the ones before."""
+    for step in steps:
+        if callable(step):
+            step(connection)
+        elif step[1]:
+            connection.executemany(*step)
+
+
 async def run_in_one_trip(db: aiosqlite.Connection, steps: Sequence[Step]) -> None:
-    """Run the steps in order, in one trip to SQLite's thread: a statement over its
-    rows (``executemany``; skipped with none), a function with the connection. The
-    first that fails raises, and the caller's transaction rolls back the ones before."""
-
-    def run(connection: sqlite3.Connection) -> None:
-        for step in steps:
-            if callable(step):
-                step(connection)
-            elif step[1]:
-                connection.executemany(*step)
-
-    await on_sqlite_thread(db, run)
+    """:func:`run_steps` in one trip to SQLite's thread."""
+    await on_sqlite_thread(db, lambda connection: run_steps(connection, steps))

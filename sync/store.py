@@ -15,12 +15,10 @@ from contextlib import closing
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import aiosqlite
-
 from ._log import LogReader
 from ._outbox import OutboxQueue
 from ._records import DocWrite, ScopeKeys, StoredDoc, now_ms
-from ._sqlite import Statement, Step, run_in_one_trip
+from ._sqlite import Statement, Step, run_in_one_trip, run_steps
 from ._writes import lacks, rebase
 from .devices import DeviceRegistry
 from .documents import doc_type_of, load, read_content
@@ -121,10 +119,13 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
         replay; they go in the same transaction, so a crash cannot replay twice.
         """
         now = now_ms()
-        async with self.transaction() as db:
-            stored = await self._rebase(db, docs)
-            await self.before_write(db, docs)
-            steps = self._doc_steps(docs, now, stored, frozenset(release_held))
+
+        def work(connection: sqlite3.Connection) -> int:
+            stored = self._rebase(connection, docs)
+            steps = [
+                *self.write_steps(docs),
+                *self._doc_steps(docs, now, stored, frozenset(release_held)),
+            ]
             if cursor is not None:
                 steps.append(
                     (
@@ -133,23 +134,24 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
                         [(*cursor, now)],
                     )
                 )
-            await run_in_one_trip(db, steps)
             if release_held:
-                await self._release_held(db, release_held)
+                steps.extend(self._release_held(release_held))
+            run_steps(connection, steps)
             if evict:
-                await self._evict(db, evict, now)
-            row = await self._one("SELECT coalesce(max(seq), 0) FROM update_log")
-            head = int(row[0])
-        return head
+                _evict(connection, evict, now)
+            return int(
+                connection.execute("SELECT coalesce(max(seq), 0) FROM update_log").fetchone()[0]
+            )
 
-    async def before_write(self, db: aiosqlite.Connection, docs: Sequence[DocWrite]) -> None:
-        """Hook run inside :meth:`write`'s transaction before ``docs`` are stored.
+        return await self.in_one_transaction(work)
 
-        A subclass may write rows of its own that must commit with them (the
-        writes are already rebased on the stored state). Nothing to do here.
-        """
+    def write_steps(self, docs: Sequence[DocWrite]) -> list[Step]:
+        """Hook: steps of a subclass's own, run in :meth:`write`'s transaction
+        before ``docs`` are stored, for rows that must commit with them (the writes
+        are already rebased on the stored state). None here."""
+        return []
 
-    async def _rebase(self, db: aiosqlite.Connection, docs: Sequence[DocWrite]) -> dict[str, str]:
+    def _rebase(self, connection: sqlite3.Connection, docs: Sequence[DocWrite]) -> dict[str, str]:
         """Rebase each write on the state stored now (see :func:`._writes.rebase`);
         returns ``doc_id -> doc_type`` of the documents already stored.
 
@@ -162,7 +164,7 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
         found: dict[str, tuple[str, bytes, ScopeKeys]] = {}
         ids = list(dict.fromkeys(d.doc_id for d in docs))
         for chunk in _chunks(ids):
-            rows = await self._all(
+            rows = connection.execute(
                 "SELECT doc_id, doc_type, state_vector, depot_id, courier_id, merchant_id "
                 f"FROM documents WHERE doc_id IN ({','.join('?' * len(chunk))})",
                 chunk,
@@ -177,7 +179,7 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
             elif d.doc_id not in found and d.projection.partial:
                 rebase(d, None)  # dropped since it was read: its rows went with it
         for writes in _chunks(behind):
-            rows = await self._all(
+            rows = connection.execute(
                 "SELECT doc_id, state FROM documents WHERE doc_id IN "
                 f"({','.join('?' * len(writes))})",
                 [w.doc_id for w in writes],
@@ -267,35 +269,6 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
                 outbox,
             ),
         ]
-
-    async def _evict(self, db: aiosqlite.Connection, doc_ids: Sequence[str], now: int) -> None:
-        pending = {
-            r[0]
-            for r in await self._all(
-                "SELECT DISTINCT doc_id FROM outbox WHERE doc_id IN "
-                f"({','.join('?' * len(doc_ids))})",
-                list(doc_ids),
-            )
-        }
-        later = [(d,) for d in doc_ids if d in pending]
-        now_gone = [d for d in doc_ids if d not in pending]
-        await db.executemany("INSERT OR IGNORE INTO evictions VALUES (?)", later)
-        await self._drop(db, now_gone, now)
-
-    async def _drop(self, db: aiosqlite.Connection, doc_ids: Sequence[str], now: int) -> None:
-        if not doc_ids:
-            return
-        ids = [(d,) for d in doc_ids]
-        await db.executemany(
-            "INSERT INTO update_log (doc_id, doc_type, kind, depot_id, courier_id, merchant_id, "
-            "update_blob, origin_device, received_at) SELECT doc_id, doc_type, 'leave', depot_id, "
-            f"courier_id, merchant_id, NULL, '', {now} FROM documents WHERE doc_id = ?",
-            ids,
-        )
-        await db.executemany("DELETE FROM documents WHERE doc_id = ?", ids)
-        await db.executemany("DELETE FROM evictions WHERE doc_id = ?", ids)
-        for table in PROJECTION_TABLES:
-            await db.executemany(f"DELETE FROM {table} WHERE doc_id = ?", ids)
 
     async def forget_all(self) -> None:
         """Wipe every document, log row, outbox item and cursor (re-enrolment)."""
@@ -465,6 +438,37 @@ def _projection_steps(projections: Sequence[Projection], stored: dict[str, str])
 
 def _rows_of(projections: Sequence[Projection], table: str) -> list[Row]:
     return [row for p in projections for row in p.rows.get(table, [])]
+
+
+def _evict(connection: sqlite3.Connection, doc_ids: Sequence[str], now: int) -> None:
+    """Drop ``doc_ids`` (they left this node's scope), or mark for later those
+    with outbox entries still to send."""
+    pending = {
+        r[0]
+        for r in connection.execute(
+            f"SELECT DISTINCT doc_id FROM outbox WHERE doc_id IN ({','.join('?' * len(doc_ids))})",
+            list(doc_ids),
+        )
+    }
+    connection.executemany(
+        "INSERT OR IGNORE INTO evictions VALUES (?)", [(d,) for d in doc_ids if d in pending]
+    )
+    _drop(connection, [d for d in doc_ids if d not in pending], now)
+
+
+def _drop(connection: sqlite3.Connection, doc_ids: Sequence[str], now: int) -> None:
+    """Remove documents with their rows, logging that they left."""
+    ids = [(d,) for d in doc_ids]
+    connection.executemany(
+        "INSERT INTO update_log (doc_id, doc_type, kind, depot_id, courier_id, merchant_id, "
+        "update_blob, origin_device, received_at) SELECT doc_id, doc_type, 'leave', depot_id, "
+        f"courier_id, merchant_id, NULL, '', {now} FROM documents WHERE doc_id = ?",
+        ids,
+    )
+    connection.executemany("DELETE FROM documents WHERE doc_id = ?", ids)
+    connection.executemany("DELETE FROM evictions WHERE doc_id = ?", ids)
+    for table in PROJECTION_TABLES:
+        connection.executemany(f"DELETE FROM {table} WHERE doc_id = ?", ids)
 
 
 def _chunks(items: Sequence[T], size: int = 500) -> Iterator[Sequence[T]]:

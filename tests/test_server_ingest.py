@@ -283,12 +283,13 @@ class RebasingStore(ReplicaStore):
 
     extra: bytes | None = None
 
-    async def before_write(self, db: Any, docs: Sequence[Any]) -> None:
+    def write_steps(self, docs: Sequence[Any]) -> list[Any]:
         for d in docs:
             if self.extra is not None:
                 merged = load(merge_updates(d.state, self.extra))
                 d.state, d.state_vector = merged.get_update(), merged.get_state()
                 self.extra = None
+        return []
 
 
 def _set_phone(state: bytes, phone: str, client_id: int) -> bytes:

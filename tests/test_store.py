@@ -93,11 +93,11 @@ def test_process_killed_mid_batch_loses_nothing_committed(tmp_path):
             await commit_commands(store, first, device_id="hh1")
             print("committed", flush=True)
             import sync.store
-            write_all = sync.store.run_in_one_trip
-            async def die(db, statements):
-                await write_all(db, statements[:2])  # the log and documents rows, then death
+            write_all = sync.store.run_steps
+            def die(connection, steps):
+                write_all(connection, steps[:3])  # the log and documents rows, then death
                 os._exit(9)
-            sync.store.run_in_one_trip = die
+            sync.store.run_steps = die
             second = actions.courier_deliver(courier, ids[1], "C1", "D1", DAY, 1250)
             await commit_commands(store, second, device_id="hh1")
 
@@ -409,8 +409,11 @@ async def test_replaying_held_entries_and_releasing_them_is_one_transaction(tmp_
         await db.execute("UPDATE outbox SET held = 1")
     before = await snapshot(store)
 
-    async def crash(*args, **kwargs):
-        raise OSError("killed between the replay and the release")
+    def crash(doc_ids):  # the release's steps, run after the replay's: the process dies
+        def killed(connection):
+            raise OSError("killed between the replay and the release")
+
+        return [killed]
 
     monkeypatch.setattr(store, "_release_held", crash)
     with pytest.raises(OSError):
