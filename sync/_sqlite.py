@@ -90,10 +90,11 @@ class Database:
             await self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
+                await self._db.execute("COMMIT")
             except BaseException:
-                await self._db.execute("ROLLBACK")
+                if self._db.in_transaction:  # a failed COMMIT leaves it open
+                    await self._db.execute("ROLLBACK")
                 raise
-            await self._db.execute("COMMIT")
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -107,20 +108,32 @@ class Database:
 
     async def in_one_transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """``work(connection)`` as one write transaction, in one trip to SQLite's
-        thread (see :func:`on_sqlite_thread`); rolled back whole if it raises."""
+        thread (see :func:`on_sqlite_thread`); rolled back whole if it raises.
+
+        Once on the thread the transaction runs to its end: a caller cancelled
+        meanwhile waits for it, keeping the lock, and then gets the cancellation.
+        The write may have committed (as when an answer is lost on the way; what
+        is written is safe to send again).
+        """
 
         def run(connection: sqlite3.Connection) -> T:
             connection.execute("BEGIN IMMEDIATE")
             try:
                 result = work(connection)
+                connection.execute("COMMIT")
             except BaseException:
-                connection.execute("ROLLBACK")
+                if connection.in_transaction:  # a failed COMMIT leaves it open
+                    connection.execute("ROLLBACK")
                 raise
-            connection.execute("COMMIT")
             return result
 
         async with self._lock:
-            return await on_sqlite_thread(self._db, run)
+            trip = asyncio.ensure_future(on_sqlite_thread(self._db, run))
+            try:
+                return await asyncio.shield(trip)
+            except asyncio.CancelledError:
+                await asyncio.wait([trip])
+                raise
 
     async def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """The first row of a query expected to give at most a few (one thread hop)."""

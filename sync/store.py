@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import sqlite3
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
@@ -218,11 +219,16 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
             )
         # A stored document keeping its scope is updated without naming the scope
         # columns: setting an indexed column rewrites its index entries even to the
-        # same value, which tripled the commit of a one-document push.
+        # same value, which tripled the commit of a one-document push. A document
+        # written twice in one batch goes through the upsert, in order.
+        writes = Counter(d.doc_id for d in docs)
         in_place = {
             d.doc_id
             for d in docs
-            if d.doc_id in stored and not d.replaces and d.previous_scope == d.scope
+            if writes[d.doc_id] == 1
+            and d.doc_id in stored
+            and not d.replaces
+            and d.previous_scope == d.scope
         }
         outbox = [
             (
@@ -335,12 +341,20 @@ def _projection_shapes() -> dict[str, _Shape]:
 
 
 _SHAPES = _projection_shapes()
-_COLUMNS = {table: shape.columns for table, shape in _SHAPES.items()}
 
 
 def _replace(table: str, rows: list[Row]) -> Statement:
     """Rows written over any stored row of the same key."""
-    return (f"INSERT OR REPLACE INTO {table} VALUES ({','.join('?' * len(_COLUMNS[table]))})", rows)
+    return (f"INSERT OR REPLACE INTO {table} VALUES ({_marks(table)})", rows)
+
+
+def _insert(table: str, rows: list[Row]) -> Statement:
+    """New rows of a projection table."""
+    return (f"INSERT INTO {table} VALUES ({_marks(table)})", rows)
+
+
+def _marks(table: str) -> str:
+    return ",".join("?" * len(_SHAPES[table].columns))
 
 
 def _row_in_place(table: str, had_rows: list[str], rows: list[Row]) -> Step:
@@ -370,10 +384,7 @@ def _row_in_place(table: str, had_rows: list[str], rows: list[Row]) -> Step:
         connection.executemany(
             f"DELETE FROM {table} WHERE doc_id = ?", [(d,) for d in had_rows if d not in kept]
         )
-        connection.executemany(
-            f"INSERT INTO {table} VALUES ({','.join('?' * len(shape.columns))})",
-            [row for row in rows if row[0] not in kept],
-        )
+        connection.executemany(*_insert(table, [row for row in rows if row[0] not in kept]))
 
     return step
 
@@ -384,7 +395,7 @@ def _keep_in_place(table: str, doc_ids: list[str], rows: list[Row]) -> Step:
     the new or changed ones and deletes those of events gone. Reading a row back
     costs far less than writing it again."""
     key = EVENT_KEYED[table]
-    at = _COLUMNS[table].index(key)
+    at = _SHAPES[table].columns.index(key)
 
     def step(connection: sqlite3.Connection) -> None:
         stored: dict[tuple[Any, Any], tuple[Any, ...]] = {}
@@ -430,9 +441,7 @@ def _projection_steps(projections: Sequence[Projection], stored: dict[str, str])
             steps.append(_row_in_place(table, had_rows, rows))
             continue
         steps.append((f"DELETE FROM {table} WHERE doc_id = ?", [(d,) for d in had_rows]))
-        if rows:
-            marks = ",".join("?" * len(rows[0]))
-            steps.append((f"INSERT INTO {table} VALUES ({marks})", rows))
+        steps.append(_insert(table, rows))
     return steps
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -76,6 +78,40 @@ async def test_exception_mid_batch_leaves_replica_as_before(tmp_path, monkeypatc
     await store.close()
 
 
+async def test_a_write_cancelled_on_sqlites_thread_ends_whole_before_anyone_else_writes(
+    tmp_path, monkeypatch
+):
+    """A cancelled caller waits (holding the lock) for the transaction it started."""
+    store, ids = await seeded_central(tmp_path / "c.db", shipments=1)
+    on_thread, go_on = threading.Event(), threading.Event()
+    run_all = sync.store.run_steps
+
+    def held_up(connection, steps):
+        on_thread.set()
+        go_on.wait(10)
+        run_all(connection, steps)
+
+    monkeypatch.setattr(sync.store, "run_steps", held_up)
+    fail = actions.courier_fail(actor(COURIER), ids[0], "not_home")
+    writing = asyncio.create_task(commit_commands(store, fail, device_id=COURIER.id))
+    try:
+        assert await asyncio.to_thread(on_thread.wait, 10)
+        writing.cancel()
+        await asyncio.sleep(0.05)
+        assert not writing.done(), "the caller waits for the transaction on the thread"
+        go_on.set()
+        with pytest.raises(asyncio.CancelledError):
+            await writing
+        monkeypatch.undo()
+        types = await store.query("SELECT type FROM p_events WHERE doc_id = ? ORDER BY 1", ids)
+        assert types == [("attempt_failed",), ("created",)]
+        await commit_commands(store, actions.office_edit(ids[0], "+31 6 2"), device_id="office")
+    finally:
+        go_on.set()
+        await asyncio.gather(writing, return_exceptions=True)
+        await store.close()
+
+
 def test_process_killed_mid_batch_loses_nothing_committed(tmp_path):
     db = tmp_path / "hh.db"
     script = textwrap.dedent(
@@ -115,8 +151,6 @@ def test_process_killed_mid_batch_loses_nothing_committed(tmp_path):
         await store.close()
         assert len(outbox) == 2  # the shipment and the cash book of the first command only
         assert len(delivered) == 1
-
-    import asyncio
 
     asyncio.run(check())
 
