@@ -51,7 +51,7 @@ TASKS = {
     "test": lambda extra: (
         run("ruff", "check", "."),
         run("ruff", "format", "--check", "."),
-        run("mypy", "protocol", "sync"),
+        run("mypy", "protocol", "sync", "server", "edge", "simulation", "bench", "fixtures"),
         run("pytest", *extra),
     ),
 }

@@ -130,8 +130,9 @@ async def delivery_bytes(ctx: EdgeContext, url: str, token: str) -> dict[str, An
     """
     route = await commands.load_route(ctx, DAY)
     assert len(route) >= 101, "the delivery figure needs a route of at least 101 stops"
-    plain = SyncClient(ctx.store, HttpChannel(url, token), device_id=ctx.device_id)
-    gzip = SyncClient(ctx.store, HttpChannel(url, token, compress=True), device_id=ctx.device_id)
+    channels = {"plain": HttpChannel(url, token), "gzip": HttpChannel(url, token, compress=True)}
+    plain = SyncClient(ctx.store, channels["plain"], device_id=ctx.device_id)
+    gzip = SyncClient(ctx.store, channels["gzip"], device_id=ctx.device_id)
     for stop in route[:101]:  # out for delivery and COD collected: not measured
         await commands.out_for_delivery(ctx, stop.tracking_number)
         if stop.cod_amount:
@@ -139,18 +140,18 @@ async def delivery_bytes(ctx: EdgeContext, url: str, token: str) -> dict[str, An
     await plain.push()
     await gzip.pull()  # the answer says the server accepts gzip
     sent = {}
-    for name, client, stops in (
-        ("single", plain, route[:1]),
-        ("plain", plain, route[1:51]),
-        ("gzip", gzip, route[51:101]),
+    for name, client, channel, stops in (
+        ("single", plain, channels["plain"], route[:1]),
+        ("plain", plain, channels["plain"], route[1:51]),
+        ("gzip", gzip, channels["gzip"], route[51:101]),
     ):
-        before = client.channel.bytes_sent
+        before = channel.bytes_sent
         for stop in stops:
             await commands.deliver(ctx, stop.tracking_number, recipient_name="A. Jansen")
         await client.push()
-        sent[name] = client.channel.bytes_sent - before
-    for client in (plain, gzip):
-        await client.channel.aclose()
+        sent[name] = channel.bytes_sent - before
+    for channel in channels.values():
+        await channel.aclose()
     return {
         "single_push_bytes": sent["single"],
         "per_event_in_batch_of_50": round(sent["gzip"] / 50, 1),

@@ -63,11 +63,11 @@ async def websockets_work(url: str) -> bool:
             await office.push(
                 PushRequest(Hello("office-bootstrap"), [PushItem(doc_id, "shipment", create)])
             )
-        poke = server_decoder.decode(await asyncio.wait_for(live.recv(), 10))
+        poke = server_decoder.decode(await asyncio.wait_for(live.recv(decode=False), 10))
     async with connect(f"{ws}/yjs/{doc_id}?token={TOKEN}", open_timeout=10) as yjs:
         await yjs.send(SYNC_STEP1_EMPTY)
-        answer = await asyncio.wait_for(yjs.recv(), 10)
-    return type(poke).__name__ == "Poke" and bytes(answer).startswith(SYNC_STEP2)
+        answer = await asyncio.wait_for(yjs.recv(decode=False), 10)
+    return type(poke).__name__ == "Poke" and answer.startswith(SYNC_STEP2)
 
 
 async def measure(runner: str, count: int, pulls: int) -> dict[str, object]:
@@ -101,7 +101,7 @@ async def run(count: int, pulls: int, rounds: int) -> dict[str, object]:
         for runner, rows in results.items()
     }
     ratio = {
-        key: round(best["granian"][key] / best["uvicorn"][key], 2)  # type: ignore[operator]
+        key: round(best["granian"][key] / best["uvicorn"][key], 2)
         for key in ("validated_updates_per_s", "idle_pulls_per_s")
     }
     return {"best": best, "granian_over_uvicorn": ratio, "rounds": rounds}

@@ -17,6 +17,7 @@ from typing import Any, Self
 import msgspec
 
 from protocol.commands import DocCommand
+from protocol.events import Stamp
 from protocol.hlc import HybridClock, Timestamp
 from protocol.ids import new_id
 from protocol.permissions import Device
@@ -125,7 +126,7 @@ class EdgeContext:
         """The local working day, ``YYYY-MM-DD``."""
         return datetime.fromtimestamp(self.wall() / 1000).date().isoformat()
 
-    def base(self, stamp: Timestamp) -> dict[str, str]:
+    def base(self, stamp: Timestamp) -> Stamp:
         """The common fields of a new event stamped ``stamp``."""
         return {
             "id": new_id(),

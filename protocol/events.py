@@ -7,7 +7,7 @@ Each document type has its own tagged union. Events are stored in a Yjs
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 import msgspec
 
@@ -55,6 +55,16 @@ class Event(msgspec.Struct, frozen=True, tag_field="type", forbid_unknown_fields
     def sort_key(self) -> tuple[str, str]:
         """The total order every fold uses."""
         return (self.hlc, self.id)
+
+
+class Stamp(TypedDict):
+    """The fields of :class:`Event` every writer fills the same way (``Event(**stamp,
+    payload=...)``)."""
+
+    id: str
+    hlc: str
+    device: str
+    actor: str
 
 
 # ---- shipment ---------------------------------------------------------------

@@ -10,7 +10,6 @@ from __future__ import annotations
 import random
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
 import msgspec
 
@@ -30,6 +29,7 @@ from protocol.events import (
     ProofOfDelivery,
     ReceivedAtDepot,
     ShipmentCreated,
+    Stamp,
 )
 from protocol.hlc import HybridClock
 from protocol.ids import make_tracking_number, named_id
@@ -52,7 +52,7 @@ class Actor:
         """A UUID drawn from the actor's seeded generator (replayable)."""
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
 
-    def stamp(self) -> dict[str, Any]:
+    def stamp(self) -> Stamp:
         """The common event fields."""
         return {
             "id": self.new_id(),

@@ -8,6 +8,7 @@ the depot relay), at a human pace so the dashboard shows things moving.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -181,7 +182,7 @@ async def returns_desk(ctx: EdgeContext, returns: list[CustomerReturn], echo: Ec
     """Receive each customer return once it has synced to the depot, grade it, restock."""
     for rma in returns:
         async with asyncio.timeout(60):
-            await until(lambda rid=rma.return_id: _synced(ctx, rid))
+            await until(functools.partial(_synced, ctx, rma.return_id))
         await commands.receive_return(ctx, rma.return_id)
         grades = [
             ItemInspection(g.sku, g.grade, g.disposition, g.quantity)

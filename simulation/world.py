@@ -23,7 +23,7 @@ from edge.store import EdgeStore
 from fixtures import Network as FixtureNetwork
 from fixtures import ShipmentSpec
 from protocol.commands import DocCommand
-from protocol.events import Event, ShipmentCreated
+from protocol.events import Event, ShipmentCreated, Stamp
 from protocol.hlc import HybridClock, Timestamp
 from protocol.ids import named_id
 from protocol.info import Item, Parcel, ShipmentInfo
@@ -186,7 +186,7 @@ class World:
                 progress(f"head office: {start}/{len(commands)} shipments seeded")
         return len(commands)
 
-    def office_base(self, seen: Iterable[str] = ()) -> dict[str, str]:
+    def office_base(self, seen: Iterable[str] = ()) -> Stamp:
         """Common fields of an office event, stamped after the hlcs in ``seen``."""
         latest = max(seen, default=None)
         if latest is not None:

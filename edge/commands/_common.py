@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -39,7 +39,7 @@ def outcome(
     return Outcome(view.doc_id, status, [e.id for e in events], message, number)
 
 
-def shipment_command(name: str, events: list[Event], **args: object) -> DocCommand:
+def shipment_command(name: str, events: list[Event], **args: Any) -> DocCommand:
     """A command appending ``events`` to a shipment."""
     return DocCommand.build(name, "shipment", events, **args)
 
