@@ -48,33 +48,23 @@ def _status_before(doc_type: DocType, content: Content) -> Any:
 def _new_events(before: list[Any], after: list[Any]) -> tuple[list[Any], Inspection | None]:
     """The events ``after`` holds that ``before`` did not, or the refusal of a list
     that edits, deletes or repeats one."""
-    if after[: len(before)] == before:  # the usual change: events appended at the end
-        old_ids = {raw.get("id") for raw in before if isinstance(raw, dict)}
-        if len(old_ids) == len(before):  # each old one a map with an id of its own
-            return _checked_added(after[len(before) :], old_ids)
     old = {raw.get("id"): raw for raw in before if isinstance(raw, dict)}
-    seen: set[Any] = set()
-    added: list[Any] = []
+    if after[: len(before)] == before and len(old) == len(before):
+        return _checked_added(after[len(before) :], set(old))  # the usual change: appends
+    _, refusal = _checked_added(after, set())
+    if refusal:
+        return [], refusal
     for raw in after:
-        if not isinstance(raw, dict):
-            return [], _refuse("invalid_event", "events must be plain maps")
-        event_id = raw.get("id")
-        if event_id in seen:
-            return [], _refuse("duplicate_event", f"event id {event_id!r} appears twice")
-        seen.add(event_id)
-        if event_id in old:
-            if old[event_id] != raw:
-                return [], _refuse("event_edited", f"event {event_id!r} was changed")
-        else:
-            added.append(raw)
-    if not old.keys() <= seen:
+        if raw.get("id") in old and old[raw.get("id")] != raw:
+            return [], _refuse("event_edited", f"event {raw.get('id')!r} was changed")
+    if not old.keys() <= {raw.get("id") for raw in after}:
         return [], _refuse("event_deleted", "events are append-only: one was deleted")
-    return added, None
+    return [raw for raw in after if raw.get("id") not in old], None
 
 
 def _checked_added(added: list[Any], old_ids: set[Any]) -> tuple[list[Any], Inspection | None]:
-    """``added`` (appended after the old events), if each is a map whose id is
-    neither an old event's nor repeated; else the refusal (``old_ids`` grows)."""
+    """``added``, if each is a map whose id is neither in ``old_ids`` nor repeated;
+    else the refusal (``old_ids`` grows)."""
     seen = old_ids
     for raw in added:
         if not isinstance(raw, dict):

@@ -208,16 +208,22 @@ def _creations(count: int) -> list[tuple[str, Any]]:
     return [actions.create_shipment(office, n, "D1", "C1", 1250, DAY) for n in range(count)]
 
 
+async def _created(store: ReplicaStore) -> tuple[SyncServer, str, bytes, bytes]:
+    """A server on ``store`` holding one shipment: the server, its id, state and creation."""
+    [(doc_id, create)] = _creations(1)
+    server = SyncServer(store, lookup)
+    state, update = apply_command(None, create, 1)
+    assert await _push(server, OFFICE, [PushItem(doc_id, "shipment", update)]) == [
+        (doc_id, True, "ok")
+    ]
+    return server, doc_id, state, update
+
+
 async def test_an_update_of_deletions_only_is_judged_not_waved_through(tmp_path):
     """No new items is a re-send only if nothing changes: deleting an event is refused."""
-    [(doc_id, create)] = _creations(1)
     store = await ReplicaStore.open(tmp_path / "c.db")
     try:
-        server = SyncServer(store, lookup)
-        state, update = apply_command(None, create, 1)
-        assert await _push(server, OFFICE, [PushItem(doc_id, "shipment", update)]) == [
-            (doc_id, True, "ok")
-        ]
+        server, doc_id, state, update = await _created(store)
         doc = load(state)
         before = doc.get_state()
         del doc.get("events", type=Array)[0]
@@ -246,15 +252,10 @@ async def test_an_update_of_deletions_only_is_judged_not_waved_through(tmp_path)
 )
 async def test_each_change_to_the_event_list_is_refused_with_its_code(tmp_path, change, code):
     """Appends are judged on their own, anything else against the whole list."""
-    [(doc_id, create)] = _creations(1)
-    writer = Writer([doc_id])
     store = await ReplicaStore.open(tmp_path / "c.db")
     try:
-        server = SyncServer(store, lookup)
-        state, update = apply_command(None, create, 1)
-        assert await _push(server, OFFICE, [PushItem(doc_id, "shipment", update)]) == [
-            (doc_id, True, "ok")
-        ]
+        server, doc_id, state, _ = await _created(store)
+        writer = Writer([doc_id])
         doc = load(state, client_id=77)
         if change in ("edit_event", "delete_event"):
             bad = writer.update(doc, change, COURIER)
