@@ -10,12 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from protocol.permissions import SCOPE_FIELDS
+from protocol.wire import Scope
 from sync import ReplicaStore
 from sync.projection import PROJECTION_TABLES
+from sync.scopes import scope_sql
 from sync.yencoding import decode_state_vector
 
 
@@ -33,14 +34,20 @@ async def projection_rows(
 
 
 async def scope_rows(
-    store: ReplicaStore, column: str, key: str | None
+    store: ReplicaStore, scopes: Sequence[Scope]
 ) -> dict[str, list[tuple[Any, ...]]]:
-    """Every projection table's rows of the documents whose ``documents.<column>`` is
-    ``key``, sorted: what :func:`projection_rows` gives for those ids, read through the
-    index (a scope of a large replica, without reading all of it)."""
-    assert column in SCOPE_FIELDS, column
-    where = f" WHERE doc_id IN (SELECT doc_id FROM documents WHERE {column} IS ?)"
-    return await _rows(store, where, (key,), lambda _: True)
+    """Every projection table's rows of the documents in ``scopes``, sorted: what
+    :func:`projection_rows` gives for those ids, read through the scope indexes (a
+    scope of a large replica, without reading all of it)."""
+    clause, params = scope_sql(scopes)
+    where = f" WHERE doc_id IN (SELECT doc_id FROM documents WHERE {clause})"
+    return await _rows(store, where, tuple(params), lambda _: True)
+
+
+async def scope_doc_ids(store: ReplicaStore, scopes: Sequence[Scope]) -> set[str]:
+    """Ids of the documents in ``scopes``, read through the scope indexes."""
+    clause, params = scope_sql(scopes)
+    return {r[0] for r in await store.query(f"SELECT doc_id FROM documents WHERE {clause}", params)}
 
 
 async def _rows(

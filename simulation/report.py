@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fixtures import Dataset, StepKind
-from protocol.permissions import SCOPE_FIELDS, Device
-from protocol.vocab import Disposition, Role
+from protocol.permissions import Device
+from protocol.vocab import Disposition
 from sync import ReplicaStore
+from sync.scopes import device_scopes
 
-from .digest import content_digest, projection_rows, scope_rows, state_vectors
+from .digest import content_digest, projection_rows, scope_doc_ids, scope_rows, state_vectors
 from .world import World
 
 
@@ -83,26 +84,13 @@ def world_replicas(world: World) -> list[Replica]:
 async def divergent(central: ReplicaStore, replicas: list[Replica]) -> list[str]:
     """Edges whose documents, state vectors or projection rows differ from central's."""
     truth = await state_vectors(central)
-    scopes: dict[str, dict[str | None, set[str]]] = {c: {} for c in SCOPE_FIELDS}
-    for doc_id, *keys in await central.query(
-        f"SELECT doc_id, {', '.join(SCOPE_FIELDS)} FROM documents"
-    ):
-        for column, key in zip(SCOPE_FIELDS, keys, strict=True):
-            scopes[column].setdefault(key, set()).add(doc_id)
     bad = []
     for replica in replicas:
-        device = replica.device
-        column, key = {
-            Role.DEPOT: ("depot_id", device.depot_id),
-            Role.COURIER: ("courier_id", device.courier_id),
-            Role.MERCHANT: ("merchant_id", device.merchant_id),
-        }[device.role]
-        wanted = scopes[column].get(key, set())
+        scopes = device_scopes(replica.device)
+        wanted = await scope_doc_ids(central, scopes)
         held = await state_vectors(replica.store)
         same = set(held) == wanted and all(held[d] == truth[d] for d in held)
-        if not same or await projection_rows(replica.store) != await scope_rows(
-            central, column, key
-        ):
+        if not same or await projection_rows(replica.store) != await scope_rows(central, scopes):
             bad.append(replica.name)
     return bad
 
