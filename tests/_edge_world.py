@@ -22,7 +22,6 @@ from edge.store import EdgeStore
 from edge.sync_loop import Backoff
 from protocol.commands import DocCommand
 from protocol.events import ReturnRequested, ShipmentCreated
-from protocol.hlc import HybridClock
 from protocol.ids import make_tracking_number, named_id
 from protocol.info import Item, Parcel, ReturnInfo, ShipmentInfo
 from protocol.permissions import Device
@@ -34,6 +33,7 @@ from sync import InMemoryChannel, ReplicaStore, SyncClient, SyncServer, commit_c
 from sync.documents import load, read_content
 from sync.projection import PROJECTION_TABLES
 from tests.core_helpers import OFFICE as HEAD_OFFICE
+from tests.core_helpers import actor
 
 DEPOT = "D1"
 COURIER = "C1"
@@ -314,10 +314,7 @@ async def one_shipment_network(
     hh = await net.add_edge(
         "hh", handheld(COURIER), upstream, relay=False, rng=rng, store_cls=EdgeStore
     )
-    clock = HybridClock(office.id, lambda: 1_790_000_000_000)
-    doc_id, create = actions.create_shipment(
-        actions.Actor(office.id, office.id, clock, rng), 1, DEPOT, COURIER, 0, DAY
-    )
+    doc_id, create = actions.create_shipment(actor(office, rng=rng), 1, DEPOT, COURIER, 0, DAY)
     try:
         central = net.nodes["central"].store
         await commit_commands(central, [(doc_id, create)], device_id=office.id, queue=False)

@@ -25,13 +25,15 @@ async def lookup(device_id: str) -> Device | None:
     return DEVICES.get(device_id)
 
 
-def actor(device: Device, seed: int = 1) -> actions.Actor:
-    """An actor with a deterministic clock and id generator."""
+def actor(
+    device: Device, seed: int = 1, *, offset_ms: int = 0, rng: random.Random | None = None
+) -> actions.Actor:
+    """An actor with a deterministic clock (``offset_ms`` ahead of the others) and id
+    generator (``rng``, else one seeded from the device and ``seed``)."""
     ticks = iter(range(10**9))
-    clock = HybridClock(device.id, lambda: 1_790_000_000_000 + next(ticks))
-    return actions.Actor(
-        device.id, device.courier_id or device.id, clock, random.Random(f"{device.id}:{seed}")
-    )
+    clock = HybridClock(device.id, lambda: 1_790_000_000_000 + offset_ms + next(ticks))
+    ids = rng or random.Random(f"{device.id}:{seed}")
+    return actions.Actor(device.id, device.courier_id or device.id, clock, ids)
 
 
 async def add_resets(store: ReplicaStore, *resets: tuple[str, str]) -> None:

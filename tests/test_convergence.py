@@ -19,13 +19,13 @@ from pathlib import Path
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
-from protocol.hlc import HybridClock
 from protocol.permissions import Device
 from protocol.vocab import FailureReason, Role
 from simulation import actions
 from simulation.digest import projection_rows, state_vectors
 from simulation.network import Faults, Network
 from sync import commit_commands
+from tests.core_helpers import actor as core_actor
 
 DAY = "2026-11-23"
 DEPOT = "D1"
@@ -94,9 +94,7 @@ class Scenario:
 
     def actor(self, device: Device, index: int) -> actions.Actor:
         skew = self.topo.clock_skews_ms[index % len(self.topo.clock_skews_ms)]
-        ticks = iter(range(10**9))
-        clock = HybridClock(device.id, lambda: 1_790_000_000_000 + skew + next(ticks))
-        return actions.Actor(device.id, device.courier_id or device.id, clock, self.rng)
+        return core_actor(device, offset_ms=skew, rng=self.rng)
 
     async def build(self) -> None:
         office = Device("office", Role.OFFICE)

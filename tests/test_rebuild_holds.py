@@ -7,21 +7,17 @@ and replayed on the rebuilt document, not sent on top of the refused update.
 
 from __future__ import annotations
 
-import random
-
-from protocol.hlc import HybridClock
 from protocol.vocab import FailureReason
 from simulation import actions
 from sync import commit_commands
 from tests._edge_world import DAY, one_shipment_network
+from tests.core_helpers import actor
 
 
 async def test_a_command_recorded_before_the_rebuild_is_replayed_on_it(tmp_path):
     async with one_shipment_network(tmp_path, via_depot=False) as (net, node, doc_id, office):
         central, hh = net.nodes["central"].store, node.device
-        courier = actions.Actor(
-            hh.id, "C1", HybridClock(hh.id, lambda: 1_790_000_001_000), random.Random(1)
-        )
+        courier = actor(hh, offset_ms=1000)
         away, back = (actions.depot_reassign(doc_id, c) for c in ("C2", "C1"))
         await commit_commands(central, away, device_id=office.id, queue=False)
         failed = actions.courier_fail(courier, doc_id, next(iter(FailureReason)))

@@ -13,7 +13,6 @@ import random
 from edge import commands as c
 from edge.node import EdgeNode
 from protocol.commands import DocCommand
-from protocol.hlc import HybridClock
 from protocol.ids import make_tracking_number, named_id
 from protocol.permissions import Device
 from protocol.vocab import Role
@@ -33,7 +32,7 @@ from tests._edge_world import (
     seed,
     shipment_command,
 )
-from tests.core_helpers import add_resets
+from tests.core_helpers import actor, add_resets
 
 TN = make_tracking_number
 
@@ -122,7 +121,7 @@ async def test_a_lost_answer_or_request_does_not_lose_the_reset(tmp_path):
         central, depot = net.nodes["central"].store, net.nodes["depot"].store
         moves = [actions.depot_reassign(doc_id, courier) for courier in ("C2", "C1")]
         await commit_commands(central, moves[0], device_id=office.id, queue=False)
-        courier = actions.Actor(hh.id, "C1", HybridClock(hh.id, lambda: 1_790_000_001_000), rng)
+        courier = actor(hh, offset_ms=1000, rng=rng)
         delivery = actions.courier_deliver(courier, doc_id, "C1", "D1", DAY, 0)
         await commit_commands(node.store, delivery, device_id=hh.id)
         assert await net.sync("hh") and await net.sync("depot")  # accepted, then refused
