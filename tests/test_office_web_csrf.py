@@ -59,6 +59,34 @@ def test_logout_without_the_token_keeps_the_session(central: Central):
         assert client.get("/office/").status_code == 303
 
 
+def test_a_token_issued_outside_the_session_does_not_carry_a_form_inside_it(central: Central):
+    """A valid token obtained by someone else, planted in the browser as every CSRF
+    cookie it may be read from and repeated in a forged form, is refused: the
+    session's tokens are bound to it. The session's own token still works."""
+    with httpx.Client(base_url=central.url, timeout=10) as attacker:
+        planted = csrf_token(attacker)
+    with office_session(central) as client:
+        own = csrf_token(client, "/office/")
+        jar = {cookie.name: cookie.value for cookie in client.cookies.jar}
+    csrf_names = {name for name in jar if name.startswith("office_csrf")}
+    assert len(csrf_names - {"office_csrf"}) == 1, "the session has a CSRF cookie of its own"
+    session = [f"{k}={v}" for k, v in jar.items() if k not in csrf_names]
+
+    def logout(token: str, cookies: list[str]) -> httpx.Response:
+        with httpx.Client(base_url=central.url, timeout=10) as browser:
+            header = {"cookie": "; ".join(session + cookies)}
+            return browser.post("/office/logout", data={CSRF_FIELD: token}, headers=header)
+
+    forged = logout(planted, [f"{name}={planted}" for name in csrf_names])
+    assert _refused(forged), forged.text
+    genuine = logout(own, [f"{name}={value}" for name, value in jar.items() if name in csrf_names])
+    assert genuine.status_code == 303
+    assert any(
+        c.startswith("office_csrf_") and "Max-Age=0" in c
+        for c in genuine.headers.get_list("set-cookie")
+    )
+
+
 def test_the_bearer_json_api_needs_no_csrf_token(central: Central, names: Names):
     with central.api() as api:
         answer = api.put(

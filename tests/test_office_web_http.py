@@ -92,7 +92,8 @@ def test_login_sets_an_httponly_session_cookie_and_logout_ends_it(central: Centr
         page = client.get("/office/")
         assert page.status_code == 200 and 'id="figures"' in page.text
         assert client.get("/office/tables/devices").status_code == 200
-        logout = client.post("/office/logout", data=csrf)
+        assert client.post("/office/logout", data=csrf).status_code == 403, "a pre-login token"
+        logout = client.post("/office/logout", data={CSRF_FIELD: csrf_token(client, "/office/")})
         assert (logout.status_code, logout.headers["location"]) == (303, "/office/login")
         assert client.get("/office/").status_code == 303
     with anonymous(central) as client:

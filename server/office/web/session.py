@@ -10,7 +10,16 @@ after every restart, so sessions survive restarts; several workers on one
 file share it. Because the secret lives in the database, :class:`OfficeCookies`
 builds the two middlewares lazily, on the first request.
 
-Both cookies are HttpOnly, SameSite=lax, scoped to ``/office``, and Secure
+The CSRF token is bound to the session. A login keeps a random nonce in the
+(encrypted) session; the tokens of that session are signed with a key derived
+from the secret and the nonce, in a cookie named after it
+(``office_csrf_<nonce>``). A token issued outside the session (to the login
+form, to another browser) does not verify inside it, so a cookie planted in
+the browser (from a sibling site, say) with a token the attacker obtained
+cannot carry a forged form. Without a session (the login form) the cookie is
+``office_csrf`` and the token is bound to nothing.
+
+The cookies are HttpOnly, SameSite=lax, scoped to ``/office``, and Secure
 when the request came over https (the ASGI scheme: uvicorn takes it from
 ``X-Forwarded-Proto`` of a trusted proxy) or when the server was started
 with ``secure_cookies``.
@@ -40,6 +49,7 @@ from ...core import Central
 SECRET_KEY = "office.session_secret"
 SESSION_HOURS = 12
 SESSION_DEVICE = "device_id"
+SESSION_CSRF_NONCE = "csrf_nonce"
 COOKIE_PATH = "/office"
 
 
@@ -81,17 +91,36 @@ def session_backend(secret: bytes, secure: bool) -> ClientSideSessionBackend:
     return ClientSideSessionBackend(config)
 
 
-def csrf_config(secret: bytes, secure: bool) -> CSRFConfig:
-    """The CSRF cookie ``office_csrf``, signed with a key derived from ``secret``."""
-    key = hmac.new(secret, b"office csrf", hashlib.sha256).hexdigest()
+def csrf_config(secret: bytes, secure: bool, nonce: str = "") -> CSRFConfig:
+    """The CSRF cookie of a session with ``nonce`` (``""``: no session), its tokens
+    signed with a key derived from ``secret`` and the nonce."""
+    key = hmac.new(secret, f"office csrf {nonce}".encode(), hashlib.sha256).hexdigest()
     return CSRFConfig(
         secret=key,
-        cookie_name="office_csrf",
+        cookie_name=csrf_cookie_name(nonce),
         cookie_path=COOKIE_PATH,
         cookie_httponly=True,
         cookie_secure=secure,
         cookie_samesite="lax",
     )
+
+
+def csrf_cookie_name(nonce: str) -> str:
+    """The CSRF cookie of the session with ``nonce`` (``""``: no session)."""
+    return f"office_csrf_{nonce}" if nonce else "office_csrf"
+
+
+class SessionCSRF:
+    """ASGI middleware: litestar's CSRF check, configured for the request's session."""
+
+    def __init__(self, app: ASGIApp, secret: bytes, secure: bool) -> None:
+        self.app, self.secret, self.secure = app, secret, secure
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        session = scope.get("session")
+        nonce = str(session.get(SESSION_CSRF_NONCE, "")) if isinstance(session, dict) else ""
+        config = csrf_config(self.secret, self.secure, nonce)
+        await CSRFMiddleware(app=self.app, config=config)(scope, receive, send)
 
 
 class OfficeCookies:
@@ -109,7 +138,7 @@ class OfficeCookies:
         stack = self._stacks.get(secure)
         if stack is None:
             secret = await self.keyring.secret(scope["litestar_app"].state.central)
-            checked = CSRFMiddleware(app=self.app, config=csrf_config(secret, secure))
+            checked = SessionCSRF(self.app, secret, secure)
             stack = SessionMiddleware(app=checked, backend=session_backend(secret, secure))
             self._stacks[secure] = stack
         await stack(scope, receive, send)
@@ -133,5 +162,5 @@ async def log_in(request: Request[Any, Any, Any], central: Central, token: str) 
     device = await central.store.authenticate(token.strip()) if token.strip() else None
     if device is None or device.role != Role.OFFICE:
         return None
-    request.set_session({SESSION_DEVICE: device.id})
+    request.set_session({SESSION_DEVICE: device.id, SESSION_CSRF_NONCE: secrets.token_hex(8)})
     return device
