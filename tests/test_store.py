@@ -131,7 +131,11 @@ def test_process_killed_mid_batch_loses_nothing_committed(tmp_path):
             import sync.store
             write_all = sync.store.run_steps
             def die(connection, steps):
-                write_all(connection, steps[:3])  # the log and documents rows, then death
+                # the log and documents rows, then death
+                documents = [
+                    i for i, s in enumerate(steps) if not callable(s) and "documents" in s[0]
+                ]
+                write_all(connection, steps[: documents[-1] + 1])
                 os._exit(9)
             sync.store.run_steps = die
             second = actions.courier_deliver(courier, ids[1], "C1", "D1", DAY, 1250)
