@@ -209,7 +209,8 @@ def demo(
     is_flag=True,
     help="Run central, each depot and each handheld as OS processes over HTTP "
     "(--kill, --offline-rate and --wan-outage (seconds) apply; --duplicate, --cut "
-    "and --reorder are refused).",
+    "and --reorder are refused). Their clocks and scheduling are real, so the state "
+    "digest differs from run to run; in one process the same seed repeats it.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object, nothing else.")
 def simulate(directory: str | None, as_json: bool, **options: object) -> None:

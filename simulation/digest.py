@@ -66,7 +66,9 @@ async def content_digest(store: ReplicaStore, doc_ids: Iterable[str] | None = No
     Ids minted at random when an event is written (the event id, a handover
     or deposit batch id in its payload) are replaced by the event's HLC, which
     the simulated clocks make reproducible, so the same seed and options give
-    the same digest in every run.
+    the same digest in every in-process run. (With ``--processes`` every node
+    runs on the real clock, and concurrent writes race for real: the digest
+    differs from run to run.)
     """
     rows_by_table = await projection_rows(store, doc_ids)
     labels = minted_id_labels(rows_by_table["p_events"])
