@@ -83,19 +83,17 @@ def trim_log_command(db_path: str, keep_days: float, dry_run: bool) -> None:
     The file does not shrink; SQLite reuses the freed pages.
     """
     import asyncio
-    import time
 
     from server.maintenance import DAY_MS, is_central_file, trim_log
     from server.store import CentralStore
+    from sync._records import now_ms
 
     if not is_central_file(db_path):
         raise click.BadParameter(f"{db_path} is not a central replica file", param_hint="--db")
 
     async def run() -> None:
         async with await CentralStore.open(db_path) as store:
-            done = await trim_log(
-                store, round(keep_days * DAY_MS), time.time_ns() // 1_000_000, dry_run=dry_run
-            )
+            done = await trim_log(store, round(keep_days * DAY_MS), now_ms(), dry_run=dry_run)
         verb = "would drop" if dry_run else "dropped"
         click.echo(f"trim-log: {verb} {done.rows} log rows (log floor: seq {done.up_to_seq})")
         if done.held_back:

@@ -24,7 +24,6 @@ import msgspec
 
 from protocol.commands import DocCommand
 from protocol.events import CashCollected, CollectedPayload
-from protocol.hlc import HybridClock
 from protocol.ids import new_id
 from protocol.info import CashBookInfo
 from protocol.permissions import Device
@@ -34,7 +33,7 @@ from server.core import Central
 from simulation.actions import cash_book_id
 from sync.documents import apply_command
 
-from .server_ingest import raw_database, store_raw
+from .server_ingest import raw_database, store_raw, wall_clock
 
 DAY = "2026-12-01"
 COURIER = Device("hh-C1", Role.COURIER, depot_id="D1", courier_id="C1")
@@ -43,7 +42,7 @@ STRETCH = 20  # pushes per reported median
 
 def entry_updates(count: int) -> list[bytes]:
     """One update per cash entry, each building on the ones before."""
-    clock = HybridClock(COURIER.id, lambda: time.time_ns() // 1_000_000)
+    clock = wall_clock(COURIER.id)
     info = msgspec.to_builtins(CashBookInfo("courier", "C1", DAY, "EUR", "D1", "C1"))
     state: bytes | None = None
     updates = []

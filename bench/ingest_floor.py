@@ -35,8 +35,9 @@ from sync._ydoc import NativeDoc
 from sync.documents import Content
 from sync.projection import Projection, project
 from sync.schema import MIGRATIONS
+from sync.store import _replace, _rows_of
 
-from .server_ingest import BATCH, make_docs, raw_baseline
+from .server_ingest import BATCH, make_docs, raw_baseline, wal_database
 
 OFFICE = Device("office-bootstrap", Role.OFFICE)
 COURIER = Device("hh-C-ingest", Role.COURIER, depot_id="D1", courier_id="C-ingest")
@@ -94,9 +95,7 @@ PER_ITEM: tuple[tuple[str, Callable[[Loaded, Device], None]], ...] = (
 
 
 def _store(db: sqlite3.Connection, items: list[Loaded], writer: Device) -> None:
-    def rows(table: str) -> list[tuple[object, ...]]:
-        return [row for i in items if i.rows for row in i.rows.rows.get(table, [])]
-
+    projections = [i.rows for i in items if i.rows is not None]
     scope = ("D1", "C-ingest", "M1")
     db.execute("BEGIN")
     db.executemany(
@@ -108,10 +107,8 @@ def _store(db: sqlite3.Connection, items: list[Loaded], writer: Device) -> None:
         "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,0)",
         [(i.doc_id, SHIPMENT.value, *scope, i.state, i.vector) for i in items],
     )
-    db.executemany(
-        f"INSERT OR REPLACE INTO p_shipments VALUES ({','.join('?' * 21)})", rows("p_shipments")
-    )
-    db.executemany("INSERT OR REPLACE INTO p_events VALUES (?,?,?,?,?,?,?,?)", rows("p_events"))
+    for table in ("p_shipments", "p_events"):
+        db.executemany(*_replace(table, _rows_of(projections, table)))
     db.execute("COMMIT")
 
 
@@ -135,9 +132,7 @@ def run(count: int) -> dict[str, object]:
     docs = list(make_docs(count, "C-ingest", 0))
     spent = dict.fromkeys(STAGES, 0.0)
     with tempfile.TemporaryDirectory() as tmp:
-        db = sqlite3.connect(Path(tmp) / "floor.db", isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
+        db = wal_database(Path(tmp) / "floor.db")
         for migration in MIGRATIONS:
             db.executescript(migration)
         empty = Content({}, [], None, [])

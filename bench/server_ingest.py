@@ -38,6 +38,7 @@ from protocol.hlc import HybridClock
 from protocol.ids import make_tracking_number, new_id
 from protocol.info import ShipmentInfo
 from protocol.wire import Hello, PullRequest, PushItem, PushRequest, msgpack_encoder
+from sync._records import now_ms
 from sync.documents import apply_command
 from sync.http_transport import HttpChannel
 
@@ -80,13 +81,14 @@ def _enrol(url: str, **body: str) -> str:
     return str(answer.json()["token"])
 
 
-def _clock(node: str) -> HybridClock:
-    return HybridClock(node, lambda: time.time_ns() // 1_000_000)
+def wall_clock(node: str) -> HybridClock:
+    """An HLC of ``node`` on the wall clock."""
+    return HybridClock(node, now_ms)
 
 
 def make_docs(count: int, courier: str, serial0: int) -> Iterator[tuple[str, bytes, bytes]]:
     """``(doc_id, creation update, courier event update)`` per shipment."""
-    office, hh = _clock("office-bootstrap"), _clock(f"hh-{courier}")
+    office, hh = wall_clock("office-bootstrap"), wall_clock(f"hh-{courier}")
     for n in range(count):
         doc_id = new_id()
         info = ShipmentInfo(
@@ -127,11 +129,18 @@ async def push_all(
     return time.perf_counter() - start
 
 
-def raw_database(path: str | Path) -> sqlite3.Connection:
-    """The raw baseline's store: documents and a log, WAL, no indexes, no checks."""
+def wal_database(path: str | Path) -> sqlite3.Connection:
+    """An autocommit connection to ``path`` in WAL mode, synchronous=NORMAL, as the
+    replica stores run."""
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
+    return db
+
+
+def raw_database(path: str | Path) -> sqlite3.Connection:
+    """The raw baseline's store: documents and a log, WAL, no indexes, no checks."""
+    db = wal_database(path)
     db.execute("CREATE TABLE docs (doc_id TEXT PRIMARY KEY, state BLOB)")
     db.execute("CREATE TABLE log (seq INTEGER PRIMARY KEY, doc_id TEXT, blob BLOB)")
     return db

@@ -73,7 +73,7 @@ class DeviceRegistry(Database):
             if row is None:
                 return None
             if row[5] is None or now - row[5] >= SEEN_EVERY_MS:
-                await self._one(
+                await self._db.execute(
                     "UPDATE devices SET last_seen_at = max(coalesce(last_seen_at, 0), ?) "
                     "WHERE device_id = ?",
                     (now, row[0]),

@@ -10,6 +10,7 @@ from protocol.hlc import HybridClock
 from protocol.permissions import Device
 from protocol.vocab import Role
 from simulation import actions
+from simulation.digest import projection_rows
 from sync import ReplicaStore, commit_commands
 
 S = TypeVar("S", bound=ReplicaStore)
@@ -58,3 +59,11 @@ async def seeded_central(
     seed = [actions.create_shipment(office, n, "D1", "C1", 1250, DAY) for n in range(shipments)]
     await commit_commands(store, seed, device_id=OFFICE.id, queue=False)
     return store, [doc_id for doc_id, _ in seed]
+
+
+async def projections_as_rebuilt(store: ReplicaStore) -> bool:
+    """True when rebuilding every projection from the documents leaves the rows
+    exactly as the writes left them."""
+    written = await projection_rows(store)
+    await store.rebuild_projections()
+    return await projection_rows(store) == written

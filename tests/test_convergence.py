@@ -26,6 +26,7 @@ from simulation.digest import projection_rows, state_vectors
 from simulation.network import Faults, Network
 from sync import commit_commands
 from tests.core_helpers import actor as core_actor
+from tests.core_helpers import projections_as_rebuilt
 
 DAY = "2026-11-23"
 DEPOT = "D1"
@@ -204,9 +205,7 @@ class Scenario:
             if any(q.id < 0 for q in await node.store.quarantined()):
                 event("a relayed update was refused upstream and its writer told")
         # the rows kept in place through every merge are the rows the documents give
-        live = await projection_rows(central)
-        await central.rebuild_projections()
-        assert await projection_rows(central) == live, "central's projections went stale"
+        assert await projections_as_rebuilt(central), "central's projections went stale"
         # money: every unit collected on a handheld is at central, exactly once
         entries = await central.query(
             "SELECT count(*), coalesce(sum(amount), 0) FROM p_cash_entries WHERE kind='collected'"

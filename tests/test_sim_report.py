@@ -13,7 +13,7 @@ from tests.core_helpers import COURIER, DAY, DEPOT, OFFICE, actor, lookup, seede
 
 async def test_divergent_names_the_replicas_that_differ_from_central(tmp_path: Path):
     central, _ = await seeded_central(tmp_path / "c.db")
-    other_route = [actions.create_shipment(actor(OFFICE), 99, "D1", "C2", 1250, DAY)]
+    other_route = [actions.create_shipment(actor(OFFICE, seed=2), 99, "D1", "C2", 1250, DAY)]
     await commit_commands(central, other_route, device_id=OFFICE.id)  # not the courier's
     server = SyncServer(central, lookup)
     stores = [await ReplicaStore.open(tmp_path / f"{d.id}.db") for d in (COURIER, DEPOT)]
@@ -29,7 +29,7 @@ async def test_divergent_names_the_replicas_that_differ_from_central(tmp_path: P
         courier, depot = stores
         await courier.query("DELETE FROM p_events WHERE rowid = (SELECT min(rowid) FROM p_events)")
         assert await divergent(central, replicas) == [COURIER.id]  # a projection row gone
-        [doc_id] = (await depot.document_ids())[:1]
+        doc_id = (await depot.document_ids())[0]
         await depot.query("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
         assert await divergent(central, replicas) == [COURIER.id, DEPOT.id]  # a document gone
     finally:

@@ -35,7 +35,15 @@ from sync.errors import StoreError
 from sync.ingest import merge_incoming
 from sync.projection import PROJECTION_TABLES
 from tests._edge_world import duplicated_events
-from tests.core_helpers import COURIER, DAY, actor, add_resets, lookup, seeded_central
+from tests.core_helpers import (
+    COURIER,
+    DAY,
+    actor,
+    add_resets,
+    lookup,
+    projections_as_rebuilt,
+    seeded_central,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 Linked = tuple[ReplicaStore, list[str], SyncServer, ReplicaStore, SyncClient]
@@ -197,9 +205,7 @@ async def test_event_rows_kept_in_place_end_exactly_as_the_document_gives_them(t
     await commit_commands(
         store, actions.courier_deliver(courier, ids[1], "C1", "D1", DAY, 900), device_id="hh1"
     )
-    written = await projection_rows(store)
-    await store.rebuild_projections()
-    assert written == await projection_rows(store)
+    assert await projections_as_rebuilt(store)
     await store.close()
 
 
@@ -226,9 +232,7 @@ async def test_an_append_writes_only_its_own_event_rows_and_ends_as_a_rebuild(
             for table in ("documents", *PROJECTION_TABLES):
                 await store.query(f"DELETE FROM {table} WHERE doc_id = ?", ids)
         await store.write([write])
-        written = await projection_rows(store)
-        await store.rebuild_projections()
-        assert written == await projection_rows(store)
+        assert await projections_as_rebuilt(store)
         types = await store.query("SELECT type FROM p_events ORDER BY 1")
         assert types == [("attempt_failed",), ("created",)]
     finally:
@@ -260,9 +264,7 @@ async def test_a_document_row_is_updated_in_place_or_moved_with_its_index_keys(t
             "SELECT doc_id FROM p_shipments INDEXED BY p_shipments_route WHERE courier_id = 'C2'"
         )
         assert route == [(ids[1],)]
-        written = await projection_rows(store)
-        await store.rebuild_projections()
-        assert written == await projection_rows(store)
+        assert await projections_as_rebuilt(store)
     finally:
         await store.close()
 

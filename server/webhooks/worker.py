@@ -17,13 +17,14 @@ from typing import Any
 import httpx
 
 from sync._records import now_ms
-from sync._sqlite import run_in_one_trip
+from sync._sqlite import Step, run_steps
 from sync.store import ReplicaStore
 
 from .scanner import scan
 
 log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Parcelsync-Signature"
+SETTLE_S = 0.05  # after a wake-up: a burst of writes gets one scan
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -42,12 +43,10 @@ class WebhookWorker:
         max_backoff: float = 3600.0,
         max_attempts: int = 15,
         timeout: float = 10.0,
-        settle: float = 0.05,
     ):
         self.store = store
         self.backoff, self.max_backoff, self.max_attempts = backoff, max_backoff, max_attempts
         self._timeout = timeout
-        self._settle = settle
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._client: httpx.AsyncClient | None = None
@@ -85,7 +84,7 @@ class WebhookWorker:
                 delay = self.backoff
             with suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), delay)
-                await asyncio.sleep(self._settle)  # a burst of writes: one scan for all
+                await asyncio.sleep(SETTLE_S)
 
     async def deliver_due(self) -> float:
         """Send every due delivery once; returns seconds until the next one is due."""
@@ -132,20 +131,15 @@ class WebhookWorker:
             else:
                 wait = min(self.backoff * 2 ** (attempts - 1), self.max_backoff)
                 retry.append((now + int(wait * 1000), attempts, error, row[0]))
-        async with self.store.transaction() as db:
-            await run_in_one_trip(
-                db,
-                [
-                    ("UPDATE webhook_queue SET delivered_at = ?, attempts = ? WHERE id = ?", done),
-                    (
-                        "UPDATE webhook_queue SET next_at = ?, attempts = ?, last_error = ? "
-                        "WHERE id = ?",
-                        retry,
-                    ),
-                    (
-                        "UPDATE webhook_queue SET failed_at = ?, attempts = ?, last_error = ? "
-                        "WHERE id = ?",
-                        dead,
-                    ),
-                ],
-            )
+        steps: list[Step] = [
+            ("UPDATE webhook_queue SET delivered_at = ?, attempts = ? WHERE id = ?", done),
+            (
+                "UPDATE webhook_queue SET next_at = ?, attempts = ?, last_error = ? WHERE id = ?",
+                retry,
+            ),
+            (
+                "UPDATE webhook_queue SET failed_at = ?, attempts = ?, last_error = ? WHERE id = ?",
+                dead,
+            ),
+        ]
+        await self.store.in_one_transaction(lambda connection: run_steps(connection, steps))

@@ -20,7 +20,7 @@ from litestar.response import Redirect, Template
 
 from ...core import Central
 from .pages import HTML_FORM, wants_csv
-from .session import COOKIE_PATH, SESSION_CSRF_NONCE, csrf_cookie_name, log_in
+from .session import COOKIE_PATH, csrf_cookie_name, log_in, session_nonce
 
 HOME = "/office/"
 
@@ -70,11 +70,11 @@ class OfficeLogin(Controller):
     @post("/logout", status_code=303, opt=HTML_FORM)
     async def logout(self, request: Request[Any, Any, Any]) -> Redirect:
         """End the session (its cookies are cleared) and show the login form."""
-        nonce = request.session.get(SESSION_CSRF_NONCE, "") if request.session else ""
+        nonce = session_nonce(request.session)
         request.clear_session()
         answer = Redirect("/office/login", status_code=303)
         if nonce:
-            answer.delete_cookie(csrf_cookie_name(str(nonce)), path=COOKIE_PATH)
+            answer.delete_cookie(csrf_cookie_name(nonce), path=COOKIE_PATH)
         return answer
 
 

@@ -105,6 +105,11 @@ def csrf_config(secret: bytes, secure: bool, nonce: str = "") -> CSRFConfig:
     )
 
 
+def session_nonce(session: object) -> str:
+    """The CSRF nonce of a session (``""``: none, or no session)."""
+    return str(session.get(SESSION_CSRF_NONCE, "")) if isinstance(session, dict) else ""
+
+
 def csrf_cookie_name(nonce: str) -> str:
     """The CSRF cookie of the session with ``nonce`` (``""``: no session)."""
     return f"office_csrf_{nonce}" if nonce else "office_csrf"
@@ -117,9 +122,7 @@ class SessionCSRF:
         self.app, self.secret, self.secure = app, secret, secure
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        session = scope.get("session")
-        nonce = str(session.get(SESSION_CSRF_NONCE, "")) if isinstance(session, dict) else ""
-        config = csrf_config(self.secret, self.secure, nonce)
+        config = csrf_config(self.secret, self.secure, session_nonce(scope.get("session")))
         await CSRFMiddleware(app=self.app, config=config)(scope, receive, send)
 
 
