@@ -55,6 +55,7 @@ def day_dataset(options: SimOptions, index: int) -> Dataset:
     return build_dataset(
         options.seed,
         day=day,
+        day_number=index,
         depots=options.depots,
         couriers_per_depot=options.couriers,
         merchants=max(2, 2 * options.depots),

@@ -8,6 +8,8 @@ tests never see each other's data.
 
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
 import socket
 import subprocess
 import sys
@@ -49,6 +51,15 @@ class Central:
             headers={"authorization": f"Bearer {token or self.office_token}"},
             timeout=10,
         )
+
+    def today(self) -> dt.date:
+        """The UTC day by central's own clock, read off its HTTP ``Date`` header.
+
+        Tests over the wire ask the server what day it is instead of reading the
+        calendar themselves: central stamps, folds and reports by its clock.
+        """
+        answer = httpx.get(self.url + "/office/login", timeout=10)
+        return email.utils.parsedate_to_datetime(answer.headers["date"]).astimezone(dt.UTC).date()
 
     def enrol(self, role: str, **keys: str) -> tuple[str, str]:
         """Enrol a device through the API; returns ``(device_id, token)``."""

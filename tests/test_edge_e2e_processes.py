@@ -14,7 +14,6 @@ and restarted. Central comes back and every replica converges.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import json
 import secrets
 import signal
@@ -56,6 +55,7 @@ class Net:
     processes: list[subprocess.Popen[bytes]]
     devices: list[Device] = field(default_factory=list)  # the three handhelds
     routes: list[list[Stop]] = field(default_factory=list)  # per handheld
+    routes_day: str = ""  # the dataset's route day
     stores: list[EdgeStore] = field(default_factory=list)  # per handheld, opened here
     depot: EdgeContext | None = None
     written: dict[str, list[str]] = field(default_factory=dict)  # device -> event ids
@@ -88,10 +88,7 @@ async def holds(store: ReplicaStore, doc_ids: list[str]) -> bool:
 
 async def start(net: Net, http: httpx.AsyncClient, stack: AsyncExitStack) -> None:
     """Enrol and seed through central; start the depot and the handhelds; route the day."""
-    today = dt.date.today().isoformat()
-    data = build_dataset(
-        2, day=today, depots=1, couriers_per_depot=3, merchants=1, stops_per_courier=(6, 6)
-    )
+    data = build_dataset(2, depots=1, couriers_per_depot=3, merchants=1, stops_per_courier=(6, 6))
     depot_info = data.network.depots[0]
     depot = Device("e2e-depot", Role.DEPOT, depot_id=depot_info.id)
     depot_token = await enrol(http, depot, "depot")
@@ -104,6 +101,7 @@ async def start(net: Net, http: httpx.AsyncClient, stack: AsyncExitStack) -> Non
         stop = Stop(ids[spec.id], spec.recipient_name, spec.cod_amount or 0, plan)
         routes[spec.courier_id].append(stop)
     net.routes = list(routes.values())
+    net.routes_day = data.day
     relay = f"127.0.0.1:{free_port()}"
     depot_db = net.root / "depot.db"
     identity = Identity(depot.id, Role.DEPOT, depot_info.id, "", net.url, depot_token)
@@ -121,7 +119,7 @@ async def start(net: Net, http: httpx.AsyncClient, stack: AsyncExitStack) -> Non
     stack.push_async_callback(net.depot.close)
     async with asyncio.timeout(TIMEOUT):
         await until(lambda: holds(net.depot.store, list(ids.values())))
-        await depot_morning(net.depot, routes, today)
+        await depot_morning(net.depot, routes, data.day)
         for store, route in zip(net.stores, net.routes, strict=True):
             await until(lambda s=store, r=route: holds(s, [stop.shipment_id for stop in r]))
         await until(lambda: idle(net.depot.store))
@@ -185,8 +183,7 @@ async def depot_reassigns(net: Net) -> None:
         return bool(rows) and rows[0][0] == 1
 
     await until(attempted)
-    today = dt.date.today().isoformat()
-    await commands.assign(net.depot, moved, net.devices[1].courier_id or "", today, 99)
+    await commands.assign(net.depot, moved, net.devices[1].courier_id or "", net.routes_day, 99)
 
 
 async def courier_c(net: Net) -> list[dict[str, Any]]:

@@ -90,6 +90,35 @@ def test_different_days_differ_and_keep_tracking_numbers_apart() -> None:
     )
 
 
+def dated_parts_masked(data: Dataset) -> str:
+    """The dataset's JSON with what its calendar day sets masked: the day itself, the
+    timestamp half of each shipment id, and each tracking number (its serial block)."""
+    text = encoded(data).decode()
+    for n, spec in enumerate(data.shipments):
+        text = text.replace(spec.tracking_number, f"<tracking {n}>")
+        text = text.replace(spec.id, f"<id ...{spec.id[13:]}>")
+    return text.replace(data.day, "<day>")
+
+
+@pytest.mark.parametrize("day_number", [0, 3])
+def test_the_calendar_day_sets_only_the_dates(day_number: int) -> None:
+    days = ["2025-06-02", "2026-12-04", "2028-02-29", "2031-12-31"]
+    built = [fixtures.tiny(5, day=d, day_number=day_number) for d in days]
+    first = dated_parts_masked(built[0])
+    assert "<day>" in first and "<tracking 0>" in first
+    for day, data in zip(days, built, strict=True):
+        assert data.day == day
+        assert {s.route_day for s in data.shipments} == {day}
+        assert dated_parts_masked(data) == first, f"{day} holds other parcels than {days[0]}"
+    assert [s.cod_amount for s in built[0].shipments] == [s.cod_amount for s in built[1].shipments]
+
+
+def test_another_day_number_holds_other_parcels() -> None:
+    first, second = fixtures.tiny(5, day_number=0), fixtures.tiny(5, day_number=1)
+    assert encoded(first.network) == encoded(second.network)
+    assert dated_parts_masked(first) != dated_parts_masked(second)
+
+
 def test_network_ids_are_stable_when_it_grows() -> None:
     few = fixtures.generate_network(5, depots=2, couriers_per_depot=2, merchants=3)
     more = fixtures.generate_network(5, depots=4, couriers_per_depot=2, merchants=6)

@@ -8,7 +8,6 @@ conflict; a merchant reads its own stock.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,8 +36,6 @@ if TYPE_CHECKING:
     from .server_fixtures import Central, Names
 
 pytest_plugins = ["tests.server_fixtures"]
-
-TODAY = datetime.now(UTC).date().isoformat()
 
 
 def _base(device: str, actor: str, hlc: Any) -> dict[str, Any]:
@@ -71,7 +68,9 @@ def _door(hh_id: str, names: Names, ids: list[str]) -> list[tuple[str, DocComman
     return commands
 
 
-def _cash_book(hh_id: str, names: Names, ids: list[str], handover: str) -> tuple[str, DocCommand]:
+def _cash_book(
+    hh_id: str, names: Names, ids: list[str], handover: str, day: str
+) -> tuple[str, DocCommand]:
     hlc = clock(hh_id)
     events: list[Event] = [
         CashCollected(
@@ -85,30 +84,34 @@ def _cash_book(hh_id: str, names: Names, ids: list[str], handover: str) -> tuple
     info = {
         "owner_kind": "courier",
         "owner_id": names.courier,
-        "day": TODAY,
+        "day": day,
         "currency": "EUR",
         "depot_id": names.depot,
         "courier_id": names.courier,
     }
-    book_id = named_id("cashbook", names.courier, TODAY)
+    book_id = named_id("cashbook", names.courier, day)
     return book_id, DocCommand.build("collect", "cashbook", events, info=info)
 
 
-async def _a_day(central: Central, names: Names, tmp_path: Path) -> tuple[list[str], str, str]:
+async def _a_day(
+    central: Central, names: Names, tmp_path: Path, day: str
+) -> tuple[list[str], str, str]:
     ids = await seed(central, names, 3)
     depot_id, depot_token = await routed(central, names, tmp_path, ids)
     hh_id, hh_token = central.enrol("courier", depot_id=names.depot, courier_id=names.courier)
     handover = new_id()
     async with node(central, tmp_path / "hh.db", hh_id, hh_token) as handheld:
         await handheld.sync()
-        await _push(handheld, [*_door(hh_id, names, ids), _cash_book(hh_id, names, ids, handover)])
+        await _push(
+            handheld, [*_door(hh_id, names, ids), _cash_book(hh_id, names, ids, handover, day)]
+        )
     async with node(central, tmp_path / "depot.db", depot_id, depot_token) as depot:
         await depot.sync()
         pay = HandoverPayload(
             amount=1851, currency="EUR", handover_id=handover, depot_id=names.depot
         )
         count = CashCounted(**_base(depot_id, depot_id, clock(depot_id)), payload=pay)
-        book_id = named_id("cashbook", names.courier, TODAY)
+        book_id = named_id("cashbook", names.courier, day)
         await _push(depot, [(book_id, DocCommand.build("count", "cashbook", [count]))])
     return ids, hh_id, hh_token
 
@@ -116,7 +119,8 @@ async def _a_day(central: Central, names: Names, tmp_path: Path) -> tuple[list[s
 async def test_reconciliation_remittance_and_conflicts_over_the_wire(
     central: Central, names: Names, tmp_path: Path
 ) -> None:
-    ids, hh_id, hh_token = await _a_day(central, names, tmp_path)
+    today = central.today().isoformat()
+    ids, hh_id, hh_token = await _a_day(central, names, tmp_path, today)
     with central.api() as api:
         terms = {"fee_percent_bp": 200, "fee_fixed_minor": 10}
         answer = api.put(f"/api/v1/office/merchants/{names.merchant}/terms", json=terms)
@@ -135,12 +139,12 @@ async def test_reconciliation_remittance_and_conflicts_over_the_wire(
 
     # fee on 1000: 20 + 10; the short and the double-paid parcels are in dispute: frozen
     (statement,) = office_rows(
-        central, "merchants", merchant=names.merchant, **{"from": TODAY, "to": TODAY}
+        central, "merchants", merchant=names.merchant, **{"from": today, "to": today}
     )
     assert (statement["delivered_cod"], statement["fees"], statement["frozen"]) == (3905, 30, 2905)
     assert (statement["payable"], statement["payable_now"], statement["final"]) == (970, 970, "no")
 
-    body = {"merchant_id": names.merchant, "from": TODAY, "to": TODAY}
+    body = {"merchant_id": names.merchant, "from": today, "to": today}
     with central.api() as api:
         first = api.post("/api/v1/office/remittances", json=body)
         again = api.post("/api/v1/office/remittances", json=body)

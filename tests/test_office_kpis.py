@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,12 +42,13 @@ if TYPE_CHECKING:
 
 pytest_plugins = ["tests.server_fixtures"]
 
-NOW = datetime.now(UTC).date()
-TODAY, YESTERDAY, TOMORROW = (str(NOW + timedelta(days=d)) for d in (0, -1, 1))
 SLOT = {"slot_start": "09:00", "slot_end": "12:00"}
 
 
 async def _world(central: Central, names: Names, tmp_path: Path) -> list[str]:
+    """Four parcels routed tomorrow, yesterday and today by central's clock."""
+    today = central.today()
+    tomorrow, yesterday = (str(today + timedelta(days=d)) for d in (1, -1))
     made = [
         create_shipment(central, names, "kpi-0", cod_amount=1000, **SLOT),
         create_shipment(central, names, "kpi-1", cod_amount=2000, **SLOT),
@@ -55,7 +56,7 @@ async def _world(central: Central, names: Names, tmp_path: Path) -> list[str]:
         create_shipment(central, names, "kpi-3"),
     ]
     ids = [m["id"] for m in made]
-    days = dict(zip(ids, [TOMORROW, YESTERDAY, TODAY, TODAY], strict=True))
+    days = dict(zip(ids, [tomorrow, yesterday, str(today), str(today)], strict=True))
     await route_on_days(central, names, tmp_path, days)
 
     def door_events(device_id: str) -> list[tuple[str, DocCommand]]:
@@ -113,7 +114,8 @@ async def test_kpis_per_depot_courier_and_merchant_match_the_hand_computed_world
         _one_row(central, "depot", names.depot)
     ]
 
-    body = {"merchant_id": names.merchant, "from": TODAY, "to": TODAY}
+    today = central.today().isoformat()
+    body = {"merchant_id": names.merchant, "from": today, "to": today}
     with central.api() as api:
         paid = api.post("/api/v1/office/remittances", json=body)
     assert paid.status_code == 201, paid.text

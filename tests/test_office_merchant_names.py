@@ -6,7 +6,6 @@ import csv
 import html
 import io
 import re
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -53,7 +52,7 @@ async def test_the_name_shows_beside_the_id_in_statements_and_csv(
     }
     assert _named(central, "merchants", names) == [NAME]
     assert _named(central, "statement", names) == [NAME]
-    today = datetime.now(UTC).date().isoformat()
+    today = central.today().isoformat()
     with office_session(central) as client:
         page = client.get("/office/tables/merchants", params={"merchant": names.merchant})
         lines = client.get("/office/tables/statement.csv", params={"merchant": names.merchant})
