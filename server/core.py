@@ -25,6 +25,7 @@ from .office.service import OfficeService
 from .store import CentralStore
 from .webhooks.worker import WebhookWorker
 from .yjs.hub import YjsHub
+from .yjs.session import UNAUTHORIZED
 
 CENTRAL_DEVICE = "central"
 OFFICE_BOOTSTRAP_ID = "office-bootstrap"
@@ -74,6 +75,14 @@ class Central:
         elif known is None:
             device = Device(OFFICE_BOOTSTRAP_ID, Role.OFFICE)
             self.bootstrap_token = await self.store.enroll(device, "bootstrap")
+
+    def disconnect(self, device_id: str) -> int:
+        """Close every open socket of ``device_id`` (``/sync/live`` and ``/yjs``) with 4401:
+        after a revocation or a new token, nothing it opened before keeps listening or
+        writing. Returns how many were told to close."""
+        reason = "revoked: the device's token is no longer valid"
+        sockets = self.yjs.disconnect(device_id, UNAUTHORIZED, reason)
+        return self.feed.disconnect(device_id) + sockets
 
     async def changed(self, head: int) -> None:
         """After any write: poke live sockets, relay to open Yjs documents, wake webhooks."""

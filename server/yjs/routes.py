@@ -59,11 +59,14 @@ async def _open(
 
 
 async def _serve(session: YjsSession, socket: WebSocket[Any, Any, Any]) -> None:
-    """Read frames until the client leaves; ``CloseSocket`` ends it early."""
+    """Read frames until the client leaves; ``CloseSocket`` ends it early (also when the
+    device was revoked: a frame that arrives after that is not handled)."""
     while True:
         message = await socket.receive()
         if message["type"] == "websocket.disconnect":
             return
+        if session.peer.ended:
+            raise CloseSocket(*session.peer.ended)
         data = message.get("bytes")
         if not isinstance(data, bytes):
             raise CloseSocket(BAD_FRAME, "bad_frame: y-websocket frames are binary")
