@@ -43,6 +43,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from protocol.permissions import Device
 from protocol.vocab import Role
+from sync._records import now_ms
 
 from ...core import Central
 
@@ -147,14 +148,22 @@ class OfficeCookies:
         await stack(scope, receive, send)
 
 
+def _expired() -> int:
+    """Sessions started before this (ms) have ended."""
+    return now_ms() - SESSION_HOURS * 3600 * 1000
+
+
 async def office_device(request: Request[Any, Any, Any], central: Central) -> Device:
     """The head-office device logged in on this session, else 401.
 
-    Checked against the registry on every request, so revoking the device
-    ends its sessions at once.
+    The session's nonce must name a session the server still holds (logout
+    ends it, so a copied cookie stops working), and the device is checked
+    against the registry on every request, so revoking it ends its sessions.
     """
     device_id = request.session.get(SESSION_DEVICE) if request.session else None
-    device = await central.store.device(str(device_id)) if device_id else None
+    nonce = session_nonce(request.session)
+    held = await central.store.office_session_device(nonce, _expired()) if nonce else None
+    device = await central.store.device(held) if held and held == device_id else None
     if device is None or device.role != Role.OFFICE:
         raise NotAuthorizedException("office login required: sign in at /office/login")
     return device
@@ -165,5 +174,16 @@ async def log_in(request: Request[Any, Any, Any], central: Central, token: str) 
     device = await central.store.authenticate(token.strip()) if token.strip() else None
     if device is None or device.role != Role.OFFICE:
         return None
-    request.set_session({SESSION_DEVICE: device.id, SESSION_CSRF_NONCE: secrets.token_hex(8)})
+    nonce = secrets.token_hex(16)
+    await central.store.start_office_session(nonce, device.id, _expired())
+    request.set_session({SESSION_DEVICE: device.id, SESSION_CSRF_NONCE: nonce})
     return device
+
+
+async def log_out(request: Request[Any, Any, Any], central: Central) -> str:
+    """End the request's session on the server and in the browser; returns its nonce."""
+    nonce = session_nonce(request.session)
+    if nonce:
+        await central.store.end_office_session(nonce)
+    request.clear_session()
+    return nonce
