@@ -60,6 +60,13 @@ def main() -> None:
     show_default=True,
     help="Seconds a locked-out address gets 429 (Retry-After) on every request.",
 )
+@click.option(
+    "--secret-file",
+    envvar="PARCELSYNC_SECRET_FILE",
+    default=None,
+    help="File (created 0600) holding the office session secret; default: the "
+    "database path + '.secret'. Never inside the database.",
+)
 def server(
     db_path: str,
     host: str,
@@ -69,6 +76,7 @@ def server(
     auth_failures: int,
     auth_window: float,
     auth_lockout: float,
+    secret_file: str | None,
 ) -> None:
     """Run the central server (sync endpoints, merchant API, devices, webhooks)."""
     from pathlib import Path
@@ -78,7 +86,15 @@ def server(
 
     Path(db_path).parent.mkdir(parents=True, exist_ok=True)
     limit = AuthLimit(auth_failures, auth_window, auth_lockout)
-    serve(db_path, host, port, office_token, secure_cookies=secure_cookies, auth_limit=limit)
+    serve(
+        db_path,
+        host,
+        port,
+        office_token,
+        secure_cookies=secure_cookies,
+        auth_limit=limit,
+        secret_file=secret_file,
+    )
 
 
 @main.command("trim-log")

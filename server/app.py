@@ -55,6 +55,7 @@ def create_app(
     max_body: int = MAX_BODY,
     secure_cookies: bool = False,
     auth_limit: AuthLimit | None = None,
+    secret_file: str | Path | None = None,
 ) -> Litestar:
     """The central app over the SQLite file ``db_path`` (created on first start).
 
@@ -65,10 +66,12 @@ def create_app(
     marks the office cookies Secure on every request, not only https ones.
     ``auth_limit`` bounds refused credentials per client (default
     :class:`AuthLimit`: 20 within 60 s lock the address out for 300 s).
+    ``secret_file`` holds the office session secret (default ``<db_path>.secret``,
+    0600; never in the database).
     """
     if office_token and (weakness := token_weakness(office_token)):
         raise ValueError(f"office token: {weakness}")
-    central = Central(db_path, webhook_backoff=webhook_backoff)
+    central = Central(db_path, webhook_backoff=webhook_backoff, secret_file=secret_file)
     limit = auth_limit or AuthLimit()
 
     @asynccontextmanager

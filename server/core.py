@@ -34,8 +34,15 @@ OFFICE_BOOTSTRAP_ID = "office-bootstrap"
 class Central:
     """Everything one central process runs."""
 
-    def __init__(self, db_path: str | Path, *, webhook_backoff: float = 2.0):
+    def __init__(
+        self,
+        db_path: str | Path,
+        *,
+        webhook_backoff: float = 2.0,
+        secret_file: str | Path | None = None,
+    ):
         self.db_path = str(db_path)
+        self.secret_file = Path(secret_file or f"{db_path}.secret")  # the office session secret
         self.webhook_backoff = webhook_backoff
         self._store: CentralStore | None = None
         self.bootstrap_token: str | None = None

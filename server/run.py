@@ -32,6 +32,7 @@ def serve(
     runner: Runner = DEFAULT_RUNNER,
     secure_cookies: bool = False,
     auth_limit: AuthLimit | None = None,
+    secret_file: str | Path | None = None,
 ) -> None:
     """Serve central with ``runner`` (uvicorn or granian) until interrupted (blocking).
 
@@ -41,7 +42,9 @@ def serve(
     are on https ones anyway; uvicorn trusts ``X-Forwarded-Proto`` from
     ``$FORWARDED_ALLOW_IPS``, 127.0.0.1 by default). ``auth_limit`` bounds
     refused credentials per client (see :mod:`server.auth_limit`). A weak
-    office token stops the server with a message saying why.
+    office token stops the server with a message saying why. ``secret_file``
+    (default ``$PARCELSYNC_SECRET_FILE``, else ``<db_path>.secret``) holds the
+    office session secret, 0600, outside the database.
     """
     if runner not in RUNNERS:
         raise ValueError(f"runner {runner!r} is not one of {', '.join(RUNNERS)}")
@@ -53,6 +56,7 @@ def serve(
             webhook_backoff=webhook_backoff,
             secure_cookies=secure_cookies,
             auth_limit=auth_limit,
+            secret_file=secret_file or os.environ.get("PARCELSYNC_SECRET_FILE") or None,
         )
     except ValueError as exc:
         raise SystemExit(f"parcelsync server: {exc}") from None

@@ -4,11 +4,15 @@ Litestar's client-side session backend (AES-GCM: tampered or foreign cookies
 decode to an empty session) and its CSRF middleware (a signed token in the
 ``office_csrf`` cookie that every POST must repeat in the ``_csrf_token``
 form field, else 403 before the handler runs) both key off a 32-byte secret
-kept in the server's SQLite file, ``meta`` key ``office.session_secret``. It
+kept beside the server's SQLite file, never in it: ``central.secret_file``
+(``<db>.secret`` by default, or ``$PARCELSYNC_SECRET_FILE``), mode 0600. It
 is generated on the first office request after the first start and read back
 after every restart, so sessions survive restarts; several workers on one
-file share it. Because the secret lives in the database, :class:`OfficeCookies`
-builds the two middlewares lazily, on the first request.
+file share it. :class:`OfficeCookies` builds the two middlewares lazily, on
+the first request.
+
+Sessions are also held by the server (table ``office_sessions``, keyed by the
+session's nonce): logout deletes the row, so a copied cookie stops working.
 
 The CSRF token is bound to the session. A login keeps a random nonce in the
 (encrypted) session; the tokens of that session are signed with a key derived
@@ -44,6 +48,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from protocol.permissions import Device
 from protocol.vocab import Role
 from sync._records import now_ms
+from sync.secret_file import read_or_create_secret
 
 from ...core import Central
 
@@ -55,11 +60,17 @@ COOKIE_PATH = "/office"
 
 
 async def session_secret(central: Central) -> bytes:
-    """The signing secret from the store's meta table, created on first use."""
-    stored = await central.store.meta(SECRET_KEY)
-    if stored is None:
-        stored = secrets.token_hex(32)
-        await central.store.set_meta(SECRET_KEY, stored)
+    """The signing secret from ``central.secret_file``, created on first use.
+
+    A secret an older version kept in the database (``meta`` key
+    ``office.session_secret``) is moved to the file, so sessions survive the
+    upgrade, and deleted from the database."""
+    legacy = await central.store.meta(SECRET_KEY)
+    stored = await asyncio.to_thread(
+        read_or_create_secret, central.secret_file, lambda: legacy or secrets.token_hex(32)
+    )
+    if legacy is not None:
+        await central.store.forget_meta(SECRET_KEY)
     return bytes.fromhex(stored)
 
 
