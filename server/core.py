@@ -22,6 +22,7 @@ from .merchant_api.returns import ReturnService
 from .merchant_api.services import ShipmentService
 from .office.actions import OfficeActions
 from .office.service import OfficeService
+from .pins import PinChecker
 from .store import CentralStore
 from .webhooks.worker import WebhookWorker
 from .yjs.hub import YjsHub
@@ -55,7 +56,8 @@ class Central:
         return self._store
 
     async def start(self, office_token: str | None = None) -> None:
-        """Open the store, enrol the bootstrap office device, start the webhook worker."""
+        """Open the store, enrol the bootstrap office device, start the webhook worker
+        and the PIN checker."""
         if self._store is not None:
             raise RuntimeError("Central.start() called twice")
         self._store = await CentralStore.open(self.db_path)
@@ -69,9 +71,11 @@ class Central:
         self.office_actions = OfficeActions(
             self.store, self.office, clock, self.changed, CENTRAL_DEVICE
         )
+        self.pins = PinChecker(self.store, clock, self.changed, CENTRAL_DEVICE)
         await self._bootstrap(office_token)
         self.yjs.follow_from(await self.store.head())
         await self.webhooks.start()
+        await self.pins.start()
 
     async def _bootstrap(self, office_token: str | None) -> None:
         known = await self.store.device(OFFICE_BOOTSTRAP_ID)
@@ -96,12 +100,14 @@ class Central:
         await self.feed.publish(head)
         await self.yjs.follow(self.store, head)
         self.webhooks.wake()
+        self.pins.wake()
 
     async def stop(self) -> None:
         """Stop the worker and close the store (every committed write is on disk)."""
         if self._store is None:
             return
         await self.webhooks.stop()
+        await self.pins.stop()
         await self._store.close()
         self._store = None
 

@@ -50,6 +50,9 @@ CREATE TABLE merchant_names (
 SERVER_DDL_V4 = """
 CREATE TABLE office_sessions (
     session_id TEXT PRIMARY KEY, device_id TEXT NOT NULL, started_at INTEGER NOT NULL);
+CREATE TABLE pin_checks (
+    event_id TEXT PRIMARY KEY, doc_id TEXT NOT NULL, ok INTEGER NOT NULL,
+    checked_at INTEGER NOT NULL);
 """
 
 
@@ -57,6 +60,29 @@ class CentralStore(ReplicaStore):
     """The central node's replica file (``await CentralStore.open(path)``)."""
 
     extra_schemas = {"server": (SERVER_DDL_V1, SERVER_DDL_V2, SERVER_DDL_V3, SERVER_DDL_V4)}
+
+    async def unchecked_deliveries(self, after: int, head: int) -> list[tuple[str, str, str]]:
+        """``(doc_id, event_id, payload json)`` of the delivered events of the shipments
+        logged in ``(after, head]`` whose PIN was not checked yet."""
+        rows = await self.query(
+            "SELECT e.doc_id, e.event_id, e.payload FROM p_events e "
+            "WHERE e.type = 'delivered' AND e.doc_type = 'shipment' AND e.doc_id IN "
+            "(SELECT doc_id FROM update_log WHERE seq > ? AND seq <= ?) "
+            "AND e.event_id NOT IN (SELECT event_id FROM pin_checks)",
+            (after, head),
+        )
+        return [(str(d), str(e), str(p)) for d, e, p in rows]
+
+    async def record_pin_checks(
+        self, checked: list[tuple[str, str, int]], head: int, cursor_key: str
+    ) -> None:
+        """Remember ``(event_id, doc_id, ok)`` checks and move the checker's cursor to ``head``."""
+        async with self.transaction() as db:
+            await db.executemany(
+                "INSERT OR IGNORE INTO pin_checks VALUES (?, ?, ?, ?)",
+                [(e, d, ok, now_ms()) for e, d, ok in checked],
+            )
+            await db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (cursor_key, str(head)))
 
     async def start_office_session(self, session_id: str, device_id: str, expired: int) -> None:
         """Record a signed-in office session (and forget those started before ``expired``)."""
