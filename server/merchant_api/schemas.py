@@ -74,6 +74,7 @@ class ShipmentOut(msgspec.Struct):
     updated_hlc: str
     open_conflicts: int
     events: list[EventOut] = []
+    otp: str | None = None  # the delivery PIN (otp_required): only in the answer that created it
 
 
 class CreateResult(msgspec.Struct):
