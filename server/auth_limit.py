@@ -1,8 +1,10 @@
 """Failed sign-ins per client: after too many, the client is locked out for a while.
 
 Every answer that refuses a credential counts as one failure of the client that
-sent it: an HTTP 401 (a wrong bearer token anywhere, a wrong office login) and a
-WebSocket closed with 4401 (``/sync/live``, ``/yjs``). :class:`AuthFailureLimiter`
+sent it: an HTTP 401 to a request that presented one (a bearer token, a
+``?token=``, the office login form) and a WebSocket closed with 4401
+(``/sync/live``, ``/yjs``). A 401 to a request with no credential at all (a
+dashboard whose session ended) is no guess and does not count. :class:`AuthFailureLimiter`
 keeps, per client, the failures of the last ``window`` seconds; the
 ``failures``-th locks the client out for ``lockout`` seconds (logged once, at
 WARNING, on ``server.auth_limit``). While locked out, every request of that
@@ -42,6 +44,7 @@ from litestar.types import (
 log = logging.getLogger(__name__)
 
 REFUSED_CLOSE = 4401
+LOGIN_PATH = "/office/login"
 MAX_CLIENTS = 10_000  # clients with recent failures kept; the oldest go first
 
 
@@ -121,6 +124,9 @@ class AuthLimitMiddleware:
         if wait is not None:
             await _refuse(scope, send, wait)
             return
+        if not presents_credential(scope):
+            await self.app(scope, receive, send)
+            return
 
         async def counting(message: Message) -> None:
             if _is_refusal(message):
@@ -128,6 +134,15 @@ class AuthLimitMiddleware:
             await send(message)
 
         await self.app(scope, receive, counting)
+
+
+def presents_credential(scope: Scope) -> bool:
+    """True for a request carrying a token (header, query) or posting the login form."""
+    if any(name == b"authorization" for name, _ in scope.get("headers", ())):
+        return True
+    if b"token=" in scope.get("query_string", b""):
+        return True
+    return scope["type"] == ScopeType.HTTP and scope["path"] == LOGIN_PATH
 
 
 def _is_refusal(message: Message) -> bool:

@@ -88,6 +88,15 @@ def test_office_login_guesses_are_locked_out(strict: Central):
         )
 
 
+def test_answers_to_requests_without_any_credential_do_not_count(strict: Central):
+    """A dashboard whose session ended gets 401s; it guessed nothing."""
+    with httpx.Client(base_url=strict.url, timeout=10) as client:
+        codes = {client.get("/office/tables/devices.csv").status_code for _ in range(FAILURES * 2)}
+        assert codes == {401}
+        right = {"authorization": f"Bearer {strict.office_token}"}
+        assert client.get("/api/v1/devices", headers=right).status_code == 200
+
+
 def test_a_lockout_ends_after_its_time_and_old_failures_expire():
     now = [0.0]
     limiter = AuthFailureLimiter(AuthLimit(failures=3, window=10.0, lockout=60.0), lambda: now[0])
