@@ -28,7 +28,8 @@ def owner_only(path: str | Path) -> None:
     an older version left them readable by others. ``:memory:`` is left alone."""
     if str(path) == ":memory:" or str(path).startswith("file:"):
         return
-    os.close(os.open(path, os.O_RDWR | os.O_CREAT, OWNER_ONLY))
+    with suppress(FileNotFoundError):  # no such directory: SQLite says so when it opens
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, OWNER_ONLY))
     for suffix in SIDE_FILES:
         with suppress(FileNotFoundError):
             side = f"{path}{suffix}"

@@ -148,6 +148,8 @@ def live_route(
     """``WS {path}``: token as Bearer header or ``?token=``; sends msgpack ``Poke`` frames.
 
     ``feed`` may be a callable returning the feed (resolved per connection).
+    A subscription ended by :meth:`LocalChangeFeed.disconnect` (the device was
+    revoked) closes the socket with 4401.
     """
 
     def current() -> ChangeFeed:

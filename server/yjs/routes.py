@@ -5,7 +5,8 @@ The token comes as ``Authorization: Bearer`` or ``?token=`` (y-websocket's
 closed with an application code and reason when the caller may not be there:
 
 ====  ==========================================================
-4401  missing, unknown or revoked token
+4401  missing, unknown or revoked token (also sent to an open socket when
+      its device is revoked or re-enrolled)
 4404  unknown document
 4403  document outside the device's scopes
 4400  a frame that is not y-websocket
