@@ -36,7 +36,8 @@ def main() -> None:
     "--office-token",
     envvar="PARCELSYNC_OFFICE_TOKEN",
     default=None,
-    help="Office token to accept; without it a new one is printed on first start.",
+    help="Office token to accept (at least 20 characters); without it a new one is "
+    "printed on first start. Prefer $PARCELSYNC_OFFICE_TOKEN: a flag is visible in ps.",
 )
 @click.option(
     "--secure-cookies",
@@ -45,16 +46,55 @@ def main() -> None:
     "request; they are anyway on https requests and behind a proxy sending "
     "X-Forwarded-Proto: https.",
 )
+@click.option(
+    "--auth-failures",
+    default=20,
+    show_default=True,
+    help="Refused credentials (401s, sockets closed 4401) from one address within "
+    "--auth-window seconds that lock it out.",
+)
+@click.option("--auth-window", default=60.0, show_default=True, help="Seconds failures count.")
+@click.option(
+    "--auth-lockout",
+    default=300.0,
+    show_default=True,
+    help="Seconds a locked-out address gets 429 (Retry-After) on every request.",
+)
+@click.option(
+    "--secret-file",
+    envvar="PARCELSYNC_SECRET_FILE",
+    default=None,
+    help="File (created 0600) holding the office session secret; default: the "
+    "database path + '.secret'. Never inside the database.",
+)
 def server(
-    db_path: str, host: str, port: int, office_token: str | None, secure_cookies: bool
+    db_path: str,
+    host: str,
+    port: int,
+    office_token: str | None,
+    secure_cookies: bool,
+    auth_failures: int,
+    auth_window: float,
+    auth_lockout: float,
+    secret_file: str | None,
 ) -> None:
     """Run the central server (sync endpoints, merchant API, devices, webhooks)."""
     from pathlib import Path
 
+    from server.auth_limit import AuthLimit
     from server.run import serve
 
     Path(db_path).parent.mkdir(parents=True, exist_ok=True)
-    serve(db_path, host, port, office_token, secure_cookies=secure_cookies)
+    limit = AuthLimit(auth_failures, auth_window, auth_lockout)
+    serve(
+        db_path,
+        host,
+        port,
+        office_token,
+        secure_cookies=secure_cookies,
+        auth_limit=limit,
+        secret_file=secret_file,
+    )
 
 
 @main.command("trim-log")

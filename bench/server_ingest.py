@@ -42,7 +42,7 @@ from sync._records import now_ms
 from sync.documents import apply_command
 from sync.http_transport import HttpChannel
 
-TOKEN = "bench-office-token"
+TOKEN = "bench-office-token-0123456789"
 BATCH = 200
 HANDHELDS = 4  # clients pushing single updates at once
 

@@ -23,6 +23,7 @@ from protocol.ids import new_id
 from protocol.permissions import Device
 from protocol.vocab import Role
 from sync import commit_commands
+from sync.secret_file import read_secret, write_secret
 
 from .errors import NotEnrolled, WrongRole
 from .store import EdgeStore
@@ -56,10 +57,35 @@ class Identity(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
         )
 
 
+def token_file(store: EdgeStore) -> Path:
+    """Where the upstream token lives: beside the replica, 0600, never inside it (a
+    copy of the replica file carries no credential). It must be sent upstream, so it
+    is kept, not hashed."""
+    return Path(f"{store.path}.token")
+
+
 async def read_identity(store: EdgeStore) -> Identity | None:
-    """The identity stored in the replica, if enrolled."""
+    """The identity stored in the replica, if enrolled, with the token from its file.
+
+    A token an older version kept in the replica is moved to the file."""
     raw = await store.meta(IDENTITY_KEY)
-    return None if raw is None else msgspec.json.decode(raw, type=Identity)
+    if raw is None:
+        return None
+    identity = msgspec.json.decode(raw, type=Identity)
+    if identity.token:
+        await _store_identity(store, identity, scrub=True)
+        return identity
+    token = await asyncio.to_thread(read_secret, token_file(store))
+    return msgspec.structs.replace(identity, token=token or "")
+
+
+async def _store_identity(store: EdgeStore, identity: Identity, scrub: bool = False) -> None:
+    """The identity in the replica without its token, the token in :func:`token_file`
+    (``scrub``: overwrite the stored identity's bytes, which held a token)."""
+    if identity.token:
+        await asyncio.to_thread(write_secret, token_file(store), identity.token)
+    tokenless = msgspec.json.encode(msgspec.structs.replace(identity, token="")).decode()
+    await store.set_meta(IDENTITY_KEY, tokenless, scrub=scrub)
 
 
 async def enroll(store: EdgeStore, identity: Identity) -> bool:
@@ -77,7 +103,8 @@ async def enroll(store: EdgeStore, identity: Identity) -> bool:
     if wiped:
         await store.forget_all()
         await store.rotate_client_id()
-    await store.set_meta(IDENTITY_KEY, msgspec.json.encode(identity).decode())
+        token_file(store).unlink(missing_ok=True)  # the previous device's
+    await _store_identity(store, identity)
     return wiped
 
 

@@ -98,6 +98,7 @@ class ProofOfDelivery(Payload, frozen=True):
     lat: float | None = None
     lon: float | None = None
     otp_verified: bool = False
+    otp: str = ""  # the PIN the recipient gave, re-checked by central (spent once delivered)
 
 
 class Delivered(Event, frozen=True, tag="delivered"):
@@ -146,6 +147,16 @@ class Cancelled(Event, frozen=True, tag="cancelled"):
     payload: Body = Body()
 
 
+class PinMismatch(Event, frozen=True, tag="pin_mismatch"):
+    """Central found that a delivery's recorded PIN does not match the shipment's."""
+
+    class Body(Payload, frozen=True):
+        delivered_event_id: str
+        reason: str = ""
+
+    payload: Body
+
+
 class ConflictResolved(Event, frozen=True, tag="conflict_resolved"):
     class Body(Payload, frozen=True):
         conflict_id: str
@@ -166,6 +177,7 @@ ShipmentEvent = (
     | ReturnedToOrigin
     | MarkedLost
     | Cancelled
+    | PinMismatch
     | ConflictResolved
 )
 

@@ -44,7 +44,8 @@ class ShipmentInfo(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
     route_seq: int = 0
     slot_start: str = ""
     slot_end: str = ""
-    otp_sha256: str = ""
+    otp_digest: str = ""  # the recipient's PIN as protocol.pin.pin_digest; "": no PIN
+    otp_sha256: str = ""  # legacy (unsalted): documents made before otp_digest, still checked
     parcels: list[Parcel] = []
     items: list[Item] = []
 
@@ -53,6 +54,11 @@ class ShipmentInfo(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
         minor_units(self.cod_amount, "info.cod_amount")
         if self.cod_amount < 0:
             raise ValueError("info.cod_amount must not be negative")
+
+    @property
+    def otp_required(self) -> bool:
+        """True when the recipient must give a PIN."""
+        return bool(self.otp_digest or self.otp_sha256)
 
     @property
     def cod(self) -> Money | None:

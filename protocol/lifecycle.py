@@ -20,6 +20,7 @@ from .events import (
     Event,
     MarkedLost,
     OutForDelivery,
+    PinMismatch,
     ReceivedAtDepot,
     ReturnedToOrigin,
     SenderDecision,
@@ -121,6 +122,13 @@ class _Fold:
                     self.move(event, S.CANCELLED)
                 else:
                     self.after_final(event)
+            case PinMismatch():
+                self.conflict(
+                    ConflictKind.PIN_MISMATCH,
+                    [event],
+                    f"delivery {event.payload.delivered_event_id} did not give the "
+                    f"recipient's PIN: {event.payload.reason}",
+                )
             case ConflictResolved():
                 if event.payload.status is not None:
                     self.move(event, event.payload.status)

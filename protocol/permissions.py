@@ -27,6 +27,7 @@ EVENT_ROLES: dict[DocType, dict[str, frozenset[Role]]] = {
         "returned_to_origin": frozenset({_D, _O}),
         "marked_lost": frozenset({_D, _O}),
         "cancelled": frozenset({_M, _O}),
+        "pin_mismatch": frozenset({_O}),
         "conflict_resolved": frozenset({_O}),
     },
     DocType.RETURN: {

@@ -129,3 +129,4 @@ class ConflictKind(StrEnum):
     COD_AMOUNT_MISMATCH = "cod_amount_mismatch"
     EVENT_AFTER_FINAL = "event_after_final"
     DOUBLE_GRADING = "double_grading"
+    PIN_MISMATCH = "pin_mismatch"

@@ -9,11 +9,14 @@ from pathlib import Path
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 
+from protocol.token_strength import token_weakness
 from sync.http_transport import MAX_BODY
 
 from .auth import provide_central, provide_device
+from .auth_limit import AuthFailureLimiter, AuthLimit, AuthLimitMiddleware
 from .core import Central
 from .devices import DeviceController
 from .merchant_api.controllers import ReturnController, ShipmentController
@@ -51,15 +54,25 @@ def create_app(
     webhook_backoff: float = 2.0,
     max_body: int = MAX_BODY,
     secure_cookies: bool = False,
+    auth_limit: AuthLimit | None = None,
+    secret_file: str | Path | None = None,
 ) -> Litestar:
     """The central app over the SQLite file ``db_path`` (created on first start).
 
-    ``office_token`` enrols (or re-keys) the bootstrap office device; without
+    ``office_token`` enrols (or re-keys) the bootstrap office device (a weak one
+    is a ``ValueError``, see :func:`protocol.token_strength.token_weakness`); without
     it a fresh file gets a random token, available as
     ``app.state.central.bootstrap_token`` after startup. ``secure_cookies``
     marks the office cookies Secure on every request, not only https ones.
+    ``auth_limit`` bounds refused credentials per client (default
+    :class:`AuthLimit`: 20 within 60 s lock the address out for 300 s).
+    ``secret_file`` holds the office session secret (default ``<db_path>.secret``,
+    0600; never in the database).
     """
-    central = Central(db_path, webhook_backoff=webhook_backoff)
+    if office_token and (weakness := token_weakness(office_token)):
+        raise ValueError(f"office token: {weakness}")
+    central = Central(db_path, webhook_backoff=webhook_backoff, secret_file=secret_file)
+    limit = auth_limit or AuthLimit()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -93,5 +106,6 @@ def create_app(
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(title="parcelsync central", version="1"),
         request_max_body_size=max_body,
+        middleware=[DefineMiddleware(AuthLimitMiddleware, limiter=AuthFailureLimiter(limit))],
         template_config=office_templates(),
     )

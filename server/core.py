@@ -22,9 +22,11 @@ from .merchant_api.returns import ReturnService
 from .merchant_api.services import ShipmentService
 from .office.actions import OfficeActions
 from .office.service import OfficeService
+from .pins import PinChecker
 from .store import CentralStore
 from .webhooks.worker import WebhookWorker
 from .yjs.hub import YjsHub
+from .yjs.session import UNAUTHORIZED
 
 CENTRAL_DEVICE = "central"
 OFFICE_BOOTSTRAP_ID = "office-bootstrap"
@@ -33,8 +35,15 @@ OFFICE_BOOTSTRAP_ID = "office-bootstrap"
 class Central:
     """Everything one central process runs."""
 
-    def __init__(self, db_path: str | Path, *, webhook_backoff: float = 2.0):
+    def __init__(
+        self,
+        db_path: str | Path,
+        *,
+        webhook_backoff: float = 2.0,
+        secret_file: str | Path | None = None,
+    ):
         self.db_path = str(db_path)
+        self.secret_file = Path(secret_file or f"{db_path}.secret")  # the office session secret
         self.webhook_backoff = webhook_backoff
         self._store: CentralStore | None = None
         self.bootstrap_token: str | None = None
@@ -47,7 +56,8 @@ class Central:
         return self._store
 
     async def start(self, office_token: str | None = None) -> None:
-        """Open the store, enrol the bootstrap office device, start the webhook worker."""
+        """Open the store, enrol the bootstrap office device, start the webhook worker
+        and the PIN checker."""
         if self._store is not None:
             raise RuntimeError("Central.start() called twice")
         self._store = await CentralStore.open(self.db_path)
@@ -61,9 +71,11 @@ class Central:
         self.office_actions = OfficeActions(
             self.store, self.office, clock, self.changed, CENTRAL_DEVICE
         )
+        self.pins = PinChecker(self.store, clock, self.changed, CENTRAL_DEVICE)
         await self._bootstrap(office_token)
         self.yjs.follow_from(await self.store.head())
         await self.webhooks.start()
+        await self.pins.start()
 
     async def _bootstrap(self, office_token: str | None) -> None:
         known = await self.store.device(OFFICE_BOOTSTRAP_ID)
@@ -75,17 +87,27 @@ class Central:
             device = Device(OFFICE_BOOTSTRAP_ID, Role.OFFICE)
             self.bootstrap_token = await self.store.enroll(device, "bootstrap")
 
+    def disconnect(self, device_id: str) -> int:
+        """Close every open socket of ``device_id`` (``/sync/live`` and ``/yjs``) with 4401:
+        after a revocation or a new token, nothing it opened before keeps listening or
+        writing. Returns how many were told to close."""
+        reason = "revoked: the device's token is no longer valid"
+        sockets = self.yjs.disconnect(device_id, UNAUTHORIZED, reason)
+        return self.feed.disconnect(device_id) + sockets
+
     async def changed(self, head: int) -> None:
         """After any write: poke live sockets, relay to open Yjs documents, wake webhooks."""
         await self.feed.publish(head)
         await self.yjs.follow(self.store, head)
         self.webhooks.wake()
+        self.pins.wake()
 
     async def stop(self) -> None:
         """Stop the worker and close the store (every committed write is on disk)."""
         if self._store is None:
             return
         await self.webhooks.stop()
+        await self.pins.stop()
         await self._store.close()
         self._store = None
 

@@ -15,6 +15,7 @@ from typing import Any, Literal
 import uvicorn
 
 from .app import create_app
+from .auth_limit import AuthLimit
 
 Runner = Literal["uvicorn", "granian"]
 RUNNERS: tuple[Runner, ...] = ("uvicorn", "granian")
@@ -30,6 +31,8 @@ def serve(
     webhook_backoff: float = 2.0,
     runner: Runner = DEFAULT_RUNNER,
     secure_cookies: bool = False,
+    auth_limit: AuthLimit | None = None,
+    secret_file: str | Path | None = None,
 ) -> None:
     """Serve central with ``runner`` (uvicorn or granian) until interrupted (blocking).
 
@@ -37,17 +40,26 @@ def serve(
     without either, a bootstrap office token is printed once on stdout.
     ``secure_cookies`` marks the office cookies Secure on every request (they
     are on https ones anyway; uvicorn trusts ``X-Forwarded-Proto`` from
-    ``$FORWARDED_ALLOW_IPS``, 127.0.0.1 by default).
+    ``$FORWARDED_ALLOW_IPS``, 127.0.0.1 by default). ``auth_limit`` bounds
+    refused credentials per client (see :mod:`server.auth_limit`). A weak
+    office token stops the server with a message saying why. ``secret_file``
+    (default ``$PARCELSYNC_SECRET_FILE``, else ``<db_path>.secret``) holds the
+    office session secret, 0600, outside the database.
     """
     if runner not in RUNNERS:
         raise ValueError(f"runner {runner!r} is not one of {', '.join(RUNNERS)}")
     office_token = office_token or os.environ.get("PARCELSYNC_OFFICE_TOKEN") or None
-    app = create_app(
-        db_path,
-        office_token=office_token,
-        webhook_backoff=webhook_backoff,
-        secure_cookies=secure_cookies,
-    )
+    try:
+        app = create_app(
+            db_path,
+            office_token=office_token,
+            webhook_backoff=webhook_backoff,
+            secure_cookies=secure_cookies,
+            auth_limit=auth_limit,
+            secret_file=secret_file or os.environ.get("PARCELSYNC_SECRET_FILE") or None,
+        )
+    except ValueError as exc:
+        raise SystemExit(f"parcelsync server: {exc}") from None
 
     @app.on_startup.append
     def announce() -> None:

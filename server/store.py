@@ -7,6 +7,7 @@ migration never collide.
 
 from __future__ import annotations
 
+from sync._records import now_ms
 from sync.store import ReplicaStore
 
 SERVER_DDL_V1 = """
@@ -46,7 +47,60 @@ CREATE TABLE merchant_names (
 """
 
 
+SERVER_DDL_V4 = """
+CREATE TABLE office_sessions (
+    session_id TEXT PRIMARY KEY, device_id TEXT NOT NULL, started_at INTEGER NOT NULL);
+CREATE TABLE pin_checks (
+    event_id TEXT PRIMARY KEY, doc_id TEXT NOT NULL, ok INTEGER NOT NULL,
+    checked_at INTEGER NOT NULL);
+"""
+
+
 class CentralStore(ReplicaStore):
     """The central node's replica file (``await CentralStore.open(path)``)."""
 
-    extra_schemas = {"server": (SERVER_DDL_V1, SERVER_DDL_V2, SERVER_DDL_V3)}
+    extra_schemas = {"server": (SERVER_DDL_V1, SERVER_DDL_V2, SERVER_DDL_V3, SERVER_DDL_V4)}
+
+    async def unchecked_deliveries(self, after: int, head: int) -> list[tuple[str, str, str]]:
+        """``(doc_id, event_id, payload json)`` of the delivered events of the shipments
+        logged in ``(after, head]`` whose PIN was not checked yet."""
+        rows = await self.query(
+            "SELECT e.doc_id, e.event_id, e.payload FROM p_events e "
+            "WHERE e.type = 'delivered' AND e.doc_type = 'shipment' AND e.doc_id IN "
+            "(SELECT doc_id FROM update_log WHERE seq > ? AND seq <= ?) "
+            "AND e.event_id NOT IN (SELECT event_id FROM pin_checks)",
+            (after, head),
+        )
+        return [(str(d), str(e), str(p)) for d, e, p in rows]
+
+    async def record_pin_checks(
+        self, checked: list[tuple[str, str, int]], head: int, cursor_key: str
+    ) -> None:
+        """Remember ``(event_id, doc_id, ok)`` checks and move the checker's cursor to ``head``."""
+        async with self.transaction() as db:
+            await db.executemany(
+                "INSERT OR IGNORE INTO pin_checks VALUES (?, ?, ?, ?)",
+                [(e, d, ok, now_ms()) for e, d, ok in checked],
+            )
+            await db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (cursor_key, str(head)))
+
+    async def start_office_session(self, session_id: str, device_id: str, expired: int) -> None:
+        """Record a signed-in office session (and forget those started before ``expired``)."""
+        async with self.transaction() as db:
+            await db.execute("DELETE FROM office_sessions WHERE started_at < ?", (expired,))
+            await db.execute(
+                "INSERT INTO office_sessions VALUES (?, ?, ?)", (session_id, device_id, now_ms())
+            )
+
+    async def office_session_device(self, session_id: str, expired: int) -> str | None:
+        """The device signed in on ``session_id``; None once it ended or before ``expired``."""
+        rows = await self.query(
+            "SELECT device_id FROM office_sessions WHERE session_id = ? AND started_at >= ?",
+            (session_id, expired),
+        )
+        return str(rows[0][0]) if rows else None
+
+    async def end_office_session(self, session_id: str) -> None:
+        """Sign ``session_id`` out: its cookie, copied or not, no longer works."""
+        async with self.transaction() as db:
+            await db.execute("DELETE FROM office_sessions WHERE session_id = ?", (session_id,))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import os
 import secrets
 import subprocess
 import sys
@@ -63,8 +64,9 @@ def start_server(config: DemoConfig, token: str) -> subprocess.Popen[bytes]:
     config.directory.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "parcelsync_cli", "server", "--db"]
     command += [str(config.directory / "central.db"), "--host", config.host]
-    command += ["--port", str(config.port), "--office-token", token]
-    return subprocess.Popen(command)
+    command += ["--port", str(config.port)]
+    env = os.environ | {"PARCELSYNC_OFFICE_TOKEN": token}  # not on the command line (ps)
+    return subprocess.Popen(command, env=env)
 
 
 async def wait_ready(http: httpx.AsyncClient, server: subprocess.Popen[bytes]) -> None:

@@ -11,6 +11,7 @@ killed, which handhelds go offline, and when each depot's WAN link is cut.
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import subprocess
 import sys
@@ -25,11 +26,14 @@ from .wan import WanLink
 CHAOS_TICK_S = 0.5  # how often an online handheld may drop offline (--offline-rate per tick)
 
 
-def spawn(log: Path, *args: str) -> subprocess.Popen[bytes]:
-    """``parcelsync ARGS`` as its own process, its output appended to ``log``."""
+def spawn(log: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """``parcelsync ARGS`` as its own process, its output appended to ``log``; ``env``
+    adds variables (secrets go there, not in ``ARGS``, which ``ps`` shows)."""
     command = [sys.executable, "-m", "parcelsync_cli", *args]
     with log.open("ab") as out:
-        return subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            command, stdout=out, stderr=subprocess.STDOUT, env=os.environ | (env or {})
+        )
 
 
 def stop_all(processes: list[subprocess.Popen[bytes]]) -> None:
@@ -52,6 +56,7 @@ class NodeDied(RuntimeError):
 class NodeProcess:
     args: tuple[str, ...]
     log: Path
+    env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -62,10 +67,13 @@ class Fleet:
     def __init__(self) -> None:
         self.nodes: dict[str, NodeProcess] = {}
 
-    def start(self, name: str, log: Path, *args: str) -> subprocess.Popen[bytes]:
-        """``parcelsync ARGS`` as process ``name``, its output appended to ``log``."""
-        node = self.nodes.setdefault(name, NodeProcess(args, log))
-        node.process = spawn(node.log, *node.args)
+    def start(
+        self, name: str, log: Path, *args: str, env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
+        """``parcelsync ARGS`` as process ``name`` (with ``env`` added), its output
+        appended to ``log``."""
+        node = self.nodes.setdefault(name, NodeProcess(args, log, env or {}))
+        node.process = spawn(node.log, *node.args, env=node.env)
         return node.process
 
     def process(self, name: str) -> subprocess.Popen[bytes]:

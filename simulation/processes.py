@@ -62,7 +62,8 @@ async def run_processes(options: SimOptions, root: Path, echo: Echo) -> dict[str
     port = free_port()
     net = ProcessNet(root, port, Fleet(), _utc_today())
     central_args = ("server", "--db", str(root / "central.db"), "--port", str(port))
-    net.fleet.start("central", root / "central.log", *central_args, "--office-token", token)
+    secret = {"PARCELSYNC_OFFICE_TOKEN": token}
+    net.fleet.start("central", root / "central.log", *central_args, env=secret)
     timings: dict[str, float] = {}
     rng = random.Random(f"parcelsync/simulate/{options.seed}")
     expected = Expected(remits_statements=True)

@@ -28,6 +28,7 @@ from protocol.hlc import HybridClock, Timestamp
 from protocol.ids import named_id
 from protocol.info import Item, Parcel, ShipmentInfo
 from protocol.permissions import Device
+from protocol.pin import MIN_COST_N, pin_digest
 from protocol.vocab import Role
 from sync import ReplicaStore, commit_commands
 
@@ -83,10 +84,17 @@ def shipment_info(spec: ShipmentSpec) -> ShipmentInfo:
         route_seq=spec.route_seq,
         slot_start=spec.slot_start,
         slot_end=spec.slot_end,
-        otp_sha256=hashlib.sha256(spec.otp.encode()).hexdigest() if spec.otp else "",
+        otp_digest=fixture_pin_digest(spec.id, spec.otp) if spec.otp else "",
         parcels=[Parcel(p.barcode, p.weight_g) for p in spec.parcels],
         items=[Item(i.sku, i.quantity, i.unit_price_minor) for i in spec.items],
     )
+
+
+def fixture_pin_digest(shipment_id: str, pin: str) -> str:
+    """A fixture shipment's PIN digest: salted by its id (the same every run), at the
+    least cost allowed, so simulated days stay short."""
+    salt = hashlib.sha256(f"parcelsync/fixture-pin/{shipment_id}".encode()).digest()[:16]
+    return pin_digest(pin, salt, MIN_COST_N)
 
 
 def creation_command(spec: ShipmentSpec, created: ShipmentCreated) -> DocCommand:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -15,6 +16,25 @@ import aiosqlite
 from .errors import StoreError
 
 T = TypeVar("T")
+
+
+OWNER_ONLY = 0o600
+SIDE_FILES = ("", "-wal", "-shm", "-journal")
+
+
+def owner_only(path: str | Path) -> None:
+    """Create the database file ``path`` as 0600 if missing, and make it (and its
+    ``-wal``/``-shm``, which SQLite creates with the database's mode) 0600 if
+    an older version left them readable by others. ``:memory:`` is left alone."""
+    if str(path) == ":memory:" or str(path).startswith("file:"):
+        return
+    with suppress(FileNotFoundError):  # no such directory: SQLite says so when it opens
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, OWNER_ONLY))
+    for suffix in SIDE_FILES:
+        with suppress(FileNotFoundError):
+            side = f"{path}{suffix}"
+            if os.stat(side).st_mode & 0o777 != OWNER_ONLY:
+                os.chmod(side, OWNER_ONLY)
 
 
 class Database:
@@ -32,7 +52,8 @@ class Database:
 
     @classmethod
     async def open(cls, path: str | Path) -> Self:
-        """Open ``path`` (creating or migrating it forward)."""
+        """Open ``path`` (creating or migrating it forward), readable by its owner only."""
+        owner_only(path)
         db = await aiosqlite.connect(str(path), isolation_level=None)
         try:
             await db.execute("PRAGMA journal_mode=WAL")

@@ -1,7 +1,9 @@
 """Device registry: enrolment, hashed tokens, revocation.
 
-Tokens are shown once at enrolment and stored as SHA-256 hashes; a revoked
-device is refused on its next request.
+Tokens are shown once at enrolment and stored as SHA-256 hashes (they are
+random, 192 bits: no salt or slow hash needed); a revoked device is refused on
+its next request, and central closes the sockets it has open
+(``server.core.Central.disconnect``).
 """
 
 from __future__ import annotations

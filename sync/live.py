@@ -32,6 +32,7 @@ class Subscription:
         self.device = device
         self.scopes: list[Scope] = device_scopes(device)
         self._queue: asyncio.Queue[Poke] = asyncio.Queue(maxsize=1)
+        self.ended = asyncio.Event()  # set when the device may no longer listen
 
     def offer(self, poke: Poke) -> None:
         """Deliver ``poke``, replacing one not yet sent (only the newest cursor matters)."""
@@ -50,6 +51,8 @@ class ChangeFeed(Protocol):
     async def publish(self, head: int) -> None: ...
 
     def subscribe(self, device: Device) -> AbstractContextManager[Subscription]: ...
+
+    def disconnect(self, device_id: str) -> int: ...
 
     async def head(self) -> int: ...
 
@@ -87,6 +90,13 @@ class LocalChangeFeed:
             if any(matches(sub.scopes, k) for k in keys):
                 sub.offer(poke)
 
+    def disconnect(self, device_id: str) -> int:
+        """End the subscriptions of ``device_id`` (revoked or re-keyed); returns how many."""
+        ended = [sub for sub in self._subs if sub.device.id == device_id]
+        for sub in ended:
+            sub.ended.set()
+        return len(ended)
+
     @contextmanager
     def subscribe(self, device: Device) -> Iterator[Subscription]:
         """A subscription for ``device`` for the duration of the ``with`` block."""
@@ -105,20 +115,28 @@ async def _until_disconnect(socket: WebSocket[Any, Any, Any]) -> None:
             return
 
 
+REVOKED = 4401
+
+
 async def _pump(socket: WebSocket[Any, Any, Any], sub: Subscription) -> None:
+    """Send pokes until the client leaves, or close with 4401 when the device is revoked."""
     closed = asyncio.ensure_future(_until_disconnect(socket))
+    ended = asyncio.ensure_future(sub.ended.wait())
     try:
         while True:
             nxt = asyncio.ensure_future(sub.next())
-            done, _ = await asyncio.wait({nxt, closed}, return_when=asyncio.FIRST_COMPLETED)
-            if closed in done:
+            done, _ = await asyncio.wait({nxt, closed, ended}, return_when=asyncio.FIRST_COMPLETED)
+            if closed in done or ended in done:
                 nxt.cancel()
+                if ended in done and closed not in done:
+                    await socket.close(code=REVOKED, reason="revoked: enrol the device again")
                 return
             await socket.send_bytes(msgpack_encoder.encode(nxt.result()))
     finally:
-        closed.cancel()
-        with suppress(asyncio.CancelledError):
-            await closed
+        for task in (closed, ended):
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
 
 
 def live_route(
@@ -130,6 +148,8 @@ def live_route(
     """``WS {path}``: token as Bearer header or ``?token=``; sends msgpack ``Poke`` frames.
 
     ``feed`` may be a callable returning the feed (resolved per connection).
+    A subscription ended by :meth:`LocalChangeFeed.disconnect` (the device was
+    revoked) closes the socket with 4401.
     """
 
     def current() -> ChangeFeed:
@@ -143,7 +163,7 @@ def live_route(
             )
             device = await authorize(authenticate, token)
         except TransportError as exc:
-            await socket.close(code=4401, reason=str(exc)[:120])
+            await socket.close(code=REVOKED, reason=str(exc)[:120])
             return
         await socket.accept()
         hub = current()

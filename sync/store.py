@@ -16,6 +16,8 @@ from contextlib import closing
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import aiosqlite
+
 from ._log import LogReader
 from ._outbox import OutboxQueue
 from ._records import DocWrite, ScopeKeys, StoredDoc, now_ms
@@ -57,10 +59,31 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
             self._replica_id = await self.meta(REPLICA_KEY) or ""
         return self._replica_id
 
-    async def set_meta(self, key: str, value: str) -> None:
-        """Store a metadata value."""
+    async def set_meta(self, key: str, value: str, *, scrub: bool = False) -> None:
+        """Store a metadata value; ``scrub`` overwrites the bytes of the value it replaces
+        (``secure_delete``), for one that held a secret."""
         async with self.transaction() as db:
-            await db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+            await self._scrubbing(
+                db, scrub, "INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value)
+            )
+
+    async def forget_meta(self, key: str) -> None:
+        """Delete a metadata value, overwriting its bytes: for a secret moved out of the file."""
+        async with self.transaction() as db:
+            await self._scrubbing(db, True, "DELETE FROM meta WHERE key = ?", (key,))
+
+    @staticmethod
+    async def _scrubbing(
+        db: aiosqlite.Connection, scrub: bool, sql: str, params: tuple[str, ...]
+    ) -> None:
+        if not scrub:
+            await db.execute(sql, params)
+            return
+        await db.execute("PRAGMA secure_delete = ON")
+        try:
+            await db.execute(sql, params)
+        finally:
+            await db.execute("PRAGMA secure_delete = OFF")
 
     async def client_id(self) -> int:
         """This node's Yjs client id (created on first use)."""

@@ -6,7 +6,6 @@ Ids are derived from names (never random) so failures replay.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import itertools
 import random
 from collections.abc import AsyncIterator
@@ -25,6 +24,7 @@ from protocol.events import ReturnRequested, ShipmentCreated
 from protocol.ids import make_tracking_number, named_id
 from protocol.info import Item, Parcel, ReturnInfo, ShipmentInfo
 from protocol.permissions import Device
+from protocol.pin import MIN_COST_N, pin_digest
 from protocol.vocab import Role
 from simulation import actions
 from simulation.digest import projection_rows, state_vectors
@@ -58,7 +58,8 @@ class Wall:
 
 
 def otp_hash(otp: str) -> str:
-    return hashlib.sha256(otp.encode()).hexdigest()
+    """A test shipment's PIN digest (fixed salt, least cost: tests stay fast)."""
+    return pin_digest(otp, b"edge-world-salt!", MIN_COST_N)
 
 
 def shipment_command(
@@ -81,7 +82,7 @@ def shipment_command(
         courier_id=courier,
         route_day=day,
         route_seq=seq or serial,
-        otp_sha256=otp_hash(otp) if otp else "",
+        otp_digest=otp_hash(otp) if otp else "",
         parcels=[Parcel(barcode=f"BC-{serial}")],
     )
     doc_id = named_id("test-shipment", str(serial))

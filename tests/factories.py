@@ -58,6 +58,7 @@ SAMPLE_PAYLOADS: dict[str, dict[str, Any]] = {
     "returned_to_origin": {},
     "marked_lost": {"note": "not found at sorting"},
     "cancelled": {"reason": "customer changed mind"},
+    "pin_mismatch": {"delivered_event_id": "delivered-1", "reason": "the recorded PIN is wrong"},
     "conflict_resolved": {"conflict_id": "double_delivery:a+b", "note": "checked"},
     # return
     "requested": {},

@@ -83,23 +83,32 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("central did not start within 20 s")
 
 
-def start_central(db_path: Path, port: int | None = None, **serve_options: object) -> Central:
+def start_central(
+    db_path: Path, port: int | None = None, log: Path | None = None, **serve_options: object
+) -> Central:
     """Start ``python -c serve(...)`` as a subprocess and wait until it answers.
 
-    ``serve_options`` are more keyword arguments of ``serve`` (as their repr).
+    ``serve_options`` are more keyword arguments of ``serve`` (as their repr;
+    ``AuthLimit`` is in scope). ``log`` receives the server's stderr.
     """
     port = port or free_port()
     extra = "".join(f", {key}={value!r}" for key, value in serve_options.items())
     code = (
-        "from server import serve; "
+        "from server import serve; from server.auth_limit import AuthLimit; "
         f"serve({str(db_path)!r}, '127.0.0.1', {port}, {OFFICE_TOKEN!r}, "
         f"webhook_backoff={WEBHOOK_BACKOFF}{extra})"
     )
-    process = subprocess.Popen(
-        [sys.executable, "-c", code],
-        cwd=Path(__file__).resolve().parent.parent,
-        stdout=subprocess.DEVNULL,
-    )
+    err = log.open("ab") if log else None
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-c", code],
+            cwd=Path(__file__).resolve().parent.parent,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+    finally:
+        if err is not None:
+            err.close()
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(url, process)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import html
 import io
-import sqlite3
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
@@ -115,7 +114,7 @@ def test_revoking_the_office_device_ends_its_session(central: Central):
         assert client.get("/office/tables/devices.csv").status_code == 401
 
 
-def test_the_session_secret_is_stored_and_survives_a_restart(tmp_path: Path):
+def test_the_session_secret_is_kept_beside_the_db_and_survives_a_restart(tmp_path: Path):
     # imported here: the module is loaded as a plugin, before which it must not be imported
     from .server_fixtures import start_central, stop_central
 
@@ -127,13 +126,7 @@ def test_the_session_secret_is_stored_and_survives_a_restart(tmp_path: Path):
             cookies = httpx.Cookies(client.cookies)
     finally:
         stop_central(server)
-    conn = sqlite3.connect(db)
-    try:
-        (secret,) = conn.execute(
-            "SELECT value FROM meta WHERE key = 'office.session_secret'"
-        ).fetchone()
-    finally:
-        conn.close()
+    secret = (tmp_path / "central.db.secret").read_text().strip()
     assert len(bytes.fromhex(secret)) == 32
     again = start_central(db)
     try:

@@ -8,7 +8,9 @@ otherwise writes its events in ONE local transaction. Cash commands live in
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import hmac
 from pathlib import Path
 
 import msgspec
@@ -23,6 +25,7 @@ from protocol.events import (
 )
 from protocol.hlc import HybridClock
 from protocol.lifecycle import fold_shipment
+from protocol.pin import BadPinDigest, normal_pin, pin_matches
 from protocol.vocab import FailureReason, PodRelation, ReturnStatus, Role, ShipmentStatus
 
 from ..context import EdgeContext
@@ -113,14 +116,25 @@ async def out_for_delivery(ctx: EdgeContext, code: str) -> Outcome:
 
 
 def check_otp(view: ShipmentView, otp: str | None) -> bool:
-    """True when an OTP was required and matches; refuses a missing or wrong one."""
-    expected = view.info.otp_sha256
-    if not expected:
+    """True when an OTP was required and matches; refuses a missing or wrong one.
+
+    One scrypt per try (see :mod:`protocol.pin`); a legacy document's unsalted
+    SHA-256 is still checked."""
+    info = view.info
+    if not info.otp_required:
         return False
-    if not otp:
-        raise OtpRejected(f"{view.info.tracking_number} needs the recipient's OTP/PIN: ask for it")
-    if hashlib.sha256(otp.strip().encode()).hexdigest() != expected.lower():
-        raise OtpRejected(f"wrong OTP/PIN for {view.info.tracking_number}: ask the recipient again")
+    if not otp or not otp.strip():
+        raise OtpRejected(f"{info.tracking_number} needs the recipient's OTP/PIN: ask for it")
+    if info.otp_digest:
+        try:
+            matches = pin_matches(otp, info.otp_digest)
+        except BadPinDigest as exc:
+            raise OtpRejected(f"{info.tracking_number}: {exc}; ask head office") from None
+    else:
+        given = hashlib.sha256(normal_pin(otp)).hexdigest()
+        matches = hmac.compare_digest(given, info.otp_sha256.lower())
+    if not matches:
+        raise OtpRejected(f"wrong OTP/PIN for {info.tracking_number}: ask the recipient again")
     return True
 
 
@@ -149,7 +163,7 @@ async def deliver(
             raise InvalidTransition(
                 f"{view.info.tracking_number} is cash on delivery: collect {cod.format()} first"
             )
-        verified = check_otp(view, otp)
+        verified = await asyncio.to_thread(check_otp, view, otp)  # scrypt: off the loop
         clock = await ctx.clock(view.hlcs)
         events = going_out(ctx, view, clock)
         pod = ProofOfDelivery(
@@ -162,6 +176,7 @@ async def deliver(
             lat=lat,
             lon=lon,
             otp_verified=verified,
+            otp=otp.strip() if verified and otp else "",
         )
         events.append(Delivered(**ctx.base(clock.now()), payload=pod))
         attached = [

@@ -29,6 +29,7 @@ class DeviceController(Controller):
             data.merchant_id or None,
         )
         token = await central.store.enroll(new, data.label)
+        central.disconnect(new.id)  # sockets opened with a previous token
         return EnrolledDevice(new.id, new.role, token)
 
     @get("/")
@@ -42,8 +43,9 @@ class DeviceController(Controller):
 
     @post("/{device_id:str}/revoke", status_code=200)
     async def revoke(self, device_id: str, device: Device, central: Central) -> dict[str, str]:
-        """Revoke a device: its next request is refused."""
+        """Revoke a device: its next request is refused, its open sockets close (4401)."""
         require_office(device)
         if not await central.store.revoke(device_id):
             raise NotFoundException(f"no live device {device_id!r}")
+        central.disconnect(device_id)
         return {"device_id": device_id, "status": "revoked"}

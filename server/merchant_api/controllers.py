@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import msgspec
 from litestar import Controller, Response, get, post
 from litestar.exceptions import ClientException
 from litestar.params import Parameter
@@ -40,6 +41,8 @@ class ShipmentController(Controller):
         if not result.ok or result.id is None:
             raise ClientException(result.error or "shipment rejected")
         shipment = await shipment_service.get(device, "doc_id", result.id)
+        if result.otp:
+            shipment = msgspec.structs.replace(shipment, otp=result.otp)
         return Response(shipment, status_code=201 if result.created else 200)
 
     @post("/bulk", status_code=200)

@@ -41,6 +41,9 @@ class ShipmentIn(msgspec.Struct, forbid_unknown_fields=True):
     parcels: Annotated[list[ParcelIn], msgspec.Meta(max_length=100)] = []
     items: Annotated[list[ItemIn], msgspec.Meta(max_length=500)] = []
     merchant_id: Text = ""  # office tokens only: the merchant to create for
+    # The recipient must give a PIN at the door: central makes one (6 digits), returns
+    # it once in the creation result, and keeps only its scrypt digest.
+    otp_required: bool = False
 
 
 class BulkIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -71,6 +74,7 @@ class ShipmentOut(msgspec.Struct):
     updated_hlc: str
     open_conflicts: int
     events: list[EventOut] = []
+    otp: str | None = None  # the delivery PIN (otp_required): only in the answer that created it
 
 
 class CreateResult(msgspec.Struct):
@@ -83,6 +87,7 @@ class CreateResult(msgspec.Struct):
     id: str | None = None
     tracking_number: str | None = None
     error: str | None = None
+    otp: str | None = None  # the delivery PIN, when asked for: shown only when created
 
 
 class BulkOut(msgspec.Struct):

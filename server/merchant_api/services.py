@@ -10,6 +10,7 @@ same shipment.
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import Awaitable, Callable, Sequence
 
 import msgspec
@@ -23,6 +24,7 @@ from protocol.ids import make_tracking_number, new_id
 from protocol.info import Item, Parcel, ShipmentInfo
 from protocol.money import check_currency
 from protocol.permissions import Device
+from protocol.pin import PIN_DIGITS, pin_digest
 from protocol.vocab import Role, ShipmentStatus
 from sync.ingest import commit_commands
 from sync.store import ReplicaStore
@@ -40,12 +42,22 @@ class Reservation(msgspec.Struct):
     stored: bool
 
 
-def _info(merchant_id: str, tracking_number: str, item: ShipmentIn) -> ShipmentInfo:
+def _info(
+    merchant_id: str, tracking_number: str, item: ShipmentIn, otp_digest: str = ""
+) -> ShipmentInfo:
     fields = msgspec.structs.asdict(item)
     fields.pop("merchant_id")
+    fields.pop("otp_required")
+    fields["otp_digest"] = otp_digest
     fields["parcels"] = [Parcel(p.barcode, p.weight_g) for p in item.parcels]
     fields["items"] = [Item(i.sku, i.quantity, i.unit_price) for i in item.items]
     return ShipmentInfo(merchant_id=merchant_id, tracking_number=tracking_number, **fields)
+
+
+def new_pins(refs: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """A fresh random PIN per order ref, with its digest: ``{ref: (pin, digest)}``."""
+    pins = {ref: f"{secrets.randbelow(10**PIN_DIGITS):0{PIN_DIGITS}d}" for ref in refs}
+    return {ref: (pin, pin_digest(pin, secrets.token_bytes(16))) for ref, pin in pins.items()}
 
 
 class ShipmentService:
@@ -73,11 +85,16 @@ class ShipmentService:
                     fresh.setdefault(item.order_ref, index)
                 results.append(CreateResult(index, item.order_ref, True))
             known.update(await self._reserve(merchant_id, [r for r in fresh if r not in known]))
+            wanted = [ref for ref, i in fresh.items() if items[i].otp_required]
+            pins = await asyncio.to_thread(new_pins, wanted)  # scrypt: off the loop
             commands = [
                 (
                     known[ref].shipment_id,
                     self._create_command(
-                        _info(merchant_id, known[ref].tracking_number, items[i]), actor
+                        _info(merchant_id, known[ref].tracking_number, items[i], pins[ref][1])
+                        if ref in pins
+                        else _info(merchant_id, known[ref].tracking_number, items[i]),
+                        actor,
                     ),
                 )
                 for ref, i in fresh.items()
@@ -92,6 +109,8 @@ class ShipmentService:
                     reservation.tracking_number,
                 )
                 result.created = fresh.get(result.order_ref) == result.index
+                if result.created and result.order_ref in pins:
+                    result.otp = pins[result.order_ref][0]
         if commands:
             await self.notify(await self.store.head())
         return results

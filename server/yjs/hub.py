@@ -39,10 +39,18 @@ class Peer:
         self.scopes: list[Scope] = device_scopes(device)
         self._queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=MAX_QUEUED)
         self.overflowed = False
+        self.ended: tuple[int, str] | None = None  # (close code, reason) once told to end
+
+    def end(self, code: int, reason: str) -> None:
+        """Close this socket as soon as the writer gets to it; nothing more is sent or taken."""
+        self.ended = (code, reason)
+        while not self._queue.empty():
+            self._queue.get_nowait()
+        self._queue.put_nowait(None)
 
     def send(self, frame: bytes) -> None:
         """Queue ``frame``; a peer too far behind is dropped (it resyncs on reconnect)."""
-        if self.overflowed:
+        if self.overflowed or self.ended:
             return
         try:
             self._queue.put_nowait(frame)
@@ -60,7 +68,8 @@ class Peer:
         while True:
             frame = await self._queue.get()
             if frame is None:
-                await self.socket.close(code=OVERFLOW_CODE, reason="too far behind, resync")
+                code, reason = self.ended or (OVERFLOW_CODE, "too far behind, resync")
+                await self.socket.close(code=code, reason=reason)
                 return
             await self.socket.send_bytes(frame)
 
@@ -125,6 +134,13 @@ class YjsHub:
             peer.send(frame)
             sent += 1
         return sent
+
+    def disconnect(self, device_id: str, code: int, reason: str) -> int:
+        """End every socket of ``device_id`` (revoked, re-keyed); returns how many."""
+        peers = [p for room in self._rooms.values() for p in room if p.device.id == device_id]
+        for peer in peers:
+            peer.end(code, reason)
+        return len(peers)
 
     def open_count(self, doc_id: str) -> int:
         """How many sockets have ``doc_id`` open."""

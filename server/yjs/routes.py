@@ -5,7 +5,8 @@ The token comes as ``Authorization: Bearer`` or ``?token=`` (y-websocket's
 closed with an application code and reason when the caller may not be there:
 
 ====  ==========================================================
-4401  missing, unknown or revoked token
+4401  missing, unknown or revoked token (also sent to an open socket when
+      its device is revoked or re-enrolled)
 4404  unknown document
 4403  document outside the device's scopes
 4400  a frame that is not y-websocket
@@ -59,11 +60,14 @@ async def _open(
 
 
 async def _serve(session: YjsSession, socket: WebSocket[Any, Any, Any]) -> None:
-    """Read frames until the client leaves; ``CloseSocket`` ends it early."""
+    """Read frames until the client leaves; ``CloseSocket`` ends it early (also when the
+    device was revoked: a frame that arrives after that is not handled)."""
     while True:
         message = await socket.receive()
         if message["type"] == "websocket.disconnect":
             return
+        if session.peer.ended:
+            raise CloseSocket(*session.peer.ended)
         data = message.get("bytes")
         if not isinstance(data, bytes):
             raise CloseSocket(BAD_FRAME, "bad_frame: y-websocket frames are binary")

@@ -20,7 +20,7 @@ from litestar.response import Redirect, Template
 
 from ...core import Central
 from .pages import HTML_FORM, wants_csv
-from .session import COOKIE_PATH, csrf_cookie_name, log_in, session_nonce
+from .session import COOKIE_PATH, csrf_cookie_name, log_in, log_out
 
 HOME = "/office/"
 
@@ -68,10 +68,9 @@ class OfficeLogin(Controller):
         return Redirect(safe_next(data.next), status_code=303)
 
     @post("/logout", status_code=303, opt=HTML_FORM)
-    async def logout(self, request: Request[Any, Any, Any]) -> Redirect:
-        """End the session (its cookies are cleared) and show the login form."""
-        nonce = session_nonce(request.session)
-        request.clear_session()
+    async def logout(self, request: Request[Any, Any, Any], central: Central) -> Redirect:
+        """End the session on the server (its cookies are cleared) and show the login form."""
+        nonce = await log_out(request, central)
         answer = Redirect("/office/login", status_code=303)
         if nonce:
             answer.delete_cookie(csrf_cookie_name(nonce), path=COOKIE_PATH)

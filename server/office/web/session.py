@@ -4,11 +4,15 @@ Litestar's client-side session backend (AES-GCM: tampered or foreign cookies
 decode to an empty session) and its CSRF middleware (a signed token in the
 ``office_csrf`` cookie that every POST must repeat in the ``_csrf_token``
 form field, else 403 before the handler runs) both key off a 32-byte secret
-kept in the server's SQLite file, ``meta`` key ``office.session_secret``. It
+kept beside the server's SQLite file, never in it: ``central.secret_file``
+(``<db>.secret`` by default, or ``$PARCELSYNC_SECRET_FILE``), mode 0600. It
 is generated on the first office request after the first start and read back
 after every restart, so sessions survive restarts; several workers on one
-file share it. Because the secret lives in the database, :class:`OfficeCookies`
-builds the two middlewares lazily, on the first request.
+file share it. :class:`OfficeCookies` builds the two middlewares lazily, on
+the first request.
+
+Sessions are also held by the server (table ``office_sessions``, keyed by the
+session's nonce): logout deletes the row, so a copied cookie stops working.
 
 The CSRF token is bound to the session. A login keeps a random nonce in the
 (encrypted) session; the tokens of that session are signed with a key derived
@@ -43,6 +47,8 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from protocol.permissions import Device
 from protocol.vocab import Role
+from sync._records import now_ms
+from sync.secret_file import read_or_create_secret
 
 from ...core import Central
 
@@ -54,11 +60,17 @@ COOKIE_PATH = "/office"
 
 
 async def session_secret(central: Central) -> bytes:
-    """The signing secret from the store's meta table, created on first use."""
-    stored = await central.store.meta(SECRET_KEY)
-    if stored is None:
-        stored = secrets.token_hex(32)
-        await central.store.set_meta(SECRET_KEY, stored)
+    """The signing secret from ``central.secret_file``, created on first use.
+
+    A secret an older version kept in the database (``meta`` key
+    ``office.session_secret``) is moved to the file, so sessions survive the
+    upgrade, and deleted from the database."""
+    legacy = await central.store.meta(SECRET_KEY)
+    stored = await asyncio.to_thread(
+        read_or_create_secret, central.secret_file, lambda: legacy or secrets.token_hex(32)
+    )
+    if legacy is not None:
+        await central.store.forget_meta(SECRET_KEY)
     return bytes.fromhex(stored)
 
 
@@ -147,14 +159,22 @@ class OfficeCookies:
         await stack(scope, receive, send)
 
 
+def _expired() -> int:
+    """Sessions started before this (ms) have ended."""
+    return now_ms() - SESSION_HOURS * 3600 * 1000
+
+
 async def office_device(request: Request[Any, Any, Any], central: Central) -> Device:
     """The head-office device logged in on this session, else 401.
 
-    Checked against the registry on every request, so revoking the device
-    ends its sessions at once.
+    The session's nonce must name a session the server still holds (logout
+    ends it, so a copied cookie stops working), and the device is checked
+    against the registry on every request, so revoking it ends its sessions.
     """
     device_id = request.session.get(SESSION_DEVICE) if request.session else None
-    device = await central.store.device(str(device_id)) if device_id else None
+    nonce = session_nonce(request.session)
+    held = await central.store.office_session_device(nonce, _expired()) if nonce else None
+    device = await central.store.device(held) if held and held == device_id else None
     if device is None or device.role != Role.OFFICE:
         raise NotAuthorizedException("office login required: sign in at /office/login")
     return device
@@ -165,5 +185,16 @@ async def log_in(request: Request[Any, Any, Any], central: Central, token: str) 
     device = await central.store.authenticate(token.strip()) if token.strip() else None
     if device is None or device.role != Role.OFFICE:
         return None
-    request.set_session({SESSION_DEVICE: device.id, SESSION_CSRF_NONCE: secrets.token_hex(8)})
+    nonce = secrets.token_hex(16)
+    await central.store.start_office_session(nonce, device.id, _expired())
+    request.set_session({SESSION_DEVICE: device.id, SESSION_CSRF_NONCE: nonce})
     return device
+
+
+async def log_out(request: Request[Any, Any, Any], central: Central) -> str:
+    """End the request's session on the server and in the browser; returns its nonce."""
+    nonce = session_nonce(request.session)
+    if nonce:
+        await central.store.end_office_session(nonce)
+    request.clear_session()
+    return nonce
