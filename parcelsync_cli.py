@@ -45,8 +45,22 @@ def main() -> None:
     "request; they are anyway on https requests and behind a proxy sending "
     "X-Forwarded-Proto: https.",
 )
+@click.option(
+    "--max-clock-skew",
+    "skew_minutes",
+    envvar="PARCELSYNC_MAX_CLOCK_SKEW_MINUTES",
+    type=click.IntRange(min=1),
+    default=240,
+    show_default=True,
+    help="Minutes an event's clock (HLC) may be ahead of central's; later ones are refused.",
+)
 def server(
-    db_path: str, host: str, port: int, office_token: str | None, secure_cookies: bool
+    db_path: str,
+    host: str,
+    port: int,
+    office_token: str | None,
+    secure_cookies: bool,
+    skew_minutes: int,
 ) -> None:
     """Run the central server (sync endpoints, merchant API, devices, webhooks)."""
     from pathlib import Path
@@ -54,7 +68,14 @@ def server(
     from server.run import serve
 
     Path(db_path).parent.mkdir(parents=True, exist_ok=True)
-    serve(db_path, host, port, office_token, secure_cookies=secure_cookies)
+    serve(
+        db_path,
+        host,
+        port,
+        office_token,
+        secure_cookies=secure_cookies,
+        max_skew_ms=skew_minutes * 60_000,
+    )
 
 
 @main.command("trim-log")

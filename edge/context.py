@@ -81,6 +81,15 @@ async def enroll(store: EdgeStore, identity: Identity) -> bool:
     return wiped
 
 
+def _person(identity: Identity, actor: str | None) -> str:
+    """Who the node's events name (what central accepts from the device, see
+    :func:`protocol.contents.is_person_of`): a handheld's courier; on another
+    node the device itself, or ``<device id>/<actor>`` for a named person at it."""
+    if identity.courier_id:
+        return identity.courier_id
+    return f"{identity.device_id}/{actor}" if actor else identity.device_id
+
+
 class EdgeContext:
     """What a command needs: the store, the identity, a clock and the command lock."""
 
@@ -95,7 +104,7 @@ class EdgeContext:
         self.store = store
         self.identity = identity
         self.wall = wall
-        self.actor = actor or identity.courier_id or identity.device_id
+        self.actor = _person(identity, actor)
         self.lock = asyncio.Lock()
         self.on_commit: list[Callable[[], Any]] = []
 

@@ -11,6 +11,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 
+from protocol.contents import DEFAULT_MAX_SKEW_MS
 from sync.http_transport import MAX_BODY
 
 from .auth import provide_central, provide_device
@@ -51,6 +52,7 @@ def create_app(
     webhook_backoff: float = 2.0,
     max_body: int = MAX_BODY,
     secure_cookies: bool = False,
+    max_skew_ms: int = DEFAULT_MAX_SKEW_MS,
 ) -> Litestar:
     """The central app over the SQLite file ``db_path`` (created on first start).
 
@@ -58,8 +60,9 @@ def create_app(
     it a fresh file gets a random token, available as
     ``app.state.central.bootstrap_token`` after startup. ``secure_cookies``
     marks the office cookies Secure on every request, not only https ones.
+    ``max_skew_ms``: how far ahead of central's clock an event's HLC may be.
     """
-    central = Central(db_path, webhook_backoff=webhook_backoff)
+    central = Central(db_path, webhook_backoff=webhook_backoff, max_skew_ms=max_skew_ms)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:

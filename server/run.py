@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 import uvicorn
+
+from protocol.contents import DEFAULT_MAX_SKEW_MS
 
 from .app import create_app
 
 Runner = Literal["uvicorn", "granian"]
 RUNNERS: tuple[Runner, ...] = ("uvicorn", "granian")
 DEFAULT_RUNNER: Runner = "uvicorn"
+SKEW_ENV = "PARCELSYNC_MAX_CLOCK_SKEW_MINUTES"
 
 
 def serve(
@@ -30,6 +34,7 @@ def serve(
     webhook_backoff: float = 2.0,
     runner: Runner = DEFAULT_RUNNER,
     secure_cookies: bool = False,
+    max_skew_ms: int | None = None,
 ) -> None:
     """Serve central with ``runner`` (uvicorn or granian) until interrupted (blocking).
 
@@ -38,15 +43,20 @@ def serve(
     ``secure_cookies`` marks the office cookies Secure on every request (they
     are on https ones anyway; uvicorn trusts ``X-Forwarded-Proto`` from
     ``$FORWARDED_ALLOW_IPS``, 127.0.0.1 by default).
+    ``max_skew_ms`` (default ``$PARCELSYNC_MAX_CLOCK_SKEW_MINUTES`` minutes, else
+    4 hours) bounds how far ahead of central's clock an event's HLC may be.
     """
     if runner not in RUNNERS:
         raise ValueError(f"runner {runner!r} is not one of {', '.join(RUNNERS)}")
     office_token = office_token or os.environ.get("PARCELSYNC_OFFICE_TOKEN") or None
+    if max_skew_ms is None:
+        max_skew_ms = skew_from_env(os.environ)
     app = create_app(
         db_path,
         office_token=office_token,
         webhook_backoff=webhook_backoff,
         secure_cookies=secure_cookies,
+        max_skew_ms=max_skew_ms,
     )
 
     @app.on_startup.append
@@ -60,6 +70,16 @@ def serve(
         _granian(app, host, port)
     else:
         uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="on")
+
+
+def skew_from_env(env: Mapping[str, str]) -> int:
+    """``$PARCELSYNC_MAX_CLOCK_SKEW_MINUTES`` in ms, or the default (4 hours)."""
+    raw = env.get(SKEW_ENV, "").strip()
+    if not raw:
+        return DEFAULT_MAX_SKEW_MS
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"{SKEW_ENV} must be a whole number of minutes >= 1, got {raw!r}")
+    return int(raw) * 60_000
 
 
 def _granian(app: Any, host: str, port: int) -> None:
