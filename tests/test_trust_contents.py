@@ -93,8 +93,8 @@ async def test_far_future_hlc_is_refused_and_recipients_see_receive_times(
     out = courier.stamp(names.courier, fast, "out_for_delivery", courier_id=names.courier)
     assert (await courier.push(ids[0], "shipment", [out], state=state)).accepted
     received = now_ms()
-    with httpx.Client(base_url=central.url) as client:
-        page = client.get(f"/track/{tracking_number(central, ids[0])}").text
+    async with httpx.AsyncClient(base_url=central.url) as client:
+        page = (await client.get(f"/track/{tracking_number(central, ids[0])}")).text
     assert "out for delivery" in page.lower()
     assert time_text(fast) not in page
     assert time_text(received) in page or time_text(received - 60_000) in page
@@ -124,9 +124,7 @@ def test_the_skew_bound_is_configurable(tmp_path: Path, names: Names):
         stop_central(central)
 
 
-async def test_events_name_the_devices_own_courier(
-    central: Central, names: Names, tmp_path: Path
-):
+async def test_events_name_the_devices_own_courier(central: Central, names: Names, tmp_path: Path):
     ids = await seed(central, names, 1)
     await routed(central, names, tmp_path, ids)
     courier = hostile(central, "courier", depot_id=names.depot, courier_id=names.courier)
@@ -189,9 +187,11 @@ async def test_a_courier_creates_only_its_own_cash_book(central: Central, names:
         victims_book, "cashbook", [mine], _book(names.courier2, names.depot, future)
     )
     assert answer.accepted, answer
-    assert (await attacker.push(own_book, "cashbook", [entry(names.courier)], _book(
-        names.courier, names.depot, future
-    ))).accepted
+    assert (
+        await attacker.push(
+            own_book, "cashbook", [entry(names.courier)], _book(names.courier, names.depot, future)
+        )
+    ).accepted
 
 
 async def test_a_depot_assigns_only_its_own_couriers(
@@ -217,7 +217,13 @@ async def test_a_delivered_shipment_cannot_be_cancelled_on_any_path(
     with central.api() as api:
         created = api.post(
             "/api/v1/shipments",
-            json={"order_ref": "o-1", "currency": "EUR", "cod_amount": 2500, "depot_id": names.depot, "merchant_id": names.merchant},
+            json={
+                "order_ref": "o-1",
+                "currency": "EUR",
+                "cod_amount": 2500,
+                "depot_id": names.depot,
+                "merchant_id": names.merchant,
+            },
         ).json()
     sid = created["id"]
     await deliver(central, names, tmp_path, sid)
