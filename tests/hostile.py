@@ -17,6 +17,8 @@ from protocol.wire import Hello, ItemResult, PullRequest, PushItem, PushRequest
 from sync.documents import apply_command
 from sync.http_transport import HttpChannel
 
+from .browser.world import office_session
+
 if TYPE_CHECKING:
     from .server_fixtures import Central
 
@@ -66,3 +68,33 @@ def hostile(central: Central, role: str, **keys: str) -> Hostile:
     """Enrol a device of ``role`` and act as it."""
     device_id, token = central.enrol(role, **keys)
     return Hostile(central, device_id, token)
+
+
+def office_pages(central: Central, shipment_ids: list[str]) -> dict[str, int]:
+    """The status of every office page that folds events, and of the tables."""
+    paths = ["/office/", "/office/overview/figures"]
+    paths += [f"/office/shipments/{sid}" for sid in shipment_ids]
+    paths += [
+        f"/office/tables/{name}"
+        for name in ("shipments", "cod", "couriers", "depots", "discrepancies", "conflicts")
+    ]
+    paths += ["/office/tables/kpis", "/office/tables/exceptions", "/office/tables/shipments.csv"]
+    with office_session(central) as client:
+        return {p: client.get(p).status_code for p in paths}
+
+
+def tracking_number(central: Central, shipment_id: str) -> str:
+    with central.api() as api:
+        return str(api.get(f"/api/v1/shipments/{shipment_id}").json()["tracking_number"])
+
+
+def book_info(owner: str, depot: str, day: str, courier: str = "") -> dict[str, str]:
+    """A courier cash book's info; ``courier`` (the scope key) defaults to ``owner``."""
+    return {
+        "owner_kind": "courier",
+        "owner_id": owner,
+        "courier_id": courier or owner,
+        "day": day,
+        "currency": "EUR",
+        "depot_id": depot,
+    }

@@ -22,8 +22,7 @@ from server.office.web.formatting import time_text
 from server.yjs.protocol import update_frame
 from sync.documents import apply_command
 
-from .browser.world import office_session
-from .hostile import hostile
+from .hostile import book_info, hostile, office_pages, tracking_number
 from .server_helpers import deliver, routed, seed
 
 if TYPE_CHECKING:
@@ -34,30 +33,11 @@ if TYPE_CHECKING:
 pytest_plugins = ["tests.server_fixtures"]
 
 HOUR_MS = 3_600_000
-DAY = "2026-12-04"
 
 
 def now_ms() -> int:
     """Central's clock is the real one: events are stamped against it."""
     return time.time_ns() // 1_000_000
-
-
-def office_pages(central: Central, shipment_ids: list[str]) -> dict[str, int]:
-    """The status of every office page that folds events, and of the tables."""
-    paths = ["/office/", "/office/overview/figures"]
-    paths += [f"/office/shipments/{sid}" for sid in shipment_ids]
-    paths += [
-        f"/office/tables/{name}"
-        for name in ("shipments", "cod", "couriers", "depots", "discrepancies", "conflicts")
-    ]
-    paths += ["/office/tables/kpis", "/office/tables/exceptions", "/office/tables/shipments.csv"]
-    with office_session(central) as client:
-        return {p: client.get(p).status_code for p in paths}
-
-
-def tracking_number(central: Central, shipment_id: str) -> str:
-    with central.api() as api:
-        return str(api.get(f"/api/v1/shipments/{shipment_id}").json()["tracking_number"])
 
 
 async def test_garbage_hlc_is_refused_and_the_office_still_renders(
@@ -142,18 +122,6 @@ async def test_events_name_the_devices_own_courier(central: Central, names: Name
     assert [(e["type"], e["actor"]) for e in events[1:]] == [("attempt_failed", names.courier)]
 
 
-def _book(owner: str, depot: str, day: str = DAY, courier: str = "") -> dict[str, str]:
-    """A courier cash book's info; ``courier`` (the scope key) defaults to ``owner``."""
-    return {
-        "owner_kind": "courier",
-        "owner_id": owner,
-        "courier_id": courier or owner,
-        "day": day,
-        "currency": "EUR",
-        "depot_id": depot,
-    }
-
-
 async def test_a_courier_creates_only_its_own_cash_book(central: Central, names: Names):
     ids = await seed(central, names, 1)
     attacker = hostile(central, "courier", depot_id=names.depot, courier_id=names.courier)
@@ -169,12 +137,12 @@ async def test_a_courier_creates_only_its_own_cash_book(central: Central, names:
     own_book = courier_book_id(names.courier, future)
     me = names.courier
     forged = [
-        (victims_book, _book(me, names.depot, future)),  # squatting B's id
-        (victims_book, _book(names.courier2, names.depot, future, courier=me)),
-        (own_book, _book(names.courier2, names.depot, future, courier=me)),  # forged owner
-        (own_book, _book(me, names.depot + "-other", future)),  # forged depot
-        (new_id(), _book(names.courier, names.depot, future)),  # an id not derived
-        (own_book, _book(names.courier, names.depot, "soon")),  # not a day
+        (victims_book, book_info(me, names.depot, future)),  # squatting B's id
+        (victims_book, book_info(names.courier2, names.depot, future, courier=me)),
+        (own_book, book_info(names.courier2, names.depot, future, courier=me)),  # forged owner
+        (own_book, book_info(me, names.depot + "-other", future)),  # forged depot
+        (new_id(), book_info(names.courier, names.depot, future)),  # an id not derived
+        (own_book, book_info(names.courier, names.depot, "soon")),  # not a day
     ]
     for book_id, info in forged:
         answer = await attacker.push(book_id, "cashbook", [entry(names.courier)], info)
@@ -184,12 +152,15 @@ async def test_a_courier_creates_only_its_own_cash_book(central: Central, names:
         names.courier2, now_ms(), "collected", shipment_id=ids[0], amount=100, currency="EUR"
     )
     answer = await victim.push(
-        victims_book, "cashbook", [mine], _book(names.courier2, names.depot, future)
+        victims_book, "cashbook", [mine], book_info(names.courier2, names.depot, future)
     )
     assert answer.accepted, answer
     assert (
         await attacker.push(
-            own_book, "cashbook", [entry(names.courier)], _book(names.courier, names.depot, future)
+            own_book,
+            "cashbook",
+            [entry(names.courier)],
+            book_info(names.courier, names.depot, future),
         )
     ).accepted
 
