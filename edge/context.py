@@ -17,6 +17,7 @@ from typing import Any, Self
 import msgspec
 
 from protocol.commands import DocCommand
+from protocol.errors import ProtocolError
 from protocol.events import Stamp
 from protocol.hlc import HybridClock, Timestamp
 from protocol.ids import new_id
@@ -79,6 +80,13 @@ async def enroll(store: EdgeStore, identity: Identity) -> bool:
         await store.rotate_client_id()
     await store.set_meta(IDENTITY_KEY, msgspec.json.encode(identity).decode())
     return wiped
+
+
+def _parsed(hlc: str) -> Timestamp | None:
+    try:
+        return Timestamp.decode(hlc)
+    except ProtocolError:
+        return None
 
 
 def _person(identity: Identity, actor: str | None) -> str:
@@ -145,13 +153,14 @@ class EdgeContext:
         }
 
     async def clock(self, seen: Iterable[str] = ()) -> HybridClock:
-        """The node's HLC, after observing the timestamps of ``seen`` events."""
+        """The node's HLC, after observing the timestamps of ``seen`` events (one
+        that does not parse, stored before central refused such clocks, is skipped)."""
         raw = await self.store.meta(CLOCK_KEY)
         last = Timestamp.decode(raw) if raw else None
         clock = HybridClock(self.device_id, self.wall, last)
-        latest = max(seen, default=None)
-        if latest is not None:
-            clock.observe(Timestamp.decode(latest))
+        stamps = [stamp for stamp in map(_parsed, seen) if stamp is not None]
+        if stamps:
+            clock.observe(max(stamps))
         return clock
 
     async def commit(
