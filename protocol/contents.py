@@ -119,6 +119,12 @@ def _people(device: Device, change: Change, facts: Facts) -> Refusal | None:
                 "wrong_courier",
                 f"event {event.id}: payload.courier_id {courier!r} is not this device's courier",
             )
+        depot = getattr(getattr(event, "payload", None), "depot_id", None)
+        if device.role == Role.DEPOT and depot is not None and depot != device.depot_id:
+            return Refusal(
+                "wrong_depot",
+                f"event {event.id}: payload.depot_id {depot!r} is not this device's depot",
+            )
     return None
 
 
@@ -175,6 +181,9 @@ def _lifecycle(device: Device, change: Change, facts: Facts) -> Refusal | None:
 
 
 def _assignment(device: Device, change: Change, facts: Facts) -> Refusal | None:
+    if device.role == Role.MERCHANT and change.info_after.get("courier_id"):
+        if "courier_id" in change.changed_fields:
+            return Refusal("forbidden_field", "a merchant may not put a shipment on a courier")
     if facts.courier_depots is None:
         return None
     for courier in sorted(_assigned_couriers(device, change)):

@@ -68,6 +68,13 @@ def test_the_actor_is_the_devices_person(device: Device, actor: str, ok: bool):
     assert (code(device, change(e)) != "wrong_actor") is ok
 
 
+def test_a_depot_records_for_its_own_depot():
+    here = event("received_at_depot", DEPOT, "dp1", depot_id="D1")
+    there = event("received_at_depot", DEPOT, "dp1", depot_id="D2")
+    assert code(DEPOT, change(here)) is None
+    assert code(DEPOT, change(there)) == "wrong_depot"
+
+
 def _book(owner_kind: str, owner: str, depot: str, courier: str = "") -> dict[str, str]:
     return {
         "owner_kind": owner_kind,
@@ -117,6 +124,9 @@ def test_a_depot_assigns_only_couriers_enrolled_with_it():
     assert code(DEPOT, assign, elsewhere) == "courier_of_other_depot"
     assert code(DEPOT, assign, here) is None
     assert code(DEPOT, assign, Facts(NOW, courier_depots={})) is None  # not enrolled yet
+    mine = {"merchant_id": "M1"}
+    routed = change(info_before=mine, info_after=mine | {"courier_id": "X"})
+    assert code(MERCHANT, routed, here) == "forbidden_field"
 
 
 def test_a_tracking_number_is_held_once_and_issued_to_merchants():
