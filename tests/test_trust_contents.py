@@ -286,6 +286,12 @@ def test_office_pages_render_over_malformed_clocks_already_stored(tmp_path: Path
                         "payload": {"reason": "not_home"},
                     },
                 ]
+                pod = {"recipient_name": "R", "relation": "self", "device_time_ms": 1}
+                events += [  # two proofs of delivery: a conflict to resolve
+                    {"id": new_id(), "type": "delivered", "hlc": hlc, "device": "x"}
+                    | {"actor": "C-bad", "payload": pod}
+                    for _ in range(2)
+                ]
                 commands.append((sid, DocCommand("seed", "shipment", info=info, events=events)))
             await commit_commands(node.store, commands, device_id="x", queue=False)
 
@@ -294,6 +300,14 @@ def test_office_pages_render_over_malformed_clocks_already_stored(tmp_path: Path
     try:
         pages = office_pages(central, ids)
         assert set(pages.values()) == {200}, pages
+        with central.api() as api:
+            table = api.get("/api/v1/office/tables/conflicts").json()
+            column = [c["name"] for c in table["columns"]].index("conflict_id")
+            conflict = next(r[column] for r in table["rows"] if r[0] == ids[0])
+            resolved = api.post(
+                f"/api/v1/office/conflicts/{ids[0]}/{conflict}/resolve", json={"note": "checked"}
+            )
+            assert resolved.status_code == 201, resolved.text
         with httpx.Client(base_url=central.url) as client:
             for n in range(3):
                 assert client.get(f"/track/{make_tracking_number(n)}").status_code == 200
