@@ -67,6 +67,15 @@ def main() -> None:
     help="File (created 0600) holding the office session secret; default: the "
     "database path + '.secret'. Never inside the database.",
 )
+@click.option(
+    "--max-clock-skew",
+    "skew_minutes",
+    envvar="PARCELSYNC_MAX_CLOCK_SKEW_MINUTES",
+    type=click.IntRange(min=1),
+    default=240,
+    show_default=True,
+    help="Minutes an event's clock (HLC) may be ahead of central's; later ones are refused.",
+)
 def server(
     db_path: str,
     host: str,
@@ -77,6 +86,7 @@ def server(
     auth_window: float,
     auth_lockout: float,
     secret_file: str | None,
+    skew_minutes: int,
 ) -> None:
     """Run the central server (sync endpoints, merchant API, devices, webhooks)."""
     from pathlib import Path
@@ -94,6 +104,7 @@ def server(
         secure_cookies=secure_cookies,
         auth_limit=limit,
         secret_file=secret_file,
+        max_skew_ms=skew_minutes * 60_000,
     )
 
 

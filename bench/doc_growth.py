@@ -24,13 +24,12 @@ import msgspec
 
 from protocol.commands import DocCommand
 from protocol.events import CashCollected, CollectedPayload
-from protocol.ids import new_id
+from protocol.ids import courier_book_id, new_id
 from protocol.info import CashBookInfo
 from protocol.permissions import Device
 from protocol.vocab import Role
 from protocol.wire import Hello, PushItem, PushRequest
 from server.core import Central
-from simulation.actions import cash_book_id
 from sync.documents import apply_command
 
 from .server_ingest import raw_database, store_raw, wall_clock
@@ -90,7 +89,7 @@ def raw_pushes(book: str, updates: list[bytes]) -> list[float]:
 
 def run(entries: int) -> list[dict[str, float]]:
     """Median push time per stretch of ``STRETCH`` entries, validated and raw."""
-    book = cash_book_id("C1", DAY)
+    book = courier_book_id("C1", DAY)
     updates = entry_updates(entries)
     validated = asyncio.run(validated_pushes(book, updates))
     raw = raw_pushes(book, updates)

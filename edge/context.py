@@ -17,6 +17,7 @@ from typing import Any, Self
 import msgspec
 
 from protocol.commands import DocCommand
+from protocol.errors import ProtocolError
 from protocol.events import Stamp
 from protocol.hlc import HybridClock, Timestamp
 from protocol.ids import new_id
@@ -108,6 +109,22 @@ async def enroll(store: EdgeStore, identity: Identity) -> bool:
     return wiped
 
 
+def _parsed(hlc: str) -> Timestamp | None:
+    try:
+        return Timestamp.decode(hlc)
+    except ProtocolError:
+        return None
+
+
+def _person(identity: Identity, actor: str | None) -> str:
+    """Who the node's events name (what central accepts from the device, see
+    :func:`protocol.contents.is_person_of`): a handheld's courier; on another
+    node the device itself, or ``<device id>/<actor>`` for a named person at it."""
+    if identity.courier_id:
+        return identity.courier_id
+    return f"{identity.device_id}/{actor}" if actor else identity.device_id
+
+
 class EdgeContext:
     """What a command needs: the store, the identity, a clock and the command lock."""
 
@@ -122,7 +139,7 @@ class EdgeContext:
         self.store = store
         self.identity = identity
         self.wall = wall
-        self.actor = actor or identity.courier_id or identity.device_id
+        self.actor = _person(identity, actor)
         self.lock = asyncio.Lock()
         self.on_commit: list[Callable[[], Any]] = []
 
@@ -163,13 +180,14 @@ class EdgeContext:
         }
 
     async def clock(self, seen: Iterable[str] = ()) -> HybridClock:
-        """The node's HLC, after observing the timestamps of ``seen`` events."""
+        """The node's HLC, after observing the timestamps of ``seen`` events (one
+        that does not parse, stored before central refused such clocks, is skipped)."""
         raw = await self.store.meta(CLOCK_KEY)
         last = Timestamp.decode(raw) if raw else None
         clock = HybridClock(self.device_id, self.wall, last)
-        latest = max(seen, default=None)
-        if latest is not None:
-            clock.observe(Timestamp.decode(latest))
+        stamps = [stamp for stamp in map(_parsed, seen) if stamp is not None]
+        if stamps:
+            clock.observe(max(stamps))
         return clock
 
     async def commit(

@@ -98,7 +98,9 @@ class EdgeNode:
             if self._listen_at is not None:
                 if ctx.identity.role != Role.DEPOT:
                     raise NodeStateError("only a depot node serves handhelds (--listen)")
-                self.relay = DepotRelay(ctx.store, *self._listen_at, on_change=self.loop.wake)
+                self.relay = DepotRelay(
+                    ctx.store, *self._listen_at, on_change=self.loop.wake, wall=self._wall
+                )
                 await self.relay.start()
             await self.loop.start()
             if self._live:

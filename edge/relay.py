@@ -30,13 +30,20 @@ class DepotRelay:
     """A uvicorn server on ``host:port``: ``/sync/push``, ``/sync/pull``, ``/sync/live``."""
 
     def __init__(
-        self, store: EdgeStore, host: str, port: int, on_change: Callable[[], object] | None = None
+        self,
+        store: EdgeStore,
+        host: str,
+        port: int,
+        on_change: Callable[[], object] | None = None,
+        wall: Callable[[], int] | None = None,
     ):
+        """``wall`` (ms): the depot's clock, which bounds the handhelds' HLCs as
+        central's bounds the depot's (:mod:`protocol.contents`)."""
         self.store = store
         self.host, self.port = host, port
         self._on_change = on_change
         self.server = HealthRecordingServer(
-            store, store.device, relay=True, on_change=self._changed
+            store, store.device, relay=True, on_change=self._changed, wall=wall
         )
         self.feed = LocalChangeFeed(store)
         self._uvicorn: uvicorn.Server | None = None

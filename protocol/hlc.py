@@ -8,6 +8,7 @@ timestamps that are after everything it has seen (``observe``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import total_ordering
@@ -15,6 +16,9 @@ from functools import total_ordering
 from .errors import ProtocolError
 
 MAX_COUNTER = 999_999
+# What :meth:`Timestamp.encode` writes, and nothing else: 13 + 6 ASCII digits and
+# a node without dots.
+_ENCODED = re.compile(r"([0-9]{13})\.([0-9]{6})\.([^.]{1,128})")
 
 
 @total_ordering
@@ -33,11 +37,12 @@ class Timestamp:
     @classmethod
     def decode(cls, text: str) -> Timestamp:
         """Inverse of :meth:`encode`; raises ``ProtocolError`` naming the input."""
-        try:
-            wall, counter, node = text.split(".", 2)
-            return cls(int(wall), int(counter), node)
-        except (ValueError, AttributeError) as exc:
-            raise ProtocolError(f"not an HLC timestamp: {text!r}") from exc
+        match = _ENCODED.fullmatch(text) if isinstance(text, str) else None
+        if match is None:
+            raise ProtocolError(
+                f"not an HLC timestamp: {text!r} (expected like 1764806400000.000000.node)"
+            )
+        return cls(int(match.group(1)), int(match.group(2)), match.group(3))
 
     def _key(self) -> tuple[int, int, str]:
         return (self.wall_ms, self.counter, self.node)

@@ -17,6 +17,7 @@ COD shipment's cash from the door to the merchant:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -38,6 +39,9 @@ S = ShipmentStatus
 # No more cash is expected from these: what was not collected was refused or returned.
 NO_MORE_CASH = frozenset({S.RETURNING_TO_ORIGIN, S.RETURNED_TO_ORIGIN, S.CANCELLED, S.LOST})
 RETURNING = frozenset({S.RETURNING_TO_ORIGIN, S.RETURNED_TO_ORIGIN})
+
+
+_WALL = re.compile(r"[0-9]{1,13}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +66,11 @@ class ReturnRecord:
 
 
 def hlc_ms(hlc: str) -> int:
-    """Wall-clock milliseconds of an encoded HLC timestamp (0 for an empty one)."""
-    return int(hlc[:13]) if hlc else 0
+    """Wall-clock milliseconds of an encoded HLC timestamp: its leading digits (at
+    most 13), 0 for an empty or malformed one (stored before the boundary refused
+    such clocks, it must not break a fold)."""
+    match = _WALL.match(hlc or "")
+    return int(match.group()) if match else 0
 
 
 def day_of(hlc: str) -> str:

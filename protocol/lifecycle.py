@@ -41,6 +41,9 @@ _PRE_PICKUP = frozenset({S.CREATED, S.AT_DEPOT})
 _CAN_GO_OUT = frozenset({S.CREATED, S.AT_DEPOT, S.ATTEMPT_FAILED, S.OUT_FOR_DELIVERY})
 _CAN_FAIL = frozenset({S.CREATED, S.AT_DEPOT, S.ATTEMPT_FAILED, S.OUT_FOR_DELIVERY})
 _CAN_RETURN = frozenset({S.RETURNING_TO_ORIGIN, S.ON_HOLD, S.AT_DEPOT, S.ATTEMPT_FAILED})
+CANCELLABLE = _PRE_PICKUP
+# Events a writer may append only while the shipment is in one of these statuses.
+_ONLY_FROM: dict[str, frozenset[ShipmentStatus]] = {"cancelled": CANCELLABLE}
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +209,16 @@ class _Fold:
             [event],
             f"{type(event).__name__} recorded after the shipment was {self.status}",
         )
+
+
+def transition_error(status: ShipmentStatus, kind: str) -> str | None:
+    """Why a ``kind`` event may not be appended to a shipment now ``status``, or
+    ``None``. The one rule the merchant API and every sync path apply."""
+    allowed = _ONLY_FROM.get(kind)
+    if allowed is None or status in allowed:
+        return None
+    wanted = " or ".join(sorted(allowed))
+    return f"shipment is {status}: only a {wanted} shipment can be {kind}"
 
 
 def sort_events(events: Iterable[Event]) -> list[Event]:

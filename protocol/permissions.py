@@ -76,6 +76,7 @@ class Change:
     info_after: Mapping[str, Any]
     new_events: tuple[Event, ...]
     status_before: ShipmentStatus | None = None
+    doc_id: str = ""
 
     @property
     def changed_fields(self) -> frozenset[str]:

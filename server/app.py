@@ -12,6 +12,7 @@ from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 
+from protocol.contents import DEFAULT_MAX_SKEW_MS
 from protocol.token_strength import token_weakness
 from sync.http_transport import MAX_BODY
 
@@ -56,6 +57,7 @@ def create_app(
     secure_cookies: bool = False,
     auth_limit: AuthLimit | None = None,
     secret_file: str | Path | None = None,
+    max_skew_ms: int = DEFAULT_MAX_SKEW_MS,
 ) -> Litestar:
     """The central app over the SQLite file ``db_path`` (created on first start).
 
@@ -68,10 +70,16 @@ def create_app(
     :class:`AuthLimit`: 20 within 60 s lock the address out for 300 s).
     ``secret_file`` holds the office session secret (default ``<db_path>.secret``,
     0600; never in the database).
+    ``max_skew_ms``: how far ahead of central's clock an event's HLC may be.
     """
     if office_token and (weakness := token_weakness(office_token)):
         raise ValueError(f"office token: {weakness}")
-    central = Central(db_path, webhook_backoff=webhook_backoff, secret_file=secret_file)
+    central = Central(
+        db_path,
+        webhook_backoff=webhook_backoff,
+        secret_file=secret_file,
+        max_skew_ms=max_skew_ms,
+    )
     limit = auth_limit or AuthLimit()
 
     @asynccontextmanager

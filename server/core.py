@@ -12,6 +12,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
+from protocol.contents import DEFAULT_MAX_SKEW_MS
 from protocol.hlc import HybridClock
 from protocol.permissions import Device
 from protocol.vocab import Role
@@ -32,6 +33,11 @@ CENTRAL_DEVICE = "central"
 OFFICE_BOOTSTRAP_ID = "office-bootstrap"
 
 
+def wall_ms() -> int:
+    """Central's wall clock, in ms."""
+    return time.time_ns() // 1_000_000
+
+
 class Central:
     """Everything one central process runs."""
 
@@ -41,10 +47,12 @@ class Central:
         *,
         webhook_backoff: float = 2.0,
         secret_file: str | Path | None = None,
+        max_skew_ms: int = DEFAULT_MAX_SKEW_MS,
     ):
         self.db_path = str(db_path)
         self.secret_file = Path(secret_file or f"{db_path}.secret")  # the office session secret
         self.webhook_backoff = webhook_backoff
+        self.max_skew_ms = max_skew_ms
         self._store: CentralStore | None = None
         self.bootstrap_token: str | None = None
         self.yjs = YjsHub()
@@ -63,8 +71,15 @@ class Central:
         self._store = await CentralStore.open(self.db_path)
         self.feed = LocalChangeFeed(self.store)
         self.webhooks = WebhookWorker(self.store, backoff=self.webhook_backoff)
-        self.sync = HealthRecordingServer(self.store, self.store.device, on_change=self.changed)
-        clock = HybridClock(CENTRAL_DEVICE, lambda: time.time_ns() // 1_000_000)
+        self.sync = HealthRecordingServer(
+            self.store,
+            self.store.device,
+            on_change=self.changed,
+            wall=wall_ms,
+            max_skew_ms=self.max_skew_ms,
+            knowledge=self.store,
+        )
+        clock = HybridClock(CENTRAL_DEVICE, wall_ms)
         self.shipments = ShipmentService(self.store, clock, self.changed, CENTRAL_DEVICE)
         self.returns = ReturnService(self.store, clock, self.changed, CENTRAL_DEVICE)
         self.office = OfficeService(self.store)

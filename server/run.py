@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 import uvicorn
+
+from protocol.contents import DEFAULT_MAX_SKEW_MS
 
 from .app import create_app
 from .auth_limit import AuthLimit
@@ -20,6 +23,7 @@ from .auth_limit import AuthLimit
 Runner = Literal["uvicorn", "granian"]
 RUNNERS: tuple[Runner, ...] = ("uvicorn", "granian")
 DEFAULT_RUNNER: Runner = "uvicorn"
+SKEW_ENV = "PARCELSYNC_MAX_CLOCK_SKEW_MINUTES"
 
 
 def serve(
@@ -33,6 +37,7 @@ def serve(
     secure_cookies: bool = False,
     auth_limit: AuthLimit | None = None,
     secret_file: str | Path | None = None,
+    max_skew_ms: int | None = None,
 ) -> None:
     """Serve central with ``runner`` (uvicorn or granian) until interrupted (blocking).
 
@@ -44,11 +49,15 @@ def serve(
     refused credentials per client (see :mod:`server.auth_limit`). A weak
     office token stops the server with a message saying why. ``secret_file``
     (default ``$PARCELSYNC_SECRET_FILE``, else ``<db_path>.secret``) holds the
-    office session secret, 0600, outside the database.
+    office session secret, 0600, outside the database. ``max_skew_ms``
+    (default ``$PARCELSYNC_MAX_CLOCK_SKEW_MINUTES`` minutes, else 4 hours)
+    bounds how far ahead of central's clock an event's HLC may be.
     """
     if runner not in RUNNERS:
         raise ValueError(f"runner {runner!r} is not one of {', '.join(RUNNERS)}")
     office_token = office_token or os.environ.get("PARCELSYNC_OFFICE_TOKEN") or None
+    if max_skew_ms is None:
+        max_skew_ms = skew_from_env(os.environ)
     try:
         app = create_app(
             db_path,
@@ -57,6 +66,7 @@ def serve(
             secure_cookies=secure_cookies,
             auth_limit=auth_limit,
             secret_file=secret_file or os.environ.get("PARCELSYNC_SECRET_FILE") or None,
+            max_skew_ms=max_skew_ms,
         )
     except ValueError as exc:
         raise SystemExit(f"parcelsync server: {exc}") from None
@@ -72,6 +82,16 @@ def serve(
         _granian(app, host, port)
     else:
         uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="on")
+
+
+def skew_from_env(env: Mapping[str, str]) -> int:
+    """``$PARCELSYNC_MAX_CLOCK_SKEW_MINUTES`` in ms, or the default (4 hours)."""
+    raw = env.get(SKEW_ENV, "").strip()
+    if not raw:
+        return DEFAULT_MAX_SKEW_MS
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"{SKEW_ENV} must be a whole number of minutes >= 1, got {raw!r}")
+    return int(raw) * 60_000
 
 
 def _granian(app: Any, host: str, port: int) -> None:

@@ -7,7 +7,10 @@ migration never collide.
 
 from __future__ import annotations
 
-from sync._records import now_ms
+from collections.abc import Collection, Sequence
+
+from sync._records import DocWrite, now_ms
+from sync._sqlite import Step
 from sync.store import ReplicaStore
 
 SERVER_DDL_V1 = """
@@ -46,7 +49,6 @@ CREATE TABLE merchant_names (
     updated_at INTEGER NOT NULL, updated_by TEXT NOT NULL);
 """
 
-
 SERVER_DDL_V4 = """
 CREATE TABLE office_sessions (
     session_id TEXT PRIMARY KEY, device_id TEXT NOT NULL, started_at INTEGER NOT NULL);
@@ -56,10 +58,22 @@ CREATE TABLE pin_checks (
 """
 
 
+# v5: tracking numbers are issued once; when central received each event (what a
+# recipient is shown, never the writer's HLC).
+SERVER_DDL_V5 = """
+CREATE UNIQUE INDEX merchant_orders_tracking ON merchant_orders(tracking_number);
+CREATE TABLE event_receipts (
+    doc_id TEXT NOT NULL, event_id TEXT NOT NULL, received_at INTEGER NOT NULL,
+    PRIMARY KEY (doc_id, event_id)) WITHOUT ROWID;
+"""
+
+
 class CentralStore(ReplicaStore):
     """The central node's replica file (``await CentralStore.open(path)``)."""
 
-    extra_schemas = {"server": (SERVER_DDL_V1, SERVER_DDL_V2, SERVER_DDL_V3, SERVER_DDL_V4)}
+    extra_schemas = {
+        "server": (SERVER_DDL_V1, SERVER_DDL_V2, SERVER_DDL_V3, SERVER_DDL_V4, SERVER_DDL_V5)
+    }
 
     async def unchecked_deliveries(self, after: int, head: int) -> list[tuple[str, str, str]]:
         """``(doc_id, event_id, payload json)`` of the delivered events of the shipments
@@ -104,3 +118,33 @@ class CentralStore(ReplicaStore):
         """Sign ``session_id`` out: its cookie, copied or not, no longer works."""
         async with self.transaction() as db:
             await db.execute("DELETE FROM office_sessions WHERE session_id = ?", (session_id,))
+
+    def write_steps(self, docs: Sequence[DocWrite]) -> list[Step]:
+        """Record when each new event arrived (the first time only)."""
+        now = now_ms()
+        rows = [(r[0], r[1], now) for d in docs for r in d.projection.rows.get("p_events", ())]
+        return [("INSERT OR IGNORE INTO event_receipts VALUES (?, ?, ?)", rows)]
+
+    async def receipts(self, doc_id: str) -> dict[str, int]:
+        """Event id -> when central received it (ms), for one document."""
+        rows = await self.query(
+            "SELECT event_id, received_at FROM event_receipts WHERE doc_id = ?", (doc_id,)
+        )
+        return {str(r[0]): int(r[1]) for r in rows}
+
+    async def tracking_holders(self, numbers: Collection[str]) -> dict[str, frozenset[str]]:
+        """Tracking number -> the shipments it was issued to or is held by."""
+        found: dict[str, set[str]] = {}
+        wanted = sorted(numbers)
+        for start in range(0, len(wanted), 400):
+            chunk = wanted[start : start + 400]
+            marks = ",".join("?" * len(chunk))
+            rows = await self.query(
+                f"SELECT tracking_number, shipment_id FROM merchant_orders "
+                f"WHERE tracking_number IN ({marks}) UNION SELECT tracking_number, doc_id "
+                f"FROM p_shipments WHERE tracking_number IN ({marks})",
+                (*chunk, *chunk),
+            )
+            for number, doc_id in rows:
+                found.setdefault(number, set()).add(doc_id)
+        return {n: frozenset(d) for n, d in found.items()}

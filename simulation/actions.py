@@ -32,7 +32,7 @@ from protocol.events import (
     Stamp,
 )
 from protocol.hlc import HybridClock
-from protocol.ids import make_tracking_number, named_id
+from protocol.ids import courier_book_id, make_tracking_number
 from protocol.info import CashBookInfo, ShipmentInfo
 from protocol.vocab import FailureReason, PodRelation
 
@@ -62,11 +62,6 @@ class Actor:
         }
 
 
-def cash_book_id(courier_id: str, day: str) -> str:
-    """The one cash book of a courier for a day, named the same on every node."""
-    return named_id("cashbook", courier_id, day)
-
-
 def create_shipment(
     office: Actor, serial: int, depot_id: str, courier_id: str, cod: int, day: str
 ) -> Command:
@@ -92,7 +87,7 @@ def _book_command(
 ) -> Command:
     info = CashBookInfo("courier", courier_id, day, "EUR", depot_id, courier_id)
     command = DocCommand.build(name, "cashbook", [event], info=msgspec.to_builtins(info))
-    return cash_book_id(courier_id, day), command
+    return courier_book_id(courier_id, day), command
 
 
 def courier_deliver(

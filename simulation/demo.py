@@ -95,7 +95,10 @@ async def enrol(http: httpx.AsyncClient, device: Device, label: str) -> str:
 
 
 async def seed(http: httpx.AsyncClient, data: Dataset, echo: Echo) -> dict[str, str]:
-    """Each merchant's shipments through the merchant API; ``fixture id -> central id``."""
+    """Each merchant's shipments through the merchant API; ``fixture id -> central id``.
+
+    Central issues each tracking number (the fixture's own is not sent), so the
+    parcel labels are named after the merchant's order ref."""
     ids: dict[str, str] = {}
     by_merchant: dict[str, list[ShipmentSpec]] = {}
     for spec in data.shipments:
@@ -109,7 +112,11 @@ async def seed(http: httpx.AsyncClient, data: Dataset, echo: Echo) -> dict[str, 
                 *("postcode", "city", "cod_amount", "depot_id", "slot_start", "slot_end"),
             )
             item = {k: info[k] for k in keep if k in info}
-            item["parcels"] = [{"barcode": p.barcode, "weight_g": p.weight_g} for p in spec.parcels]
+            # central issues the tracking number, so the labels carry the order ref
+            item["parcels"] = [
+                {"barcode": f"{spec.order_ref}-{n}", "weight_g": p.weight_g}
+                for n, p in enumerate(spec.parcels, 1)
+            ]
             item["items"] = [
                 {"sku": i.sku, "quantity": i.quantity, "unit_price": i.unit_price_minor}
                 for i in spec.items

@@ -80,7 +80,7 @@ class MerchantReplica:
             id=new_id(),
             hlc=self.clock.now().encode(),
             device=self.device.id,
-            actor=f"merchant {self.device.merchant_id}",
+            actor=self.device.id,
             payload=body,
         )
         command = DocCommand.build("decide", "shipment", [event])

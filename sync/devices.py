@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Collection
 
 from protocol.permissions import Device
 from protocol.vocab import Role
@@ -100,6 +101,22 @@ class DeviceRegistry(Database):
             )
             await db.execute("DELETE FROM device_resets WHERE device_id = ?", (device_id,))
             return bool(cur.rowcount)
+
+    async def courier_depots(self, courier_ids: Collection[str]) -> dict[str, frozenset[str]]:
+        """Courier id -> the depots of its live enrolled devices (absent: none)."""
+        ids = sorted(courier_ids)
+        found: dict[str, set[str]] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            async with self._lock:
+                rows = await self._all(
+                    "SELECT courier_id, depot_id FROM devices WHERE revoked_at IS NULL "
+                    f"AND role = 'courier' AND courier_id IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                )
+            for courier_id, depot_id in rows:
+                found.setdefault(courier_id, set()).add(depot_id or "")
+        return {c: frozenset(d) for c, d in found.items()}
 
     async def devices(self) -> list[tuple[Device, str, int | None, int | None]]:
         """Every device with its label, last-seen and revoked-at times."""

@@ -8,14 +8,16 @@ central, attributed to the device that wrote them).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import msgspec
 from pycrdt import merge_updates
 
+from protocol.contents import DEFAULT_MAX_SKEW_MS, Facts, check_contents, facts_needed
 from protocol.ids import is_uuid
-from protocol.permissions import Device, check_change
+from protocol.permissions import Change, Device, check_change
 from protocol.vocab import DocType, Role
 from protocol.wire import (
     DocUpdate,
@@ -39,6 +41,18 @@ from .validation import changes_content, inspect_update
 
 DeviceLookup = Callable[[str], Awaitable[Device | None]]
 MAX_PULL_LIMIT = 2000
+
+
+class Knowledge(Protocol):
+    """What a receiver knows beyond the document, for :func:`protocol.contents.check_contents`."""
+
+    async def courier_depots(self, courier_ids: Collection[str]) -> dict[str, frozenset[str]]:
+        """Courier id -> the depots its enrolled devices belong to."""
+        ...
+
+    async def tracking_holders(self, numbers: Collection[str]) -> dict[str, frozenset[str]]:
+        """Tracking number -> the documents it was issued to or is held by."""
+        ...
 
 
 @dataclass(slots=True)
@@ -67,6 +81,10 @@ class SyncServer:
     Recently pushed-to documents stay loaded between pushes, at most
     ``cache_size`` of them (~16 KB each), so memory does not grow with the
     number of documents.
+
+    ``wall`` (ms) bounds incoming HLCs to ``max_skew_ms`` ahead of it (no bound
+    without it); ``knowledge`` supplies the enrolments and issued tracking
+    numbers the content rules check (a depot relay has none: central checks).
     """
 
     def __init__(
@@ -77,8 +95,12 @@ class SyncServer:
         relay: bool = False,
         on_change: Callable[[int], Awaitable[None]] | None = None,
         cache_size: int = DEFAULT_CAPACITY,
+        wall: Callable[[], int] | None = None,
+        max_skew_ms: int = DEFAULT_MAX_SKEW_MS,
+        knowledge: Knowledge | None = None,
     ):
         self.store = store
+        self._wall, self._max_skew_ms, self._knowledge = wall, max_skew_ms, knowledge
         self._devices = devices
         self._relay = relay
         self._on_change = on_change
@@ -94,9 +116,10 @@ class SyncServer:
                 d.doc_id: _Working(d.doc_type, d.state, d.scope) for d in stored.values()
             }
             results = []
+            claims: dict[str, frozenset[str]] = {}
             for item in request.items:
                 try:
-                    await self._accept(sender, item, working)
+                    await self._accept(sender, item, working, claims)
                     results.append(ItemResult(item.doc_id, True))
                 except Rejected as exc:
                     results.append(ItemResult(item.doc_id, False, exc.code, exc.message))
@@ -120,7 +143,15 @@ class SyncServer:
             raise Rejected("out_of_scope", "a depot may relay only its own devices")
         return origin
 
-    async def _accept(self, sender: Device, item: PushItem, working: dict[str, _Working]) -> None:
+    async def _accept(
+        self,
+        sender: Device,
+        item: PushItem,
+        working: dict[str, _Working],
+        claims: dict[str, frozenset[str]],
+    ) -> None:
+        """Validate ``item`` and add it to ``working`` (``claims``: the tracking
+        numbers this push's accepted shipments hold), or raise ``Rejected``."""
         if not is_uuid(item.doc_id):
             raise Rejected("invalid_doc_id", f"doc_id {item.doc_id!r} is not a UUID")
         try:
@@ -136,7 +167,13 @@ class SyncServer:
             if not changes_content(loaded, item.update):
                 return  # a re-send: accepted, not logged twice
         try:
-            loaded.content = _validated(writer, doc_type, loaded, current is None, item.update)
+            change, after = _validated(
+                writer, doc_type, loaded, current is None, item.update, item.doc_id
+            )
+            refusal = check_contents(writer, change, await self._facts(writer, change, claims))
+            if refusal is not None:
+                raise Rejected(refusal.code, refusal.message)
+            loaded.content = after
         except Rejected:
             if current is not None:
                 current.loaded = None  # the refused update is in the doc: reload it
@@ -150,6 +187,26 @@ class SyncServer:
                 OutboxEntry(item.doc_id, doc_type.value, item.update, item.command, writer.id)
             )
         working[item.doc_id] = entry
+        number = change.info_after.get("tracking_number")
+        if doc_type == DocType.SHIPMENT and number:
+            claims[str(number)] = frozenset({item.doc_id})
+
+    async def _facts(
+        self, writer: Device, change: Change, claims: Mapping[str, frozenset[str]]
+    ) -> Facts:
+        """What the content rules need to know about ``change``, looked up only
+        when it assigns a courier or sets a tracking number."""
+        needed = facts_needed(writer, change)
+        now = self._wall() if self._wall is not None else None
+        if self._knowledge is None:
+            return Facts(now, self._max_skew_ms)
+        couriers = needed.couriers and await self._knowledge.courier_depots(needed.couriers)
+        holders = {}
+        if needed.tracking_numbers:
+            holders = await self._knowledge.tracking_holders(needed.tracking_numbers)
+            for number in needed.tracking_numbers & claims.keys():
+                holders[number] = holders.get(number, frozenset()) | claims[number]
+        return Facts(now, self._max_skew_ms, couriers or {}, holders)
 
     def _loaded(self, doc_id: str, w: _Working | None) -> LoadedDoc:
         """The document as this push has it so far, loaded once."""
@@ -302,12 +359,13 @@ class SyncServer:
 
 
 def _validated(
-    writer: Device, doc_type: DocType, loaded: LoadedDoc, created: bool, update: bytes
-) -> Content:
-    """The content after ``update`` (applied to ``loaded``'s doc), or ``Rejected``
-    saying why ``writer`` may not make it."""
+    writer: Device, doc_type: DocType, loaded: LoadedDoc, created: bool, update: bytes, doc_id: str
+) -> tuple[Change, Content]:
+    """The change ``update`` makes (applied to ``loaded``'s doc) and the content
+    after it, or ``Rejected`` saying why ``writer`` may not make it."""
+    need_status = writer.role in (Role.MERCHANT, Role.OFFICE)
     inspection = inspect_update(
-        doc_type, loaded, created, update, need_status=writer.role == Role.MERCHANT
+        doc_type, loaded, created, update, need_status=need_status, doc_id=doc_id
     )
     if inspection.refusal is not None:
         raise Rejected(inspection.refusal.code, inspection.refusal.message)
@@ -315,7 +373,7 @@ def _validated(
     refusal = check_change(writer, inspection.change)
     if refusal is not None:
         raise Rejected(refusal.code, refusal.message)
-    return inspection.after
+    return inspection.change, inspection.after
 
 
 def _already_has(loaded: LoadedDoc, item: PushItem) -> bool:

@@ -103,14 +103,21 @@ def changes_content(loaded: LoadedDoc, update: bytes) -> bool:
 
 
 def inspect_update(
-    doc_type: DocType, loaded: LoadedDoc, created: bool, update: bytes, *, need_status: bool = True
+    doc_type: DocType,
+    loaded: LoadedDoc,
+    created: bool,
+    update: bytes,
+    *,
+    need_status: bool = True,
+    doc_id: str = "",
 ) -> Inspection:
     """Apply ``update`` to ``loaded``'s doc and describe or refuse the change; the
     content after it is in the inspection (``loaded.content`` is left as it was,
     so after a refusal the doc no longer matches it and must be reloaded).
 
     ``need_status`` folds the shipment's status before the change, which only
-    the merchant rule (edits before pickup) needs; other writers skip the fold.
+    the merchant and office rules (edits before pickup, the lifecycle) need;
+    other writers skip the fold. ``doc_id`` names the document in the change.
     """
     before = loaded.content
     try:
@@ -141,5 +148,6 @@ def inspect_update(
         info_after=after.info,
         new_events=tuple(new_events),
         status_before=status_before,
+        doc_id=doc_id,
     )
     return Inspection(change, None, after)

@@ -39,7 +39,7 @@ async def grade_return(
     """The depot's returns desk receives the parcel and/or grades its items, then pushes."""
     depot_id, token = central.enrol("depot", depot_id=names.depot)
     hlc = clock(depot_id)
-    common: dict[str, Any] = {"device": depot_id, "actor": "returns-desk"}
+    common: dict[str, Any] = {"device": depot_id, "actor": f"{depot_id}/returns-desk"}
     events: list[Event] = []
     if received:
         body = ReturnReceived.Body(depot_id=names.depot)

@@ -199,7 +199,7 @@ async def test_event_rows_kept_in_place_end_exactly_as_the_document_gives_them(t
     await store.query("UPDATE p_events SET payload = '{}' WHERE doc_id = ?", (ids[0],))
     await store.query(
         "INSERT INTO p_cash_entries VALUES (?, 'gone', 'collected', 1, 'EUR', '', '', '', '')",
-        (actions.cash_book_id("C1", DAY),),
+        (actions.courier_book_id("C1", DAY),),
     )
     await commit_commands(store, actions.office_edit(ids[0], "+31 6 1"), device_id="office")
     await commit_commands(

@@ -10,7 +10,6 @@ import msgspec
 
 from protocol.commands import DocCommand
 from protocol.events import Event
-from protocol.ids import named_id
 from protocol.info import CashBookInfo
 from protocol.money import Money
 
@@ -95,16 +94,6 @@ def positive(amount: int, what: str) -> int:
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
         raise InvalidInput(f"{what} must be a positive whole number, got {amount!r}")
     return amount
-
-
-def courier_book_id(courier_id: str, day: str) -> str:
-    """The id every node gives a courier's cash book of one day."""
-    return named_id("cashbook", courier_id, day)
-
-
-def depot_book_id(depot_id: str, day: str) -> str:
-    """The id every node gives a depot's cash book of one day."""
-    return named_id("cashbook", "depot", depot_id, day)
 
 
 def book_info(

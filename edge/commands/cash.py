@@ -20,7 +20,7 @@ from protocol.events import (
     Event,
     HandoverPayload,
 )
-from protocol.ids import new_id
+from protocol.ids import courier_book_id, new_id
 from protocol.lifecycle import fold_shipment
 from protocol.vocab import PaymentMethod, Role
 
@@ -30,7 +30,6 @@ from ..errors import AlreadyRecorded, AmountMismatch, CashLimitReached, NothingT
 from ._common import (
     Outcome,
     book_info,
-    courier_book_id,
     money,
     one_of,
     outcome,

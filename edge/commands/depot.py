@@ -16,7 +16,7 @@ from protocol.events import (
     HandoverPayload,
     ReceivedAtDepot,
 )
-from protocol.ids import new_id
+from protocol.ids import depot_book_id, new_id
 from protocol.vocab import TERMINAL_STATUSES, Role, ShipmentStatus
 
 from ..context import EdgeContext
@@ -32,7 +32,6 @@ from ..errors import (
 from ._common import (
     Outcome,
     book_info,
-    depot_book_id,
     in_my_depot,
     money,
     outcome,

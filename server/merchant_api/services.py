@@ -22,6 +22,7 @@ from protocol.events import Cancelled, ShipmentCreated
 from protocol.hlc import HybridClock
 from protocol.ids import make_tracking_number, new_id
 from protocol.info import Item, Parcel, ShipmentInfo
+from protocol.lifecycle import transition_error
 from protocol.money import check_currency
 from protocol.permissions import Device
 from protocol.pin import PIN_DIGITS, pin_digest
@@ -33,7 +34,8 @@ from ._rows import SHIPMENT_COLUMNS, shipment_events, shipment_out, shipment_row
 from .schemas import CreateResult, ShipmentIn, ShipmentOut, ShipmentPage
 
 Notify = Callable[[int], Awaitable[None]]
-CANCELLABLE = frozenset({ShipmentStatus.CREATED, ShipmentStatus.AT_DEPOT})
+Serials = Callable[[], int]  # a random tracking serial in 0..99,999,999
+MAX_DRAWS = 20
 
 
 class Reservation(msgspec.Struct):
@@ -63,8 +65,16 @@ def new_pins(refs: Sequence[str]) -> dict[str, tuple[str, str]]:
 class ShipmentService:
     """Merchant-facing shipment operations over central's store."""
 
-    def __init__(self, store: ReplicaStore, clock: HybridClock, notify: Notify, device_id: str):
+    def __init__(
+        self,
+        store: ReplicaStore,
+        clock: HybridClock,
+        notify: Notify,
+        device_id: str,
+        serials: Serials = lambda: secrets.randbelow(100_000_000),
+    ):
         self.store, self.clock, self.notify, self.device_id = store, clock, notify, device_id
+        self._serials = serials
         self._lock = asyncio.Lock()
 
     async def create_many(
@@ -136,28 +146,38 @@ class ShipmentService:
         return found
 
     async def _reserve(self, merchant_id: str, refs: list[str]) -> dict[str, Reservation]:
-        if not refs:
-            return {}
-        async with self.store.transaction() as db:
-            await db.execute("INSERT OR IGNORE INTO counters VALUES ('tracking_serial', 0)")
-            cur = await db.execute(
-                "UPDATE counters SET value = value + ? WHERE name = 'tracking_serial' "
-                "RETURNING value",
-                (len(refs),),
+        """A shipment id and a fresh tracking number for each of ``refs``: random
+        serials (not guessable from another parcel's), drawn again on a collision."""
+        made: dict[str, Reservation] = {}
+        for _attempt in range(MAX_DRAWS):
+            wanted = [ref for ref in refs if ref not in made]
+            if not wanted:
+                break
+            drawn = {ref: Reservation(new_id(), self._number(), False) for ref in wanted}
+            async with self.store.transaction() as db:
+                await db.executemany(
+                    "INSERT OR IGNORE INTO merchant_orders SELECT ?, ?, ?, ?, "
+                    "strftime('%s','now') * 1000 WHERE NOT EXISTS "
+                    "(SELECT 1 FROM p_shipments WHERE tracking_number = ?)",
+                    [
+                        (merchant_id, ref, r.shipment_id, r.tracking_number, r.tracking_number)
+                        for ref, r in drawn.items()
+                    ],
+                )
+            stored = await self._reserved(merchant_id, wanted)
+            made.update(
+                {
+                    ref: r
+                    for ref, r in drawn.items()
+                    if ref in stored and stored[ref].shipment_id == r.shipment_id
+                }
             )
-            row = await cur.fetchone()
-            await cur.close()
-            assert row is not None
-            first = int(row[0]) - len(refs) + 1
-            made = {
-                ref: Reservation(new_id(), make_tracking_number(first + n), False)
-                for n, ref in enumerate(refs)
-            }
-            await db.executemany(
-                "INSERT INTO merchant_orders VALUES (?, ?, ?, ?, strftime('%s','now') * 1000)",
-                [(merchant_id, ref, r.shipment_id, r.tracking_number) for ref, r in made.items()],
-            )
+        if len(made) < len(refs):
+            raise RuntimeError(f"no free tracking number after {MAX_DRAWS} draws")
         return made
+
+    def _number(self) -> str:
+        return make_tracking_number(self._serials())
 
     async def get(self, device: Device, where: str, value: str) -> ShipmentOut:
         """One shipment with its events, if ``device`` may see it (else 404)."""
@@ -199,11 +219,9 @@ class ShipmentService:
             current = await self.get(device, "doc_id", shipment_id)
             if current.status == ShipmentStatus.CANCELLED:
                 return current
-            if current.status not in CANCELLABLE:
-                raise ClientException(
-                    f"shipment is {current.status}: only created or at_depot can be cancelled",
-                    status_code=409,
-                )
+            error = transition_error(ShipmentStatus(current.status), "cancelled")
+            if error:
+                raise ClientException(error, status_code=409)
             event = Cancelled(
                 id=new_id(),
                 hlc=self.clock.now().encode(),

@@ -35,7 +35,10 @@ def time_text(value: Cell) -> str:
         value = int(match.group(1))
     if value is None:
         return ""
-    moment = datetime.fromtimestamp(value / 1000, tz=UTC)
+    try:
+        moment = datetime.fromtimestamp(value / 1000, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return str(value)  # a stored value no calendar holds: shown as it is
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 

@@ -2,7 +2,9 @@
 
 Shows the status and history in plain words, the delivery slot and the city;
 never the recipient's name, phone, address, OTP, the amount due or who the
-courier is. Reads the projection through the merchant API's row readers.
+courier is. Reads the projection through the merchant API's row readers. The
+times shown are when central received each event, never the writer's HLC (a
+handheld's clock may be hours off).
 """
 
 from __future__ import annotations
@@ -44,11 +46,12 @@ async def tracking_view(central: Central, tracking_number: str) -> TrackingView 
         "SELECT city, slot_start, slot_end FROM p_shipments WHERE doc_id = ?", (doc_id,)
     )
     city, slot_start, slot_end = (str(v or "") for v in places[0])
+    received = await central.store.receipts(doc_id)
     history = []
     for event in await shipment_events(central.store, doc_id):
         sentence = event_sentence(event.type, event.payload)
         if sentence is not None:
-            history.append((time_text(event.hlc), sentence))
+            history.append((time_text(received.get(event.id)), sentence))
     return TrackingView(
         tracking_number, status, status_sentence(status), city, slot_start, slot_end, history
     )
