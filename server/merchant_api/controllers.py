@@ -11,6 +11,7 @@ from litestar.params import Parameter
 from protocol.permissions import Device
 
 from ..auth import merchant_of, require_merchant_api
+from .labels import shipment_label
 from .returns import ReturnService
 from .schemas import (
     BulkIn,
@@ -78,6 +79,18 @@ class ShipmentController(Controller):
         """One shipment with status, events and COD state."""
         require_merchant_api(device)
         return await shipment_service.get(device, "doc_id", shipment_id)
+
+    @get("/{shipment_id:str}/label.pdf", media_type="application/pdf")
+    async def label(
+        self, shipment_id: str, device: Device, shipment_service: ShipmentService
+    ) -> Response[bytes]:
+        """The 100 x 150 mm label (PDF): sort code and tracking number as Code 128."""
+        require_merchant_api(device)
+        pdf = await shipment_label(shipment_service.store, device, shipment_id)
+        disposition = f'inline; filename="label-{shipment_id}.pdf"'
+        return Response(
+            pdf, media_type="application/pdf", headers={"content-disposition": disposition}
+        )
 
     @get("/by-tracking/{tracking_number:str}")
     async def by_tracking(
