@@ -21,6 +21,7 @@ from .merchant_api.returns import ReturnService
 from .merchant_api.services import ShipmentService
 from .office.actions import OfficeActions
 from .office.controllers import OfficeController, StockController
+from .office.reorder import ReorderService
 from .office.service import OfficeService
 from .office.web import office_templates, office_web_handlers
 from .sync_api import sync_handlers
@@ -42,6 +43,10 @@ def _office(central: Central) -> OfficeService:
 
 def _office_actions(central: Central) -> OfficeActions:
     return central.office_actions
+
+
+def _reorder(central: Central) -> ReorderService:
+    return central.reorder
 
 
 def create_app(
@@ -88,6 +93,7 @@ def create_app(
             "return_service": Provide(_returns, sync_to_thread=False),
             "office_service": Provide(_office, sync_to_thread=False),
             "office_actions": Provide(_office_actions, sync_to_thread=False),
+            "reorder_service": Provide(_reorder, sync_to_thread=False),
         },
         state=State({"central": central, "yjs": central.yjs}),
         lifespan=[lifespan],

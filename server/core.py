@@ -21,6 +21,7 @@ from sync.live import LocalChangeFeed
 from .merchant_api.returns import ReturnService
 from .merchant_api.services import ShipmentService
 from .office.actions import OfficeActions
+from .office.reorder import ReorderService
 from .office.service import OfficeService
 from .store import CentralStore
 from .webhooks.worker import WebhookWorker
@@ -54,7 +55,9 @@ class Central:
         self.feed = LocalChangeFeed(self.store)
         self.webhooks = WebhookWorker(self.store, backoff=self.webhook_backoff)
         self.sync = HealthRecordingServer(self.store, self.store.device, on_change=self.changed)
-        clock = HybridClock(CENTRAL_DEVICE, lambda: time.time_ns() // 1_000_000)
+        wall_ms = lambda: time.time_ns() // 1_000_000  # noqa: E731
+        clock = HybridClock(CENTRAL_DEVICE, wall_ms)
+        self.reorder = ReorderService(self.store, wall_ms)
         self.shipments = ShipmentService(self.store, clock, self.changed, CENTRAL_DEVICE)
         self.returns = ReturnService(self.store, clock, self.changed, CENTRAL_DEVICE)
         self.office = OfficeService(self.store)
