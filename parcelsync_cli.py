@@ -6,6 +6,8 @@ It stays thin: every subcommand hands over to the package that owns the work
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from edge.cli import edge
@@ -45,16 +47,47 @@ def main() -> None:
     "request; they are anyway on https requests and behind a proxy sending "
     "X-Forwarded-Proto: https.",
 )
+@click.option(
+    "--smtp-host",
+    envvar="PARCELSYNC_SMTP_HOST",
+    default="",
+    help="SMTP server for recipient e-mails (none: no e-mails).",
+)
+@click.option("--smtp-port", envvar="PARCELSYNC_SMTP_PORT", default=25, show_default=True)
+@click.option(
+    "--smtp-from",
+    envvar="PARCELSYNC_SMTP_FROM",
+    default="parcelsync@localhost",
+    show_default=True,
+    help="From address of recipient e-mails.",
+)
+@click.option(
+    "--sms-gateway-url",
+    envvar="PARCELSYNC_SMS_GATEWAY_URL",
+    default="",
+    help="HTTP gateway that sends recipient SMS (POST JSON id, to, text).",
+)
+@click.option(
+    "--public-url",
+    envvar="PARCELSYNC_PUBLIC_URL",
+    default="",
+    help="Central's address as recipients reach it, for tracking links.",
+)
 def server(
-    db_path: str, host: str, port: int, office_token: str | None, secure_cookies: bool
+    db_path: str,
+    host: str,
+    port: int,
+    office_token: str | None,
+    secure_cookies: bool,
+    **notify: Any,
 ) -> None:
-    """Run the central server (sync endpoints, merchant API, devices, webhooks)."""
+    """Run the central server (sync endpoints, merchant API, devices, webhooks, notifications)."""
     from pathlib import Path
 
     from server.run import serve
 
     Path(db_path).parent.mkdir(parents=True, exist_ok=True)
-    serve(db_path, host, port, office_token, secure_cookies=secure_cookies)
+    serve(db_path, host, port, office_token, secure_cookies=secure_cookies, **notify)
 
 
 @main.command("trim-log")

@@ -19,6 +19,7 @@ from .devices import DeviceController
 from .merchant_api.controllers import ReturnController, ShipmentController
 from .merchant_api.returns import ReturnService
 from .merchant_api.services import ShipmentService
+from .notifications.config import NO_NOTIFICATIONS, NotifyConfig
 from .office.actions import OfficeActions
 from .office.controllers import OfficeController, StockController
 from .office.reorder import ReorderService
@@ -56,6 +57,7 @@ def create_app(
     webhook_backoff: float = 2.0,
     max_body: int = MAX_BODY,
     secure_cookies: bool = False,
+    notify: NotifyConfig = NO_NOTIFICATIONS,
 ) -> Litestar:
     """The central app over the SQLite file ``db_path`` (created on first start).
 
@@ -63,8 +65,9 @@ def create_app(
     it a fresh file gets a random token, available as
     ``app.state.central.bootstrap_token`` after startup. ``secure_cookies``
     marks the office cookies Secure on every request, not only https ones.
+    ``notify`` names the recipient notification channels (none by default).
     """
-    central = Central(db_path, webhook_backoff=webhook_backoff)
+    central = Central(db_path, webhook_backoff=webhook_backoff, notify=notify)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:

@@ -12,6 +12,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
+import httpx
+
 from protocol.hlc import HybridClock
 from protocol.permissions import Device
 from protocol.vocab import Role
@@ -20,9 +22,12 @@ from sync.live import LocalChangeFeed
 
 from .merchant_api.returns import ReturnService
 from .merchant_api.services import ShipmentService
+from .notifications.config import NO_NOTIFICATIONS, NotifyConfig
+from .notifications.worker import NotificationWorker
 from .office.actions import OfficeActions
 from .office.reorder import ReorderService
 from .office.service import OfficeService
+from .retry import RetryPolicy
 from .store import CentralStore
 from .webhooks.worker import WebhookWorker
 from .yjs.hub import YjsHub
@@ -34,9 +39,17 @@ OFFICE_BOOTSTRAP_ID = "office-bootstrap"
 class Central:
     """Everything one central process runs."""
 
-    def __init__(self, db_path: str | Path, *, webhook_backoff: float = 2.0):
+    def __init__(
+        self,
+        db_path: str | Path,
+        *,
+        webhook_backoff: float = 2.0,
+        notify: NotifyConfig = NO_NOTIFICATIONS,
+    ):
         self.db_path = str(db_path)
         self.webhook_backoff = webhook_backoff
+        self.notify = notify
+        self.notifications: NotificationWorker | None = None
         self._store: CentralStore | None = None
         self.bootstrap_token: str | None = None
         self.yjs = YjsHub()
@@ -67,6 +80,17 @@ class Central:
         await self._bootstrap(office_token)
         self.yjs.follow_from(await self.store.head())
         await self.webhooks.start()
+        await self._start_notifications()
+
+    async def _start_notifications(self) -> None:
+        self._notify_client = httpx.AsyncClient(timeout=10)
+        channels = self.notify.channels(self._notify_client)
+        if channels:
+            policy = RetryPolicy(backoff=self.webhook_backoff)
+            self.notifications = NotificationWorker(
+                self.store, channels, self.notify.public_url, policy
+            )
+            await self.notifications.start()
 
     async def _bootstrap(self, office_token: str | None) -> None:
         known = await self.store.device(OFFICE_BOOTSTRAP_ID)
@@ -83,12 +107,18 @@ class Central:
         await self.feed.publish(head)
         await self.yjs.follow(self.store, head)
         self.webhooks.wake()
+        if self.notifications is not None:
+            self.notifications.wake()
 
     async def stop(self) -> None:
         """Stop the worker and close the store (every committed write is on disk)."""
         if self._store is None:
             return
         await self.webhooks.stop()
+        if self.notifications is not None:
+            await self.notifications.stop()
+            self.notifications = None
+        await self._notify_client.aclose()
         await self._store.close()
         self._store = None
 

@@ -15,6 +15,7 @@ from typing import Any, Literal
 import uvicorn
 
 from .app import create_app
+from .notifications.config import NotifyConfig
 
 Runner = Literal["uvicorn", "granian"]
 RUNNERS: tuple[Runner, ...] = ("uvicorn", "granian")
@@ -30,6 +31,11 @@ def serve(
     webhook_backoff: float = 2.0,
     runner: Runner = DEFAULT_RUNNER,
     secure_cookies: bool = False,
+    smtp_host: str = "",
+    smtp_port: int = 25,
+    smtp_from: str = "parcelsync@localhost",
+    sms_gateway_url: str = "",
+    public_url: str = "",
 ) -> None:
     """Serve central with ``runner`` (uvicorn or granian) until interrupted (blocking).
 
@@ -37,7 +43,9 @@ def serve(
     without either, a bootstrap office token is printed once on stdout.
     ``secure_cookies`` marks the office cookies Secure on every request (they
     are on https ones anyway; uvicorn trusts ``X-Forwarded-Proto`` from
-    ``$FORWARDED_ALLOW_IPS``, 127.0.0.1 by default).
+    ``$FORWARDED_ALLOW_IPS``, 127.0.0.1 by default). ``smtp_*`` and
+    ``sms_gateway_url`` turn on recipient notifications by e-mail and SMS;
+    ``public_url`` is central's address as recipients reach it (tracking links).
     """
     if runner not in RUNNERS:
         raise ValueError(f"runner {runner!r} is not one of {', '.join(RUNNERS)}")
@@ -47,6 +55,7 @@ def serve(
         office_token=office_token,
         webhook_backoff=webhook_backoff,
         secure_cookies=secure_cookies,
+        notify=NotifyConfig(smtp_host, smtp_port, smtp_from, sms_gateway_url, public_url),
     )
 
     @app.on_startup.append
