@@ -12,8 +12,6 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from .server_fixtures import free_port
-
 
 class Mailbox:
     """The handler: parses each DATA into an ``EmailMessage``; waiters wake on each."""
@@ -39,6 +37,8 @@ class Mailbox:
 @contextmanager
 def smtp_server() -> Iterator[tuple[Mailbox, int]]:
     """A mailbox served over SMTP on 127.0.0.1; yields it and its port."""
+    from .server_fixtures import free_port  # loaded as a plugin first: import late
+
     box, port = Mailbox(), free_port()
     controller = Controller(box, hostname="127.0.0.1", port=port)
     controller.start()

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -17,11 +18,14 @@ from protocol.ids import new_id
 from protocol.vocab import FailureReason
 from sync import commit_commands
 
-from .server_fixtures import Central, Names, start_central, stop_central
 from .server_helpers import clock, node, routed
 from .smtp_receiver import Mailbox, smtp_server
 from .webhook_receiver import Receiver, running
 
+if TYPE_CHECKING:
+    from .server_fixtures import Central, Names
+
+pytest_plugins = ["tests.server_fixtures"]
 PUBLIC = "https://parcels.example"
 
 
@@ -35,6 +39,8 @@ class World:
 
 def restart(world: World) -> Central:
     """Central again on the same file and port, with the same channels."""
+    from .server_fixtures import start_central  # a plugin: import late
+
     port = int(world.central.url.rsplit(":", 1)[1])
     world.central = start_central(world.central.db_path, port, **world.options)
     return world.central
@@ -42,6 +48,8 @@ def restart(world: World) -> Central:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    from .server_fixtures import start_central, stop_central  # a plugin: import late
+
     sms = Receiver(fail=0, fail_each=1)  # every SMS fails once, then goes through
     with smtp_server() as (mailbox, port), running(sms):
         options: dict[str, object] = {
@@ -111,6 +119,8 @@ def texts(sms: Receiver, phone_text: str) -> list[str]:
 async def test_out_for_delivery_delivered_and_failed_reach_the_recipient_once(
     world: World, tmp_path: Path
 ):
+    from .server_fixtures import Names, stop_central
+
     names = Names("D-n1", "C-n1", "C2-n1", "M-n1")
     central, box, sms = world.central, world.mailbox, world.sms
     first, second = create(central, names, "N-1"), create(central, names, "N-2")
@@ -175,6 +185,8 @@ async def test_out_for_delivery_delivered_and_failed_reach_the_recipient_once(
 
 
 def test_merchant_api_refuses_a_malformed_email(world: World):
+    from .server_fixtures import Names
+
     names = Names("D-n2", "C-n2", "C2-n2", "M-n2")
     _, token = world.central.enrol("merchant", merchant_id=names.merchant)
     body = {"order_ref": "E-1", "currency": "EUR", "recipient_email": "not an address"}

@@ -13,6 +13,7 @@ import datetime as dt
 import html
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -24,8 +25,11 @@ from server.store import CentralStore
 from sync import commit_commands
 
 from .browser.world import office_session
-from .server_fixtures import Central, start_central, stop_central
 
+if TYPE_CHECKING:
+    from .server_fixtures import Central
+
+pytest_plugins = ["tests.server_fixtures"]
 AS_OF = "2031-03-10"
 M, OTHER, D1, D2 = "M-reorder", "M-other", "D-north", "D-south"
 
@@ -69,6 +73,8 @@ async def seed(path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def stocked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Central]:
+    from .server_fixtures import start_central, stop_central  # a plugin: import late
+
     path = tmp_path_factory.mktemp("reorder") / "central.db"
     asyncio.run(seed(path))
     server = start_central(path)
