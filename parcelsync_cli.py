@@ -73,6 +73,19 @@ def main() -> None:
     default="",
     help="Central's address as recipients reach it, for tracking links.",
 )
+@click.option(
+    "--time-zone",
+    envvar="PARCELSYNC_TIME_ZONE",
+    default="UTC",
+    show_default=True,
+    help="Time zone of the depots' recipients (tracking page times).",
+)
+@click.option(
+    "--depot-zones",
+    envvar="PARCELSYNC_DEPOT_ZONES",
+    default="",
+    help="Per-depot time zones: DEPOT=ZONE,DEPOT=ZONE (e.g. D-1=Europe/Sofia).",
+)
 def server(
     db_path: str,
     host: str,

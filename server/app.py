@@ -28,6 +28,7 @@ from .office.web import office_templates, office_web_handlers
 from .sync_api import sync_handlers
 from .webhooks.controllers import WebhookController
 from .yjs import yjs_route
+from .zones import UTC_EVERYWHERE, DepotZones
 
 
 def _shipments(central: Central) -> ShipmentService:
@@ -58,6 +59,7 @@ def create_app(
     max_body: int = MAX_BODY,
     secure_cookies: bool = False,
     notify: NotifyConfig = NO_NOTIFICATIONS,
+    zones: DepotZones = UTC_EVERYWHERE,
 ) -> Litestar:
     """The central app over the SQLite file ``db_path`` (created on first start).
 
@@ -65,9 +67,10 @@ def create_app(
     it a fresh file gets a random token, available as
     ``app.state.central.bootstrap_token`` after startup. ``secure_cookies``
     marks the office cookies Secure on every request, not only https ones.
-    ``notify`` names the recipient notification channels (none by default).
+    ``notify`` names the recipient notification channels (none by default),
+    ``zones`` the depots' time zones (the tracking page's times).
     """
-    central = Central(db_path, webhook_backoff=webhook_backoff, notify=notify)
+    central = Central(db_path, webhook_backoff=webhook_backoff, notify=notify, zones=zones)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:

@@ -31,6 +31,7 @@ from .retry import RetryPolicy
 from .store import CentralStore
 from .webhooks.worker import WebhookWorker
 from .yjs.hub import YjsHub
+from .zones import UTC_EVERYWHERE, DepotZones
 
 CENTRAL_DEVICE = "central"
 OFFICE_BOOTSTRAP_ID = "office-bootstrap"
@@ -45,8 +46,10 @@ class Central:
         *,
         webhook_backoff: float = 2.0,
         notify: NotifyConfig = NO_NOTIFICATIONS,
+        zones: DepotZones = UTC_EVERYWHERE,
     ):
         self.db_path = str(db_path)
+        self.zones = zones
         self.webhook_backoff = webhook_backoff
         self.notify = notify
         self.notifications: NotificationWorker | None = None

@@ -16,6 +16,7 @@ import uvicorn
 
 from .app import create_app
 from .notifications.config import NotifyConfig
+from .zones import DepotZones
 
 Runner = Literal["uvicorn", "granian"]
 RUNNERS: tuple[Runner, ...] = ("uvicorn", "granian")
@@ -36,6 +37,8 @@ def serve(
     smtp_from: str = "parcelsync@localhost",
     sms_gateway_url: str = "",
     public_url: str = "",
+    time_zone: str = "UTC",
+    depot_zones: str = "",
 ) -> None:
     """Serve central with ``runner`` (uvicorn or granian) until interrupted (blocking).
 
@@ -46,6 +49,8 @@ def serve(
     ``$FORWARDED_ALLOW_IPS``, 127.0.0.1 by default). ``smtp_*`` and
     ``sms_gateway_url`` turn on recipient notifications by e-mail and SMS;
     ``public_url`` is central's address as recipients reach it (tracking links).
+    ``time_zone`` and ``depot_zones`` (``DEPOT=ZONE,...``) set the depots' time
+    zones for the tracking page.
     """
     if runner not in RUNNERS:
         raise ValueError(f"runner {runner!r} is not one of {', '.join(RUNNERS)}")
@@ -56,6 +61,7 @@ def serve(
         webhook_backoff=webhook_backoff,
         secure_cookies=secure_cookies,
         notify=NotifyConfig(smtp_host, smtp_port, smtp_from, sms_gateway_url, public_url),
+        zones=DepotZones.parse(time_zone, depot_zones),
     )
 
     @app.on_startup.append
