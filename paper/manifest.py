@@ -9,6 +9,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
+from protocol.info import ShipmentInfo
 from protocol.money import Money
 
 from ._draw import barcode, fit, pdf, text
@@ -32,6 +33,23 @@ class ManifestStop(msgspec.Struct, frozen=True):
     cod_amount: int
     currency: str
     status: str
+
+    @classmethod
+    def of(cls, seq: int, status: str, info: ShipmentInfo) -> ManifestStop:
+        """The stop of a shipment at route position ``seq`` with its current ``status``."""
+        slot = "-".join(s for s in (info.slot_start, info.slot_end) if s)
+        return cls(
+            seq,
+            info.tracking_number,
+            info.recipient_name,
+            info.address,
+            info.postcode,
+            info.city,
+            slot,
+            info.cod_amount,
+            info.currency,
+            status,
+        )
 
 
 def manifest_pdf(depot: str, courier: str, day: str, stops: Sequence[ManifestStop]) -> bytes:

@@ -53,6 +53,7 @@ class Central:
         self.webhook_backoff = webhook_backoff
         self.notify = notify
         self.notifications: NotificationWorker | None = None
+        self._notify_client: httpx.AsyncClient | None = None
         self._store: CentralStore | None = None
         self.bootstrap_token: str | None = None
         self.yjs = YjsHub()
@@ -121,7 +122,9 @@ class Central:
         if self.notifications is not None:
             await self.notifications.stop()
             self.notifications = None
-        await self._notify_client.aclose()
+        if self._notify_client is not None:
+            await self._notify_client.aclose()
+            self._notify_client = None
         await self._store.close()
         self._store = None
 

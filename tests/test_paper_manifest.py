@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from edge.cli import edge
 
+from .browser.world import office_session
 from .paper_helpers import pdf_text, scanned
 
 if TYPE_CHECKING:
@@ -70,6 +71,19 @@ def test_manifest_lists_a_couriers_stops_in_route_order(
     assert "Recipient 2" in text and "Keizersgracht 1" in text and "EUR 30.00" in text
     barcodes = scanned(out.read_bytes(), tmp_path, dpi=400)
     assert sorted(t for _, t in barcodes) == sorted([first, second])
+
+    # head office prints the same manifest once the depot has synced
+    assert run("sync", "--db", db)[0] == 0
+    query = {"depot": names.depot, "courier": names.courier, "day": DAY}
+    with office_session(central) as client:
+        office = client.get("/office/manifest.pdf", params=query)
+        bad_day = client.get("/office/manifest.pdf", params=query | {"day": "6 May"})
+        nobody = client.get("/office/manifest.pdf", params=query | {"courier": "C-none"})
+    assert office.status_code == 200 and office.headers["content-type"] == "application/pdf"
+    printed = pdf_text(office.content)
+    assert printed.index(second) < printed.index(first) and other not in printed
+    assert bad_day.status_code == 400 and "day" in bad_day.text
+    assert nobody.status_code == 404 and "C-none has no stops" in nobody.text
 
 
 def test_manifest_refuses_with_one_line(central: Central, names: Names, tmp_path: Path):

@@ -38,19 +38,5 @@ async def manifest_stops(ctx: EdgeContext, day: str, courier_id: str) -> list[Ma
     for doc_id, seq, status in rows:
         info = held[doc_id][1].typed_info(DocType.SHIPMENT)
         assert isinstance(info, ShipmentInfo)
-        slot = "-".join(s for s in (info.slot_start, info.slot_end) if s)
-        stops.append(
-            ManifestStop(
-                int(seq or 0),
-                info.tracking_number,
-                info.recipient_name,
-                info.address,
-                info.postcode,
-                info.city,
-                slot,
-                info.cod_amount,
-                info.currency,
-                str(status),
-            )
-        )
+        stops.append(ManifestStop.of(int(seq or 0), str(status), info))
     return stops
