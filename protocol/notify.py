@@ -13,9 +13,13 @@ from dataclasses import dataclass
 
 from .events import AttemptFailed, Delivered, Event, OutForDelivery
 from .info import ShipmentInfo
-from .lifecycle import sort_events
-from .vocab import FAILURE_OUTCOME, FailureOutcome, FailureReason
+from .lifecycle import fold_shipment, sort_events
+from .vocab import FailureOutcome, FailureReason, ShipmentStatus
 
+_OUTCOME_OF = {
+    ShipmentStatus.RETURNING_TO_ORIGIN: FailureOutcome.RETURN,
+    ShipmentStatus.ON_HOLD: FailureOutcome.HOLD,
+}
 _NEXT = {
     FailureOutcome.NEXT_ATTEMPT: "We will try again on the next working day.",
     FailureOutcome.HOLD: "Your parcel waits at the depot while the sender decides what to do.",
@@ -51,32 +55,38 @@ def _clock(value: str) -> str:
 
 def notices(info: ShipmentInfo, events: Iterable[Event], tracking_url: str = "") -> list[Notice]:
     """The messages a recipient gets for ``events`` (in fold order)."""
-    told = (OutForDelivery, Delivered, AttemptFailed)
-    ordered = [e for e in sort_events(events) if isinstance(e, told)]
+    ordered = sort_events(events)
+    told = [
+        i
+        for i, e in enumerate(ordered)
+        if isinstance(e, OutForDelivery | Delivered | AttemptFailed)
+    ]
     number = info.tracking_number
     follow = f" Follow it at {tracking_url}" if tracking_url else f" Tracking number {number}."
     out: list[Notice] = []
-    for index, event in enumerate(ordered):
-        match event:
-            case OutForDelivery() if index == len(ordered) - 1:
+    for index in told:
+        match ordered[index]:
+            case OutForDelivery() as event if index == told[-1]:
                 slot = slot_words(info.slot_start, info.slot_end)
                 when = f"today {slot}" if slot else "today"
                 text = f"Your parcel {number} is out for delivery and arrives {when}.{follow}"
                 subject = f"Parcel {number} arrives today"
                 out.append(Notice(event.id, "out_for_delivery", subject, text))
-            case Delivered():
+            case Delivered() as event:
                 text = f"Your parcel {number} was delivered.{follow}"
                 out.append(Notice(event.id, "delivered", f"Parcel {number} delivered", text))
-            case AttemptFailed():
+            case AttemptFailed() as event:
+                after = fold_shipment(ordered[: index + 1], info.cod).status
                 subject = f"Parcel {number} not delivered"
-                text = _failed(number, event.payload.reason, tracking_url)
+                text = _failed(number, event.payload.reason, after, tracking_url)
                 out.append(Notice(event.id, "attempt_failed", subject, text))
     return out
 
 
-def _failed(number: str, reason: FailureReason, tracking_url: str) -> str:
-    """Why the parcel was not delivered, what happens next, how to choose a date."""
-    outcome = FAILURE_OUTCOME[reason]
+def _failed(number: str, reason: FailureReason, after: ShipmentStatus, tracking_url: str) -> str:
+    """Why the parcel was not delivered, what happens next (the status the failure led
+    to: the last allowed attempt returns it), how to choose another date."""
+    outcome = _OUTCOME_OF.get(after, FailureOutcome.NEXT_ATTEMPT)
     text = f"We could not deliver your parcel {number} ({reason.value.replace('_', ' ')}). "
     text += _NEXT[outcome]
     if outcome != FailureOutcome.RETURN:

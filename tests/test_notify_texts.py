@@ -56,6 +56,14 @@ def test_a_failure_says_what_happens_next():
     assert offline.endswith("To choose another date: ask the sender, quoting PS000000012NL.")
 
 
+def test_the_last_allowed_attempt_says_the_parcel_goes_back():
+    third = notices(INFO, [failed(n, FailureReason.NOT_HOME) for n in (1, 2, 3)])
+    assert [n.text.split(". ", 1)[1] for n in third] == [
+        "We will try again on the next working day. To choose another date: "
+        "ask the sender, quoting PS000000012NL.",
+    ] * 2 + ["Your parcel goes back to the sender."]
+
+
 def test_retry_schedule_doubles_and_gives_up():
     policy = RetryPolicy(backoff=2.0, max_backoff=5.0, max_attempts=3)
     rows = [(1, 0), (2, 0), (3, 1), (4, 2)]  # (row id, attempts so far)
