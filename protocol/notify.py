@@ -85,11 +85,10 @@ def notices(info: ShipmentInfo, events: Iterable[Event], tracking_url: str = "")
 
 def _failed(number: str, reason: FailureReason, after: ShipmentStatus, tracking_url: str) -> str:
     """Why the parcel was not delivered, what happens next (the status the failure led
-    to: the last allowed attempt returns it), how to choose another date."""
+    to: the last allowed attempt returns it), how to choose another date, the link."""
     outcome = _OUTCOME_OF.get(after, FailureOutcome.NEXT_ATTEMPT)
     text = f"We could not deliver your parcel {number} ({reason.value.replace('_', ' ')}). "
     text += _NEXT[outcome]
-    if outcome != FailureOutcome.RETURN:
-        where = tracking_url or f"ask the sender, quoting {number}"
-        text += f" To choose another date: {where}."
-    return text
+    if outcome != FailureOutcome.RETURN:  # the tracking page cannot take a date (yet)
+        text += f" To choose another date: ask the sender, quoting {number}."
+    return text + (f" Follow it at {tracking_url}" if tracking_url else "")

@@ -145,7 +145,8 @@ async def test_out_for_delivery_delivered_and_failed_reach_the_recipient_once(
     (failed,) = to(box.messages, "n-2@example.org")  # "out" came with the failure: not told
     assert failed["Subject"] == f"Parcel {tn2} not delivered"
     assert "(not home). We will try again on the next working day." in failed.get_content()
-    assert f"To choose another date: {PUBLIC}/track/{tn2}." in failed.get_content()
+    assert f"another date: ask the sender, quoting {tn2}." in failed.get_content()
+    assert f"Follow it at {PUBLIC}/track/{tn2}" in failed.get_content()
 
     # SMS: each failed once (HTTP 500), was retried and went through once
     sms.wait_until(lambda r: len(texts(r, tn1)) == 2 and len(texts(r, tn2)) == 1)

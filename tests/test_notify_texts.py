@@ -49,9 +49,12 @@ def test_a_failure_says_what_happens_next():
         notices(INFO, [failed(1, r)], url)[0].text
         for r in (FailureReason.NOT_HOME, FailureReason.ADDRESS_INCOMPLETE, FailureReason.REFUSED)
     )
-    assert again.endswith(f"try again on the next working day. To choose another date: {url}.")
+    assert again.endswith(
+        "try again on the next working day. To choose another date: ask the sender, "
+        f"quoting PS000000012NL. Follow it at {url}"
+    )
     assert "waits at the depot while the sender decides" in held
-    assert back.endswith("Your parcel goes back to the sender.")  # no date to choose
+    assert back.endswith(f"Your parcel goes back to the sender. Follow it at {url}")  # no date
     offline = notices(INFO, [failed(1, FailureReason.NOT_HOME)])[0].text
     assert offline.endswith("To choose another date: ask the sender, quoting PS000000012NL.")
 
