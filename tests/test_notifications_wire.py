@@ -176,13 +176,26 @@ async def test_out_for_delivery_delivered_and_failed_reach_the_recipient_once(
     ids_by_message = [m["Message-ID"] for m in box.messages]
     assert len(ids_by_message) == len(set(ids_by_message))
 
-    # after a restart a new fact is told, the old ones are not told again
+    # after a restart a new fact is told, the old ones are not told again, and
+    # the merchant reads what its recipients were told
     central = restart(world)
+    _, token = central.enrol("merchant", merchant_id=names.merchant)
     await courier_records(central, names, tmp_path, second["id"], "out")
     box.wait_until(lambda ms: len(to(ms, "n-2@example.org")) == 2)
     assert [len(to(box.messages, a)) for a in ("n-1@example.org", "n-2@example.org")] == [2, 2]
     sms.wait_until(lambda r: len(texts(r, tn2)) == 2)
     assert len(texts(sms, tn1)) == 2
+    with central.api(token) as api:
+        told = api.get(f"/api/v1/shipments/{first['id']}/notifications").json()
+        assert api.get(f"/api/v1/shipments/{new_id()}/notifications").status_code == 404
+    assert [(n["channel"], n["kind"], n["state"]) for n in told] == [
+        ("email", "out_for_delivery", "sent"),
+        ("sms", "out_for_delivery", "sent"),
+        ("email", "delivered", "sent"),
+        ("sms", "delivered", "sent"),
+    ]
+    assert told[1]["attempts"] == 2 and told[1]["last_error"] == "HTTP 500"
+    assert told[0]["recipient"] == "n-1@example.org" and "10:00 and 12:00" in told[0]["text"]
 
 
 def test_merchant_api_refuses_a_malformed_email(world: World):

@@ -11,6 +11,7 @@ from litestar.params import Parameter
 from protocol.permissions import Device
 
 from ..auth import merchant_of, require_merchant_api
+from ..notifications.status import NotificationOut, shipment_notifications
 from .labels import shipment_label
 from .returns import ReturnService
 from .schemas import (
@@ -91,6 +92,14 @@ class ShipmentController(Controller):
         return Response(
             pdf, media_type="application/pdf", headers={"content-disposition": disposition}
         )
+
+    @get("/{shipment_id:str}/notifications")
+    async def notifications(
+        self, shipment_id: str, device: Device, shipment_service: ShipmentService
+    ) -> list[NotificationOut]:
+        """What the recipient was told (e-mail, SMS), and whether each message went out."""
+        require_merchant_api(device)
+        return await shipment_notifications(shipment_service.store, device, shipment_id)
 
     @get("/by-tracking/{tracking_number:str}")
     async def by_tracking(
