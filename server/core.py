@@ -37,6 +37,10 @@ CENTRAL_DEVICE = "central"
 OFFICE_BOOTSTRAP_ID = "office-bootstrap"
 
 
+def _wall_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
 class Central:
     """Everything one central process runs."""
 
@@ -72,9 +76,8 @@ class Central:
         self.feed = LocalChangeFeed(self.store)
         self.webhooks = WebhookWorker(self.store, backoff=self.webhook_backoff)
         self.sync = HealthRecordingServer(self.store, self.store.device, on_change=self.changed)
-        wall_ms = lambda: time.time_ns() // 1_000_000  # noqa: E731
-        clock = HybridClock(CENTRAL_DEVICE, wall_ms)
-        self.reorder = ReorderService(self.store, wall_ms)
+        clock = HybridClock(CENTRAL_DEVICE, _wall_ms)
+        self.reorder = ReorderService(self.store, _wall_ms)
         self.shipments = ShipmentService(self.store, clock, self.changed, CENTRAL_DEVICE)
         self.returns = ReturnService(self.store, clock, self.changed, CENTRAL_DEVICE)
         self.office = OfficeService(self.store)
