@@ -51,7 +51,9 @@ TASKS = {
     "test": lambda extra: (
         run("ruff", "check", "."),
         run("ruff", "format", "--check", "."),
-        run("mypy", "protocol", "sync", "server", "edge", "simulation", "bench", "fixtures"),
+        run(
+            "mypy", "protocol", "sync", "server", "edge", "paper", "simulation", "bench", "fixtures"
+        ),
         run("pytest", *extra),
     ),
 }

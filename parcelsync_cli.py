@@ -6,6 +6,8 @@ It stays thin: every subcommand hands over to the package that owns the work
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from edge.cli import edge
@@ -76,6 +78,45 @@ def main() -> None:
     show_default=True,
     help="Minutes an event's clock (HLC) may be ahead of central's; later ones are refused.",
 )
+@click.option(
+    "--smtp-host",
+    envvar="PARCELSYNC_SMTP_HOST",
+    default="",
+    help="SMTP server for recipient e-mails (none: no e-mails).",
+)
+@click.option("--smtp-port", envvar="PARCELSYNC_SMTP_PORT", default=25, show_default=True)
+@click.option(
+    "--smtp-from",
+    envvar="PARCELSYNC_SMTP_FROM",
+    default="parcelsync@localhost",
+    show_default=True,
+    help="From address of recipient e-mails.",
+)
+@click.option(
+    "--sms-gateway-url",
+    envvar="PARCELSYNC_SMS_GATEWAY_URL",
+    default="",
+    help="HTTP gateway that sends recipient SMS (POST JSON id, to, text).",
+)
+@click.option(
+    "--public-url",
+    envvar="PARCELSYNC_PUBLIC_URL",
+    default="",
+    help="Central's address as recipients reach it, for tracking links.",
+)
+@click.option(
+    "--time-zone",
+    envvar="PARCELSYNC_TIME_ZONE",
+    default="UTC",
+    show_default=True,
+    help="Time zone of the depots' recipients (tracking page times).",
+)
+@click.option(
+    "--depot-zones",
+    envvar="PARCELSYNC_DEPOT_ZONES",
+    default="",
+    help="Per-depot time zones: DEPOT=ZONE,DEPOT=ZONE (e.g. D-1=Europe/Sofia).",
+)
 def server(
     db_path: str,
     host: str,
@@ -87,8 +128,9 @@ def server(
     auth_lockout: float,
     secret_file: str | None,
     skew_minutes: int,
+    **notify: Any,
 ) -> None:
-    """Run the central server (sync endpoints, merchant API, devices, webhooks)."""
+    """Run the central server (sync endpoints, merchant API, devices, webhooks, notifications)."""
     from pathlib import Path
 
     from server.auth_limit import AuthLimit
@@ -105,6 +147,7 @@ def server(
         auth_limit=limit,
         secret_file=secret_file,
         max_skew_ms=skew_minutes * 60_000,
+        **notify,
     )
 
 

@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
+from paper import manifest_pdf
+
 from . import commands as c
-from ._cli_support import actor_option, amount_minor, command, db_option, json_option, outcome_text
+from ._cli_support import (
+    actor_option,
+    amount_minor,
+    command,
+    db_option,
+    fail,
+    json_option,
+    outcome_text,
+    run,
+    with_ctx,
+)
 from .commands._common import money
 
 
@@ -127,6 +141,26 @@ def stock(db: str, as_json: bool) -> None:
     command(db, None, as_json, c.stock_levels, text)
 
 
+@click.command()
+@db_option
+@click.option("--day", required=True, help="Route day YYYY-MM-DD.")
+@click.option("--courier", required=True, help="Courier id of the route.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="PDF file to write.")
+def manifest(db: str, day: str, courier: str, out: str) -> None:
+    """Write the route manifest (PDF) of COURIER on DAY: stops in order, COD to collect."""
+
+    async def call(ctx):  # type: ignore[no-untyped-def]
+        stops = await c.manifest_stops(ctx, day, courier)
+        return len(stops), manifest_pdf(ctx.identity.depot_id, courier, c.route_day(day), stops)
+
+    count, pdf = run(with_ctx(db, None, call))
+    try:
+        Path(out).write_bytes(pdf)
+    except OSError as exc:
+        fail(f"cannot write {out}: {exc.strerror}")
+    click.echo(f"manifest of {courier} on {day}: {count} stops -> {out}")
+
+
 DEPOT_COMMANDS = [
     receive,
     assign,
@@ -137,4 +171,5 @@ DEPOT_COMMANDS = [
     _movement("restock", c.restock, "Put graded-for-restock units of SKU back in stock."),
     _movement("dispatch", c.dispatch, "Take units of SKU out of stock."),
     stock,
+    manifest,
 ]

@@ -34,6 +34,7 @@ class ShipmentInfo(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
     order_ref: str = ""
     recipient_name: str = ""
     recipient_phone: str = ""
+    recipient_email: str = ""
     address: str = ""
     postcode: str = ""
     city: str = ""

@@ -23,13 +23,16 @@ from .devices import DeviceController
 from .merchant_api.controllers import ReturnController, ShipmentController
 from .merchant_api.returns import ReturnService
 from .merchant_api.services import ShipmentService
+from .notifications.config import NO_NOTIFICATIONS, NotifyConfig
 from .office.actions import OfficeActions
 from .office.controllers import OfficeController, StockController
+from .office.reorder import ReorderService
 from .office.service import OfficeService
 from .office.web import office_templates, office_web_handlers
 from .sync_api import sync_handlers
 from .webhooks.controllers import WebhookController
 from .yjs import yjs_route
+from .zones import UTC_EVERYWHERE, DepotZones
 
 
 def _shipments(central: Central) -> ShipmentService:
@@ -48,6 +51,10 @@ def _office_actions(central: Central) -> OfficeActions:
     return central.office_actions
 
 
+def _reorder(central: Central) -> ReorderService:
+    return central.reorder
+
+
 def create_app(
     db_path: str | Path,
     *,
@@ -58,6 +65,8 @@ def create_app(
     auth_limit: AuthLimit | None = None,
     secret_file: str | Path | None = None,
     max_skew_ms: int = DEFAULT_MAX_SKEW_MS,
+    notify: NotifyConfig = NO_NOTIFICATIONS,
+    zones: DepotZones = UTC_EVERYWHERE,
 ) -> Litestar:
     """The central app over the SQLite file ``db_path`` (created on first start).
 
@@ -71,6 +80,8 @@ def create_app(
     ``secret_file`` holds the office session secret (default ``<db_path>.secret``,
     0600; never in the database).
     ``max_skew_ms``: how far ahead of central's clock an event's HLC may be.
+    ``notify`` names the recipient notification channels (none by default),
+    ``zones`` the depots' time zones (the tracking page's times).
     """
     if office_token and (weakness := token_weakness(office_token)):
         raise ValueError(f"office token: {weakness}")
@@ -79,6 +90,8 @@ def create_app(
         webhook_backoff=webhook_backoff,
         secret_file=secret_file,
         max_skew_ms=max_skew_ms,
+        notify=notify,
+        zones=zones,
     )
     limit = auth_limit or AuthLimit()
 
@@ -109,6 +122,7 @@ def create_app(
             "return_service": Provide(_returns, sync_to_thread=False),
             "office_service": Provide(_office, sync_to_thread=False),
             "office_actions": Provide(_office_actions, sync_to_thread=False),
+            "reorder_service": Provide(_reorder, sync_to_thread=False),
         },
         state=State({"central": central, "yjs": central.yjs}),
         lifespan=[lifespan],

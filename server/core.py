@@ -12,6 +12,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
+import httpx
+
 from protocol.contents import DEFAULT_MAX_SKEW_MS
 from protocol.hlc import HybridClock
 from protocol.permissions import Device
@@ -21,13 +23,18 @@ from sync.live import LocalChangeFeed
 
 from .merchant_api.returns import ReturnService
 from .merchant_api.services import ShipmentService
+from .notifications.config import NO_NOTIFICATIONS, NotifyConfig
+from .notifications.worker import NotificationWorker
 from .office.actions import OfficeActions
+from .office.reorder import ReorderService
 from .office.service import OfficeService
 from .pins import PinChecker
+from .retry import RetryPolicy
 from .store import CentralStore
 from .webhooks.worker import WebhookWorker
 from .yjs.hub import YjsHub
 from .yjs.session import UNAUTHORIZED
+from .zones import UTC_EVERYWHERE, DepotZones
 
 CENTRAL_DEVICE = "central"
 OFFICE_BOOTSTRAP_ID = "office-bootstrap"
@@ -48,11 +55,17 @@ class Central:
         webhook_backoff: float = 2.0,
         secret_file: str | Path | None = None,
         max_skew_ms: int = DEFAULT_MAX_SKEW_MS,
+        notify: NotifyConfig = NO_NOTIFICATIONS,
+        zones: DepotZones = UTC_EVERYWHERE,
     ):
         self.db_path = str(db_path)
         self.secret_file = Path(secret_file or f"{db_path}.secret")  # the office session secret
         self.webhook_backoff = webhook_backoff
         self.max_skew_ms = max_skew_ms
+        self.zones = zones
+        self.notify = notify
+        self.notifications: NotificationWorker | None = None
+        self._notify_client: httpx.AsyncClient | None = None
         self._store: CentralStore | None = None
         self.bootstrap_token: str | None = None
         self.yjs = YjsHub()
@@ -80,6 +93,7 @@ class Central:
             knowledge=self.store,
         )
         clock = HybridClock(CENTRAL_DEVICE, wall_ms)
+        self.reorder = ReorderService(self.store, wall_ms)
         self.shipments = ShipmentService(self.store, clock, self.changed, CENTRAL_DEVICE)
         self.returns = ReturnService(self.store, clock, self.changed, CENTRAL_DEVICE)
         self.office = OfficeService(self.store)
@@ -91,6 +105,17 @@ class Central:
         self.yjs.follow_from(await self.store.head())
         await self.webhooks.start()
         await self.pins.start()
+        await self._start_notifications()
+
+    async def _start_notifications(self) -> None:
+        self._notify_client = httpx.AsyncClient(timeout=10)
+        channels = self.notify.channels(self._notify_client)
+        if channels:
+            policy = RetryPolicy(backoff=self.webhook_backoff)
+            self.notifications = NotificationWorker(
+                self.store, channels, self.notify.public_url, policy
+            )
+            await self.notifications.start()
 
     async def _bootstrap(self, office_token: str | None) -> None:
         known = await self.store.device(OFFICE_BOOTSTRAP_ID)
@@ -116,6 +141,8 @@ class Central:
         await self.yjs.follow(self.store, head)
         self.webhooks.wake()
         self.pins.wake()
+        if self.notifications is not None:
+            self.notifications.wake()
 
     async def stop(self) -> None:
         """Stop the worker and close the store (every committed write is on disk)."""
@@ -123,6 +150,12 @@ class Central:
             return
         await self.webhooks.stop()
         await self.pins.stop()
+        if self.notifications is not None:
+            await self.notifications.stop()
+            self.notifications = None
+        if self._notify_client is not None:
+            await self._notify_client.aclose()
+            self._notify_client = None
         await self._store.close()
         self._store = None
 

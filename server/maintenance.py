@@ -4,8 +4,9 @@ Central logs every accepted update so that devices can catch up from their
 cursor; the log only grows. Trimming drops the rows received before a cutoff
 and raises the log floor: a device whose cursor is below the floor gets its
 documents whole (a snapshot page) instead of the dropped rows, so nothing is
-lost, it costs that device more bytes once. Rows the webhook scanner has not
-read yet always stay, or the changes they carry would never be announced.
+lost, it costs that device more bytes once. Rows the webhook or notification
+scanner has not read yet always stay, or the changes they carry would never be
+announced.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
+from .notifications.scanner import notices_scanned_up_to
 from .store import CentralStore
 from .webhooks.scanner import scanned_up_to
 
@@ -50,6 +52,9 @@ async def trim_log(
         raise ValueError(f"keep_ms must be >= 0, got {keep_ms}")
     old_enough = await store.seq_received_before(now_ms - keep_ms)
     scanned = await scanned_up_to(store)
+    notified = await notices_scanned_up_to(store)
+    if notified is not None:
+        scanned = min(scanned, notified)
     cutoff = min(old_enough, scanned)
     floor = await store.log_floor()
     if cutoff <= floor:

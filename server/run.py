@@ -19,6 +19,8 @@ from protocol.contents import DEFAULT_MAX_SKEW_MS
 
 from .app import create_app
 from .auth_limit import AuthLimit
+from .notifications.config import NotifyConfig
+from .zones import DepotZones
 
 Runner = Literal["uvicorn", "granian"]
 RUNNERS: tuple[Runner, ...] = ("uvicorn", "granian")
@@ -38,6 +40,13 @@ def serve(
     auth_limit: AuthLimit | None = None,
     secret_file: str | Path | None = None,
     max_skew_ms: int | None = None,
+    smtp_host: str = "",
+    smtp_port: int = 25,
+    smtp_from: str = "parcelsync@localhost",
+    sms_gateway_url: str = "",
+    public_url: str = "",
+    time_zone: str = "UTC",
+    depot_zones: str = "",
 ) -> None:
     """Serve central with ``runner`` (uvicorn or granian) until interrupted (blocking).
 
@@ -51,7 +60,11 @@ def serve(
     (default ``$PARCELSYNC_SECRET_FILE``, else ``<db_path>.secret``) holds the
     office session secret, 0600, outside the database. ``max_skew_ms``
     (default ``$PARCELSYNC_MAX_CLOCK_SKEW_MINUTES`` minutes, else 4 hours)
-    bounds how far ahead of central's clock an event's HLC may be.
+    bounds how far ahead of central's clock an event's HLC may be. ``smtp_*`` and
+    ``sms_gateway_url`` turn on recipient notifications by e-mail and SMS;
+    ``public_url`` is central's address as recipients reach it (tracking links).
+    ``time_zone`` and ``depot_zones`` (``DEPOT=ZONE,...``) set the depots' time
+    zones for the tracking page.
     """
     if runner not in RUNNERS:
         raise ValueError(f"runner {runner!r} is not one of {', '.join(RUNNERS)}")
@@ -67,6 +80,8 @@ def serve(
             auth_limit=auth_limit,
             secret_file=secret_file or os.environ.get("PARCELSYNC_SECRET_FILE") or None,
             max_skew_ms=max_skew_ms,
+            notify=NotifyConfig(smtp_host, smtp_port, smtp_from, sms_gateway_url, public_url),
+            zones=DepotZones.parse(time_zone, depot_zones),
         )
     except ValueError as exc:
         raise SystemExit(f"parcelsync server: {exc}") from None

@@ -68,11 +68,31 @@ CREATE TABLE event_receipts (
 """
 
 
+# v6: recipient notifications, queued once per event and channel.
+SERVER_DDL_V6 = """
+CREATE TABLE notification_queue (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE, channel TEXT NOT NULL,
+    recipient TEXT NOT NULL, shipment_id TEXT NOT NULL, kind TEXT NOT NULL,
+    subject TEXT NOT NULL, body TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+    next_at INTEGER NOT NULL, sent_at INTEGER, failed_at INTEGER,
+    last_error TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL);
+CREATE INDEX notification_queue_due ON notification_queue(sent_at, failed_at, next_at);
+CREATE TABLE notification_scan (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+"""
+
+
 class CentralStore(ReplicaStore):
     """The central node's replica file (``await CentralStore.open(path)``)."""
 
     extra_schemas = {
-        "server": (SERVER_DDL_V1, SERVER_DDL_V2, SERVER_DDL_V3, SERVER_DDL_V4, SERVER_DDL_V5)
+        "server": (
+            SERVER_DDL_V1,
+            SERVER_DDL_V2,
+            SERVER_DDL_V3,
+            SERVER_DDL_V4,
+            SERVER_DDL_V5,
+            SERVER_DDL_V6,
+        )
     }
 
     async def unchecked_deliveries(self, after: int, head: int) -> list[tuple[str, str, str]]:

@@ -247,7 +247,7 @@ def test_tracking_page_shows_slot_and_city_only(central: Central, names: Names):
     with anonymous(central) as client:
         page = client.get(f"/track/{shipment['tracking_number']}")
     assert page.status_code == 200
-    assert "Delivery slot: 09:00 to 12:00" in page.text and "Amsterdam" in page.text
+    assert "Delivery slot: between 09:00 and 12:00" in page.text and "Amsterdam" in page.text
     assert "The sender has announced your parcel" in page.text
     for secret in [*PERSONAL.values(), "43.21", "4321", names.merchant, shipment["id"]]:
         assert secret not in page.text

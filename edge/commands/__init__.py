@@ -12,6 +12,7 @@ from .courier import (
     pickup_return,
 )
 from .depot import CountResult, Deposit, assign, count_cash, deposit, receive, undeposited
+from .manifest import manifest_stops, route_day
 from .returns_desk import (
     StockLevel,
     dispatch,
@@ -42,12 +43,14 @@ __all__ = [
     "handover",
     "inspect",
     "load_route",
+    "manifest_stops",
     "out_for_delivery",
     "parse_item",
     "pickup_return",
     "receive",
     "receive_return",
     "restock",
+    "route_day",
     "stock_levels",
     "undeposited",
 ]

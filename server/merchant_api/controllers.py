@@ -12,6 +12,8 @@ from litestar.params import Parameter
 from protocol.permissions import Device
 
 from ..auth import merchant_of, require_merchant_api
+from ..notifications.status import NotificationOut, shipment_notifications
+from .labels import shipment_label
 from .returns import ReturnService
 from .schemas import (
     BulkIn,
@@ -81,6 +83,26 @@ class ShipmentController(Controller):
         """One shipment with status, events and COD state."""
         require_merchant_api(device)
         return await shipment_service.get(device, "doc_id", shipment_id)
+
+    @get("/{shipment_id:str}/label.pdf", media_type="application/pdf")
+    async def label(
+        self, shipment_id: str, device: Device, shipment_service: ShipmentService
+    ) -> Response[bytes]:
+        """The 100 x 150 mm label (PDF): sort code and tracking number as Code 128."""
+        require_merchant_api(device)
+        pdf = await shipment_label(shipment_service.store, device, shipment_id)
+        disposition = f'inline; filename="label-{shipment_id}.pdf"'
+        return Response(
+            pdf, media_type="application/pdf", headers={"content-disposition": disposition}
+        )
+
+    @get("/{shipment_id:str}/notifications")
+    async def notifications(
+        self, shipment_id: str, device: Device, shipment_service: ShipmentService
+    ) -> list[NotificationOut]:
+        """What the recipient was told (e-mail, SMS), and whether each message went out."""
+        require_merchant_api(device)
+        return await shipment_notifications(shipment_service.store, device, shipment_id)
 
     @get("/by-tracking/{tracking_number:str}")
     async def by_tracking(

@@ -31,6 +31,9 @@ class ShipmentIn(msgspec.Struct, forbid_unknown_fields=True):
     currency: Currency
     recipient_name: Text = ""
     recipient_phone: Text = ""
+    recipient_email: Annotated[
+        str, msgspec.Meta(max_length=200, pattern=r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    ] = ""
     address: Text = ""
     postcode: Text = ""
     city: Text = ""

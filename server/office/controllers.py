@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post, put
 from litestar.exceptions import ClientException, NotFoundException, PermissionDeniedException
+from litestar.params import Parameter
 
 from protocol.permissions import Device
+from protocol.reorder import Policy
 from protocol.vocab import Role
 
 from ..auth import merchant_of
 from .actions import OfficeActions
+from .reorder import ReorderService
 from .schemas import (
     CashLimitIn,
     CashLimitOut,
     RemittanceIn,
     RemittanceOut,
+    ReorderOut,
     ResolveIn,
     ResolveOut,
     StockOut,
@@ -118,3 +123,25 @@ class StockController(Controller):
         merchant = merchant_of(device, merchant_id)
         table = await office_service.table("stock", {"merchant": merchant})
         return [StockOut(str(r[0]), str(r[1]), str(r[2]), int(r[3] or 0)) for r in table.rows]
+
+    @get("/reorder")
+    async def reorder(
+        self,
+        device: Device,
+        reorder_service: ReorderService,
+        merchant_id: str = "",
+        depot: Annotated[str, Parameter(max_length=200)] = "",
+        sku: Annotated[str, Parameter(max_length=100)] = "",
+        lead_time_days: Annotated[int, Parameter(ge=1, le=365)] = 7,
+        review_days: Annotated[int, Parameter(ge=0, le=365)] = 14,
+        service_level: Annotated[float, Parameter(ge=0.5, le=0.999)] = 0.95,
+        as_of: dt.date | None = None,
+    ) -> list[ReorderOut]:
+        """Days of cover, forecast stock-out, reorder point and quantity per SKU and depot.
+
+        Croston/SBA for intermittent demand, SES otherwise; ``as_of`` defaults to
+        central's UTC day. Rows that will run out first come first.
+        """
+        merchant = merchant_of(device, merchant_id)
+        policy = Policy(lead_time_days, review_days, service_level)
+        return await reorder_service.suggestions(merchant, policy, as_of, depot, sku)

@@ -81,3 +81,22 @@ class StockOut(msgspec.Struct):
     depot_id: str
     sku: str
     quantity: int
+
+
+class ReorderOut(msgspec.Struct):
+    """A reorder suggestion for one merchant's SKU at one depot, as of ``as_of``."""
+
+    merchant_id: str
+    depot_id: str
+    sku: str
+    on_hand: int
+    method: str  # croston_sba | ses | no_demand
+    daily_demand: float  # forecast units per day
+    days_of_cover: float | None  # None: no demand
+    stockout_date: str | None  # YYYY-MM-DD, None: no demand
+    safety_stock: int
+    reorder_point: int
+    reorder_quantity: int
+    alert: str  # "" | reorder | stockout_within_lead_time | out_of_stock
+    advice: str
+    as_of: str

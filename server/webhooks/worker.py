@@ -20,6 +20,7 @@ from sync._records import now_ms
 from sync._sqlite import Step, run_steps
 from sync.store import ReplicaStore
 
+from ..retry import RetryPolicy
 from .scanner import scan
 
 log = logging.getLogger(__name__)
@@ -121,16 +122,8 @@ class WebhookWorker:
         return "" if response.is_success else f"HTTP {response.status_code}"
 
     async def _record(self, rows: list[Any], outcomes: list[str], now: int) -> None:
-        done, retry, dead = [], [], []
-        for row, error in zip(rows, outcomes, strict=True):
-            attempts = int(row[3]) + 1
-            if not error:
-                done.append((now, attempts, row[0]))
-            elif attempts >= self.max_attempts:
-                dead.append((now, attempts, error, row[0]))
-            else:
-                wait = min(self.backoff * 2 ** (attempts - 1), self.max_backoff)
-                retry.append((now + int(wait * 1000), attempts, error, row[0]))
+        policy = RetryPolicy(self.backoff, self.max_backoff, self.max_attempts)
+        done, retry, dead = policy.plan([(r[0], int(r[3])) for r in rows], outcomes, now)
         steps: list[Step] = [
             ("UPDATE webhook_queue SET delivered_at = ?, attempts = ? WHERE id = ?", done),
             (

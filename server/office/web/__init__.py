@@ -8,6 +8,8 @@
     /office/                            overview, refreshed live over /office/events (SSE)
     /office/tables/{name}[.csv]         any office table, filter form, CSV export
     /office/shipments/{doc_id}          one shipment; POST .../resolve settles a conflict
+    /office/reorder                     reorder suggestions, warnings before stock-outs
+    /office/manifest.pdf                a courier's route manifest of a day (PDF)
     /office/static/...                  css and plain js (no build chain, no CDN)
     /track/{tracking_number}            public tracking page
 """
@@ -28,7 +30,9 @@ from litestar.types import ControllerRouterHandler
 from .errors import on_http_error
 from .formatting import figure_text, row_texts, time_text
 from .login import OfficeLogin, on_not_authorized
+from .manifest import ManifestPages
 from .pages import OfficePages
+from .reorder import ReorderPages
 from .session import OfficeCookies, SessionKeyring, office_device
 from .shipment import ShipmentPages
 from .tracking import track
@@ -47,7 +51,7 @@ def office_web_handlers(secure_cookies: bool = False) -> list[ControllerRouterHa
     """
     office = Router(
         path="/",
-        route_handlers=[OfficeLogin, OfficePages, ShipmentPages],
+        route_handlers=[OfficeLogin, OfficePages, ReorderPages, ManifestPages, ShipmentPages],
         middleware=[
             DefineMiddleware(OfficeCookies, keyring=SessionKeyring(), secure=secure_cookies)
         ],

@@ -1,4 +1,5 @@
-"""What a recipient reads on the tracking page: statuses and events in plain words.
+"""What a recipient reads on the tracking page: statuses and events in plain words
+(English here, Russian, Bulgarian and Romanian in :mod:`.track_words`).
 
 Pure functions of codes. Sentences are fixed text chosen by the event type and
 an enumerated code (failure reason, sender decision, proof relation); free
@@ -10,6 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from protocol.vocab import FailureReason, PodRelation, ShipmentStatus
+
+from .track_words import EVENT, FAILURE, RELATION, STATUS
 
 STATUS_WORDS: dict[str, str] = {
     ShipmentStatus.CREATED: "The sender has announced your parcel; we have not received it yet.",
@@ -55,13 +58,18 @@ _FIXED: dict[str, str] = {
 }
 
 
-def status_sentence(status: str) -> str:
+def status_sentence(status: str, lang: str = "en") -> str:
     """The current status in words; unknown codes get a neutral sentence."""
+    if lang in STATUS:
+        words = STATUS[lang]
+        return words.get(status, words[""])
     return STATUS_WORDS.get(status, "Your parcel is on its way.")
 
 
-def event_sentence(event_type: str, payload: dict[str, Any]) -> str | None:
+def event_sentence(event_type: str, payload: dict[str, Any], lang: str = "en") -> str | None:
     """One history line, or None for internal events a recipient need not see."""
+    if lang in EVENT:
+        return _translated(event_type, payload, lang)
     match event_type:
         case "delivered":
             return RELATION_WORDS.get(str(payload.get("relation")), "The parcel was delivered.")
@@ -73,3 +81,22 @@ def event_sentence(event_type: str, payload: dict[str, Any]) -> str | None:
                 return "The sender asked us to return the parcel."
             return "The sender asked us to try again."
     return _FIXED.get(event_type)
+
+
+def _translated(event_type: str, payload: dict[str, Any], lang: str) -> str | None:
+    words = EVENT[lang]
+    match event_type:
+        case "delivered":
+            return RELATION[lang].get(str(payload.get("relation")), words["delivered"])
+        case "attempt_failed":
+            reason = FAILURE[lang].get(str(payload.get("reason")), "")
+            return (
+                words["attempt_failed"].format(reason=reason)
+                if reason
+                else words["attempt_failed_bare"]
+            )
+        case "sender_decision":
+            return words[
+                "decision_return" if payload.get("decision") == "return" else "decision_retry"
+            ]
+    return words.get(event_type) if event_type in _FIXED else None

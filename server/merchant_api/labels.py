@@ -1,0 +1,39 @@
+"""``GET /api/v1/shipments/{id}/label.pdf``: the shipping label, rendered from the document."""
+
+from __future__ import annotations
+
+import anyio.to_thread
+from litestar.exceptions import ClientException, NotFoundException
+
+from paper import label_pdf
+from protocol.info import ShipmentInfo
+from protocol.lifecycle import fold_shipment
+from protocol.permissions import Device
+from protocol.vocab import TERMINAL_STATUSES, DocType
+from sync.documents import load, read_content
+from sync.store import ReplicaStore
+
+from ._rows import visible
+
+
+async def shipment_label(store: ReplicaStore, device: Device, shipment_id: str) -> bytes:
+    """The label PDF; 404 unless ``device`` may see it, 409 when no label applies."""
+    stored = (await store.load([shipment_id])).get(shipment_id)
+    if stored is None or stored.doc_type != DocType.SHIPMENT:
+        raise NotFoundException(f"no shipment {shipment_id!r}")
+    content = read_content(load(stored.state))
+    info = content.typed_info(DocType.SHIPMENT)
+    if not isinstance(info, ShipmentInfo) or not visible(device, info.merchant_id):
+        raise NotFoundException(f"no shipment {shipment_id!r}")
+    status = fold_shipment(content.typed_events(DocType.SHIPMENT), info.cod).status
+    if status in TERMINAL_STATUSES:
+        raise ClientException(f"shipment is {status}: it needs no label", status_code=409)
+    if not info.depot_id.strip():
+        raise ClientException(
+            "shipment has no depot_id: a label's sort code needs the depot", status_code=409
+        )
+    rows = await store.query(
+        "SELECT name FROM merchant_names WHERE merchant_id = ?", (info.merchant_id,)
+    )
+    sender = str(rows[0][0]) if rows else ""
+    return await anyio.to_thread.run_sync(label_pdf, info, sender)

@@ -1,0 +1,1 @@
+"""Recipient notifications: out for delivery, delivered, failed; e-mail and SMS, queued durably."""
