@@ -100,6 +100,9 @@ async def _serve(  # type: ignore[no-untyped-def]
         asyncio.get_running_loop().add_signal_handler(sig, stop.set)
     async with EdgeNode(db, live=True, backoff=Backoff(cap=retry_max), **kw) as node:
         where = f", serving handhelds on port {node.relay.port}" if node.relay else ""
+        if node.pages is not None:
+            host = kw["pages"][0]
+            where += f", courier pages on http://{host}:{node.pages.port}/"
         click.echo(f"{role} node {node.ctx.device_id} running{where}; Ctrl-C stops", err=True)
         await stop.wait()
 
@@ -116,6 +119,12 @@ async def _serve(  # type: ignore[no-untyped-def]
     show_default=True,
     help="Outbox items per push (small on a slow link).",
 )
+@click.option(
+    "--pages",
+    default=None,
+    metavar="127.0.0.1:PORT",
+    help="Serve the courier's pages on this loopback address (off unless given).",
+)
 @retry_max_option
 def handheld(
     db: str,
@@ -123,10 +132,13 @@ def handheld(
     token: str | None,
     interval: float,
     batch: int,
+    pages: str | None,
     retry_max: float,
 ) -> None:
     """Run a courier handheld: sync in the background until stopped."""
-    run(_serve(db, Role.COURIER, upstream, token, retry_max, interval=interval, batch=batch))
+    at = loopback_address(pages) if pages else None
+    kw = {"interval": interval, "batch": batch, "pages": at}
+    run(_serve(db, Role.COURIER, upstream, token, retry_max, **kw))
 
 
 @edge.command()
@@ -150,6 +162,17 @@ def depot(
     host, _, port = listen.rpartition(":")
     address = (host, int(port))
     run(_serve(db, Role.DEPOT, upstream, token, retry_max, listen=address, interval=interval))
+
+
+def loopback_address(text: str) -> tuple[str, int]:
+    """``127.0.0.1:8720`` as a pair; the courier's pages never listen beyond the device."""
+    host, _, port = text.rpartition(":")
+    if host not in ("127.0.0.1", "localhost", "::1") or not port.isdigit():
+        raise click.BadParameter(
+            f"{text!r}: give 127.0.0.1:PORT (the pages are for the handheld itself)",
+            param_hint="--pages",
+        )
+    return host, int(port)
 
 
 @edge.command()

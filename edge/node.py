@@ -9,7 +9,9 @@
 With ``live=True`` it holds the upstream's WebSocket and pulls on every poke.
 A depot node given ``listen=(host, port)`` also serves the sync endpoints to
 its handhelds (:class:`edge.relay.DepotRelay`) and wakes its upstream loop
-whenever a handheld pushed, so relayed updates reach central promptly.
+whenever a handheld pushed, so relayed updates reach central promptly. A
+handheld given ``pages=(host, port)`` serves its courier's pages
+(:mod:`edge.pages`) there, with or without an upstream.
 """
 
 from __future__ import annotations
@@ -28,8 +30,11 @@ from sync import Channel, SyncClient
 from sync.http_transport import HttpChannel
 from sync.live_client import listen_live
 
+from ._serving import Served, serve
 from .context import EdgeContext, wall_ms
 from .errors import NodeStateError, NotEnrolled
+from .pages import Site, handheld_app, pages_secret
+from .proofs import proof_folder
 from .relay import DepotRelay
 from .status import UPSTREAM, NodeStatus, node_status
 from .sync_loop import Backoff, SyncLoop
@@ -46,6 +51,7 @@ class EdgeNode:
         upstream: str | None = None,
         token: str | None = None,
         listen: tuple[str, int] | None = None,
+        pages: tuple[str, int] | None = None,
         interval: float = 5.0,
         backoff: Backoff | None = None,
         live: bool = False,
@@ -56,6 +62,8 @@ class EdgeNode:
         self._channel = channel
         self._upstream, self._token = upstream, token
         self._listen_at = listen
+        self._pages_at = pages
+        self.pages: Served | None = None
         self._interval, self._live = interval, live
         self._backoff = backoff or Backoff()
         self._wall = wall
@@ -101,11 +109,21 @@ class EdgeNode:
                 self.relay = DepotRelay(ctx.store, *self._listen_at, on_change=self.loop.wake)
                 await self.relay.start()
             await self.loop.start()
+            if self._pages_at is not None:
+                await self._serve_pages(ctx, *self._pages_at)
             if self._live:
                 self._listener = asyncio.create_task(self._listen(ctx), name="edge-live")
         except BaseException:
             await self._close()
             raise
+
+    async def _serve_pages(self, ctx: EdgeContext, host: str, port: int) -> None:
+        """Serve the courier's pages on ``host:port`` (port 0: a free one)."""
+        if ctx.identity.role != Role.COURIER:
+            raise NodeStateError("the pages (--pages) are served by a courier handheld")
+        site = Site(ctx, self.status, proof_folder(self.db))
+        app = handheld_app(site, await pages_secret(ctx.store))
+        self.pages = serve(app, host, port, "pages")
 
     def _make_channel(self, ctx: EdgeContext) -> Channel:
         if self._channel is not None:
@@ -163,12 +181,14 @@ class EdgeNode:
             await self.loop.stop()
         if self.relay is not None:
             await self.relay.stop()
+        if self.pages is not None:
+            await self.pages.stop()
         if self._owned_channel is not None:
             await self._owned_channel.aclose()
         if self._ctx is not None:
             await self._ctx.close()
         self._ctx, self.loop, self.relay, self._owned_channel = None, None, None, None
-        self._listener = None
+        self._listener, self.pages = None, None
 
     async def status(self) -> NodeStatus:
         """Sync health: last sync, waiting items, quarantine, cursor lag."""

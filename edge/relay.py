@@ -11,17 +11,15 @@ depot's own Hello (:mod:`sync.device_health`), nothing else about it.
 
 from __future__ import annotations
 
-import asyncio
-import socket
 from collections.abc import Callable
 
-import uvicorn
 from litestar import Litestar
 
 from sync.device_health import HealthRecordingServer
 from sync.http_transport import sync_router
 from sync.live import LocalChangeFeed, live_route
 
+from ._serving import Served, serve
 from .errors import NodeStateError
 from .store import EdgeStore
 
@@ -39,8 +37,7 @@ class DepotRelay:
             store, store.device, relay=True, on_change=self._changed
         )
         self.feed = LocalChangeFeed(store)
-        self._uvicorn: uvicorn.Server | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._served: Served | None = None
 
     async def _changed(self, head: int) -> None:
         await self.feed.publish(head)
@@ -53,32 +50,15 @@ class DepotRelay:
 
     async def start(self) -> None:
         """Bind (port 0 picks a free one) and serve; returns once serving."""
-        if self._task is not None:
+        if self._served is not None:
             raise NodeStateError("the depot relay is already serving")
         auth = self.store.authenticate
         app = Litestar(route_handlers=[sync_router(self.server, auth), live_route(self.feed, auth)])
-        config = uvicorn.Config(
-            app, host=self.host, port=self.port, log_level="warning", lifespan="off"
-        )
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((self.host, self.port))
-        except OSError as exc:
-            sock.close()
-            raise NodeStateError(
-                f"relay cannot listen on {self.host}:{self.port}: {exc.strerror}"
-            ) from None
-        sock.listen(128)
-        self.port = sock.getsockname()[1]
-        self._uvicorn = uvicorn.Server(config)
-        # The socket listens already: connections wait in its backlog until uvicorn runs.
-        self._task = asyncio.create_task(self._uvicorn.serve([sock]), name="edge-relay")
+        self._served = serve(app, self.host, self.port, "relay")
+        self.port = self._served.port
 
     async def stop(self) -> None:
         """Stop serving (in-flight requests finish first)."""
-        if self._uvicorn is None or self._task is None:
-            return
-        self._uvicorn.should_exit = True
-        await self._task
-        self._uvicorn = self._task = None
+        if self._served is not None:
+            await self._served.stop()
+            self._served = None

@@ -13,6 +13,7 @@ transaction as the document write.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from protocol.commands import command_decoder
 from sync import ReplicaStore
@@ -38,6 +39,15 @@ def _attachments(entry: OutboxEntry) -> list[dict[str, str]]:
     return attached
 
 
+class PendingFile(NamedTuple):
+    """A proof file recorded by a command and not yet held upstream."""
+
+    sha256: str
+    kind: str
+    path: str
+    doc_id: str
+
+
 class EdgeStore(ReplicaStore):
     """A replica store that also records the attachments of local commands."""
 
@@ -53,3 +63,29 @@ class EdgeStore(ReplicaStore):
             for a in _attachments(entry)
         ]
         return [("INSERT OR IGNORE INTO edge_attachments VALUES (?, ?, ?, ?, ?, NULL)", rows)]
+
+    async def attachment_known(self, sha256: str) -> bool:
+        """True when a recorded command refers to the file ``sha256``."""
+        rows = await self.query("SELECT 1 FROM edge_attachments WHERE sha256 = ?", (sha256,))
+        return bool(rows)
+
+    async def pending_attachments(self, limit: int = 20) -> list[PendingFile]:
+        """Files not yet uploaded upstream, oldest first."""
+        rows = await self.query(
+            "SELECT sha256, kind, path, doc_id FROM edge_attachments "
+            "WHERE uploaded_at IS NULL ORDER BY created_at, sha256 LIMIT ?",
+            (limit,),
+        )
+        return [PendingFile(*row) for row in rows]
+
+    async def attachments_waiting(self) -> int:
+        """How many proof files wait for their upload."""
+        rows = await self.query("SELECT count(*) FROM edge_attachments WHERE uploaded_at IS NULL")
+        return int(rows[0][0])
+
+    async def mark_uploaded(self, sha256: str, at_ms: int) -> None:
+        """Upstream holds the file ``sha256`` now."""
+        async with self.transaction() as db:
+            await db.execute(
+                "UPDATE edge_attachments SET uploaded_at = ? WHERE sha256 = ?", (at_ms, sha256)
+            )

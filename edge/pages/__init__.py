@@ -1,0 +1,68 @@
+"""The courier's pages, served by the handheld's own edge node (no upstream needed).
+
+::
+
+    /login, /logout          the courier's PIN (chosen on first use), a session cookie
+    /                        today's route in the planned order; search; scan or type a code
+    /stops/{doc_id}          one stop: out for delivery, collect COD, deliver with proof, fail
+    /cash                    cash in hand, the limit, the end-of-day handover
+    /sync                    the sync bar (the page's script refreshes it)
+    /static/...              css and plain js (no build chain, nothing from the internet)
+
+Every POST carries the CSRF token; every handler calls the same command
+function as ``parcelsync edge`` (:mod:`edge.commands`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar, Request, Response
+from litestar.di import Provide
+from litestar.exceptions import NotAuthorizedException
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Redirect
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from protocol.money import Money
+
+from ..proofs import MAX_PROOF_BYTES
+from .courier import CourierPages
+from .session import csrf_config, pages_secret, session_config
+from .site import Site
+
+__all__ = ["Site", "handheld_app", "pages_secret"]
+
+HERE = Path(__file__).resolve().parent
+
+
+def _to_login(request: Request[Any, Any, Any], exc: NotAuthorizedException) -> Response[Any]:
+    return Redirect("/login", status_code=303)
+
+
+def _filters(engine: JinjaTemplateEngine) -> None:
+    engine.engine.filters.update(
+        money=lambda pair: Money(*pair).format(),
+        decimal=lambda m: m.format().removeprefix(f"{m.currency} "),
+    )
+
+
+def handheld_app(site: Site, secret: bytes) -> Litestar:
+    """The courier's pages over ``site`` (the running node), cookies keyed by ``secret``."""
+    static = create_static_files_router(
+        path="/static", directories=[HERE / "static"], include_in_schema=False
+    )
+    return Litestar(
+        route_handlers=[CourierPages, static],
+        dependencies={"site": Provide(lambda: site, sync_to_thread=False)},
+        middleware=[session_config(secret).middleware],
+        csrf_config=csrf_config(secret),
+        template_config=TemplateConfig(
+            directory=HERE / "templates", engine=JinjaTemplateEngine, engine_callback=_filters
+        ),
+        exception_handlers={NotAuthorizedException: _to_login},
+        request_max_body_size=2 * MAX_PROOF_BYTES + 2_000_000,
+        openapi_config=None,
+    )

@@ -1,0 +1,312 @@
+"""The courier's pages: sign in, the route, a stop (out, collect, deliver, fail), cash.
+
+Every handler is thin: it calls the command function the CLI calls
+(:mod:`edge.commands`), and on a refusal renders the same page again with
+the message next to the field it is about (status 400 or 409); a refusal
+writes nothing, because the command wrote nothing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.datastructures import UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect, Template
+
+from .. import commands as c
+from .._cli_support import amount_minor
+from ..commands._common import money
+from ..docs import books_where, contents, shipment_by_id
+from ..errors import (
+    AmountMismatch,
+    CashLimitReached,
+    EdgeError,
+    InvalidInput,
+    NotFound,
+    OtpRejected,
+    OutOfScope,
+)
+from ..proofs import save_proof, signature_bytes
+from .forms import DeliverForm, field_error, parse_point
+from .pin import has_pin, set_pin, verify_pin
+from .session import sign_in, signed_in
+from .site import Site, notify, page
+from .words import AFTER_FAILURE, reason_groups, status_label
+
+FORM = RequestEncodingType.URL_ENCODED
+Short = Annotated[str, msgspec.Meta(max_length=200)]
+
+
+class PinForm(msgspec.Struct):
+    pin: Short = ""
+    pin2: Short = ""
+
+
+class CodeForm(msgspec.Struct):
+    code: Short = ""
+
+
+class CollectForm(msgspec.Struct):
+    amount: Short = ""
+    method: Short = "cash"
+    reason: Short = ""
+
+
+class FailForm(msgspec.Struct):
+    reason: Short = ""
+    note: Annotated[str, msgspec.Meta(max_length=500)] = ""
+
+
+def _status_code(exc: EdgeError) -> int:
+    return 400 if isinstance(exc, InvalidInput) else 409
+
+
+async def _route_rows(site: Site) -> list[dict[str, Any]]:
+    stops = await c.load_route(site.ctx)
+    docs = await contents(site.ctx.store, [s.doc_id for s in stops])
+    rows = []
+    for stop in stops:
+        info = docs[stop.doc_id][1].info if stop.doc_id in docs else {}
+        address = " ".join(str(info.get(k) or "") for k in ("address", "postcode")).strip()
+        rows.append({"stop": stop, "address": address, "label": status_label(stop.status)})
+    return rows
+
+
+class CourierPages(Controller):
+    include_in_schema = False
+
+    @get("/login")
+    async def login_form(self, site: Site, request: Request[Any, Any, Any]) -> Template:
+        """The PIN pad; on first use it asks to choose a PIN."""
+        first = not await has_pin(site.ctx.store, site.ctx.identity.courier_id)
+        return await page(site, request, "login.html", first=first)
+
+    @post("/login", status_code=303)
+    async def login(
+        self,
+        site: Site,
+        request: Request[Any, Any, Any],
+        data: Annotated[PinForm, Body(media_type=FORM)],
+    ) -> Redirect | Template:
+        """Check (or, on first use, set) the courier's PIN and start the session."""
+        store, courier = site.ctx.store, site.ctx.identity.courier_id
+        first = not await has_pin(store, courier)
+        try:
+            if first:
+                if data.pin != data.pin2:
+                    raise InvalidInput("the two PINs differ: type the same PIN twice")
+                await set_pin(store, courier, data.pin)
+            elif not await verify_pin(store, courier, data.pin, site.ctx.wall()):
+                raise InvalidInput("wrong PIN")
+        except InvalidInput as exc:
+            errors = {"pin": str(exc)}
+            return await page(site, request, "login.html", 401, first=first, errors=errors)
+        sign_in(request, site.ctx)
+        return Redirect("/", status_code=303)
+
+    @post("/logout", status_code=303)
+    async def logout(self, request: Request[Any, Any, Any]) -> Redirect:
+        """End the session."""
+        request.clear_session()
+        return Redirect("/login", status_code=303)
+
+    @get("/")
+    async def route(self, site: Site, request: Request[Any, Any, Any], q: str = "") -> Template:
+        """Today's stops in the planned order, filtered by ``q`` (name, street, number)."""
+        signed_in(request, site.ctx)
+        rows = await _route_rows(site)
+        needle = q.strip().lower()[:100]
+        if needle:
+            rows = [
+                r
+                for r in rows
+                if needle in " ".join((r["stop"].tracking_number, r["stop"].recipient_name,
+                                       r["stop"].city, r["address"])).lower()
+            ]
+        return await page(site, request, "route.html", rows=rows, q=q, day=site.ctx.today())
+
+    @post("/scan", status_code=303)
+    async def scan(
+        self,
+        site: Site,
+        request: Request[Any, Any, Any],
+        data: Annotated[CodeForm, Body(media_type=FORM)],
+    ) -> Redirect | Template:
+        """Open the stop of a scanned or typed code."""
+        signed_in(request, site.ctx)
+        try:
+            view = await c.find(site.ctx, data.code)
+        except (NotFound, OutOfScope, InvalidInput) as exc:
+            rows = await _route_rows(site)
+            return await page(
+                site, request, "route.html", 404, rows=rows, q="", day=site.ctx.today(),
+                errors={"code": str(exc)}, form={"code": data.code},
+            )
+        return Redirect(f"/stops/{view.doc_id}", status_code=303)
+
+    async def _stop(
+        self, site: Site, request: Request[Any, Any, Any], doc_id: str, status_code: int = 200,
+        **extra: Any,
+    ) -> Template:
+        view = await shipment_by_id(site.ctx.store, doc_id)
+        if view is None or view.info.courier_id != site.ctx.identity.courier_id:
+            return await page(site, request, "gone.html", 404, doc_id=doc_id)
+        return await page(
+            site, request, "stop.html", status_code,
+            view=view, label=status_label(view.state.status), groups=reason_groups(),
+            after_failure=AFTER_FAILURE.get(view.state.status, ""), **extra,
+        )
+
+    @get("/stops/{doc_id:str}")
+    async def stop(self, site: Site, request: Request[Any, Any, Any], doc_id: str) -> Template:
+        """One stop: what is due, and the forms for the next step."""
+        signed_in(request, site.ctx)
+        return await self._stop(site, request, doc_id)
+
+    async def _done(self, request: Request[Any, Any, Any], doc_id: str, text: str) -> Redirect:
+        notify(request, text)
+        return Redirect(f"/stops/{doc_id}", status_code=303)
+
+    @post("/stops/{doc_id:str}/out", status_code=303)
+    async def out(self, site: Site, request: Request[Any, Any, Any], doc_id: str) -> Any:
+        """Mark the parcel out for delivery."""
+        signed_in(request, site.ctx)
+        try:
+            done = await c.out_for_delivery(site.ctx, doc_id)
+        except EdgeError as exc:
+            return await self._stop(site, request, doc_id, _status_code(exc),
+                                    errors={"out": str(exc)})
+        return await self._done(request, doc_id, f"{done.tracking_number}: {done.message}")
+
+    @post("/stops/{doc_id:str}/collect", status_code=303)
+    async def collect(
+        self,
+        site: Site,
+        request: Request[Any, Any, Any],
+        doc_id: str,
+        data: Annotated[CollectForm, Body(media_type=FORM)],
+    ) -> Any:
+        """Collect the COD; a different amount needs a reason."""
+        signed_in(request, site.ctx)
+        fields = {AmountMismatch: "reason", CashLimitReached: "amount", InvalidInput: "amount"}
+        try:
+            minor = amount_minor(data.amount, (await c.find(site.ctx, doc_id)).info.currency)
+            done = await c.collect(site.ctx, doc_id, minor, method=data.method, reason=data.reason)
+        except EdgeError as exc:
+            errors = {field_error(exc, fields, "collect"): str(exc)}
+            return await self._stop(site, request, doc_id, _status_code(exc), errors=errors,
+                                    form=msgspec.structs.asdict(data))
+        return await self._done(request, doc_id, f"{done.tracking_number}: {done.message}")
+
+    @post("/stops/{doc_id:str}/deliver", status_code=303)
+    async def deliver(
+        self,
+        site: Site,
+        request: Request[Any, Any, Any],
+        doc_id: str,
+        data: Annotated[DeliverForm, Body(media_type=RequestEncodingType.MULTI_PART)],
+    ) -> Any:
+        """Deliver with the proof: name, relation, signature, photo, place, PIN."""
+        signed_in(request, site.ctx)
+        saved: list[c.Attachment] = []
+        fields = {OtpRejected: "otp", AmountMismatch: "deliver"}
+        try:
+            lat, lon = parse_point(data.lat, data.lon)
+            signature = signature_bytes(data.signature)
+            photo = await _read(data.photo)
+            sig = save_proof(site.proofs, signature, "signature") if signature else None
+            pic = save_proof(site.proofs, photo, "photo") if photo else None
+            saved = [a for a in (sig, pic) if a is not None]
+            done = await c.deliver(
+                site.ctx, doc_id, recipient_name=data.recipient_name, relation=data.relation,
+                signature=sig, photo=pic, lat=lat, lon=lon, otp=data.otp or None,
+            )
+        except EdgeError as exc:
+            await _forget(site, saved)
+            errors = {field_error(exc, fields, _proof_field(str(exc))): str(exc)}
+            form = {"recipient_name": data.recipient_name, "relation": data.relation}
+            return await self._stop(site, request, doc_id, _status_code(exc), errors=errors,
+                                    form=form)
+        return await self._done(request, doc_id, f"{done.tracking_number}: {done.message}")
+
+    @post("/stops/{doc_id:str}/fail", status_code=303)
+    async def fail(
+        self,
+        site: Site,
+        request: Request[Any, Any, Any],
+        doc_id: str,
+        data: Annotated[FailForm, Body(media_type=FORM)],
+    ) -> Any:
+        """Record a failed attempt; the page then says what happens next."""
+        signed_in(request, site.ctx)
+        try:
+            done = await c.fail(site.ctx, doc_id, data.reason, data.note)
+        except EdgeError as exc:
+            errors = {field_error(exc, {InvalidInput: "reason"}, "fail"): str(exc)}
+            return await self._stop(site, request, doc_id, _status_code(exc), errors=errors)
+        next_step = AFTER_FAILURE.get(done.status, "")
+        return await self._done(request, doc_id, f"{done.tracking_number}: {done.message}. "
+                                f"{next_step}")
+
+    @get("/cash")
+    async def cash(self, site: Site, request: Request[Any, Any, Any]) -> Template:
+        """Cash in hand per currency, the limit, the handover button."""
+        signed_in(request, site.ctx)
+        return await page(site, request, "cash.html", **await _cash(site))
+
+    @post("/cash/handover", status_code=303)
+    async def handover(self, site: Site, request: Request[Any, Any, Any]) -> Any:
+        """Hand over all cash in hand at the depot desk."""
+        signed_in(request, site.ctx)
+        try:
+            done = await c.handover(site.ctx)
+        except EdgeError as exc:
+            return await page(site, request, "cash.html", _status_code(exc), **await _cash(site),
+                              errors={"handover": str(exc)})
+        amounts = ", ".join(money(h.amount, h.currency) for h in done)
+        notify(request, f"Handed over {amounts}: give the cash to the depot desk to count.")
+        return Redirect("/cash", status_code=303)
+
+    @get("/sync")
+    async def sync_fragment(self, site: Site, request: Request[Any, Any, Any]) -> Template:
+        """The sync bar alone, for the page's script to refresh it."""
+        signed_in(request, site.ctx)
+        return await page(site, request, "_sync.html")
+
+
+async def _cash(site: Site) -> dict[str, Any]:
+    """The cash position (the limit's currency) and cash in hand in every currency."""
+    position = await c.cash_position(site.ctx)
+    books = await books_where(
+        site.ctx.store, "owner_kind = 'courier' AND owner_id = ?", (position.courier_id,)
+    )
+    in_hand: dict[str, int] = {position.currency: 0}
+    for book in books:
+        cash = book.state.in_hand
+        in_hand[cash.currency] = in_hand.get(cash.currency, 0) + cash.amount
+    return {"position": position, "in_hand": [money(a, cur) for cur, a in sorted(in_hand.items())]}
+
+
+async def _read(upload: UploadFile | None) -> bytes:
+    if upload is None or not upload.filename:
+        return b""
+    return await upload.read()
+
+
+async def _forget(site: Site, saved: list[c.Attachment]) -> None:
+    """Remove proof files of a refused delivery that no recorded command refers to."""
+    for item in saved:
+        if not await site.ctx.store.attachment_known(item.sha256):
+            Path(item.path).unlink(missing_ok=True)
+
+
+def _proof_field(message: str) -> str:
+    for name in ("signature", "photo", "recipient", "relation", "lat", "lon"):
+        if message.startswith(name) or f" {name} " in message:
+            return {"recipient": "recipient_name", "lon": "lat"}.get(name, name)
+    return "deliver"
