@@ -8,14 +8,14 @@ writes nothing, because the command wrote nothing.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 
+import anyio
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, MultipartBody, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from .. import commands as c
@@ -38,7 +38,8 @@ from .session import sign_in, signed_in
 from .site import Site, notify, page
 from .words import AFTER_FAILURE, reason_groups, status_label
 
-FORM = RequestEncodingType.URL_ENCODED
+SiteDep = NamedDependency[Site]
+Fields = dict[type[EdgeError], str]
 Short = Annotated[str, msgspec.Meta(max_length=200)]
 
 
@@ -81,7 +82,7 @@ class CourierPages(Controller):
     include_in_schema = False
 
     @get("/login")
-    async def login_form(self, site: Site, request: Request[Any, Any, Any]) -> Template:
+    async def login_form(self, site: SiteDep, request: Request[Any, Any, Any]) -> Template:
         """The PIN pad; on first use it asks to choose a PIN."""
         first = not await has_pin(site.ctx.store, site.ctx.identity.courier_id)
         return await page(site, request, "login.html", first=first)
@@ -89,9 +90,9 @@ class CourierPages(Controller):
     @post("/login", status_code=303)
     async def login(
         self,
-        site: Site,
+        site: SiteDep,
         request: Request[Any, Any, Any],
-        data: Annotated[PinForm, Body(media_type=FORM)],
+        data: URLEncodedBody[PinForm],
     ) -> Redirect | Template:
         """Check (or, on first use, set) the courier's PIN and start the session."""
         store, courier = site.ctx.store, site.ctx.identity.courier_id
@@ -116,7 +117,9 @@ class CourierPages(Controller):
         return Redirect("/login", status_code=303)
 
     @get("/")
-    async def route(self, site: Site, request: Request[Any, Any, Any], q: str = "") -> Template:
+    async def route(
+        self, site: SiteDep, request: Request[Any, Any, Any], q: FromQuery[str] = ""
+    ) -> Template:
         """Today's stops in the planned order, filtered by ``q`` (name, street, number)."""
         signed_in(request, site.ctx)
         rows = await _route_rows(site)
@@ -125,17 +128,24 @@ class CourierPages(Controller):
             rows = [
                 r
                 for r in rows
-                if needle in " ".join((r["stop"].tracking_number, r["stop"].recipient_name,
-                                       r["stop"].city, r["address"])).lower()
+                if needle
+                in " ".join(
+                    (
+                        r["stop"].tracking_number,
+                        r["stop"].recipient_name,
+                        r["stop"].city,
+                        r["address"],
+                    )
+                ).lower()
             ]
         return await page(site, request, "route.html", rows=rows, q=q, day=site.ctx.today())
 
     @post("/scan", status_code=303)
     async def scan(
         self,
-        site: Site,
+        site: SiteDep,
         request: Request[Any, Any, Any],
-        data: Annotated[CodeForm, Body(media_type=FORM)],
+        data: URLEncodedBody[CodeForm],
     ) -> Redirect | Template:
         """Open the stop of a scanned or typed code."""
         signed_in(request, site.ctx)
@@ -144,26 +154,45 @@ class CourierPages(Controller):
         except (NotFound, OutOfScope, InvalidInput) as exc:
             rows = await _route_rows(site)
             return await page(
-                site, request, "route.html", 404, rows=rows, q="", day=site.ctx.today(),
-                errors={"code": str(exc)}, form={"code": data.code},
+                site,
+                request,
+                "route.html",
+                404,
+                rows=rows,
+                q="",
+                day=site.ctx.today(),
+                errors={"code": str(exc)},
+                form={"code": data.code},
             )
         return Redirect(f"/stops/{view.doc_id}", status_code=303)
 
     async def _stop(
-        self, site: Site, request: Request[Any, Any, Any], doc_id: str, status_code: int = 200,
+        self,
+        site: Site,
+        request: Request[Any, Any, Any],
+        doc_id: str,
+        status_code: int = 200,
         **extra: Any,
     ) -> Template:
         view = await shipment_by_id(site.ctx.store, doc_id)
         if view is None or view.info.courier_id != site.ctx.identity.courier_id:
             return await page(site, request, "gone.html", 404, doc_id=doc_id)
         return await page(
-            site, request, "stop.html", status_code,
-            view=view, label=status_label(view.state.status), groups=reason_groups(),
-            after_failure=AFTER_FAILURE.get(view.state.status, ""), **extra,
+            site,
+            request,
+            "stop.html",
+            status_code,
+            view=view,
+            label=status_label(view.state.status),
+            groups=reason_groups(),
+            after_failure=AFTER_FAILURE.get(view.state.status, ""),
+            **extra,
         )
 
     @get("/stops/{doc_id:str}")
-    async def stop(self, site: Site, request: Request[Any, Any, Any], doc_id: str) -> Template:
+    async def stop(
+        self, site: SiteDep, request: Request[Any, Any, Any], doc_id: FromPath[str]
+    ) -> Template:
         """One stop: what is due, and the forms for the next step."""
         signed_in(request, site.ctx)
         return await self._stop(site, request, doc_id)
@@ -173,74 +202,95 @@ class CourierPages(Controller):
         return Redirect(f"/stops/{doc_id}", status_code=303)
 
     @post("/stops/{doc_id:str}/out", status_code=303)
-    async def out(self, site: Site, request: Request[Any, Any, Any], doc_id: str) -> Any:
+    async def out(
+        self, site: SiteDep, request: Request[Any, Any, Any], doc_id: FromPath[str]
+    ) -> Any:
         """Mark the parcel out for delivery."""
         signed_in(request, site.ctx)
         try:
             done = await c.out_for_delivery(site.ctx, doc_id)
         except EdgeError as exc:
-            return await self._stop(site, request, doc_id, _status_code(exc),
-                                    errors={"out": str(exc)})
+            return await self._stop(
+                site, request, doc_id, _status_code(exc), errors={"out": str(exc)}
+            )
         return await self._done(request, doc_id, f"{done.tracking_number}: {done.message}")
 
     @post("/stops/{doc_id:str}/collect", status_code=303)
     async def collect(
         self,
-        site: Site,
+        site: SiteDep,
         request: Request[Any, Any, Any],
-        doc_id: str,
-        data: Annotated[CollectForm, Body(media_type=FORM)],
+        doc_id: FromPath[str],
+        data: URLEncodedBody[CollectForm],
     ) -> Any:
         """Collect the COD; a different amount needs a reason."""
         signed_in(request, site.ctx)
-        fields = {AmountMismatch: "reason", CashLimitReached: "amount", InvalidInput: "amount"}
+        fields: Fields = {
+            AmountMismatch: "reason",
+            CashLimitReached: "amount",
+            InvalidInput: "amount",
+        }
         try:
             minor = amount_minor(data.amount, (await c.find(site.ctx, doc_id)).info.currency)
             done = await c.collect(site.ctx, doc_id, minor, method=data.method, reason=data.reason)
         except EdgeError as exc:
             errors = {field_error(exc, fields, "collect"): str(exc)}
-            return await self._stop(site, request, doc_id, _status_code(exc), errors=errors,
-                                    form=msgspec.structs.asdict(data))
+            return await self._stop(
+                site,
+                request,
+                doc_id,
+                _status_code(exc),
+                errors=errors,
+                form=msgspec.structs.asdict(data),
+            )
         return await self._done(request, doc_id, f"{done.tracking_number}: {done.message}")
 
     @post("/stops/{doc_id:str}/deliver", status_code=303)
     async def deliver(
         self,
-        site: Site,
+        site: SiteDep,
         request: Request[Any, Any, Any],
-        doc_id: str,
-        data: Annotated[DeliverForm, Body(media_type=RequestEncodingType.MULTI_PART)],
+        doc_id: FromPath[str],
+        data: MultipartBody[DeliverForm],
     ) -> Any:
         """Deliver with the proof: name, relation, signature, photo, place, PIN."""
         signed_in(request, site.ctx)
         saved: list[c.Attachment] = []
-        fields = {OtpRejected: "otp", AmountMismatch: "deliver"}
+        fields: Fields = {OtpRejected: "otp", AmountMismatch: "deliver"}
         try:
             lat, lon = parse_point(data.lat, data.lon)
             signature = signature_bytes(data.signature)
             photo = await _read(data.photo)
-            sig = save_proof(site.proofs, signature, "signature") if signature else None
-            pic = save_proof(site.proofs, photo, "photo") if photo else None
+            sig = await _save(site, signature, "signature")
+            pic = await _save(site, photo, "photo")
             saved = [a for a in (sig, pic) if a is not None]
             done = await c.deliver(
-                site.ctx, doc_id, recipient_name=data.recipient_name, relation=data.relation,
-                signature=sig, photo=pic, lat=lat, lon=lon, otp=data.otp or None,
+                site.ctx,
+                doc_id,
+                recipient_name=data.recipient_name,
+                relation=data.relation,
+                signature=sig,
+                photo=pic,
+                lat=lat,
+                lon=lon,
+                otp=data.otp or None,
             )
         except EdgeError as exc:
             await _forget(site, saved)
             errors = {field_error(exc, fields, _proof_field(str(exc))): str(exc)}
             form = {"recipient_name": data.recipient_name, "relation": data.relation}
-            return await self._stop(site, request, doc_id, _status_code(exc), errors=errors,
-                                    form=form)
+            return await self._stop(
+                site, request, doc_id, _status_code(exc), errors=errors, form=form
+            )
         return await self._done(request, doc_id, f"{done.tracking_number}: {done.message}")
 
     @post("/stops/{doc_id:str}/fail", status_code=303)
     async def fail(
         self,
-        site: Site,
+        site: SiteDep,
         request: Request[Any, Any, Any],
-        doc_id: str,
-        data: Annotated[FailForm, Body(media_type=FORM)],
+        doc_id: FromPath[str],
+        data: URLEncodedBody[FailForm],
     ) -> Any:
         """Record a failed attempt; the page then says what happens next."""
         signed_in(request, site.ctx)
@@ -250,30 +300,37 @@ class CourierPages(Controller):
             errors = {field_error(exc, {InvalidInput: "reason"}, "fail"): str(exc)}
             return await self._stop(site, request, doc_id, _status_code(exc), errors=errors)
         next_step = AFTER_FAILURE.get(done.status, "")
-        return await self._done(request, doc_id, f"{done.tracking_number}: {done.message}. "
-                                f"{next_step}")
+        return await self._done(
+            request, doc_id, f"{done.tracking_number}: {done.message}. {next_step}"
+        )
 
     @get("/cash")
-    async def cash(self, site: Site, request: Request[Any, Any, Any]) -> Template:
+    async def cash(self, site: SiteDep, request: Request[Any, Any, Any]) -> Template:
         """Cash in hand per currency, the limit, the handover button."""
         signed_in(request, site.ctx)
         return await page(site, request, "cash.html", **await _cash(site))
 
     @post("/cash/handover", status_code=303)
-    async def handover(self, site: Site, request: Request[Any, Any, Any]) -> Any:
+    async def handover(self, site: SiteDep, request: Request[Any, Any, Any]) -> Any:
         """Hand over all cash in hand at the depot desk."""
         signed_in(request, site.ctx)
         try:
             done = await c.handover(site.ctx)
         except EdgeError as exc:
-            return await page(site, request, "cash.html", _status_code(exc), **await _cash(site),
-                              errors={"handover": str(exc)})
+            return await page(
+                site,
+                request,
+                "cash.html",
+                _status_code(exc),
+                **await _cash(site),
+                errors={"handover": str(exc)},
+            )
         amounts = ", ".join(money(h.amount, h.currency) for h in done)
         notify(request, f"Handed over {amounts}: give the cash to the depot desk to count.")
         return Redirect("/cash", status_code=303)
 
     @get("/sync")
-    async def sync_fragment(self, site: Site, request: Request[Any, Any, Any]) -> Template:
+    async def sync_fragment(self, site: SiteDep, request: Request[Any, Any, Any]) -> Template:
         """The sync bar alone, for the page's script to refresh it."""
         signed_in(request, site.ctx)
         return await page(site, request, "_sync.html")
@@ -298,11 +355,16 @@ async def _read(upload: UploadFile | None) -> bytes:
     return await upload.read()
 
 
+async def _save(site: Site, data: bytes, what: str) -> c.Attachment | None:
+    """Store a proof file off the event loop; None when none was given."""
+    return await anyio.to_thread.run_sync(save_proof, site.proofs, data, what) if data else None
+
+
 async def _forget(site: Site, saved: list[c.Attachment]) -> None:
     """Remove proof files of a refused delivery that no recorded command refers to."""
     for item in saved:
         if not await site.ctx.store.attachment_known(item.sha256):
-            Path(item.path).unlink(missing_ok=True)
+            await anyio.Path(item.path).unlink(missing_ok=True)
 
 
 def _proof_field(message: str) -> str:

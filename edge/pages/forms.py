@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from litestar.datastructures import UploadFile
@@ -43,9 +44,9 @@ def parse_point(lat: str, lon: str) -> tuple[float | None, float | None]:
     return point
 
 
-def field_error(exc: EdgeError, fields: dict[type[EdgeError], str], default: str) -> str:
+def field_error(exc: EdgeError, fields: Mapping[type[EdgeError], str], default: str) -> str:
     """The form field a refusal is about: the first class of ``exc`` listed, else ``default``."""
     for kind in type(exc).__mro__:
         if kind in fields:
-            return fields[kind]  # type: ignore[index]
+            return fields[kind]
     return default

@@ -63,7 +63,8 @@ async def verify_pin(store: EdgeStore, courier_id: str, pin: str, now_ms: int) -
     stored = await store.meta(PIN_KEY + courier_id)
     if stored is None:
         return False
-    count, since = (int(x) for x in (await store.meta(FAILURES_KEY + courier_id, "0:0")).split(":"))
+    failures = await store.meta(FAILURES_KEY + courier_id) or "0:0"
+    count, since = (int(x) for x in failures.split(":"))
     if count >= MAX_FAILURES and now_ms - since < LOCK_MS:
         minutes = max(1, (LOCK_MS - (now_ms - since)) // 60_000)
         raise PinLocked(f"too many wrong PINs: try again in {minutes} min, or ask the depot")
