@@ -11,7 +11,8 @@ A depot node given ``listen=(host, port)`` also serves the sync endpoints to
 its handhelds (:class:`edge.relay.DepotRelay`) and wakes its upstream loop
 whenever a handheld pushed, so relayed updates reach central promptly. A
 handheld given ``pages=(host, port)`` serves its courier's pages
-(:mod:`edge.pages`) there, with or without an upstream.
+(:mod:`edge.pages`) there, with or without an upstream. Over HTTP, proof
+files upload after each good sync round (:mod:`edge.proof_upload`).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from ._serving import Served, serve
 from .context import EdgeContext, wall_ms
 from .errors import NodeStateError, NotEnrolled
 from .pages import Site, handheld_app, pages_secret
+from .proof_upload import ProofUploader
 from .proofs import proof_folder
 from .relay import DepotRelay
 from .status import UPSTREAM, NodeStatus, node_status
@@ -72,6 +74,7 @@ class EdgeNode:
         self.loop: SyncLoop | None = None
         self.relay: DepotRelay | None = None
         self._owned_channel: HttpChannel | None = None
+        self.uploader: ProofUploader | None = None
         self._listener: asyncio.Task[None] | None = None
 
     @property
@@ -108,6 +111,8 @@ class EdgeNode:
                     raise NodeStateError("only a depot node serves handhelds (--listen)")
                 self.relay = DepotRelay(ctx.store, *self._listen_at, on_change=self.loop.wake)
                 await self.relay.start()
+            if self.uploader is not None:
+                await self.uploader.start()
             await self.loop.start()
             if self._pages_at is not None:
                 await self._serve_pages(ctx, *self._pages_at)
@@ -133,11 +138,14 @@ class EdgeNode:
         if not url or not token:
             raise NotEnrolled("no upstream URL or token: pass --upstream and --token, or enrol")
         self._owned_channel = HttpChannel(url, token, compress=True)
+        self.uploader = ProofUploader(ctx.store, url, token, wall=self._wall)
         return self._owned_channel
 
     async def _publish(self) -> None:
         if self.relay is not None:
             await self.relay.publish()
+        if self.uploader is not None and self.loop is not None and not self.loop.last_error:
+            self.uploader.wake()
 
     async def _listen(self, ctx: EdgeContext) -> None:
         """Hold the live socket to the upstream; each poke starts a round at once."""
@@ -183,12 +191,14 @@ class EdgeNode:
             await self.relay.stop()
         if self.pages is not None:
             await self.pages.stop()
+        if self.uploader is not None:
+            await self.uploader.stop()
         if self._owned_channel is not None:
             await self._owned_channel.aclose()
         if self._ctx is not None:
             await self._ctx.close()
         self._ctx, self.loop, self.relay, self._owned_channel = None, None, None, None
-        self._listener, self.pages = None, None
+        self._listener, self.pages, self.uploader = None, None, None
 
     async def status(self) -> NodeStatus:
         """Sync health: last sync, waiting items, quarantine, cursor lag."""

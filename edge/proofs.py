@@ -3,8 +3,7 @@
 Files live in a folder beside the replica (``hh.db`` -> ``hh.db.proofs/``),
 named by the hex sha256 of their bytes, so saving the same picture twice is
 one file and central can check what it receives against the name. Only
-images are kept (PNG, JPEG, WebP, by their first bytes), each at most
-:data:`MAX_PROOF_BYTES`.
+pictures :func:`protocol.proofs.proof_problem` accepts are kept.
 """
 
 from __future__ import annotations
@@ -15,22 +14,12 @@ import hashlib
 import os
 from pathlib import Path
 
+from protocol.proofs import proof_problem
+
 from .commands import Attachment
 from .errors import InvalidInput
 
-MAX_PROOF_BYTES = 4 * 1024 * 1024
 SIGNATURE_PREFIX = "data:image/png;base64,"
-_MAGIC = {
-    b"\x89PNG\r\n\x1a\n": "image/png",
-    b"\xff\xd8\xff": "image/jpeg",
-}
-
-
-def image_type(data: bytes) -> str | None:
-    """The media type of an image by its first bytes; None when not PNG, JPEG or WebP."""
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return next((kind for magic, kind in _MAGIC.items() if data.startswith(magic)), None)
 
 
 def proof_folder(db: str | Path) -> Path:
@@ -39,13 +28,10 @@ def proof_folder(db: str | Path) -> Path:
 
 
 def check_proof(data: bytes, what: str) -> None:
-    """``InvalidInput`` unless ``data`` is a non-empty image within the size limit."""
-    if not data:
-        raise InvalidInput(f"{what}: the file is empty")
-    if len(data) > MAX_PROOF_BYTES:
-        raise InvalidInput(f"{what}: larger than {MAX_PROOF_BYTES // (1024 * 1024)} MB")
-    if image_type(data) is None:
-        raise InvalidInput(f"{what}: not a PNG, JPEG or WebP picture")
+    """``InvalidInput`` unless ``data`` is a picture :mod:`protocol.proofs` accepts."""
+    problem = proof_problem(data)
+    if problem is not None:
+        raise InvalidInput(f"{what}: {problem}")
 
 
 def save_proof(folder: Path, data: bytes, what: str) -> Attachment:

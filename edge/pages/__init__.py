@@ -27,8 +27,8 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from protocol.money import Money
+from protocol.proofs import MAX_PROOF_BYTES
 
-from ..proofs import MAX_PROOF_BYTES
 from .courier import CourierPages
 from .session import csrf_config, pages_secret, session_config
 from .site import Site

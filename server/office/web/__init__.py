@@ -8,6 +8,7 @@
     /office/                            overview, refreshed live over /office/events (SSE)
     /office/tables/{name}[.csv]         any office table, filter form, CSV export
     /office/shipments/{doc_id}          one shipment; POST .../resolve settles a conflict
+    /office/proofs/{sha256}             a delivery's signature or photo, once uploaded
     /office/static/...                  css and plain js (no build chain, no CDN)
     /track/{tracking_number}            public tracking page
 """
@@ -29,6 +30,7 @@ from .errors import on_http_error
 from .formatting import figure_text, row_texts, time_text
 from .login import OfficeLogin, on_not_authorized
 from .pages import OfficePages
+from .proofs import ProofFilesPage
 from .session import OfficeCookies, SessionKeyring, office_device
 from .shipment import ShipmentPages
 from .tracking import track
@@ -47,7 +49,7 @@ def office_web_handlers(secure_cookies: bool = False) -> list[ControllerRouterHa
     """
     office = Router(
         path="/",
-        route_handlers=[OfficeLogin, OfficePages, ShipmentPages],
+        route_handlers=[OfficeLogin, OfficePages, ShipmentPages, ProofFilesPage],
         middleware=[
             DefineMiddleware(OfficeCookies, keyring=SessionKeyring(), secure=secure_cookies)
         ],
