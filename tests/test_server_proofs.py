@@ -52,8 +52,10 @@ async def _delivered_with_proof(central, names, tmp_path: Path) -> tuple[str, st
     )
     events = [
         OutForDelivery(
-            id=new_id(), hlc=hlc.now().encode(),
-            payload=OutForDelivery.Body(courier_id=names.courier), **common,
+            id=new_id(),
+            hlc=hlc.now().encode(),
+            payload=OutForDelivery.Body(courier_id=names.courier),
+            **common,
         ),
         Delivered(id=new_id(), hlc=hlc.now().encode(), payload=pod, **common),
     ]
@@ -74,8 +76,11 @@ async def test_upload_refusals_store_nothing_and_the_office_sees_the_signature(
     def put(name: str, body: bytes, who: str | None = token, doc: str = shipment_id):
         headers = {"authorization": f"Bearer {who}"} if who else {}
         return httpx.put(
-            f"{central.url}/sync/proofs/{name}", params={"doc_id": doc}, content=body,
-            headers=headers, timeout=30,
+            f"{central.url}/sync/proofs/{name}",
+            params={"doc_id": doc},
+            content=body,
+            headers=headers,
+            timeout=30,
         )
 
     refusals = [
