@@ -216,12 +216,14 @@ def test_courier_works_offline_and_the_office_sees_the_proof(
         browser.find_element(By.ID, "deliver-button").click()
         assert "delivered to Wilhelmina Oosterhuis" in wait_for(browser, "#notice").text
         assert browser.find_element(By.ID, "delivered").is_displayed()
+        assert "collected EUR 23.00 (cash)" in browser.find_element(By.ID, "cod-due").text
 
         browser.get(f"{url}/stops/{prepaid['id']}")
+        browser.find_element(By.ID, "fail-open").click()
         browser.find_element(By.CSS_SELECTOR, 'input[name=reason][value="not_home"]').click()
         browser.find_element(By.ID, "fail-button").click()
         notice = wait_for(browser, "#notice").text
-        assert "attempt 1 failed" in notice and "next attempt" in notice
+        assert "failed attempt recorded (Nobody home)" in notice and "next attempt" in notice
         assert "goes out again" in browser.find_element(By.ID, "next-step").text
         shot(browser, "05-after-failed-attempt", 360)
 

@@ -8,6 +8,7 @@ the accepted file is served to the office only.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from pathlib import Path
 
@@ -67,10 +68,10 @@ async def _delivered_with_proof(central, names, tmp_path: Path) -> tuple[str, st
     return shipment_id, device_id, token
 
 
-async def test_upload_refusals_store_nothing_and_the_office_sees_the_signature(
+def test_upload_refusals_store_nothing_and_the_office_sees_the_signature(
     central, names, tmp_path: Path
 ) -> None:
-    shipment_id, _, token = await _delivered_with_proof(central, names, tmp_path)
+    shipment_id, _, token = asyncio.run(_delivered_with_proof(central, names, tmp_path))
     _, other = central.enrol("courier", depot_id=names.depot, courier_id=names.courier2)
 
     def put(name: str, body: bytes, who: str | None = token, doc: str = shipment_id):

@@ -36,7 +36,7 @@ from .forms import DeliverForm, field_error, parse_point
 from .pin import has_pin, set_pin, verify_pin
 from .session import sign_in, signed_in
 from .site import Site, notify, page
-from .words import AFTER_FAILURE, reason_groups, status_label
+from .words import AFTER_FAILURE, REASON_LABEL, reason_groups, status_label
 
 SiteDep = NamedDependency[Site]
 Fields = dict[type[EdgeError], str]
@@ -299,10 +299,8 @@ class CourierPages(Controller):
         except EdgeError as exc:
             errors = {field_error(exc, {InvalidInput: "reason"}, "fail"): str(exc)}
             return await self._stop(site, request, doc_id, _status_code(exc), errors=errors)
-        next_step = AFTER_FAILURE.get(done.status, "")
-        return await self._done(
-            request, doc_id, f"{done.tracking_number}: {done.message}. {next_step}"
-        )
+        said = f"{done.tracking_number}: failed attempt recorded ({REASON_LABEL[data.reason]})."
+        return await self._done(request, doc_id, f"{said} {AFTER_FAILURE.get(done.status, '')}")
 
     @get("/cash")
     async def cash(self, site: SiteDep, request: Request[Any, Any, Any]) -> Template:
