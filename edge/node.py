@@ -34,7 +34,7 @@ from sync.live_client import listen_live
 from ._serving import Served, serve
 from .context import EdgeContext, wall_ms
 from .errors import NodeStateError, NotEnrolled
-from .pages import Site, handheld_app, pages_secret
+from .pages import Site, depot_app, handheld_app, pages_secret
 from .proof_upload import ProofUploader
 from .proofs import proof_folder
 from .relay import DepotRelay
@@ -123,11 +123,10 @@ class EdgeNode:
             raise
 
     async def _serve_pages(self, ctx: EdgeContext, host: str, port: int) -> None:
-        """Serve the courier's pages on ``host:port`` (port 0: a free one)."""
-        if ctx.identity.role != Role.COURIER:
-            raise NodeStateError("the pages (--pages) are served by a courier handheld")
+        """Serve the courier's (or the depot desks') pages on ``host:port`` (0: a free port)."""
         site = Site(ctx, self.status, proof_folder(self.db))
-        app = handheld_app(site, await pages_secret(ctx.store))
+        make = handheld_app if ctx.identity.role == Role.COURIER else depot_app
+        app = make(site, await pages_secret(ctx.store))
         self.pages = serve(app, host, port, "pages")
 
     def _make_channel(self, ctx: EdgeContext) -> Channel:

@@ -108,6 +108,7 @@ async def test_cod_a_different_amount_needs_a_reason_and_delivery_keeps_its_proo
         )
         short = await web.post(f"/stops/{doc_id}/collect", data={"amount": "15.00", CSRF: csrf})
         assert short.status_code == 409 and "give a reason" in error_of(short.text, "reason")
+        assert short.headers["content-type"].startswith("text/html")  # a page, not text
         junk = await web.post(f"/stops/{doc_id}/collect", data={"amount": "1.234", CSRF: csrf})
         assert junk.status_code == 400 and "decimals" in error_of(junk.text, "amount")
         assert await snapshot(hh.ctx.store) == before
@@ -183,6 +184,7 @@ async def test_a_refused_proof_says_which_field_and_keeps_no_file(tmp_path: Path
                 f"/stops/{doc_id}/deliver", data={CSRF: csrf, **data}, files=files or None
             )
             assert answer.status_code == 400, (field, answer.text)
+            assert answer.headers["content-type"].startswith("text/html")
             assert words in error_of(answer.text, field)
         assert await snapshot(hh.ctx.store) == before
         assert not list(proof_folder(hh.db).glob("*"))

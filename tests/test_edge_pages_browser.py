@@ -27,7 +27,7 @@ from simulation.fleet import spawn, stop_all
 from sync import commit_commands
 
 from .browser.chromium import WAIT_S, chromium, office_log_in
-from .browser.world import create_shipment
+from .browser.world import create_shipment, deliver_on_handheld, route_to_courier
 from .edge_pages_helpers import PIN, png
 from .server_helpers import node
 
@@ -263,3 +263,136 @@ def test_courier_works_offline_and_the_office_sees_the_proof(
     finally:
         stop_all(processes)
         stop_central(central)
+
+
+def test_depot_desk_scans_grades_a_return_and_restocks(
+    browser: WebDriver, central: Central, names: Names, tmp_path: Path
+) -> None:
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.select import Select
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from edge.store import EdgeStore
+
+    from .server_fixtures import free_port
+
+    sold = create_shipment(central, names, "desk-sold", cod_amount=1200)
+    inbound = create_shipment(central, names, "desk-inbound")
+    asyncio.run(route_to_courier(central, names, tmp_path, [sold["id"]]))
+    asyncio.run(deliver_on_handheld(central, names, tmp_path, sold["tracking_number"], cod=1200))
+    _, merchant_token = central.enrol("merchant", merchant_id=names.merchant)
+    items = [{"sku": "SKU-A", "quantity": 2}, {"sku": "SKU-B", "quantity": 1}]
+    with central.api(merchant_token) as api:
+        answer = api.post("/api/v1/returns", json={"shipment_id": sold["id"], "items": items})
+    assert answer.status_code == 201, answer.text
+    return_id = answer.json()["id"]
+
+    device_id, token = central.enrol("depot", depot_id=names.depot)
+    db = tmp_path / "desk.db"
+    edge_cli(
+        "enroll",
+        "--db",
+        str(db),
+        "--device-id",
+        device_id,
+        "--role",
+        "depot",
+        "--depot",
+        names.depot,
+        "--upstream",
+        central.url,
+        "--token",
+        token,
+    )
+    edge_cli("staff-pin", "--db", str(db), "--staff", "ana", "--pin", "1357")
+    pages = f"127.0.0.1:{free_port()}"
+    relay = f"127.0.0.1:{free_port()}"
+    args = ("edge", "depot", "--db", str(db), "--listen", relay, "--pages", pages)
+    process = spawn(tmp_path / "desk.log", *args, "--interval", "0.3", "--retry-max", "0.5")
+    url = f"http://{pages}"
+    try:
+
+        def login_form(d: WebDriver):  # type: ignore[no-untyped-def]
+            d.get(url + "/login")
+            return d.find_elements(By.ID, "staff")
+
+        WebDriverWait(browser, WAIT_S, ignored_exceptions=(WebDriverException,)).until(login_form)
+        browser.set_window_size(1280, 900)
+        browser.find_element(By.ID, "staff").send_keys("ana")
+        browser.find_element(By.ID, "pin").send_keys("9999")
+        browser.find_element(By.CSS_SELECTOR, "#login button").click()
+        assert "wrong PIN" in wait_for(browser, "#pin-error").text
+        browser.find_element(By.ID, "pin").send_keys("1357")
+        browser.find_element(By.CSS_SELECTOR, "#login button").click()
+
+        wait_for(browser, "#code")
+        wait_for(browser, '.sync[data-online="yes"]', reload=True)
+        for expected in ("ok", "refused"):  # the second scan of the same parcel is refused
+            code = wait_for(browser, "#code")
+            code.send_keys(inbound["tracking_number"] + "\n")
+            flash = wait_for(browser, f"#last-scan.{expected}")
+        assert "already at the depot" in flash.text
+        shot(browser, "09-desk-inbound", 1280)
+        shot(browser, "09-desk-inbound", 360)
+
+        browser.get(url + "/returns")
+        wait_for(browser, f'[data-return="{return_id}"] a', reload=True).click()
+        browser.find_element(By.ID, "receive-button").click()
+        assert "received" in wait_for(browser, "#notice").text
+        for n, (grade, disposition) in enumerate((("sellable", "restock"), ("damaged", "dispose"))):
+            Select(browser.find_element(By.ID, f"grade_{n}")).select_by_value(grade)
+            Select(browser.find_element(By.ID, f"disposition_{n}")).select_by_value(disposition)
+        shot(browser, "10-desk-grading", 1280)
+        browser.find_element(By.ID, "inspect-button").click()
+        assert "2 item(s) graded" in wait_for(browser, "#notice").text
+        form = browser.find_element(By.ID, "restock-SKU-A")
+        quantity = form.find_element(By.NAME, "quantity")
+        quantity.clear()
+        quantity.send_keys("3")
+        form.find_element(By.TAG_NAME, "button").click()
+        assert (
+            "2 unit(s) graded for restock are left"
+            in wait_for(browser, "#restock_SKU-A-error").text
+        )
+        browser.find_element(By.CSS_SELECTOR, "#restock-SKU-A button").click()
+        assert "SKU-A: 1 in stock" in wait_for(browser, "#notice").text
+        assert (
+            browser.find_element(By.CSS_SELECTOR, '#graded [data-sku="SKU-A"] .in-stock').text
+            == "1"
+        )
+        assert not browser.find_elements(By.ID, "restock-SKU-B")
+        shot(browser, "11-desk-restocked", 1280)
+        shot(browser, "11-desk-restocked", 360)
+
+        def merchant_stock(_: WebDriver) -> bool:
+            with central.api(merchant_token) as api:
+                rows = api.get("/api/v1/stock").json()
+            return rows == [
+                {
+                    "merchant_id": names.merchant,
+                    "depot_id": names.depot,
+                    "sku": "SKU-A",
+                    "quantity": 1,
+                }
+            ]
+
+        WebDriverWait(browser, WAIT_S).until(merchant_stock)
+    finally:
+        stop_all([process])
+
+    async def actors() -> set[str]:
+        async with await EdgeStore.open(db) as store:
+            rows = await store.query(
+                "SELECT type, actor FROM p_events WHERE doc_id IN (?, ?) AND device = ?",
+                (return_id, inbound["id"], device_id),
+            )
+        assert {r[0] for r in rows} == {
+            "received_at_depot",
+            "received",
+            "inspected",
+            "restocked",
+        }, rows
+        return {r[1] for r in rows}
+
+    assert asyncio.run(actors()) == {"ana"}

@@ -13,12 +13,14 @@ from .courier import (
 )
 from .depot import CountResult, Deposit, assign, count_cash, deposit, receive, undeposited
 from .returns_desk import (
+    ReturnRow,
     StockLevel,
     dispatch,
     inspect,
     parse_item,
     receive_return,
     restock,
+    returns_here,
     stock_levels,
 )
 
@@ -28,6 +30,7 @@ __all__ = [
     "CountResult",
     "Deposit",
     "Handover",
+    "ReturnRow",
     "RouteStop",
     "StockLevel",
     "assign",
@@ -48,6 +51,7 @@ __all__ = [
     "receive",
     "receive_return",
     "restock",
+    "returns_here",
     "stock_levels",
     "undeposited",
 ]

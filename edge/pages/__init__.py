@@ -1,4 +1,6 @@
-"""The courier's pages, served by the handheld's own edge node (no upstream needed).
+"""The pages of the people at the edge, served by their node (no upstream needed).
+
+The courier's pages (:mod:`.courier`), on the handheld's 127.0.0.1:
 
 ::
 
@@ -9,6 +11,10 @@
     /sync                    the sync bar (the page's script refreshes it)
     /static/...              css and plain js (no build chain, nothing from the internet)
 
+The depot's desk pages (:mod:`.depot`), on the depot LAN: ``/login`` (staff
+id and PIN), ``/`` (inbound scan stream), ``/returns`` and
+``/returns/{doc_id}`` (receive, grade, restock, stock), ``/handhelds``.
+
 Every POST carries the CSRF token; every handler calls the same command
 function as ``parcelsync edge`` (:mod:`edge.commands`).
 """
@@ -18,7 +24,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from litestar import Litestar, Request, Response
+from litestar import Controller, Litestar, Request, Response
 from litestar.di import Provide
 from litestar.exceptions import NotAuthorizedException
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -30,10 +36,11 @@ from protocol.money import Money
 from protocol.proofs import MAX_PROOF_BYTES
 
 from .courier import CourierPages
+from .depot import DepotPages
 from .session import csrf_config, pages_secret, session_config
 from .site import Site
 
-__all__ = ["Site", "handheld_app", "pages_secret"]
+__all__ = ["Site", "depot_app", "handheld_app", "pages_secret"]
 
 HERE = Path(__file__).resolve().parent
 
@@ -51,11 +58,20 @@ def _filters(engine: JinjaTemplateEngine) -> None:
 
 def handheld_app(site: Site, secret: bytes) -> Litestar:
     """The courier's pages over ``site`` (the running node), cookies keyed by ``secret``."""
+    return _app(site, secret, CourierPages)
+
+
+def depot_app(site: Site, secret: bytes) -> Litestar:
+    """The depot desk pages over ``site`` (the running depot node)."""
+    return _app(site, secret, DepotPages)
+
+
+def _app(site: Site, secret: bytes, pages: type[Controller]) -> Litestar:
     static = create_static_files_router(
         path="/static", directories=[HERE / "static"], include_in_schema=False
     )
     return Litestar(
-        route_handlers=[CourierPages, static],
+        route_handlers=[pages, static],
         dependencies={"site": Provide(lambda: site, sync_to_thread=False)},
         middleware=[session_config(secret).middleware],
         csrf_config=csrf_config(secret),

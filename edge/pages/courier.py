@@ -204,7 +204,7 @@ class CourierPages(Controller):
     @post("/stops/{doc_id:str}/out", status_code=303)
     async def out(
         self, site: SiteDep, request: Request[Any, Any, Any], doc_id: FromPath[str]
-    ) -> Any:
+    ) -> Redirect | Template:
         """Mark the parcel out for delivery."""
         signed_in(request, site.ctx)
         try:
@@ -222,7 +222,7 @@ class CourierPages(Controller):
         request: Request[Any, Any, Any],
         doc_id: FromPath[str],
         data: URLEncodedBody[CollectForm],
-    ) -> Any:
+    ) -> Redirect | Template:
         """Collect the COD; a different amount needs a reason."""
         signed_in(request, site.ctx)
         fields: Fields = {
@@ -252,7 +252,7 @@ class CourierPages(Controller):
         request: Request[Any, Any, Any],
         doc_id: FromPath[str],
         data: MultipartBody[DeliverForm],
-    ) -> Any:
+    ) -> Redirect | Template:
         """Deliver with the proof: name, relation, signature, photo, place, PIN."""
         signed_in(request, site.ctx)
         saved: list[c.Attachment] = []
@@ -291,7 +291,7 @@ class CourierPages(Controller):
         request: Request[Any, Any, Any],
         doc_id: FromPath[str],
         data: URLEncodedBody[FailForm],
-    ) -> Any:
+    ) -> Redirect | Template:
         """Record a failed attempt; the page then says what happens next."""
         signed_in(request, site.ctx)
         try:
@@ -309,7 +309,7 @@ class CourierPages(Controller):
         return await page(site, request, "cash.html", **await _cash(site))
 
     @post("/cash/handover", status_code=303)
-    async def handover(self, site: SiteDep, request: Request[Any, Any, Any]) -> Any:
+    async def handover(self, site: SiteDep, request: Request[Any, Any, Any]) -> Redirect | Template:
         """Hand over all cash in hand at the depot desk."""
         signed_in(request, site.ctx)
         try:

@@ -1,6 +1,7 @@
-"""The courier's sign-in PIN on the handheld: scrypt-hashed in the replica's meta table.
+"""Sign-in PINs (a courier's on the handheld, the staff's on the depot node), scrypt-hashed.
 
-A PIN is set on first use (or at enrolment) and checked on every sign-in.
+PINs live in the replica's meta table. A courier sets one on first use; depot
+staff get one from ``parcelsync edge staff-pin``. Every sign-in checks it.
 Five wrong PINs in a row lock sign-in for five minutes, so the 10^4..10^8
 PINs cannot be tried from the browser one after another.
 """
@@ -46,31 +47,31 @@ def pin_matches(pin: str, stored: str) -> bool:
     return hmac.compare_digest(got.hex(), digest)
 
 
-async def has_pin(store: EdgeStore, courier_id: str) -> bool:
-    """True once the courier has chosen a PIN on this handheld."""
-    return await store.meta(PIN_KEY + courier_id) is not None
+async def has_pin(store: EdgeStore, person: str) -> bool:
+    """True once ``person`` has a PIN on this node."""
+    return await store.meta(PIN_KEY + person) is not None
 
 
-async def set_pin(store: EdgeStore, courier_id: str, pin: str) -> None:
-    """Store the courier's PIN (hashed with a fresh salt)."""
+async def set_pin(store: EdgeStore, person: str, pin: str) -> None:
+    """Store the PIN of ``person`` (hashed with a fresh salt)."""
     stored = hash_pin(check_pin_format(pin), secrets.token_bytes(16))
-    await store.set_meta(PIN_KEY + courier_id, stored)
-    await store.set_meta(FAILURES_KEY + courier_id, "0:0")
+    await store.set_meta(PIN_KEY + person, stored)
+    await store.set_meta(FAILURES_KEY + person, "0:0")
 
 
-async def verify_pin(store: EdgeStore, courier_id: str, pin: str, now_ms: int) -> bool:
+async def verify_pin(store: EdgeStore, person: str, pin: str, now_ms: int) -> bool:
     """Check a sign-in; ``PinLocked`` after too many wrong PINs in a row."""
-    stored = await store.meta(PIN_KEY + courier_id)
+    stored = await store.meta(PIN_KEY + person)
     if stored is None:
         return False
-    failures = await store.meta(FAILURES_KEY + courier_id) or "0:0"
+    failures = await store.meta(FAILURES_KEY + person) or "0:0"
     count, since = (int(x) for x in failures.split(":"))
     if count >= MAX_FAILURES and now_ms - since < LOCK_MS:
         minutes = max(1, (LOCK_MS - (now_ms - since)) // 60_000)
         raise PinLocked(f"too many wrong PINs: try again in {minutes} min, or ask the depot")
     if pin_matches(pin, stored):
-        await store.set_meta(FAILURES_KEY + courier_id, "0:0")
+        await store.set_meta(FAILURES_KEY + person, "0:0")
         return True
     count = 0 if count >= MAX_FAILURES else count
-    await store.set_meta(FAILURES_KEY + courier_id, f"{count + 1}:{now_ms}")
+    await store.set_meta(FAILURES_KEY + person, f"{count + 1}:{now_ms}")
     return False

@@ -5,7 +5,8 @@ in the ``hh_csrf`` cookie that every POST must repeat in ``_csrf_token``,
 else 403 before any handler runs) key off a 32-byte secret kept in the
 replica's meta table (created on the first start). The session is valid only
 for the courier the handheld is enrolled for now: a handheld re-enrolled for
-another courier shows nothing of the previous one.
+another courier shows nothing of the previous one. On a depot node the
+session names a staff member, who must still hold a PIN there.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from litestar.middleware.session.client_side import CookieBackendConfig
 
 from ..context import EdgeContext
 from ..store import EdgeStore
+from .pin import has_pin
 
 SECRET_KEY = "edge.pages.secret"
 SESSION_HOURS = 14
-SESSION_COURIER, SESSION_DEVICE = "courier_id", "device_id"
+SESSION_COURIER, SESSION_DEVICE, SESSION_STAFF = "courier_id", "device_id", "staff"
 
 
 async def pages_secret(store: EdgeStore) -> bytes:
@@ -70,3 +72,24 @@ def signed_in(request: Request[Any, Any, Any], ctx: EdgeContext) -> str:
     if not ctx.identity.courier_id or who != (ctx.identity.courier_id, ctx.identity.device_id):
         raise NotAuthorizedException("sign in with your PIN")
     return ctx.identity.courier_id
+
+
+def staff_sign_in(request: Request[Any, Any, Any], ctx: EdgeContext, staff: str) -> None:
+    """Start the session of a depot staff member on this depot node."""
+    request.set_session({SESSION_STAFF: staff, SESSION_DEVICE: ctx.identity.device_id})
+
+
+async def staff_signed_in(request: Request[Any, Any, Any], ctx: EdgeContext) -> str:
+    """The staff member of this session, still holding a PIN here, else 401."""
+    session = request.session or {}
+    staff = str(session.get(SESSION_STAFF) or "")
+    if session.get(SESSION_DEVICE) != ctx.identity.device_id or not staff:
+        raise NotAuthorizedException("sign in with your staff id and PIN")
+    if not await has_pin(ctx.store, staff_key(staff)):
+        raise NotAuthorizedException("this staff member may no longer sign in here")
+    return staff
+
+
+def staff_key(staff: str) -> str:
+    """Where a staff member's PIN is kept (apart from any courier id)."""
+    return f"staff:{staff}"
