@@ -1,4 +1,4 @@
-"""The depot's desk pages: staff sign-in, inbound scan stream, returns desk, handhelds.
+"""The depot's desk pages: staff sign-in, inbound scan stream, returns desk, cash desk, handhelds.
 
 Like the courier's pages, every handler calls the command function the CLI
 calls (:mod:`edge.commands`), as the signed-in staff member
@@ -20,7 +20,9 @@ from protocol.events import ItemInspection
 from protocol.vocab import Disposition, Grade
 
 from .. import commands as c
-from ..docs import return_by_id
+from .._cli_support import amount_minor
+from ..commands._common import money
+from ..docs import books_where, return_by_id
 from ..errors import EdgeError, InvalidInput, NotFound, OutOfScope
 from .pin import verify_pin
 from .session import staff_key, staff_sign_in, staff_signed_in
@@ -41,9 +43,31 @@ class ScanForm(msgspec.Struct):
     code: Short = ""
 
 
+class CountForm(msgspec.Struct):
+    amount: Short = ""
+    currency: Short = "EUR"
+
+
 class MoveForm(msgspec.Struct):
     sku: Short = ""
     quantity: Short = "1"
+
+
+async def _cash(site: Site) -> dict[str, Any]:
+    """Every courier handover at this depot, those still to count first."""
+    books = await books_where(
+        site.ctx.store, "depot_id = ? AND owner_kind = 'courier'", (site.ctx.identity.depot_id,)
+    )
+    rows: list[dict[str, Any]] = [
+        {"courier": b.info.owner_id, "day": b.info.day, "count": h}
+        for b in books
+        for h in b.state.handovers
+    ]
+    rows.sort(key=lambda r: (r["count"].counted is not None, r["day"], r["courier"]))
+    return {
+        "rows": rows,
+        "undeposited": money(await c.undeposited(site.ctx), site.ctx.identity.currency),
+    }
 
 
 def _status_code(exc: EdgeError) -> int:
@@ -220,6 +244,42 @@ class DepotPages(Controller):
             )
         notify(request, f"restocked: {done.message}")
         return Redirect(f"/returns/{doc_id}", status_code=303)
+
+    @get("/cash")
+    async def cash_desk(self, site: SiteDep, request: Request[Any, Any, Any]) -> Template:
+        """The couriers' declared handovers, the counts, the discrepancies."""
+        staff = await staff_signed_in(request, site.ctx)
+        return await page(site, request, "desk_cash.html", person=staff, **await _cash(site))
+
+    @post("/cash/{handover_id:str}/count", status_code=303)
+    async def count(
+        self,
+        site: SiteDep,
+        request: Request[Any, Any, Any],
+        handover_id: FromPath[str],
+        data: URLEncodedBody[CountForm],
+    ) -> Redirect | Template:
+        """Record what the desk counted for one handover."""
+        staff = await staff_signed_in(request, site.ctx)
+        try:
+            ctx = site.ctx.acting_as(staff)
+            done = await c.count_cash(ctx, handover_id, amount_minor(data.amount, data.currency))
+        except EdgeError as exc:
+            errors = {f"count_{handover_id}": str(exc)}
+            return await page(
+                site,
+                request,
+                "desk_cash.html",
+                _status_code(exc),
+                person=staff,
+                errors=errors,
+                **await _cash(site),
+            )
+        text = f"counted {money(done.counted, done.currency)} from {done.courier_id}"
+        if done.discrepancy:
+            text += f": discrepancy {money(done.discrepancy, done.currency)}"
+        notify(request, text)
+        return Redirect("/cash", status_code=303)
 
     @get("/handhelds")
     async def handhelds(self, site: SiteDep, request: Request[Any, Any, Any]) -> Template:
