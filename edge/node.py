@@ -109,7 +109,12 @@ class EdgeNode:
             if self._listen_at is not None:
                 if ctx.identity.role != Role.DEPOT:
                     raise NodeStateError("only a depot node serves handhelds (--listen)")
-                self.relay = DepotRelay(ctx.store, *self._listen_at, on_change=self.loop.wake)
+                self.relay = DepotRelay(
+                    ctx.store,
+                    *self._listen_at,
+                    on_change=self.loop.wake,
+                    proofs=proof_folder(self.db),
+                )
                 await self.relay.start()
             if self.uploader is not None:
                 await self.uploader.start()

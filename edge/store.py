@@ -109,6 +109,15 @@ class EdgeStore(ReplicaStore):
                 "UPDATE edge_attachments SET refused = ? WHERE sha256 = ?", (reason, sha256)
             )
 
+    async def record_attachment(self, item: PendingFile, at_ms: int) -> None:
+        """Keep a file a handheld uploaded here, to forward it upstream."""
+        async with self.transaction() as db:
+            await db.execute(
+                "INSERT OR IGNORE INTO edge_attachments (sha256, kind, path, doc_id, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (*item, at_ms),
+            )
+
     async def mark_uploaded(self, sha256: str, at_ms: int) -> None:
         """Upstream holds the file ``sha256`` now."""
         async with self.transaction() as db:

@@ -1,33 +1,13 @@
-"""Central's proof files on disk (``central.db.proofs/<sha256>``) and the proofs of a shipment."""
+"""Central's proof files on disk (``central.db.proofs/<sha256>``)."""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import anyio
-import msgspec
 
 from protocol.proofs import image_type, is_sha256
-from sync.store import ReplicaStore
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryProof:
-    """What a delivery event says about its proof, as the office page shows it."""
-
-    event_id: str
-    hlc: str
-    device: str
-    actor: str
-    recipient_name: str
-    relation: str
-    device_time_ms: int
-    signature_sha256: str
-    photo_sha256: str
-    lat: float | None
-    lon: float | None
 
 
 class ProofFiles:
@@ -73,31 +53,3 @@ class ProofFiles:
             os.fsync(fd)
         finally:
             os.close(fd)
-
-
-async def delivery_proofs(store: ReplicaStore, doc_id: str) -> list[DeliveryProof]:
-    """The delivery events of a shipment with their proof fields, in fold order."""
-    rows = await store.query(
-        "SELECT event_id, hlc, device, actor, payload FROM p_events "
-        "WHERE doc_id = ? AND type = 'delivered' ORDER BY hlc, event_id",
-        (doc_id,),
-    )
-    proofs = []
-    for event_id, hlc, device, actor, raw in rows:
-        pod = msgspec.json.decode(raw or "{}")
-        proofs.append(
-            DeliveryProof(
-                event_id,
-                hlc,
-                device or "",
-                actor or "",
-                str(pod.get("recipient_name") or ""),
-                str(pod.get("relation") or ""),
-                int(pod.get("device_time_ms") or 0),
-                str(pod.get("signature_sha256") or ""),
-                str(pod.get("photo_sha256") or ""),
-                pod.get("lat"),
-                pod.get("lon"),
-            )
-        )
-    return proofs

@@ -14,9 +14,10 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
 from protocol.permissions import Device
+from sync.proofs import delivery_proofs
 
 from ...core import Central
-from ...proofs import ProofFiles, delivery_proofs
+from ...proofs import ProofFiles
 from .formatting import time_text
 from .pages import LOGIN_PAGE
 from .plain_words import RELATION_WORDS
