@@ -35,9 +35,11 @@ from litestar.template.config import TemplateConfig
 from protocol.money import Money
 from protocol.proofs import MAX_PROOF_BYTES
 
+from .cash import CourierCash
 from .courier import CourierPages
 from .depot import DepotPages
 from .session import csrf_config, pages_secret, session_config
+from .signin import CourierSignIn
 from .site import Site
 
 __all__ = ["Site", "depot_app", "handheld_app", "pages_secret"]
@@ -58,7 +60,7 @@ def _filters(engine: JinjaTemplateEngine) -> None:
 
 def handheld_app(site: Site, secret: bytes) -> Litestar:
     """The courier's pages over ``site`` (the running node), cookies keyed by ``secret``."""
-    return _app(site, secret, CourierPages)
+    return _app(site, secret, CourierSignIn, CourierPages, CourierCash)
 
 
 def depot_app(site: Site, secret: bytes) -> Litestar:
@@ -66,12 +68,12 @@ def depot_app(site: Site, secret: bytes) -> Litestar:
     return _app(site, secret, DepotPages)
 
 
-def _app(site: Site, secret: bytes, pages: type[Controller]) -> Litestar:
+def _app(site: Site, secret: bytes, *pages: type[Controller]) -> Litestar:
     static = create_static_files_router(
         path="/static", directories=[HERE / "static"], include_in_schema=False
     )
     return Litestar(
-        route_handlers=[pages, static],
+        route_handlers=[*pages, static],
         dependencies={"site": Provide(lambda: site, sync_to_thread=False)},
         middleware=[session_config(secret).middleware],
         csrf_config=csrf_config(secret),

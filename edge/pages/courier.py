@@ -1,4 +1,4 @@
-"""The courier's pages: sign in, the route, a stop (out, collect, deliver, fail), cash.
+"""The courier's route and stops: search, scan, out for delivery, collect, deliver, fail.
 
 Every handler is thin: it calls the command function the CLI calls
 (:mod:`edge.commands`), and on a refusal renders the same page again with
@@ -20,8 +20,7 @@ from litestar.response import Redirect, Template
 
 from .. import commands as c
 from .._cli_support import amount_minor
-from ..commands._common import money
-from ..docs import books_where, contents, shipment_by_id
+from ..docs import contents, shipment_by_id
 from ..errors import (
     AmountMismatch,
     CashLimitReached,
@@ -32,20 +31,14 @@ from ..errors import (
     OutOfScope,
 )
 from ..proofs import save_proof, signature_bytes
-from .forms import DeliverForm, field_error, parse_point
-from .pin import has_pin, set_pin, verify_pin
-from .session import sign_in, signed_in
+from .forms import DeliverForm, field_error, parse_point, status_code_of
+from .session import signed_in
 from .site import Site, notify, page
 from .words import AFTER_FAILURE, REASON_LABEL, reason_groups, status_label
 
 SiteDep = NamedDependency[Site]
 Fields = dict[type[EdgeError], str]
 Short = Annotated[str, msgspec.Meta(max_length=200)]
-
-
-class PinForm(msgspec.Struct):
-    pin: Short = ""
-    pin2: Short = ""
 
 
 class CodeForm(msgspec.Struct):
@@ -63,10 +56,6 @@ class FailForm(msgspec.Struct):
     note: Annotated[str, msgspec.Meta(max_length=500)] = ""
 
 
-def _status_code(exc: EdgeError) -> int:
-    return 400 if isinstance(exc, InvalidInput) else 409
-
-
 async def _route_rows(site: Site) -> list[dict[str, Any]]:
     stops = await c.load_route(site.ctx)
     docs = await contents(site.ctx.store, [s.doc_id for s in stops])
@@ -80,41 +69,6 @@ async def _route_rows(site: Site) -> list[dict[str, Any]]:
 
 class CourierPages(Controller):
     include_in_schema = False
-
-    @get("/login")
-    async def login_form(self, site: SiteDep, request: Request[Any, Any, Any]) -> Template:
-        """The PIN pad; on first use it asks to choose a PIN."""
-        first = not await has_pin(site.ctx.store, site.ctx.identity.courier_id)
-        return await page(site, request, "login.html", first=first)
-
-    @post("/login", status_code=303)
-    async def login(
-        self,
-        site: SiteDep,
-        request: Request[Any, Any, Any],
-        data: URLEncodedBody[PinForm],
-    ) -> Redirect | Template:
-        """Check (or, on first use, set) the courier's PIN and start the session."""
-        store, courier = site.ctx.store, site.ctx.identity.courier_id
-        first = not await has_pin(store, courier)
-        try:
-            if first:
-                if data.pin != data.pin2:
-                    raise InvalidInput("the two PINs differ: type the same PIN twice")
-                await set_pin(store, courier, data.pin)
-            elif not await verify_pin(store, courier, data.pin, site.ctx.wall()):
-                raise InvalidInput("wrong PIN")
-        except InvalidInput as exc:
-            errors = {"pin": str(exc)}
-            return await page(site, request, "login.html", 401, first=first, errors=errors)
-        sign_in(request, site.ctx)
-        return Redirect("/", status_code=303)
-
-    @post("/logout", status_code=303)
-    async def logout(self, request: Request[Any, Any, Any]) -> Redirect:
-        """End the session."""
-        request.clear_session()
-        return Redirect("/login", status_code=303)
 
     @get("/")
     async def route(
@@ -211,7 +165,7 @@ class CourierPages(Controller):
             done = await c.out_for_delivery(site.ctx, doc_id)
         except EdgeError as exc:
             return await self._stop(
-                site, request, doc_id, _status_code(exc), errors={"out": str(exc)}
+                site, request, doc_id, status_code_of(exc), errors={"out": str(exc)}
             )
         return await self._done(request, doc_id, f"{done.tracking_number}: {done.message}")
 
@@ -239,7 +193,7 @@ class CourierPages(Controller):
                 site,
                 request,
                 doc_id,
-                _status_code(exc),
+                status_code_of(exc),
                 errors=errors,
                 form=msgspec.structs.asdict(data),
             )
@@ -280,7 +234,7 @@ class CourierPages(Controller):
             errors = {field_error(exc, fields, _proof_field(str(exc))): str(exc)}
             form = {"recipient_name": data.recipient_name, "relation": data.relation}
             return await self._stop(
-                site, request, doc_id, _status_code(exc), errors=errors, form=form
+                site, request, doc_id, status_code_of(exc), errors=errors, form=form
             )
         return await self._done(request, doc_id, f"{done.tracking_number}: {done.message}")
 
@@ -298,53 +252,9 @@ class CourierPages(Controller):
             done = await c.fail(site.ctx, doc_id, data.reason, data.note)
         except EdgeError as exc:
             errors = {field_error(exc, {InvalidInput: "reason"}, "fail"): str(exc)}
-            return await self._stop(site, request, doc_id, _status_code(exc), errors=errors)
+            return await self._stop(site, request, doc_id, status_code_of(exc), errors=errors)
         said = f"{done.tracking_number}: failed attempt recorded ({REASON_LABEL[data.reason]})."
         return await self._done(request, doc_id, f"{said} {AFTER_FAILURE.get(done.status, '')}")
-
-    @get("/cash")
-    async def cash(self, site: SiteDep, request: Request[Any, Any, Any]) -> Template:
-        """Cash in hand per currency, the limit, the handover button."""
-        signed_in(request, site.ctx)
-        return await page(site, request, "cash.html", **await _cash(site))
-
-    @post("/cash/handover", status_code=303)
-    async def handover(self, site: SiteDep, request: Request[Any, Any, Any]) -> Redirect | Template:
-        """Hand over all cash in hand at the depot desk."""
-        signed_in(request, site.ctx)
-        try:
-            done = await c.handover(site.ctx)
-        except EdgeError as exc:
-            return await page(
-                site,
-                request,
-                "cash.html",
-                _status_code(exc),
-                **await _cash(site),
-                errors={"handover": str(exc)},
-            )
-        amounts = ", ".join(money(h.amount, h.currency) for h in done)
-        notify(request, f"Handed over {amounts}: give the cash to the depot desk to count.")
-        return Redirect("/cash", status_code=303)
-
-    @get("/sync")
-    async def sync_fragment(self, site: SiteDep, request: Request[Any, Any, Any]) -> Template:
-        """The sync bar alone, for the page's script to refresh it."""
-        signed_in(request, site.ctx)
-        return await page(site, request, "_sync.html")
-
-
-async def _cash(site: Site) -> dict[str, Any]:
-    """The cash position (the limit's currency) and cash in hand in every currency."""
-    position = await c.cash_position(site.ctx)
-    books = await books_where(
-        site.ctx.store, "owner_kind = 'courier' AND owner_id = ?", (position.courier_id,)
-    )
-    in_hand: dict[str, int] = {position.currency: 0}
-    for book in books:
-        cash = book.state.in_hand
-        in_hand[cash.currency] = in_hand.get(cash.currency, 0) + cash.amount
-    return {"position": position, "in_hand": [money(a, cur) for cur, a in sorted(in_hand.items())]}
 
 
 async def _read(upload: UploadFile | None) -> bytes:

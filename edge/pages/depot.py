@@ -24,6 +24,7 @@ from .._cli_support import amount_minor
 from ..commands._common import money
 from ..docs import books_where, return_by_id
 from ..errors import EdgeError, InvalidInput, NotFound, OutOfScope
+from .forms import status_code_of
 from .pin import verify_pin
 from .session import staff_key, staff_sign_in, staff_signed_in
 from .site import Site, age_text, notify, page
@@ -68,10 +69,6 @@ async def _cash(site: Site) -> dict[str, Any]:
         "rows": rows,
         "undeposited": money(await c.undeposited(site.ctx), site.ctx.identity.currency),
     }
-
-
-def _status_code(exc: EdgeError) -> int:
-    return 400 if isinstance(exc, InvalidInput) else 409
 
 
 def _remember_scan(request: Request[Any, Any, Any], entry: list[str]) -> None:
@@ -199,7 +196,7 @@ class DepotPages(Controller):
         except (EdgeError, OutOfScope) as exc:
             errors = {"receive": str(exc)}
             return await self._return(
-                site, request, staff, doc_id, _status_code(exc), errors=errors
+                site, request, staff, doc_id, status_code_of(exc), errors=errors
             )
         notify(request, done.message)
         return Redirect(f"/returns/{doc_id}", status_code=303)
@@ -217,7 +214,7 @@ class DepotPages(Controller):
         except EdgeError as exc:
             errors = {"inspect": str(exc)}
             return await self._return(
-                site, request, staff, doc_id, _status_code(exc), errors=errors, form=form
+                site, request, staff, doc_id, status_code_of(exc), errors=errors, form=form
             )
         notify(request, done.message)
         return Redirect(f"/returns/{doc_id}", status_code=303)
@@ -240,7 +237,7 @@ class DepotPages(Controller):
         except EdgeError as exc:
             errors = {f"restock_{data.sku}": str(exc)}
             return await self._return(
-                site, request, staff, doc_id, _status_code(exc), errors=errors
+                site, request, staff, doc_id, status_code_of(exc), errors=errors
             )
         notify(request, f"restocked: {done.message}")
         return Redirect(f"/returns/{doc_id}", status_code=303)
@@ -270,7 +267,7 @@ class DepotPages(Controller):
                 site,
                 request,
                 "desk_cash.html",
-                _status_code(exc),
+                status_code_of(exc),
                 person=staff,
                 errors=errors,
                 **await _cash(site),

@@ -1,4 +1,4 @@
-"""The delivery form (multipart, with the photo) and how a refusal finds its field."""
+"""The delivery form (multipart, with the photo) and how a refusal finds its field and status."""
 
 from __future__ import annotations
 
@@ -50,3 +50,8 @@ def field_error(exc: EdgeError, fields: Mapping[type[EdgeError], str], default: 
         if kind in fields:
             return fields[kind]
     return default
+
+
+def status_code_of(exc: EdgeError) -> int:
+    """400 for malformed input, 409 for a refusal by a business rule."""
+    return 400 if isinstance(exc, InvalidInput) else 409
