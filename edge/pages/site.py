@@ -18,7 +18,7 @@ from litestar.response import Template
 
 from ..context import EdgeContext
 from ..status import NodeStatus
-from .words import refusal_advice
+from .words import FILE_ADVICE, refusal_advice
 
 NOTICE = "notice"
 
@@ -60,6 +60,10 @@ async def sync_bar(site: Site) -> SyncBar:
     refused = [
         (f"{q.command or 'update'} of a {q.doc_type}", q.message, refusal_advice(q.code))
         for q in s.quarantined
+    ]
+    refused += [
+        (f"{kind} of a delivery", reason, FILE_ADVICE)
+        for kind, _, reason in await site.ctx.store.refused_attachments()
     ]
     oldest = "" if s.oldest_unsent_age_s is None else age_text(s.oldest_unsent_age_s)
     return SyncBar(

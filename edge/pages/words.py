@@ -65,6 +65,11 @@ REFUSAL_ADVICE: dict[str, str] = {
 }
 
 
+FILE_ADVICE = (
+    "The delivery itself is recorded; tell the depot the picture did not reach the office."
+)
+
+
 def status_label(status: str) -> str:
     """A short label for a shipment status."""
     return STATUS_LABEL.get(status, status.replace("_", " "))
