@@ -118,3 +118,34 @@ async def test_cash_desk_counts_a_handover_as_the_staff_member(desk) -> None:
             (DEPOT_DEVICE.id,),
         )
         assert rows == [(STAFF,)]
+
+
+async def test_route_planning_reassigns_and_reorders(desk) -> None:
+    hub, _ = desk
+    async with client(hub) as web:
+        form = await web.get("/login")
+        await web.post("/login", data={"staff": STAFF, "pin": PIN, CSRF: token(form)})
+        page = await web.get("/routes")
+        tn = make_tracking_number(1)
+        assert f'data-tracking="{tn}"' in page.text
+        doc_id = re.search(r'action="/routes/([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+        csrf = token(page)
+        before = await snapshot(hub.ctx.store)
+        for seq, words in (("x", "a whole number"), ("-3", "a whole number")):
+            bad = await web.post(
+                f"/routes/{doc_id}",
+                data={"courier": "C2", "day": "2024-05-03", "seq": seq, CSRF: csrf},
+            )
+            assert bad.status_code == 400 and words in error_of(bad.text, f"assign_{doc_id}")
+        nobody = await web.post(
+            f"/routes/{doc_id}", data={"courier": " ", "day": "2024-05-03", "seq": "4", CSRF: csrf}
+        )
+        assert "courier id and route day are required" in error_of(nobody.text, f"assign_{doc_id}")
+        assert await snapshot(hub.ctx.store) == before
+        moved = await web.post(
+            f"/routes/{doc_id}", data={"courier": "C2", "day": "2024-05-03", "seq": "4", CSRF: csrf}
+        )
+        assert moved.status_code == 303
+        assert "assigned to C2 on 2024-05-03 stop 4" in (await web.get("/routes")).text
+        [row] = await c.to_plan(hub.ctx)
+        assert (row.courier_id, row.route_day, row.route_seq) == ("C2", "2024-05-03", 4)

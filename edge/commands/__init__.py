@@ -11,7 +11,17 @@ from .courier import (
     out_for_delivery,
     pickup_return,
 )
-from .depot import CountResult, Deposit, assign, count_cash, deposit, receive, undeposited
+from .depot import (
+    CountResult,
+    Deposit,
+    PlanRow,
+    assign,
+    count_cash,
+    deposit,
+    receive,
+    to_plan,
+    undeposited,
+)
 from .returns_desk import (
     ReturnRow,
     StockLevel,
@@ -30,6 +40,7 @@ __all__ = [
     "CountResult",
     "Deposit",
     "Handover",
+    "PlanRow",
     "ReturnRow",
     "RouteStop",
     "StockLevel",
@@ -53,5 +64,6 @@ __all__ = [
     "restock",
     "returns_here",
     "stock_levels",
+    "to_plan",
     "undeposited",
 ]

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, URLEncodedBody
+from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from protocol.events import ItemInspection
@@ -42,6 +42,12 @@ class StaffForm(msgspec.Struct):
 
 class ScanForm(msgspec.Struct):
     code: Short = ""
+
+
+class AssignForm(msgspec.Struct):
+    courier: Short = ""
+    day: Short = ""
+    seq: Short = ""
 
 
 class CountForm(msgspec.Struct):
@@ -241,6 +247,52 @@ class DepotPages(Controller):
             )
         notify(request, f"restocked: {done.message}")
         return Redirect(f"/returns/{doc_id}", status_code=303)
+
+    @get("/routes")
+    async def routes(
+        self, site: SiteDep, request: Request[Any, Any, Any], day: FromQuery[str] = ""
+    ) -> Template:
+        """Route planning: every parcel still to deliver, its courier, day and stop."""
+        staff = await staff_signed_in(request, site.ctx)
+        return await page(
+            site,
+            request,
+            "desk_routes.html",
+            person=staff,
+            rows=await c.to_plan(site.ctx),
+            day=day[:10] or site.ctx.today(),
+        )
+
+    @post("/routes/{doc_id:str}", status_code=303)
+    async def assign(
+        self,
+        site: SiteDep,
+        request: Request[Any, Any, Any],
+        doc_id: FromPath[str],
+        data: URLEncodedBody[AssignForm],
+    ) -> Redirect | Template:
+        """Assign or reassign one parcel: courier, day, stop number."""
+        staff = await staff_signed_in(request, site.ctx)
+        try:
+            if not data.seq.strip().isdigit():
+                raise InvalidInput("stop: a whole number, like 7")
+            ctx = site.ctx.acting_as(staff)
+            done = await c.assign(
+                ctx, doc_id, data.courier.strip(), data.day.strip(), int(data.seq)
+            )
+        except EdgeError as exc:
+            return await page(
+                site,
+                request,
+                "desk_routes.html",
+                status_code_of(exc),
+                person=staff,
+                rows=await c.to_plan(site.ctx),
+                day=data.day or site.ctx.today(),
+                errors={f"assign_{doc_id}": str(exc)},
+            )
+        notify(request, f"{done.tracking_number}: {done.message}")
+        return Redirect(f"/routes?day={data.day.strip()}", status_code=303)
 
     @get("/cash")
     async def cash_desk(self, site: SiteDep, request: Request[Any, Any, Any]) -> Template:
