@@ -6,6 +6,7 @@ a courier's handheld collected a COD and handed the cash over first.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -70,7 +71,7 @@ def client(hub: EdgeNode) -> httpx.AsyncClient:
 def error_of(page: str, field: str) -> str:
     found = re.search(f'id="{field}-error">([^<]*)<', page)
     assert found, page
-    return found.group(1)
+    return html.unescape(found.group(1))
 
 
 async def test_staff_sign_in_needs_a_known_staff_id_and_its_pin(desk) -> None:
@@ -97,7 +98,7 @@ async def test_cash_desk_counts_a_handover_as_the_staff_member(desk) -> None:
         assert f'data-handover="{handover_id}"' in page.text and "EUR 25.00" in page.text
         csrf = token(page)
         before = await snapshot(hub.ctx.store)
-        for amount, status, words in (("abc", 400, "is not an amount"), ("-1", 400, "&gt;= 0")):
+        for amount, status, words in (("abc", 400, "is not an amount"), ("-1", 400, ">= 0")):
             bad = await web.post(
                 f"/cash/{handover_id}/count", data={"amount": amount, "currency": "EUR", CSRF: csrf}
             )

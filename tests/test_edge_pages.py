@@ -7,6 +7,7 @@ to say what is wrong next to the field it is about.
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 from pathlib import Path
 
@@ -26,7 +27,7 @@ TN1, TN2 = make_tracking_number(1), make_tracking_number(2)
 def error_of(page: str, field: str) -> str:
     found = re.search(f'id="{field}-error">([^<]*)<', page)
     assert found, page
-    return found.group(1)
+    return html.unescape(found.group(1))
 
 
 async def test_pin_is_chosen_once_checked_after_and_locks(tmp_path: Path) -> None:
@@ -223,3 +224,20 @@ async def test_failed_attempt_says_what_happens_next_and_cash_hands_over(tmp_pat
         assert "Handed over EUR 20.00" in (await web.get("/cash")).text
         route = (await web.get("/")).text
         assert 'data-waiting="5"' in route
+
+
+async def test_a_parcel_needing_the_recipients_pin_asks_for_it(tmp_path: Path) -> None:
+    commands = [shipment_command(1, otp="4321")]
+    doc_id = commands[0][0]
+    async with handheld_pages(tmp_path / "hh.db", commands) as hh, client(hh) as web:
+        await sign_in(web)
+        stop = await web.get(f"/stops/{doc_id}")
+        assert 'id="otp"' in stop.text
+        before = await snapshot(hh.ctx.store)
+        form = {"recipient_name": "Ann", CSRF: token(stop)}
+        for otp, words in (("", "needs the recipient's OTP/PIN"), ("1111", "wrong OTP/PIN")):
+            wrong = await web.post(f"/stops/{doc_id}/deliver", data={**form, "otp": otp})
+            assert wrong.status_code == 409 and words in error_of(wrong.text, "otp")
+        assert await snapshot(hh.ctx.store) == before
+        right = await web.post(f"/stops/{doc_id}/deliver", data={**form, "otp": "4321"})
+        assert right.status_code == 303

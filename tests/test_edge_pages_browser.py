@@ -335,6 +335,9 @@ def test_depot_desk_scans_grades_a_return_and_restocks(
         assert "already at the depot" in flash.text
         shot(browser, "09-desk-inbound", 1280)
         shot(browser, "09-desk-inbound", 360)
+        browser.get(url + "/routes")
+        assert wait_for(browser, f'#plan [data-tracking="{inbound["tracking_number"]}"]')
+        shot(browser, "12-desk-routes", 1280)
 
         browser.get(url + "/returns")
         wait_for(browser, f'[data-return="{return_id}"] a', reload=True).click()
