@@ -241,3 +241,23 @@ async def test_a_parcel_needing_the_recipients_pin_asks_for_it(tmp_path: Path) -
         assert await snapshot(hh.ctx.store) == before
         right = await web.post(f"/stops/{doc_id}/deliver", data={**form, "otp": "4321"})
         assert right.status_code == 303
+
+
+async def test_a_csrf_token_from_outside_the_session_is_refused(tmp_path: Path) -> None:
+    """A local process can fetch the sign-in page itself (it is on 127.0.0.1) and plant the
+    token's cookie in the courier's browser (cookies ignore ports): it must not carry a form."""
+    commands = [shipment_command(1)]
+    async with handheld_pages(tmp_path / "hh.db", commands) as hh, client(hh) as web:
+        await sign_in(web)
+        async with client(hh) as attacker:
+            outside = await attacker.get("/login")
+            planted = token(outside)
+            cookies = dict(attacker.cookies)
+        before = await snapshot(hh.ctx.store)
+        for name, value in cookies.items():
+            web.cookies.set(name, value)
+        for name in [n for n in web.cookies if n.startswith("hh_csrf")]:
+            web.cookies.set(name, cookies.get("hh_csrf", ""))
+        forged = await web.post(f"/stops/{commands[0][0]}/out", data={CSRF: planted})
+        assert forged.status_code == 403
+        assert await snapshot(hh.ctx.store) == before

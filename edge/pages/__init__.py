@@ -27,6 +27,7 @@ from typing import Any
 from litestar import Controller, Litestar, Request, Response
 from litestar.di import Provide
 from litestar.exceptions import NotAuthorizedException
+from litestar.middleware.base import DefineMiddleware
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
@@ -38,7 +39,7 @@ from protocol.proofs import MAX_PROOF_BYTES
 from .cash import CourierCash
 from .courier import CourierPages
 from .depot import DepotPages
-from .session import csrf_config, pages_secret, session_config
+from .session import SessionCSRF, pages_secret, session_config
 from .signin import CourierSignIn
 from .site import Site
 
@@ -75,8 +76,10 @@ def _app(site: Site, secret: bytes, *pages: type[Controller]) -> Litestar:
     return Litestar(
         route_handlers=[*pages, static],
         dependencies={"site": Provide(lambda: site, sync_to_thread=False)},
-        middleware=[session_config(secret).middleware],
-        csrf_config=csrf_config(secret),
+        middleware=[
+            session_config(secret).middleware,
+            DefineMiddleware(SessionCSRF, secret=secret),
+        ],
         template_config=TemplateConfig(
             directory=HERE / "templates", engine=JinjaTemplateEngine, engine_callback=_filters
         ),

@@ -26,7 +26,7 @@ from ..docs import books_where, return_by_id
 from ..errors import EdgeError, InvalidInput, NotFound, OutOfScope
 from .forms import status_code_of
 from .pin import verify_pin
-from .session import staff_key, staff_sign_in, staff_signed_in
+from .session import sign_out, staff_key, staff_sign_in, staff_signed_in
 from .site import Site, age_text, notify, page
 
 SiteDep = NamedDependency[Site]
@@ -127,8 +127,8 @@ class DepotPages(Controller):
 
     @post("/logout", status_code=303)
     async def logout(self, request: Request[Any, Any, Any]) -> Redirect:
-        request.clear_session()
-        return Redirect("/login", status_code=303)
+        """End the session."""
+        return sign_out(request)
 
     @get("/")
     async def inbound(self, site: SiteDep, request: Request[Any, Any, Any]) -> Template:

@@ -1,9 +1,14 @@
 """The handheld pages' cookies: an encrypted session naming the signed-in courier, and CSRF.
 
 Litestar's client-side session (AES-GCM) and CSRF middleware (a signed token
-in the ``hh_csrf`` cookie that every POST must repeat in ``_csrf_token``,
-else 403 before any handler runs) key off a 32-byte secret kept in the
-replica's meta table (created on the first start). The session is valid only
+in a cookie that every POST must repeat in ``_csrf_token``, else 403 before
+any handler runs) key off a 32-byte secret kept in the replica's meta table
+(created on the first start). As on the office pages, the token is bound to
+the session: signing in keeps a random nonce in the (encrypted) session, and
+the tokens of that session are signed with a key derived from the secret and
+the nonce, in the cookie ``hh_csrf_<nonce>``. A token fetched outside the
+session (any local process can fetch the sign-in page, and cookies ignore
+ports) cannot carry a form inside it. The session is valid only
 for the courier the handheld is enrolled for now: a handheld re-enrolled for
 another courier shows nothing of the previous one. On a depot node the
 session names a staff member, who must still hold a PIN there.
@@ -11,13 +16,18 @@ session names a staff member, who must still hold a PIN there.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from typing import Any
 
 from litestar import Request
 from litestar.config.csrf import CSRFConfig
 from litestar.exceptions import NotAuthorizedException
+from litestar.middleware.csrf import CSRFMiddleware
 from litestar.middleware.session.client_side import CookieBackendConfig
+from litestar.response import Redirect
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from ..context import EdgeContext
 from ..store import EdgeStore
@@ -26,6 +36,7 @@ from .pin import has_pin
 SECRET_KEY = "edge.pages.secret"
 SESSION_HOURS = 14
 SESSION_COURIER, SESSION_DEVICE, SESSION_STAFF = "courier_id", "device_id", "staff"
+SESSION_NONCE = "csrf_nonce"
 
 
 async def pages_secret(store: EdgeStore) -> bytes:
@@ -48,20 +59,45 @@ def session_config(secret: bytes) -> CookieBackendConfig:
     )
 
 
-def csrf_config(secret: bytes) -> CSRFConfig:
-    """Every POST repeats the ``hh_csrf`` cookie's token in ``_csrf_token``."""
+def csrf_config(secret: bytes, nonce: str = "") -> CSRFConfig:
+    """The CSRF cookie of the session with ``nonce`` (``""``: none), its tokens signed
+    with a key derived from ``secret`` and the nonce."""
+    key = hmac.new(secret, f"edge pages csrf {nonce}".encode(), hashlib.sha256).hexdigest()
     return CSRFConfig(
-        secret=secret.hex(),
-        cookie_name="hh_csrf",
+        secret=key,
+        cookie_name=csrf_cookie_name(nonce),
         cookie_httponly=True,
         cookie_samesite="strict",
     )
 
 
+def csrf_cookie_name(nonce: str) -> str:
+    """The CSRF cookie of the session with ``nonce`` (``""``: no session)."""
+    return f"hh_csrf_{nonce}" if nonce else "hh_csrf"
+
+
+class SessionCSRF:
+    """ASGI middleware: litestar's CSRF check, keyed by the request's session nonce."""
+
+    def __init__(self, app: ASGIApp, secret: bytes) -> None:
+        self.app, self.secret = app, secret
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        session = scope.get("session")
+        nonce = str(session.get(SESSION_NONCE, "")) if isinstance(session, dict) else ""
+        await CSRFMiddleware(app=self.app, config=csrf_config(self.secret, nonce))(
+            scope, receive, send
+        )
+
+
 def sign_in(request: Request[Any, Any, Any], ctx: EdgeContext) -> None:
     """Start the session of the courier this handheld is enrolled for."""
     request.set_session(
-        {SESSION_COURIER: ctx.identity.courier_id, SESSION_DEVICE: ctx.identity.device_id}
+        {
+            SESSION_COURIER: ctx.identity.courier_id,
+            SESSION_DEVICE: ctx.identity.device_id,
+            SESSION_NONCE: secrets.token_hex(8),
+        }
     )
 
 
@@ -76,7 +112,13 @@ def signed_in(request: Request[Any, Any, Any], ctx: EdgeContext) -> str:
 
 def staff_sign_in(request: Request[Any, Any, Any], ctx: EdgeContext, staff: str) -> None:
     """Start the session of a depot staff member on this depot node."""
-    request.set_session({SESSION_STAFF: staff, SESSION_DEVICE: ctx.identity.device_id})
+    request.set_session(
+        {
+            SESSION_STAFF: staff,
+            SESSION_DEVICE: ctx.identity.device_id,
+            SESSION_NONCE: secrets.token_hex(8),
+        }
+    )
 
 
 async def staff_signed_in(request: Request[Any, Any, Any], ctx: EdgeContext) -> str:
@@ -93,3 +135,14 @@ async def staff_signed_in(request: Request[Any, Any, Any], ctx: EdgeContext) -> 
 def staff_key(staff: str) -> str:
     """Where a staff member's PIN is kept (apart from any courier id)."""
     return f"staff:{staff}"
+
+
+def sign_out(request: Request[Any, Any, Any]) -> Redirect:
+    """End the session and drop its CSRF cookie; back to the sign-in page."""
+    session = request.session or {}
+    nonce = str(session.get(SESSION_NONCE, "")) if isinstance(session, dict) else ""
+    request.clear_session()
+    answer = Redirect("/login", status_code=303)
+    if nonce:
+        answer.delete_cookie(csrf_cookie_name(nonce))
+    return answer

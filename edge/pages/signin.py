@@ -12,7 +12,7 @@ from litestar.response import Redirect, Template
 
 from ..errors import InvalidInput
 from .pin import has_pin, set_pin, verify_pin
-from .session import sign_in
+from .session import sign_in, sign_out
 from .site import Site, page
 
 SiteDep = NamedDependency[Site]
@@ -59,5 +59,4 @@ class CourierSignIn(Controller):
     @post("/logout", status_code=303)
     async def logout(self, request: Request[Any, Any, Any]) -> Redirect:
         """End the session."""
-        request.clear_session()
-        return Redirect("/login", status_code=303)
+        return sign_out(request)
