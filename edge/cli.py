@@ -22,6 +22,8 @@ from ._cli_support import amount_minor, db_option, json_option, run, with_ctx
 from .context import EdgeContext, Identity, enroll, read_identity, wall_ms
 from .errors import NotEnrolled, WrongRole
 from .node import EdgeNode
+from .pages.pin import set_pin
+from .pages.session import staff_key
 from .status import NodeStatus, node_status
 from .store import EdgeStore
 from .sync_loop import Backoff
@@ -100,6 +102,9 @@ async def _serve(  # type: ignore[no-untyped-def]
         asyncio.get_running_loop().add_signal_handler(sig, stop.set)
     async with EdgeNode(db, live=True, backoff=Backoff(cap=retry_max), **kw) as node:
         where = f", serving handhelds on port {node.relay.port}" if node.relay else ""
+        if node.pages is not None:
+            host = kw["pages"][0]
+            where += f", pages on http://{host}:{node.pages.port}/"
         click.echo(f"{role} node {node.ctx.device_id} running{where}; Ctrl-C stops", err=True)
         await stop.wait()
 
@@ -116,6 +121,12 @@ async def _serve(  # type: ignore[no-untyped-def]
     show_default=True,
     help="Outbox items per push (small on a slow link).",
 )
+@click.option(
+    "--pages",
+    default=None,
+    metavar="127.0.0.1:PORT",
+    help="Serve the courier's pages on this loopback address (off unless given).",
+)
 @retry_max_option
 def handheld(
     db: str,
@@ -123,10 +134,13 @@ def handheld(
     token: str | None,
     interval: float,
     batch: int,
+    pages: str | None,
     retry_max: float,
 ) -> None:
     """Run a courier handheld: sync in the background until stopped."""
-    run(_serve(db, Role.COURIER, upstream, token, retry_max, interval=interval, batch=batch))
+    at = loopback_address(pages) if pages else None
+    kw = {"interval": interval, "batch": batch, "pages": at}
+    run(_serve(db, Role.COURIER, upstream, token, retry_max, **kw))
 
 
 @edge.command()
@@ -137,6 +151,12 @@ def handheld(
     "--listen", default="127.0.0.1:8710", show_default=True, help="HOST:PORT for handhelds."
 )
 @click.option("--interval", default=5.0, show_default=True, help="Poll interval in seconds.")
+@click.option(
+    "--pages",
+    default=None,
+    metavar="HOST:PORT",
+    help="Serve the depot desk pages there, e.g. on the depot LAN (off unless given).",
+)
 @retry_max_option
 def depot(
     db: str,
@@ -144,12 +164,49 @@ def depot(
     token: str | None,
     listen: str,
     interval: float,
+    pages: str | None,
     retry_max: float,
 ) -> None:
     """Run a depot node: sync with central and serve the depot's handhelds."""
-    host, _, port = listen.rpartition(":")
-    address = (host, int(port))
-    run(_serve(db, Role.DEPOT, upstream, token, retry_max, listen=address, interval=interval))
+    kw = {"listen": host_port(listen, "--listen"), "interval": interval}
+    kw["pages"] = host_port(pages, "--pages") if pages else None
+    run(_serve(db, Role.DEPOT, upstream, token, retry_max, **kw))
+
+
+@edge.command("staff-pin")
+@db_option
+@click.option("--staff", required=True, help="The staff member's id, as they sign in.")
+@click.option(
+    "--pin", prompt=True, hide_input=True, confirmation_prompt=True, help="4 to 8 digits."
+)
+def staff_pin(db: str, staff: str, pin: str) -> None:
+    """On a depot node: give a staff member a PIN for the desk pages (or a new one)."""
+
+    async def call(ctx: EdgeContext) -> None:
+        ctx.require(Role.DEPOT)
+        await set_pin(ctx.store, staff_key(staff.strip()), pin)
+
+    run(with_ctx(db, None, call))
+    click.echo(f"{staff} may sign in at the depot desk pages")
+
+
+def host_port(text: str, option: str) -> tuple[str, int]:
+    """``HOST:PORT`` as a pair (``BadParameter`` naming ``option`` otherwise)."""
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit():
+        raise click.BadParameter(f"{text!r}: give HOST:PORT", param_hint=option)
+    return host, int(port)
+
+
+def loopback_address(text: str) -> tuple[str, int]:
+    """``127.0.0.1:8720`` as a pair; the courier's pages never listen beyond the device."""
+    host, port = host_port(text, "--pages")
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        raise click.BadParameter(
+            f"{text!r}: give 127.0.0.1:PORT (the pages are for the handheld itself)",
+            param_hint="--pages",
+        )
+    return host, port
 
 
 @edge.command()

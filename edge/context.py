@@ -8,6 +8,7 @@ from other processes are merged by :class:`edge.store.EdgeStore`.
 from __future__ import annotations
 
 import asyncio
+import copy
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
@@ -156,6 +157,12 @@ class EdgeContext:
     async def close(self) -> None:
         """Close the replica file."""
         await self.store.close()
+
+    def acting_as(self, actor: str) -> EdgeContext:
+        """This context recording ``actor`` on new events (same store, clock and lock)."""
+        other = copy.copy(self)
+        other.actor = actor
+        return other
 
     @property
     def device_id(self) -> str:

@@ -9,7 +9,10 @@
 With ``live=True`` it holds the upstream's WebSocket and pulls on every poke.
 A depot node given ``listen=(host, port)`` also serves the sync endpoints to
 its handhelds (:class:`edge.relay.DepotRelay`) and wakes its upstream loop
-whenever a handheld pushed, so relayed updates reach central promptly.
+whenever a handheld pushed, so relayed updates reach central promptly. A
+handheld given ``pages=(host, port)`` serves its courier's pages
+(:mod:`edge.pages`) there, with or without an upstream. Over HTTP, proof
+files upload after each good sync round (:mod:`edge.proof_upload`).
 """
 
 from __future__ import annotations
@@ -28,8 +31,12 @@ from sync import Channel, SyncClient
 from sync.http_transport import HttpChannel
 from sync.live_client import listen_live
 
+from ._serving import Served, serve
 from .context import EdgeContext, wall_ms
 from .errors import NodeStateError, NotEnrolled
+from .pages import Site, depot_app, handheld_app, pages_secret
+from .proof_upload import ProofUploader
+from .proofs import proof_folder
 from .relay import DepotRelay
 from .status import UPSTREAM, NodeStatus, node_status
 from .sync_loop import Backoff, SyncLoop
@@ -46,6 +53,7 @@ class EdgeNode:
         upstream: str | None = None,
         token: str | None = None,
         listen: tuple[str, int] | None = None,
+        pages: tuple[str, int] | None = None,
         interval: float = 5.0,
         backoff: Backoff | None = None,
         live: bool = False,
@@ -56,6 +64,8 @@ class EdgeNode:
         self._channel = channel
         self._upstream, self._token = upstream, token
         self._listen_at = listen
+        self._pages_at = pages
+        self.pages: Served | None = None
         self._interval, self._live = interval, live
         self._backoff = backoff or Backoff()
         self._wall = wall
@@ -64,6 +74,7 @@ class EdgeNode:
         self.loop: SyncLoop | None = None
         self.relay: DepotRelay | None = None
         self._owned_channel: HttpChannel | None = None
+        self.uploader: ProofUploader | None = None
         self._listener: asyncio.Task[None] | None = None
 
     @property
@@ -99,15 +110,30 @@ class EdgeNode:
                 if ctx.identity.role != Role.DEPOT:
                     raise NodeStateError("only a depot node serves handhelds (--listen)")
                 self.relay = DepotRelay(
-                    ctx.store, *self._listen_at, on_change=self.loop.wake, wall=self._wall
+                    ctx.store,
+                    *self._listen_at,
+                    on_change=self.loop.wake,
+                    proofs=proof_folder(self.db),
+                    wall=self._wall,
                 )
                 await self.relay.start()
+            if self.uploader is not None:
+                await self.uploader.start()
             await self.loop.start()
+            if self._pages_at is not None:
+                await self._serve_pages(ctx, *self._pages_at)
             if self._live:
                 self._listener = asyncio.create_task(self._listen(ctx), name="edge-live")
         except BaseException:
             await self._close()
             raise
+
+    async def _serve_pages(self, ctx: EdgeContext, host: str, port: int) -> None:
+        """Serve the courier's (or the depot desks') pages on ``host:port`` (0: a free port)."""
+        site = Site(ctx, self.status, proof_folder(self.db))
+        make = handheld_app if ctx.identity.role == Role.COURIER else depot_app
+        app = make(site, await pages_secret(ctx.store))
+        self.pages = serve(app, host, port, "pages")
 
     def _make_channel(self, ctx: EdgeContext) -> Channel:
         if self._channel is not None:
@@ -117,11 +143,14 @@ class EdgeNode:
         if not url or not token:
             raise NotEnrolled("no upstream URL or token: pass --upstream and --token, or enrol")
         self._owned_channel = HttpChannel(url, token, compress=True)
+        self.uploader = ProofUploader(ctx.store, url, token, wall=self._wall)
         return self._owned_channel
 
     async def _publish(self) -> None:
         if self.relay is not None:
             await self.relay.publish()
+        if self.uploader is not None and self.loop is not None and not self.loop.last_error:
+            self.uploader.wake()
 
     async def _listen(self, ctx: EdgeContext) -> None:
         """Hold the live socket to the upstream; each poke starts a round at once."""
@@ -165,12 +194,16 @@ class EdgeNode:
             await self.loop.stop()
         if self.relay is not None:
             await self.relay.stop()
+        if self.pages is not None:
+            await self.pages.stop()
+        if self.uploader is not None:
+            await self.uploader.stop()
         if self._owned_channel is not None:
             await self._owned_channel.aclose()
         if self._ctx is not None:
             await self._ctx.close()
         self._ctx, self.loop, self.relay, self._owned_channel = None, None, None, None
-        self._listener = None
+        self._listener, self.pages, self.uploader = None, None, None
 
     async def status(self) -> NodeStatus:
         """Sync health: last sync, waiting items, quarantine, cursor lag."""

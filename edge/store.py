@@ -7,12 +7,13 @@ write on the state stored inside the write transaction, so neither is lost.
 The edge's own tables are versioned apart from the core schema:
 attachments (signature and photo files whose bytes sync later), recorded from
 the ``attachments`` argument of the commands being written, in the same
-transaction as the document write.
+transaction as the document write; v2 keeps why the upstream refused a file.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from protocol.commands import command_decoder
 from sync import ReplicaStore
@@ -25,6 +26,9 @@ CREATE TABLE edge_attachments (
     sha256 TEXT PRIMARY KEY, kind TEXT NOT NULL, path TEXT NOT NULL, doc_id TEXT NOT NULL,
     created_at INTEGER NOT NULL, uploaded_at INTEGER);
 """,
+    """
+ALTER TABLE edge_attachments ADD COLUMN refused TEXT NOT NULL DEFAULT '';
+""",
 )
 
 
@@ -36,6 +40,15 @@ def _attachments(entry: OutboxEntry) -> list[dict[str, str]]:
         "attachments", []
     )
     return attached
+
+
+class PendingFile(NamedTuple):
+    """A proof file recorded by a command and not yet held upstream."""
+
+    sha256: str
+    kind: str
+    path: str
+    doc_id: str
 
 
 class EdgeStore(ReplicaStore):
@@ -52,4 +65,62 @@ class EdgeStore(ReplicaStore):
             for entry in d.outbox
             for a in _attachments(entry)
         ]
-        return [("INSERT OR IGNORE INTO edge_attachments VALUES (?, ?, ?, ?, ?, NULL)", rows)]
+        return [
+            (
+                "INSERT OR IGNORE INTO edge_attachments "
+                "(sha256, kind, path, doc_id, created_at) VALUES (?, ?, ?, ?, ?)",
+                rows,
+            )
+        ]
+
+    async def attachment_known(self, sha256: str) -> bool:
+        """True when a recorded command refers to the file ``sha256``."""
+        rows = await self.query("SELECT 1 FROM edge_attachments WHERE sha256 = ?", (sha256,))
+        return bool(rows)
+
+    async def pending_attachments(self, limit: int = 20) -> list[PendingFile]:
+        """Files not yet uploaded upstream, oldest first."""
+        rows = await self.query(
+            "SELECT sha256, kind, path, doc_id FROM edge_attachments "
+            "WHERE uploaded_at IS NULL AND refused = '' ORDER BY created_at, sha256 LIMIT ?",
+            (limit,),
+        )
+        return [PendingFile(*row) for row in rows]
+
+    async def attachments_waiting(self) -> int:
+        """How many proof files wait for their upload."""
+        rows = await self.query(
+            "SELECT count(*) FROM edge_attachments WHERE uploaded_at IS NULL AND refused = ''"
+        )
+        return int(rows[0][0])
+
+    async def refused_attachments(self) -> list[tuple[str, str, str]]:
+        """``(kind, doc_id, reason)`` of the files the upstream will never take."""
+        rows = await self.query(
+            "SELECT kind, doc_id, refused FROM edge_attachments WHERE refused != '' "
+            "ORDER BY created_at, sha256"
+        )
+        return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+    async def refuse_attachment(self, sha256: str, reason: str) -> None:
+        """The upstream refused the file for good: stop trying, keep the reason."""
+        async with self.transaction() as db:
+            await db.execute(
+                "UPDATE edge_attachments SET refused = ? WHERE sha256 = ?", (reason, sha256)
+            )
+
+    async def record_attachment(self, item: PendingFile, at_ms: int) -> None:
+        """Keep a file a handheld uploaded here, to forward it upstream."""
+        async with self.transaction() as db:
+            await db.execute(
+                "INSERT OR IGNORE INTO edge_attachments (sha256, kind, path, doc_id, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (*item, at_ms),
+            )
+
+    async def mark_uploaded(self, sha256: str, at_ms: int) -> None:
+        """Upstream holds the file ``sha256`` now."""
+        async with self.transaction() as db:
+            await db.execute(
+                "UPDATE edge_attachments SET uploaded_at = ? WHERE sha256 = ?", (at_ms, sha256)
+            )

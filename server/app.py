@@ -29,6 +29,7 @@ from .office.controllers import OfficeController, StockController
 from .office.reorder import ReorderService
 from .office.service import OfficeService
 from .office.web import office_templates, office_web_handlers
+from .proofs import proof_handlers
 from .sync_api import sync_handlers
 from .webhooks.controllers import WebhookController
 from .yjs import yjs_route
@@ -106,6 +107,7 @@ def create_app(
     return Litestar(
         route_handlers=[
             *sync_handlers(central, max_body=max_body),
+            *proof_handlers(central),
             yjs_route(central),
             DeviceController,
             ShipmentController,

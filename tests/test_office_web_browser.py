@@ -1,22 +1,19 @@
 """The dashboard in a real headless Chromium: login, live update, CSV, tracking page.
 
-Selenium drives Debian's ``chromium`` through ``/usr/bin/chromedriver`` (given
-explicitly, so Selenium Manager never downloads anything). Without them the
-test fails in CI (``CI=true``) and skips locally, saying what to install.
+Selenium drives Debian's ``chromium`` (see :mod:`tests.browser.chromium`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import csv
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
+from .browser.chromium import WAIT_S, chromium, office_log_in
 from .browser.world import PERSONAL, create_shipment, deliver_on_handheld, route_to_courier
 
 if TYPE_CHECKING:
@@ -26,41 +23,11 @@ if TYPE_CHECKING:
 
 pytest_plugins = ["tests.server_fixtures"]
 
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-WAIT_S = 20
-
-
-def _require_browser() -> None:
-    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not shutil.which(p)]
-    if missing:
-        reason = f"{', '.join(missing)} missing: apt-get install chromium chromium-driver"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-
 
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[WebDriver]:
-    """Headless Chromium downloading into ``tmp_path/downloads`` (never the repo)."""
-    _require_browser()
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
-        options.add_argument(flag)
-    downloads = tmp_path / "downloads"
-    downloads.mkdir()
-    options.add_experimental_option(
-        "prefs",
-        {"download.default_directory": str(downloads), "download.prompt_for_download": False},
-    )
-    driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
-    try:
+    with chromium(tmp_path / "downloads") as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def _figure(driver: WebDriver, name: str) -> int:
@@ -75,10 +42,7 @@ def _log_in(driver: WebDriver, central: Central) -> None:
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
-    driver.get(central.url + "/office/")
-    WebDriverWait(driver, WAIT_S).until(ec.url_contains("/office/login"))
-    driver.find_element(By.ID, "token").send_keys(central.office_token)
-    driver.find_element(By.CSS_SELECTOR, "form.login button").click()
+    office_log_in(driver, central)
     WebDriverWait(driver, WAIT_S).until(ec.presence_of_element_located((By.ID, "figures")))
 
 

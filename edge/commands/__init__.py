@@ -11,15 +11,27 @@ from .courier import (
     out_for_delivery,
     pickup_return,
 )
-from .depot import CountResult, Deposit, assign, count_cash, deposit, receive, undeposited
+from .depot import (
+    CountResult,
+    Deposit,
+    PlanRow,
+    assign,
+    count_cash,
+    deposit,
+    receive,
+    to_plan,
+    undeposited,
+)
 from .manifest import manifest_stops, route_day
 from .returns_desk import (
+    ReturnRow,
     StockLevel,
     dispatch,
     inspect,
     parse_item,
     receive_return,
     restock,
+    returns_here,
     stock_levels,
 )
 
@@ -29,6 +41,8 @@ __all__ = [
     "CountResult",
     "Deposit",
     "Handover",
+    "PlanRow",
+    "ReturnRow",
     "RouteStop",
     "StockLevel",
     "assign",
@@ -50,7 +64,9 @@ __all__ = [
     "receive",
     "receive_return",
     "restock",
+    "returns_here",
     "route_day",
     "stock_levels",
+    "to_plan",
     "undeposited",
 ]

@@ -193,3 +193,33 @@ async def deposit(ctx: EdgeContext, amount: int, batch_id: str | None = None) ->
         command = DocCommand.build("deposit", "cashbook", [event], info=info)
         await ctx.commit(clock, [(book_id, command)])
     return Deposit(batch, book_id, amount, currency, available - amount)
+
+
+class PlanRow(msgspec.Struct, frozen=True):
+    """A parcel of this depot as the route planning desk lists it."""
+
+    doc_id: str
+    tracking_number: str
+    recipient_name: str
+    city: str
+    status: str
+    courier_id: str
+    route_day: str
+    route_seq: int
+
+
+async def to_plan(ctx: EdgeContext) -> list[PlanRow]:
+    """This depot's parcels still to deliver, by courier, day and stop."""
+    ctx.require(Role.DEPOT)
+    done = tuple(TERMINAL_STATUSES)
+    marks = ",".join("?" * len(done))
+    rows = await ctx.store.query(
+        "SELECT doc_id, tracking_number, recipient_name, city, status, courier_id, route_day, "
+        f"route_seq FROM p_shipments WHERE depot_id = ? AND status NOT IN ({marks}) "
+        "ORDER BY courier_id, route_day, route_seq, tracking_number",
+        (ctx.identity.depot_id, *done),
+    )
+    return [
+        PlanRow(r[0], r[1], r[2] or "", r[3] or "", r[4], r[5] or "", r[6] or "", r[7] or 0)
+        for r in rows
+    ]

@@ -142,3 +142,20 @@ async def stock_levels(ctx: EdgeContext) -> list[StockLevel]:
         (ctx.identity.depot_id,),
     )
     return [StockLevel(r[0], int(r[1])) for r in rows]
+
+
+class ReturnRow(msgspec.Struct, frozen=True):
+    doc_id: str
+    shipment_id: str
+    status: str
+
+
+async def returns_here(ctx: EdgeContext) -> list[ReturnRow]:
+    """The returns of this depot, the ones still to handle first."""
+    ctx.require(Role.DEPOT)
+    rows = await ctx.store.query(
+        "SELECT doc_id, shipment_id, status FROM p_returns WHERE depot_id = ? "
+        "ORDER BY status = 'completed', doc_id",
+        (ctx.identity.depot_id,),
+    )
+    return [ReturnRow(*r) for r in rows]

@@ -10,6 +10,7 @@
     /office/shipments/{doc_id}          one shipment; POST .../resolve settles a conflict
     /office/reorder                     reorder suggestions, warnings before stock-outs
     /office/manifest.pdf                a courier's route manifest of a day (PDF)
+    /office/proofs/{sha256}             a delivery's signature or photo, once uploaded
     /office/static/...                  css and plain js (no build chain, no CDN)
     /track/{tracking_number}            public tracking page
 """
@@ -32,6 +33,7 @@ from .formatting import figure_text, row_texts, time_text
 from .login import OfficeLogin, on_not_authorized
 from .manifest import ManifestPages
 from .pages import OfficePages
+from .proofs import ProofFilesPage
 from .reorder import ReorderPages
 from .session import OfficeCookies, SessionKeyring, office_device
 from .shipment import ShipmentPages
@@ -51,7 +53,14 @@ def office_web_handlers(secure_cookies: bool = False) -> list[ControllerRouterHa
     """
     office = Router(
         path="/",
-        route_handlers=[OfficeLogin, OfficePages, ReorderPages, ManifestPages, ShipmentPages],
+        route_handlers=[
+            OfficeLogin,
+            OfficePages,
+            ReorderPages,
+            ManifestPages,
+            ShipmentPages,
+            ProofFilesPage,
+        ],
         middleware=[
             DefineMiddleware(OfficeCookies, keyring=SessionKeyring(), secure=secure_cookies)
         ],

@@ -1,10 +1,11 @@
 """``/office/shipments/{doc_id}``: one shipment for head office, and resolving its conflicts.
 
 The page shows the shipment's info, its history in plain words, its COD
-ledger line and the open conflicts of the shipment and of its returns, each
-with a form that resolves it through :meth:`OfficeActions.resolve` (the
-office API's action) as the device logged in on the session. A return's id
-redirects to its shipment's page, so every conflict link lands somewhere.
+ledger line, the proof of delivery (:mod:`.proofs`) and the open conflicts
+of the shipment and of its returns, each with a form that resolves it
+through :meth:`OfficeActions.resolve` (the office API's action) as the
+device logged in on the session. A return's id redirects to its shipment's
+page, so every conflict link lands somewhere.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from ..service import OfficeService
 from .formatting import money_text, time_text
 from .pages import HTML_FORM, LOGIN_PAGE, nav_context
 from .plain_words import event_sentence
+from .proofs import ProofView, proof_views
 
 PAGE = "/office/shipments/"
 
@@ -46,6 +48,7 @@ class ShipmentView:
     history: list[tuple[str, str, str, str]]  # (when, event type, in words, actor)
     returns: list[ReturnLine]
     conflicts: list[OpenConflict]
+    proofs: list[ProofView]  # the proof of each delivery, with the files uploaded so far
 
 
 class ResolveForm(msgspec.Struct):
@@ -119,6 +122,7 @@ async def shipment_view(
         history,
         returns,
         [c for c in recon.conflicts if c.doc_id in docs],
+        await proof_views(central, doc_id),
     )
 
 
