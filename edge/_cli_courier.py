@@ -51,7 +51,7 @@ def find(db: str, code: str, as_json: bool) -> None:
             "recipient": view.info.recipient_name,
             "address": f"{view.info.address} {view.info.postcode} {view.info.city}".strip(),
             "cod": view.info.cod.format() if view.info.cod else "prepaid",
-            "otp_required": bool(view.info.otp_sha256),
+            "otp_required": view.info.otp_required,
         }
 
     command(db, None, as_json, call, lambda r: "\n".join(f"{k}: {v}" for k, v in r.items()))
