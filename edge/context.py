@@ -159,9 +159,11 @@ class EdgeContext:
         await self.store.close()
 
     def acting_as(self, actor: str) -> EdgeContext:
-        """This context recording ``actor`` on new events (same store, clock and lock)."""
+        """This context recording ``actor`` on new events (same store, clock and lock),
+        named as :func:`_person` names every node's people (``<device id>/<actor>`` at a
+        depot), which is what central accepts."""
         other = copy.copy(self)
-        other.actor = actor
+        other.actor = _person(self.identity, actor)
         return other
 
     @property

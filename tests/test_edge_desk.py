@@ -118,7 +118,7 @@ async def test_cash_desk_counts_a_handover_as_the_staff_member(desk) -> None:
             "SELECT actor FROM p_events WHERE type = 'counted_at_depot' AND device = ?",
             (DEPOT_DEVICE.id,),
         )
-        assert rows == [(STAFF,)]
+        assert rows == [(f"{DEPOT_DEVICE.id}/{STAFF}",)]
 
 
 async def test_route_planning_reassigns_and_reorders(desk) -> None:

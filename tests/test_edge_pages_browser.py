@@ -398,4 +398,4 @@ def test_depot_desk_scans_grades_a_return_and_restocks(
         }, rows
         return {r[1] for r in rows}
 
-    assert asyncio.run(actors()) == {"ana"}
+    assert asyncio.run(actors()) == {f"{device_id}/ana"}
