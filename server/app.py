@@ -16,6 +16,7 @@ from sync.http_transport import MAX_BODY
 from .auth import provide_central, provide_device
 from .core import Central
 from .devices import DeviceController
+from .failures import failure_handlers
 from .merchant_api.controllers import ReturnController, ShipmentController
 from .merchant_api.returns import ReturnService
 from .merchant_api.services import ShipmentService
@@ -91,6 +92,7 @@ def create_app(
         },
         state=State({"central": central, "yjs": central.yjs}),
         lifespan=[lifespan],
+        exception_handlers=failure_handlers(),
         openapi_config=OpenAPIConfig(title="parcelsync central", version="1"),
         request_max_body_size=max_body,
         template_config=office_templates(),

@@ -149,6 +149,8 @@ def decode_request(body: bytes, content_type: str | None, kind: type[T]) -> tupl
         raise MalformedBody(f"{kind.__name__} does not validate: {exc}") from None
     except msgspec.DecodeError as exc:
         raise MalformedBody(f"body is not valid {fmt} (truncated or garbled?): {exc}") from None
+    except RecursionError:
+        raise MalformedBody(f"{kind.__name__}: body is nested too deep") from None
     return message, fmt
 
 
