@@ -8,6 +8,7 @@ tests never see each other's data.
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -72,10 +73,18 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("central did not start within 20 s")
 
 
-def start_central(db_path: Path, port: int | None = None, **serve_options: object) -> Central:
+def start_central(
+    db_path: Path,
+    port: int | None = None,
+    log: Path | None = None,
+    user: int | None = None,
+    **serve_options: object,
+) -> Central:
     """Start ``python -c serve(...)`` as a subprocess and wait until it answers.
 
-    ``serve_options`` are more keyword arguments of ``serve`` (as their repr).
+    ``serve_options`` are more keyword arguments of ``serve`` (as their repr);
+    with ``log`` the server's stderr (its log) goes to that file; with ``user``
+    it runs as that uid (and gid), for a test run as root.
     """
     port = port or free_port()
     extra = "".join(f", {key}={value!r}" for key, value in serve_options.items())
@@ -84,11 +93,16 @@ def start_central(db_path: Path, port: int | None = None, **serve_options: objec
         f"serve({str(db_path)!r}, '127.0.0.1', {port}, {OFFICE_TOKEN!r}, "
         f"webhook_backoff={WEBHOOK_BACKOFF}{extra})"
     )
-    process = subprocess.Popen(
-        [sys.executable, "-c", code],
-        cwd=Path(__file__).resolve().parent.parent,
-        stdout=subprocess.DEVNULL,
-    )
+    with open(log or os.devnull, "ab") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-c", code],
+            cwd=Path(__file__).resolve().parent.parent,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr if log else None,
+            user=user,
+            group=user,
+            extra_groups=[] if user is not None else None,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(url, process)
