@@ -12,6 +12,7 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 
 from sync.http_transport import MAX_BODY
+from sync.limits import Limits
 
 from .auth import provide_central, provide_device
 from .core import Central
@@ -52,6 +53,7 @@ def create_app(
     webhook_backoff: float = 2.0,
     max_body: int = MAX_BODY,
     secure_cookies: bool = False,
+    limits: Limits | None = None,
 ) -> Litestar:
     """The central app over the SQLite file ``db_path`` (created on first start).
 
@@ -59,8 +61,10 @@ def create_app(
     it a fresh file gets a random token, available as
     ``app.state.central.bootstrap_token`` after startup. ``secure_cookies``
     marks the office cookies Secure on every request, not only https ones.
+    ``limits`` bounds pushes, events, documents and pull pages (see
+    :class:`sync.limits.Limits`).
     """
-    central = Central(db_path, webhook_backoff=webhook_backoff)
+    central = Central(db_path, webhook_backoff=webhook_backoff, limits=limits)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:

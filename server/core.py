@@ -16,6 +16,7 @@ from protocol.hlc import HybridClock
 from protocol.permissions import Device
 from protocol.vocab import Role
 from sync.device_health import HealthRecordingServer
+from sync.limits import Limits
 from sync.live import LocalChangeFeed
 
 from .merchant_api.returns import ReturnService
@@ -33,9 +34,12 @@ OFFICE_BOOTSTRAP_ID = "office-bootstrap"
 class Central:
     """Everything one central process runs."""
 
-    def __init__(self, db_path: str | Path, *, webhook_backoff: float = 2.0):
+    def __init__(
+        self, db_path: str | Path, *, webhook_backoff: float = 2.0, limits: Limits | None = None
+    ):
         self.db_path = str(db_path)
         self.webhook_backoff = webhook_backoff
+        self.limits = limits or Limits()
         self._store: CentralStore | None = None
         self.bootstrap_token: str | None = None
         self.yjs = YjsHub()
@@ -53,7 +57,9 @@ class Central:
         self._store = await CentralStore.open(self.db_path)
         self.feed = LocalChangeFeed(self.store)
         self.webhooks = WebhookWorker(self.store, backoff=self.webhook_backoff)
-        self.sync = HealthRecordingServer(self.store, self.store.device, on_change=self.changed)
+        self.sync = HealthRecordingServer(
+            self.store, self.store.device, on_change=self.changed, limits=self.limits
+        )
         clock = HybridClock(CENTRAL_DEVICE, lambda: time.time_ns() // 1_000_000)
         self.shipments = ShipmentService(self.store, clock, self.changed, CENTRAL_DEVICE)
         self.returns = ReturnService(self.store, clock, self.changed, CENTRAL_DEVICE)

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 import uvicorn
+
+from sync.http_transport import MAX_BODY
+from sync.limits import Limits
 
 from .app import create_app
 
@@ -30,6 +34,8 @@ def serve(
     webhook_backoff: float = 2.0,
     runner: Runner = DEFAULT_RUNNER,
     secure_cookies: bool = False,
+    limits: dict[str, int] | None = None,
+    max_body: int | None = None,
 ) -> None:
     """Serve central with ``runner`` (uvicorn or granian) until interrupted (blocking).
 
@@ -38,6 +44,11 @@ def serve(
     ``secure_cookies`` marks the office cookies Secure on every request (they
     are on https ones anyway; uvicorn trusts ``X-Forwarded-Proto`` from
     ``$FORWARDED_ALLOW_IPS``, 127.0.0.1 by default).
+
+    ``limits`` sets fields of :class:`sync.limits.Limits` (``push_items``,
+    ``event_bytes``, ``document_bytes``, ``pull_bytes``), over the ones given by
+    ``$PARCELSYNC_LIMIT_<FIELD>``; ``max_body`` (or ``$PARCELSYNC_MAX_BODY``)
+    bounds a request body in bytes.
     """
     if runner not in RUNNERS:
         raise ValueError(f"runner {runner!r} is not one of {', '.join(RUNNERS)}")
@@ -47,6 +58,8 @@ def serve(
         office_token=office_token,
         webhook_backoff=webhook_backoff,
         secure_cookies=secure_cookies,
+        limits=Limits(**{**limits_from_env(os.environ), **(limits or {})}),
+        max_body=max_body or int(os.environ.get("PARCELSYNC_MAX_BODY") or MAX_BODY),
     )
 
     @app.on_startup.append
@@ -60,6 +73,16 @@ def serve(
         _granian(app, host, port)
     else:
         uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="on")
+
+
+def limits_from_env(environ: Mapping[str, str]) -> dict[str, int]:
+    """The :class:`~sync.limits.Limits` fields set as ``PARCELSYNC_LIMIT_<FIELD>``."""
+    names = ("push_items", "event_bytes", "document_bytes", "pull_bytes")
+    found = {name: environ.get(f"PARCELSYNC_LIMIT_{name.upper()}") for name in names}
+    try:
+        return {name: int(value) for name, value in found.items() if value}
+    except ValueError as exc:
+        raise SystemExit(f"PARCELSYNC_LIMIT_*: not a whole number: {exc}") from None
 
 
 def _granian(app: Any, host: str, port: int) -> None:
