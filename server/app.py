@@ -54,6 +54,7 @@ def create_app(
     max_body: int = MAX_BODY,
     secure_cookies: bool = False,
     limits: Limits | None = None,
+    webhook_allow_private: bool = False,
 ) -> Litestar:
     """The central app over the SQLite file ``db_path`` (created on first start).
 
@@ -62,9 +63,15 @@ def create_app(
     ``app.state.central.bootstrap_token`` after startup. ``secure_cookies``
     marks the office cookies Secure on every request, not only https ones.
     ``limits`` bounds pushes, events, documents and pull pages (see
-    :class:`sync.limits.Limits`).
+    :class:`sync.limits.Limits`). ``webhook_allow_private`` lets webhooks point
+    at loopback and private addresses (tests, closed networks).
     """
-    central = Central(db_path, webhook_backoff=webhook_backoff, limits=limits)
+    central = Central(
+        db_path,
+        webhook_backoff=webhook_backoff,
+        limits=limits,
+        webhook_allow_private=webhook_allow_private,
+    )
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:

@@ -35,10 +35,16 @@ class Central:
     """Everything one central process runs."""
 
     def __init__(
-        self, db_path: str | Path, *, webhook_backoff: float = 2.0, limits: Limits | None = None
+        self,
+        db_path: str | Path,
+        *,
+        webhook_backoff: float = 2.0,
+        limits: Limits | None = None,
+        webhook_allow_private: bool = False,
     ):
         self.db_path = str(db_path)
         self.webhook_backoff = webhook_backoff
+        self.webhook_allow_private = webhook_allow_private
         self.limits = limits or Limits()
         self._store: CentralStore | None = None
         self.bootstrap_token: str | None = None
@@ -56,7 +62,9 @@ class Central:
             raise RuntimeError("Central.start() called twice")
         self._store = await CentralStore.open(self.db_path)
         self.feed = LocalChangeFeed(self.store)
-        self.webhooks = WebhookWorker(self.store, backoff=self.webhook_backoff)
+        self.webhooks = WebhookWorker(
+            self.store, backoff=self.webhook_backoff, allow_private=self.webhook_allow_private
+        )
         self.sync = HealthRecordingServer(
             self.store, self.store.device, on_change=self.changed, limits=self.limits
         )

@@ -36,6 +36,7 @@ def serve(
     secure_cookies: bool = False,
     limits: dict[str, int] | None = None,
     max_body: int | None = None,
+    webhook_allow_private: bool | None = None,
 ) -> None:
     """Serve central with ``runner`` (uvicorn or granian) until interrupted (blocking).
 
@@ -48,7 +49,9 @@ def serve(
     ``limits`` sets fields of :class:`sync.limits.Limits` (``push_items``,
     ``event_bytes``, ``document_bytes``, ``pull_bytes``), over the ones given by
     ``$PARCELSYNC_LIMIT_<FIELD>``; ``max_body`` (or ``$PARCELSYNC_MAX_BODY``)
-    bounds a request body in bytes.
+    bounds a request body in bytes. ``webhook_allow_private`` (or
+    ``$PARCELSYNC_WEBHOOKS_ALLOW_PRIVATE=1``) lets webhooks point at loopback,
+    link-local and private addresses, refused otherwise.
     """
     if runner not in RUNNERS:
         raise ValueError(f"runner {runner!r} is not one of {', '.join(RUNNERS)}")
@@ -60,6 +63,11 @@ def serve(
         secure_cookies=secure_cookies,
         limits=Limits(**{**limits_from_env(os.environ), **(limits or {})}),
         max_body=max_body or int(os.environ.get("PARCELSYNC_MAX_BODY") or MAX_BODY),
+        webhook_allow_private=(
+            os.environ.get("PARCELSYNC_WEBHOOKS_ALLOW_PRIVATE") == "1"
+            if webhook_allow_private is None
+            else webhook_allow_private
+        ),
     )
 
     @app.on_startup.append

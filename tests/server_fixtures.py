@@ -83,10 +83,12 @@ def start_central(
     """Start ``python -c serve(...)`` as a subprocess and wait until it answers.
 
     ``serve_options`` are more keyword arguments of ``serve`` (as their repr);
+    webhooks may point at 127.0.0.1 (the test receivers live there);
     with ``log`` the server's stderr (its log) goes to that file; with ``user``
     it runs as that uid (and gid), for a test run as root.
     """
     port = port or free_port()
+    serve_options.setdefault("webhook_allow_private", True)
     extra = "".join(f", {key}={value!r}" for key, value in serve_options.items())
     code = (
         "from server import serve; "
