@@ -59,7 +59,7 @@ class Loaded:
 
 
 def _crdt(item: Loaded, writer: Device) -> None:
-    roots, whole = item.doc.integrate(item.update)
+    roots, whole, _ = item.doc.integrate(item.update)
     assert whole and roots <= {"info", "events"}
     item.state, item.vector = item.doc.encode()
 

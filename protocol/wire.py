@@ -18,6 +18,8 @@ SCHEMA_VERSION = 1
 
 Count = Annotated[int, msgspec.Meta(ge=0)]
 Millis = Annotated[int, msgspec.Meta(ge=0)]
+MAX_SEQ = 2**63 - 1  # SQLite integers are signed 64-bit
+Seq = Annotated[int, msgspec.Meta(ge=0, le=MAX_SEQ)]  # a log position or reset id
 
 
 class DeviceHealth(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
@@ -100,12 +102,12 @@ class Scope(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
 
 class PullRequest(msgspec.Struct, tag=True, frozen=True, forbid_unknown_fields=False):
     hello: Hello
-    cursor: int = 0
+    cursor: Seq = 0
     scopes: list[Scope] = []
     limit: int = 500
     resync: list[str] = []  # doc ids the client wants whole (after a rejection)
     snapshot_after: str = ""  # resume a paged snapshot after this doc id
-    reset_ack: Count = 0  # every DocReset up to this id is applied on the client
+    reset_ack: Seq = 0  # every DocReset up to this id is applied on the client
     replica: str = ""  # the upstream replica file ``cursor`` and ``reset_ack`` came from
 
 

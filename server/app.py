@@ -15,11 +15,13 @@ from litestar.openapi import OpenAPIConfig
 from protocol.contents import DEFAULT_MAX_SKEW_MS
 from protocol.token_strength import token_weakness
 from sync.http_transport import MAX_BODY
+from sync.limits import Limits
 
 from .auth import provide_central, provide_device
 from .auth_limit import AuthFailureLimiter, AuthLimit, AuthLimitMiddleware
 from .core import Central
 from .devices import DeviceController
+from .failures import failure_handlers
 from .merchant_api.controllers import ReturnController, ShipmentController
 from .merchant_api.returns import ReturnService
 from .merchant_api.services import ShipmentService
@@ -68,6 +70,8 @@ def create_app(
     max_skew_ms: int = DEFAULT_MAX_SKEW_MS,
     notify: NotifyConfig = NO_NOTIFICATIONS,
     zones: DepotZones = UTC_EVERYWHERE,
+    limits: Limits | None = None,
+    webhook_allow_private: bool = False,
 ) -> Litestar:
     """The central app over the SQLite file ``db_path`` (created on first start).
 
@@ -83,6 +87,9 @@ def create_app(
     ``max_skew_ms``: how far ahead of central's clock an event's HLC may be.
     ``notify`` names the recipient notification channels (none by default),
     ``zones`` the depots' time zones (the tracking page's times).
+    ``limits`` bounds pushes, events, documents and pull pages (see
+    :class:`sync.limits.Limits`). ``webhook_allow_private`` lets webhooks point
+    at loopback and private addresses (tests, closed networks).
     """
     if office_token and (weakness := token_weakness(office_token)):
         raise ValueError(f"office token: {weakness}")
@@ -93,6 +100,8 @@ def create_app(
         max_skew_ms=max_skew_ms,
         notify=notify,
         zones=zones,
+        limits=limits,
+        webhook_allow_private=webhook_allow_private,
     )
     limit = auth_limit or AuthLimit()
 
@@ -128,6 +137,7 @@ def create_app(
         },
         state=State({"central": central, "yjs": central.yjs}),
         lifespan=[lifespan],
+        exception_handlers=failure_handlers(),
         openapi_config=OpenAPIConfig(title="parcelsync central", version="1"),
         request_max_body_size=max_body,
         middleware=[DefineMiddleware(AuthLimitMiddleware, limiter=AuthFailureLimiter(limit))],

@@ -19,6 +19,7 @@ from protocol.hlc import HybridClock
 from protocol.permissions import Device
 from protocol.vocab import Role
 from sync.device_health import HealthRecordingServer
+from sync.limits import Limits
 from sync.live import LocalChangeFeed
 
 from .merchant_api.returns import ReturnService
@@ -57,6 +58,8 @@ class Central:
         max_skew_ms: int = DEFAULT_MAX_SKEW_MS,
         notify: NotifyConfig = NO_NOTIFICATIONS,
         zones: DepotZones = UTC_EVERYWHERE,
+        limits: Limits | None = None,
+        webhook_allow_private: bool = False,
     ):
         self.db_path = str(db_path)
         self.secret_file = Path(secret_file or f"{db_path}.secret")  # the office session secret
@@ -66,6 +69,8 @@ class Central:
         self.notify = notify
         self.notifications: NotificationWorker | None = None
         self._notify_client: httpx.AsyncClient | None = None
+        self.webhook_allow_private = webhook_allow_private
+        self.limits = limits or Limits()
         self._store: CentralStore | None = None
         self.bootstrap_token: str | None = None
         self.yjs = YjsHub()
@@ -83,11 +88,14 @@ class Central:
             raise RuntimeError("Central.start() called twice")
         self._store = await CentralStore.open(self.db_path)
         self.feed = LocalChangeFeed(self.store)
-        self.webhooks = WebhookWorker(self.store, backoff=self.webhook_backoff)
+        self.webhooks = WebhookWorker(
+            self.store, backoff=self.webhook_backoff, allow_private=self.webhook_allow_private
+        )
         self.sync = HealthRecordingServer(
             self.store,
             self.store.device,
             on_change=self.changed,
+            limits=self.limits,
             wall=wall_ms,
             max_skew_ms=self.max_skew_ms,
             knowledge=self.store,

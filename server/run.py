@@ -16,6 +16,8 @@ from typing import Any, Literal
 import uvicorn
 
 from protocol.contents import DEFAULT_MAX_SKEW_MS
+from sync.http_transport import MAX_BODY
+from sync.limits import Limits
 
 from .app import create_app
 from .auth_limit import AuthLimit
@@ -47,6 +49,9 @@ def serve(
     public_url: str = "",
     time_zone: str = "UTC",
     depot_zones: str = "",
+    limits: dict[str, int] | None = None,
+    max_body: int | None = None,
+    webhook_allow_private: bool | None = None,
 ) -> None:
     """Serve central with ``runner`` (uvicorn or granian) until interrupted (blocking).
 
@@ -65,6 +70,13 @@ def serve(
     ``public_url`` is central's address as recipients reach it (tracking links).
     ``time_zone`` and ``depot_zones`` (``DEPOT=ZONE,...``) set the depots' time
     zones for the tracking page.
+
+    ``limits`` sets fields of :class:`sync.limits.Limits` (``push_items``,
+    ``event_bytes``, ``document_bytes``, ``pull_bytes``), over the ones given by
+    ``$PARCELSYNC_LIMIT_<FIELD>``; ``max_body`` (or ``$PARCELSYNC_MAX_BODY``)
+    bounds a request body in bytes. ``webhook_allow_private`` (or
+    ``$PARCELSYNC_WEBHOOKS_ALLOW_PRIVATE=1``) lets webhooks point at loopback,
+    link-local and private addresses, refused otherwise.
     """
     if runner not in RUNNERS:
         raise ValueError(f"runner {runner!r} is not one of {', '.join(RUNNERS)}")
@@ -82,6 +94,13 @@ def serve(
             max_skew_ms=max_skew_ms,
             notify=NotifyConfig(smtp_host, smtp_port, smtp_from, sms_gateway_url, public_url),
             zones=DepotZones.parse(time_zone, depot_zones),
+            limits=Limits(**{**limits_from_env(os.environ), **(limits or {})}),
+            max_body=max_body or int(os.environ.get("PARCELSYNC_MAX_BODY") or MAX_BODY),
+            webhook_allow_private=(
+                os.environ.get("PARCELSYNC_WEBHOOKS_ALLOW_PRIVATE") == "1"
+                if webhook_allow_private is None
+                else webhook_allow_private
+            ),
         )
     except ValueError as exc:
         raise SystemExit(f"parcelsync server: {exc}") from None
@@ -107,6 +126,16 @@ def skew_from_env(env: Mapping[str, str]) -> int:
     if not raw.isdigit() or int(raw) < 1:
         raise ValueError(f"{SKEW_ENV} must be a whole number of minutes >= 1, got {raw!r}")
     return int(raw) * 60_000
+
+
+def limits_from_env(environ: Mapping[str, str]) -> dict[str, int]:
+    """The :class:`~sync.limits.Limits` fields set as ``PARCELSYNC_LIMIT_<FIELD>``."""
+    names = ("push_items", "event_bytes", "document_bytes", "pull_bytes")
+    found = {name: environ.get(f"PARCELSYNC_LIMIT_{name.upper()}") for name in names}
+    try:
+        return {name: int(value) for name, value in found.items() if value}
+    except ValueError as exc:
+        raise SystemExit(f"PARCELSYNC_LIMIT_*: not a whole number: {exc}") from None
 
 
 def _granian(app: Any, host: str, port: int) -> None:

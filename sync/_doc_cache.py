@@ -12,9 +12,11 @@ state, which only costs a reload.)
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Iterable, Set
+from dataclasses import dataclass, field
+from typing import Any
 
-from ._ydoc import NativeDoc
+from ._ydoc import Delta, NativeDoc
 from .documents import Content
 from .errors import BadUpdate
 
@@ -23,10 +25,25 @@ DEFAULT_CAPACITY = 1024  # ~16 KB a loaded document: ~16 MB at most
 
 @dataclass(slots=True)
 class LoadedDoc:
-    """A document and its decoded content, in step."""
+    """A document and its decoded content, in step, and the ids of its events."""
 
     doc: NativeDoc
     content: Content
+    _ids: set[Any] | None = None
+    unread: Delta = field(default_factory=list)  # applied to ``doc``, not yet in ``content``
+
+    def event_ids(self) -> Set[Any]:
+        """The ids of ``content``'s events (computed once, kept by :meth:`advance`)."""
+        if self._ids is None:
+            self._ids = {raw.get("id") for raw in self.content.events if isinstance(raw, dict)}
+        return self._ids
+
+    def advance(self, content: Content, added_ids: Iterable[Any]) -> None:
+        """Make ``content`` current: the one after an accepted change that added
+        the events of ``added_ids`` (the others stay, as the inspection checked)."""
+        self.content = content
+        if self._ids is not None:
+            self._ids.update(added_ids)
 
     @classmethod
     def of(cls, state: bytes | None) -> LoadedDoc:

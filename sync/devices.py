@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import sqlite3
 from collections.abc import Collection
 
 from protocol.permissions import Device
@@ -17,6 +18,7 @@ from protocol.vocab import Role
 
 from ._records import now_ms
 from ._sqlite import Database
+from .faults import storage_fault
 
 
 def token_hash(token: str) -> str:
@@ -76,12 +78,21 @@ class DeviceRegistry(Database):
             if row is None:
                 return None
             if row[5] is None or now - row[5] >= SEEN_EVERY_MS:
-                await self._db.execute(
-                    "UPDATE devices SET last_seen_at = max(coalesce(last_seen_at, 0), ?) "
-                    "WHERE device_id = ?",
-                    (now, row[0]),
-                )
+                await self._mark_seen(row[0], now)
         return _device(tuple(row))
+
+    async def _mark_seen(self, device_id: str, now: int) -> None:
+        """Record that ``device_id`` was seen; best effort: a file that cannot be
+        written (see :func:`.faults.storage_fault`) still lets the device read."""
+        try:
+            await self._db.execute(
+                "UPDATE devices SET last_seen_at = max(coalesce(last_seen_at, 0), ?) "
+                "WHERE device_id = ?",
+                (now, device_id),
+            )
+        except sqlite3.Error as exc:
+            if storage_fault(exc) is None:
+                raise
 
     async def device(self, device_id: str) -> Device | None:
         """An enrolled, not revoked device by id."""

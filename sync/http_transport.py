@@ -11,6 +11,7 @@ TransportError (SyncError)        status
  ├── UnsupportedMediaType          415  neither MessagePack nor JSON
  ├── MalformedBody                 400  truncated, garbled or invalid message
  ├── BodyTooLarge                  413  over the size limit
+ │   (LimitExceeded, from the session: 413, e.g. too many items in one push)
  │   (a push whose every item is malformed is answered 422 with its PushResponse)
  └── RemoteRefused                 4xx  (client side) the server said no
 
@@ -48,6 +49,7 @@ from protocol.wire import (
 
 from .channel import ChannelClosed
 from .errors import ScopeDenied, SyncError
+from .limits import LimitExceeded
 from .server_session import SyncServer
 
 MSGPACK = "application/msgpack"
@@ -149,6 +151,8 @@ def decode_request(body: bytes, content_type: str | None, kind: type[T]) -> tupl
         raise MalformedBody(f"{kind.__name__} does not validate: {exc}") from None
     except msgspec.DecodeError as exc:
         raise MalformedBody(f"body is not valid {fmt} (truncated or garbled?): {exc}") from None
+    except RecursionError:
+        raise MalformedBody(f"{kind.__name__}: body is nested too deep") from None
     return message, fmt
 
 
@@ -167,6 +171,8 @@ def error_reply(exc: Exception) -> tuple[int, ErrorReply]:
         status = 426
     elif isinstance(exc, ScopeDenied):
         status = 403
+    elif isinstance(exc, LimitExceeded):
+        status = 413
     else:
         status = 400
     return status, ErrorReply(exc.code, str(exc))

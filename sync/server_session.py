@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import msgspec
 from pycrdt import merge_updates
@@ -35,12 +35,15 @@ from ._records import DocWrite, LogRow, OutboxEntry, ScopeKeys
 from ._writes import write_record
 from .documents import Content, doc_type_of
 from .errors import ScopeDenied, UnknownDocType
+from .limits import Limits
 from .scopes import allowed, device_scopes, matches
 from .store import ReplicaStore
 from .validation import changes_content, inspect_update
 
 DeviceLookup = Callable[[str], Awaitable[Device | None]]
 MAX_PULL_LIMIT = 2000
+T = TypeVar("T")
+YIELD_EVERY = 16  # items validated between two turns of the event loop given to others
 
 
 class Knowledge(Protocol):
@@ -62,6 +65,7 @@ class _Working:
     doc_type: str
     state: bytes | None  # as stored before this push (None: new)
     previous_scope: ScopeKeys | None
+    size: int = 0  # bytes: the stored state plus the updates accepted (its bound)
     loaded: LoadedDoc | None = None  # the stored state plus ``updates``, once needed
     stored: Content | None = None  # the content of ``state``, once loaded
     updates: list[bytes] = field(default_factory=list)
@@ -80,7 +84,8 @@ class SyncServer:
 
     Recently pushed-to documents stay loaded between pushes, at most
     ``cache_size`` of them (~16 KB each), so memory does not grow with the
-    number of documents.
+    number of documents. ``limits`` bounds what one push or pull carries; a
+    push gives the event loop to other requests every ``YIELD_EVERY`` items.
 
     ``wall`` (ms) bounds incoming HLCs to ``max_skew_ms`` ahead of it (no bound
     without it); ``knowledge`` supplies the enrolments and issued tracking
@@ -98,9 +103,11 @@ class SyncServer:
         wall: Callable[[], int] | None = None,
         max_skew_ms: int = DEFAULT_MAX_SKEW_MS,
         knowledge: Knowledge | None = None,
+        limits: Limits | None = None,
     ):
         self.store = store
         self._wall, self._max_skew_ms, self._knowledge = wall, max_skew_ms, knowledge
+        self.limits = limits or Limits()
         self._devices = devices
         self._relay = relay
         self._on_change = on_change
@@ -110,14 +117,18 @@ class SyncServer:
     async def push(self, sender: Device, request: PushRequest) -> PushResponse:
         """Validate and store each item; answer per item, in order."""
         request.hello.check()
+        self.limits.check_push(len(request.items))
         async with self._push_lock:
             stored = await self.store.load(item.doc_id for item in request.items)
             working: dict[str, _Working] = {
-                d.doc_id: _Working(d.doc_type, d.state, d.scope) for d in stored.values()
+                d.doc_id: _Working(d.doc_type, d.state, d.scope, len(d.state))
+                for d in stored.values()
             }
             results = []
             claims: dict[str, frozenset[str]] = {}
-            for item in request.items:
+            for n, item in enumerate(request.items, 1):
+                if n % YIELD_EVERY == 0:
+                    await asyncio.sleep(0)  # let the other requests in
                 try:
                     await self._accept(sender, item, working, claims)
                     results.append(ItemResult(item.doc_id, True))
@@ -166,20 +177,30 @@ class SyncServer:
         if current is not None and _already_has(loaded, item):
             if not changes_content(loaded, item.update):
                 return  # a re-send: accepted, not logged twice
+        size = (current.size if current else 0) + len(item.update)
+        if size > self.limits.document_bytes:
+            if current is not None:
+                current.loaded = None  # the re-send check may have applied it: reload
+            raise Rejected(
+                "document_too_large",
+                f"update: document {item.doc_id} would grow past "
+                f"{self.limits.document_bytes} bytes",
+            )
         try:
             change, after = _validated(
-                writer, doc_type, loaded, current is None, item.update, item.doc_id
+                writer, doc_type, loaded, current is None, item.update, item.doc_id, self.limits
             )
             refusal = check_contents(writer, change, await self._facts(writer, change, claims))
             if refusal is not None:
                 raise Rejected(refusal.code, refusal.message)
-            loaded.content = after
+            loaded.advance(after, [event.id for event in change.new_events])
         except Rejected:
             if current is not None:
                 current.loaded = None  # the refused update is in the doc: reload it
             raise
         entry = current or _Working(doc_type.value, None, None)
         entry.loaded = loaded
+        entry.size = size
         entry.updates.append(item.update)
         entry.origins.append(writer.id)
         if self._relay:
@@ -288,6 +309,9 @@ class SyncServer:
             return msgspec.structs.replace(snapshot, resets=resets, replica=replica)
         has_more = len(rows) > limit
         rows = rows[:limit]
+        fitting = _fitting(rows, lambda r: len(r.update or b""), self.limits.pull_bytes)
+        has_more = has_more or len(fitting) < len(rows)
+        rows = fitting
         cursor = rows[-1].seq if has_more else head
         updates, entering, leaving = await self._group(rows, scopes)
         return PullResponse(
@@ -322,7 +346,9 @@ class SyncServer:
         gone: list[str],
     ) -> PullResponse:
         docs, head = await self.store.snapshot_page(scopes, request.snapshot_after, limit)
-        has_more = len(docs) == limit
+        fitting = _fitting(docs, lambda d: len(d.state), self.limits.pull_bytes)
+        has_more = len(docs) == limit or len(fitting) < len(docs)
+        docs = fitting
         cursor = request.cursor if request.snapshot_after else head
         return PullResponse(
             updates=[],
@@ -359,7 +385,13 @@ class SyncServer:
 
 
 def _validated(
-    writer: Device, doc_type: DocType, loaded: LoadedDoc, created: bool, update: bytes, doc_id: str
+    writer: Device,
+    doc_type: DocType,
+    loaded: LoadedDoc,
+    created: bool,
+    update: bytes,
+    doc_id: str,
+    limits: Limits,
 ) -> tuple[Change, Content]:
     """The change ``update`` makes (applied to ``loaded``'s doc) and the content
     after it, or ``Rejected`` saying why ``writer`` may not make it."""
@@ -370,10 +402,28 @@ def _validated(
     if inspection.refusal is not None:
         raise Rejected(inspection.refusal.code, inspection.refusal.message)
     assert inspection.change is not None and inspection.after is not None
+    for raw in inspection.added:
+        size = len(msgspec.json.encode(raw))
+        if size > limits.event_bytes:
+            raise Rejected(
+                "event_too_large",
+                f"event {raw.get('id')!r}: {size} bytes as JSON, at most {limits.event_bytes}",
+            )
     refusal = check_change(writer, inspection.change)
     if refusal is not None:
         raise Rejected(refusal.code, refusal.message)
     return inspection.change, inspection.after
+
+
+def _fitting(items: list[T], size: Callable[[T], int], budget: int) -> list[T]:
+    """The longest prefix of ``items`` within ``budget`` bytes, and always the first
+    (a page carries at least one, so paging makes progress)."""
+    total = 0
+    for n, item in enumerate(items):
+        total += size(item)
+        if total > budget and n > 0:
+            return items[:n]
+    return items
 
 
 def _already_has(loaded: LoadedDoc, item: PushItem) -> bool:

@@ -9,11 +9,12 @@ fields) are refused here, before any role check.
 
 from __future__ import annotations
 
+from collections.abc import Set
 from dataclasses import dataclass
 from typing import Any
 
 from protocol.errors import ProtocolError
-from protocol.events import Event
+from protocol.events import Event, ints_from_floats
 from protocol.info import ShipmentInfo
 from protocol.lifecycle import fold_shipment
 from protocol.permissions import Change, Refusal
@@ -21,6 +22,7 @@ from protocol.vocab import DocType
 
 from ._doc_cache import LoadedDoc
 from ._typed import events_of, info_of
+from ._ydoc import Delta
 from .documents import ROOTS, Content
 
 
@@ -31,6 +33,7 @@ class Inspection:
     change: Change | None
     refusal: Refusal | None
     after: Content | None = None
+    added: tuple[Any, ...] = ()  # the new events as the document holds them (raw maps)
 
 
 def _refuse(code: str, message: str) -> Inspection:
@@ -62,15 +65,17 @@ def _new_events(before: list[Any], after: list[Any]) -> tuple[list[Any], Inspect
     return [raw for raw in after if raw.get("id") not in old], None
 
 
-def _checked_added(added: list[Any], old_ids: set[Any]) -> tuple[list[Any], Inspection | None]:
-    """``added``, if each is a map whose id is neither in ``old_ids`` nor repeated;
-    else the refusal (``old_ids`` grows)."""
+def _checked_added(
+    added: list[Any], old_ids: set[Any], held: Set[Any] = frozenset()
+) -> tuple[list[Any], Inspection | None]:
+    """``added``, if each is a map whose id is neither in ``old_ids`` or ``held``
+    nor repeated; else the refusal (``old_ids`` grows, ``held`` is only read)."""
     seen = old_ids
     for raw in added:
         if not isinstance(raw, dict):
             return [], _refuse("invalid_event", "events must be plain maps")
         event_id = raw.get("id")
-        if event_id in seen:
+        if event_id in seen or event_id in held:
             return [], _refuse("duplicate_event", f"event id {event_id!r} appears twice")
         seen.add(event_id)
     return added, None
@@ -95,11 +100,44 @@ def changes_content(loaded: LoadedDoc, update: bytes) -> bool:
     """Apply ``update`` (one with no new items: a re-send, or deletions only) and say
     whether the content moved; if it did, :func:`inspect_update` judges it."""
     try:
-        loaded.doc.apply(update)
+        delta = loaded.doc.apply_observed(update)
     except ValueError:
         return True  # let the inspection refuse it, saying why
+    loaded.unread += delta  # for the inspection, if it comes
+    return bool(delta) or loaded.doc.read_info() != loaded.content.info
+
+
+def _appended(delta: Delta, before: int) -> list[Any] | None:
+    """The plain events a delta on the events array appends after the ``before``
+    there were, when that is all it does; ``None`` for anything else."""
+    ops = delta[1:] if before and delta[:1] == [{"retain": before}] else delta
+    if not ops:
+        return []
+    if len(ops) != 1 or not isinstance(ops[0].get("insert"), list):
+        return None
+    inserted = ops[0]["insert"]
+    if not all(isinstance(raw, dict) for raw in inserted):
+        return None  # nested shared types: read them the general way
+    return [ints_from_floats(raw) for raw in inserted]
+
+
+def _read_after(
+    loaded: LoadedDoc, delta: Delta
+) -> tuple[dict[str, Any], list[Any], list[Any], Inspection | None]:
+    """The info map, the events and the events added after an update.
+
+    When the update only appended events (the usual change), only those are
+    read and checked, so the cost is what was added, not the document's size.
+    """
+    before = loaded.content
+    appended = _appended(delta, len(before.events))
+    ids = loaded.event_ids()
+    if appended is not None and len(ids) == len(before.events):
+        added, refusal = _checked_added(appended, set(), ids)
+        return loaded.doc.read_info(), before.events + appended, added, refusal
     info, events = loaded.doc.read()
-    return info != loaded.content.info or events != loaded.content.events
+    added, refusal = _new_events(before.events, events)
+    return info, events, added, refusal
 
 
 def inspect_update(
@@ -121,7 +159,8 @@ def inspect_update(
     """
     before = loaded.content
     try:
-        roots, integrated = loaded.doc.integrate(update)
+        roots, integrated, delta = loaded.doc.integrate(update)
+        delta, loaded.unread = loaded.unread + delta, []
     except ValueError as exc:
         return _refuse("bad_update", f"update does not decode: {exc}")
     if not integrated:
@@ -132,8 +171,7 @@ def inspect_update(
     extra = roots - ROOTS
     if extra:
         return _refuse("unknown_root", f"unexpected root types: {', '.join(sorted(extra))}")
-    info, events = loaded.doc.read()
-    added, refusal = _new_events(before.events, events)
+    info, events, added, refusal = _read_after(loaded, delta)
     if refusal:
         return refusal
     try:
@@ -150,4 +188,4 @@ def inspect_update(
         status_before=status_before,
         doc_id=doc_id,
     )
-    return Inspection(change, None, after)
+    return Inspection(change, None, after, tuple(added))

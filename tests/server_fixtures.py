@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import os
 import socket
 import subprocess
 import sys
@@ -84,31 +85,38 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
 
 
 def start_central(
-    db_path: Path, port: int | None = None, log: Path | None = None, **serve_options: object
+    db_path: Path,
+    port: int | None = None,
+    log: Path | None = None,
+    user: int | None = None,
+    **serve_options: object,
 ) -> Central:
     """Start ``python -c serve(...)`` as a subprocess and wait until it answers.
 
     ``serve_options`` are more keyword arguments of ``serve`` (as their repr;
-    ``AuthLimit`` is in scope). ``log`` receives the server's stderr.
+    ``AuthLimit`` is in scope); webhooks may point at 127.0.0.1 (the test receivers
+    live there);
+    with ``log`` the server's stderr (its log) goes to that file; with ``user``
+    it runs as that uid (and gid), for a test run as root.
     """
     port = port or free_port()
+    serve_options.setdefault("webhook_allow_private", True)
     extra = "".join(f", {key}={value!r}" for key, value in serve_options.items())
     code = (
         "from server import serve; from server.auth_limit import AuthLimit; "
         f"serve({str(db_path)!r}, '127.0.0.1', {port}, {OFFICE_TOKEN!r}, "
         f"webhook_backoff={WEBHOOK_BACKOFF}{extra})"
     )
-    err = log.open("ab") if log else None
-    try:
+    with open(log or os.devnull, "ab") as stderr:
         process = subprocess.Popen(
             [sys.executable, "-c", code],
             cwd=Path(__file__).resolve().parent.parent,
             stdout=subprocess.DEVNULL,
-            stderr=err,
+            stderr=stderr if log else None,
+            user=user,
+            group=user,
+            extra_groups=[] if user is not None else None,
         )
-    finally:
-        if err is not None:
-            err.close()
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(url, process)

@@ -29,13 +29,19 @@ def shipment(ref: str, **extra: object) -> dict[str, object]:
     return {"order_ref": ref, "currency": "EUR", "cod_amount": 2500, **extra}
 
 
+def _signature(secret: str, header: str, body: bytes) -> str:
+    """The header a request stamped as ``header`` says must carry for ``body``."""
+    stamp = header.split(",", 1)[0].removeprefix("t=")
+    mac = hmac.new(secret.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return f"t={stamp},v1={mac}"
+
+
 def _signed(hook: Receiver, envelope_id: str, secret: str) -> bool:
-    """Every request carrying ``envelope_id`` has a valid HMAC of its raw body."""
+    """Every request carrying ``envelope_id`` has a valid timestamped HMAC of its raw body."""
     with hook.changed:
         sent = [(h, b) for h, b in hook.requests if msgspec.json.decode(b)["id"] == envelope_id]
     return bool(sent) and all(
-        h["X-Parcelsync-Signature"]
-        == "sha256=" + hmac.new(secret.encode(), b, hashlib.sha256).hexdigest()
+        h["X-Parcelsync-Signature"] == _signature(secret, h["X-Parcelsync-Signature"], b)
         for h, b in sent
     )
 

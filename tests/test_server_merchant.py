@@ -126,8 +126,10 @@ async def test_webhooks_are_signed_retried_and_delivered(
     assert first[0]["data"]["status"] == "created"
     headers, body = receiver.requests[2]
     assert headers["X-Parcelsync-Attempt"] == "3"
-    expected = hmac.new(hook["secret"].encode(), body, hashlib.sha256).hexdigest()
-    assert headers["X-Parcelsync-Signature"] == f"sha256={expected}"
+    stamp = headers["X-Parcelsync-Signature"].split(",", 1)[0].removeprefix("t=")
+    signed = stamp.encode() + b"." + body
+    expected = hmac.new(hook["secret"].encode(), signed, hashlib.sha256).hexdigest()
+    assert headers["X-Parcelsync-Signature"] == f"t={stamp},v1={expected}"
     with central.api(token) as api:
         api.post(f"/api/v1/shipments/{created['id']}/cancel")
     with anyio.fail_after(15):

@@ -5,7 +5,8 @@ for any sequence of updates written by two clients (map sets and overwrites,
 event appends, deletions, an extra root), delivered in any order with
 duplicates, the native document and a public ``Doc`` fed the same updates
 read the same content, hold the same state, and agree on which updates were
-re-sends and which still wait on a missing dependency.
+re-sends and which still wait on a missing dependency; when the delta the native
+document reports reads as "appended these events", that is exactly the change.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pycrdt import Array, Doc, Map, get_update
 
 from sync._ydoc import NativeDoc
 from sync.documents import EVENTS, INFO, load, read_content
+from sync.validation import _appended
 from sync.yencoding import decode_state_vector, update_has_structs
 
 EDITS = st.lists(
@@ -61,15 +63,22 @@ def test_native_doc_answers_as_the_public_doc(edits, order, dupes):
     delivered = updates + [order.choice(updates) for _ in range(dupes)]
     order.shuffle(delivered)
     public, native = Doc(), NativeDoc()
+    before: list[object] = []
     for update in delivered:
         held = not update_has_structs(get_update(update, public.get_state()))
         assert native.holds_all_of(update) == held
         public.apply_update(update)
-        roots, integrated = native.integrate(update)
+        roots, integrated, delta = native.integrate(update)
         assert integrated == (not update_has_structs(get_update(update, public.get_state())))
-        assert roots == set(public.keys())
+        assert roots | {EVENTS} == set(public.keys()) | {EVENTS}  # it observes its events
         content = read_content(public)
         assert native.read() == (content.info, content.events)
+        appended = _appended(delta, len(before))
+        if appended is not None:  # the fast path reads only these: they must be all
+            assert before + appended == content.events
+        else:
+            assert delta
+        before = content.events
         state, vector = native.encode()
         assert decode_state_vector(vector) == decode_state_vector(public.get_state())
         reloaded = read_content(load(state))

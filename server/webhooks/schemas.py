@@ -23,6 +23,20 @@ class WebhookOut(msgspec.Struct):
     secret: str | None = None
 
 
+class DeliveryOut(msgspec.Struct):
+    """One queued delivery: delivered (``delivered_at_ms``), given up (``failed_at_ms``)
+    or still due at ``next_at_ms``; ``last_error`` says why the last attempt failed."""
+
+    id: int
+    event: str
+    attempts: int
+    created_at_ms: int
+    next_at_ms: int
+    delivered_at_ms: int | None
+    failed_at_ms: int | None
+    last_error: str
+
+
 class Envelope(msgspec.Struct):
     """What the receiver gets: ``event`` names the kind, ``data`` the facts."""
 

@@ -3,13 +3,14 @@
 Deliveries are at least once: a row is marked delivered only after a 2xx.
 Failures are retried with exponential backoff (``backoff * 2**attempt``,
 capped) until ``max_attempts``; the queue is in SQLite, so a restart resumes.
+Each delivery fails on its own: a bad URL or a refused address (see
+:mod:`.targets`) is that delivery's error, never the others'. Signatures:
+:mod:`.signing`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import logging
 from contextlib import suppress
 from typing import Any
@@ -22,15 +23,11 @@ from sync.store import ReplicaStore
 
 from ..retry import RetryPolicy
 from .scanner import scan
+from .signing import SIGNATURE_HEADER, sign
+from .targets import resolved_refusal
 
 log = logging.getLogger(__name__)
-SIGNATURE_HEADER = "X-Parcelsync-Signature"
 SETTLE_S = 0.05  # after a wake-up: a burst of writes gets one scan
-
-
-def sign(secret: str, body: bytes) -> str:
-    """The signature header value: ``sha256=<hex HMAC of the raw body>``."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 class WebhookWorker:
@@ -44,8 +41,10 @@ class WebhookWorker:
         max_backoff: float = 3600.0,
         max_attempts: int = 15,
         timeout: float = 10.0,
+        allow_private: bool = False,
     ):
         self.store = store
+        self.allow_private = allow_private  # deliver to loopback / private addresses
         self.backoff, self.max_backoff, self.max_attempts = backoff, max_backoff, max_attempts
         self._timeout = timeout
         self._wake = asyncio.Event()
@@ -93,6 +92,7 @@ class WebhookWorker:
         rows = await self.store.query(
             "SELECT q.id, q.event, q.body, q.attempts, w.url, w.secret FROM webhook_queue q "
             "JOIN webhooks w ON w.webhook_id = q.webhook_id WHERE q.delivered_at IS NULL "
+            "AND w.disabled_at IS NULL "
             "AND q.failed_at IS NULL AND q.next_at <= ? ORDER BY q.next_at LIMIT 100",
             (now,),
         )
@@ -108,10 +108,20 @@ class WebhookWorker:
         return max(0.0, (int(nxt[0][0]) - now_ms()) / 1000)
 
     async def _send(self, event: str, body: bytes, attempts: int, url: str, secret: str) -> str:
+        """Deliver one envelope; returns "" on a 2xx, else the error (never raises)."""
+        try:
+            return await self._post(event, body, attempts, url, secret)
+        except Exception as exc:  # one hook's failure is its own, whatever it is
+            return f"{type(exc).__name__}: {exc}"[:500]
+
+    async def _post(self, event: str, body: bytes, attempts: int, url: str, secret: str) -> str:
         assert self._client is not None
+        refusal = await resolved_refusal(url, self.allow_private)
+        if refusal:
+            return f"refused: {refusal}"[:500]
         headers = {
             "content-type": "application/json",
-            SIGNATURE_HEADER: sign(secret, body),
+            SIGNATURE_HEADER: sign(secret, body, now_ms() // 1000),
             "X-Parcelsync-Event": event,
             "X-Parcelsync-Attempt": str(attempts + 1),
         }
