@@ -12,8 +12,9 @@ depot's own Hello (:mod:`sync.device_health`), nothing else about it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import uvicorn
 from litestar import Litestar
@@ -24,6 +25,18 @@ from sync.live import LocalChangeFeed, live_route
 
 from .errors import NodeStateError
 from .store import EdgeStore
+
+
+class _EmbeddedServer(uvicorn.Server):
+    """uvicorn inside the node's event loop: whoever runs the node handles the signals.
+
+    uvicorn's own SIGINT handling would stop the relay before the node's owner
+    has stopped the handhelds that sync through it (their syncs then fail).
+    """
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
 
 
 class DepotRelay:
@@ -71,7 +84,7 @@ class DepotRelay:
             ) from None
         sock.listen(128)
         self.port = sock.getsockname()[1]
-        self._uvicorn = uvicorn.Server(config)
+        self._uvicorn = _EmbeddedServer(config)
         # The socket listens already: connections wait in its backlog until uvicorn runs.
         self._task = asyncio.create_task(self._uvicorn.serve([sock]), name="edge-relay")
 
