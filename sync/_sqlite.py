@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from types import TracebackType
@@ -85,15 +85,20 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """One write transaction; rolled back whole on any exception."""
+        """One write transaction; rolled back whole on any exception.
+
+        Its COMMIT or ROLLBACK runs to its end: a caller cancelled meanwhile
+        waits for it and then gets the cancellation (the COMMIT may have
+        committed, as when an answer is lost on the way).
+        """
         async with self._lock:
             await self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
-                await self._db.execute("COMMIT")
+                await _to_its_end(self._db.execute("COMMIT"))
             except BaseException:
                 if self._db.in_transaction:  # a failed COMMIT leaves it open
-                    await self._db.execute("ROLLBACK")
+                    await _to_its_end(self._db.execute("ROLLBACK"))
                 raise
 
     @asynccontextmanager
@@ -128,12 +133,7 @@ class Database:
             return result
 
         async with self._lock:
-            trip = asyncio.ensure_future(on_sqlite_thread(self._db, run))
-            try:
-                return await asyncio.shield(trip)
-            except asyncio.CancelledError:
-                await asyncio.wait([trip])
-                raise
+            return await _to_its_end(on_sqlite_thread(self._db, run))
 
     async def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """The first row of a query expected to give at most a few (one thread hop)."""
@@ -151,6 +151,20 @@ class Database:
         """
         async with self._lock:
             return [tuple(r) for r in await self._all(sql, params)]
+
+
+async def _to_its_end(call: Awaitable[T]) -> T:
+    """Await ``call``; if the caller is cancelled meanwhile, wait for it to end, then re-raise.
+
+    Work handed to SQLite's thread runs anyway: the caller must not go on (and
+    roll back, or release the lock) as if it had not.
+    """
+    trip = asyncio.ensure_future(call)
+    try:
+        return await asyncio.shield(trip)
+    except asyncio.CancelledError:
+        await asyncio.wait([trip])
+        raise
 
 
 Statement = tuple[str, Sequence[Sequence[Any]]]  # SQL and the parameter rows it runs with
