@@ -86,32 +86,36 @@ def _lines(stream: object, into: queue.Queue[str | None]) -> None:
 def test_ctrl_c_stops_the_demo_with_one_line(tmp_path: Path, wrapper: list[str]) -> None:
     port = free_port()
     command = [*wrapper, *DEMO, "--port", str(port), "--dir", str(tmp_path)]
-    with subprocess.Popen(
+    demo = subprocess.Popen(
         command,
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,  # its own process group, as a terminal's foreground job
-    ) as demo:
-        lines: queue.Queue[str | None] = queue.Queue()
-        reader = threading.Thread(target=_lines, args=(demo.stdout, lines), daemon=True)
-        reader.start()
-        seen: list[str] = []
-        try:
-            while not any(": stop 1 " in line for line in seen):
-                line = lines.get(timeout=90)
-                assert line is not None, "the demo ended by itself:\n" + "".join(seen)
-                seen.append(line)
-            os.killpg(demo.pid, signal.SIGINT)  # what Ctrl-C at the terminal does
-            status = demo.wait(timeout=60)
-        finally:
-            if demo.poll() is None:
-                os.killpg(demo.pid, signal.SIGKILL)
-        after = []
-        while (line := lines.get(timeout=10)) is not None:
-            after.append(line)
-        reader.join()
+    )
+    lines: queue.Queue[str | None] = queue.Queue()
+    reader = threading.Thread(target=_lines, args=(demo.stdout, lines), daemon=True)
+    reader.start()
+    seen: list[str] = []
+    try:
+        while not any(": stop 1 " in line for line in seen):
+            line = lines.get(timeout=90)
+            assert line is not None, "the demo ended by itself:\n" + "".join(seen)
+            seen.append(line)
+        os.killpg(demo.pid, signal.SIGINT)  # what Ctrl-C at the terminal does
+        status = demo.wait(timeout=60)
+    finally:
+        if demo.poll() is None:
+            os.killpg(demo.pid, signal.SIGKILL)
+            demo.wait()
+    after = []
+    # the pipe ends when every writer has gone, central included (else Empty: it was left behind)
+    while (line := lines.get(timeout=10)) is not None:
+        after.append(line)
+    reader.join()
+    assert demo.stdout is not None
+    demo.stdout.close()
     output = "".join(seen + after)
     assert status in (0, 130), output
     assert "Traceback" not in output and "KeyboardInterrupt" not in output, output
