@@ -87,13 +87,14 @@ class Database:
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """One write transaction; rolled back whole on any exception.
 
-        Its COMMIT or ROLLBACK runs to its end: a caller cancelled meanwhile
-        waits for it and then gets the cancellation (the COMMIT may have
-        committed, as when an answer is lost on the way).
+        Its BEGIN, COMMIT and ROLLBACK run to their end: a caller cancelled
+        meanwhile waits for them and then gets the cancellation, so the
+        connection is never left inside a transaction nobody owns (a COMMIT
+        may have committed, as when an answer is lost on the way).
         """
         async with self._lock:
-            await self._db.execute("BEGIN IMMEDIATE")
             try:
+                await _to_its_end(self._db.execute("BEGIN IMMEDIATE"))
                 yield self._db
                 await _to_its_end(self._db.execute("COMMIT"))
             except BaseException:
@@ -105,11 +106,12 @@ class Database:
     async def reading(self) -> AsyncIterator[aiosqlite.Connection]:
         """A consistent read snapshot; no writer interleaves."""
         async with self._lock:
-            await self._db.execute("BEGIN")
             try:
+                await _to_its_end(self._db.execute("BEGIN"))
                 yield self._db
             finally:
-                await self._db.execute("COMMIT")
+                if self._db.in_transaction:
+                    await _to_its_end(self._db.execute("COMMIT"))
 
     async def in_one_transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """``work(connection)`` as one write transaction, in one trip to SQLite's
