@@ -16,8 +16,7 @@ from pathlib import Path
 import pytest
 
 from fixtures import tiny
-
-from .server_fixtures import free_port
+from simulation.proc_net import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = [sys.executable, "-m", "parcelsync_cli", "demo"]
