@@ -37,11 +37,26 @@ def ensure_venv() -> None:
     STAMP.touch()
 
 
+def call(argv: list[str]) -> int:
+    """Run ``argv`` to its end and return its exit status.
+
+    Ctrl-C at the terminal reaches the child too, which ends by itself (the
+    demo stops its nodes and says so in one line); this waits for it instead
+    of dying with a traceback and leaving it half stopped.
+    """
+    with subprocess.Popen(argv, cwd=ROOT) as child:
+        while True:
+            try:
+                return child.wait()
+            except KeyboardInterrupt:
+                continue
+
+
 def run(*command: str) -> None:
     """Run a command from .venv/bin; stop with its exit status if it fails."""
-    result = subprocess.run([str(BIN / command[0]), *command[1:]], cwd=ROOT)
-    if result.returncode != 0:
-        sys.exit(result.returncode)
+    status = call([str(BIN / command[0]), *command[1:]])
+    if status != 0:
+        sys.exit(status)
 
 
 TASKS = {

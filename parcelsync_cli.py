@@ -225,8 +225,20 @@ main.add_command(report)
     help="Stop by itself after this many seconds (default: run until Ctrl-C).",
 )
 @click.option("--seed", default=1, show_default=True, help="Seed of the demo data.")
+@click.option(
+    "--keep",
+    is_flag=True,
+    help="Continue the previous run kept in --dir (its nodes sync again, no new day is "
+    "played) instead of removing its files and starting afresh.",
+)
 def demo(
-    host: str, port: int, directory: str, office_token: str, duration: float | None, seed: int
+    host: str,
+    port: int,
+    directory: str,
+    office_token: str,
+    duration: float | None,
+    seed: int,
+    keep: bool,
 ) -> None:
     """Start central, a depot edge and simulated handhelds on demo data.
 
@@ -234,17 +246,19 @@ def demo(
     shipments created through its HTTP APIs; the depot edge and the handhelds
     sync in the background while couriers deliver, fail, collect COD and hand
     over cash (one handheld goes offline and comes back). Ctrl-C stops all.
+    A second run starts afresh (the day is played again) unless --keep.
     """
     import asyncio
     from pathlib import Path
 
     from simulation.demo import DemoConfig, run
 
-    config = DemoConfig(Path(directory), host, port, office_token, duration, seed)
+    config = DemoConfig(Path(directory), host, port, office_token, duration, seed, keep=keep)
     try:
         asyncio.run(run(config, click.echo))
     except KeyboardInterrupt:
-        click.echo("demo: stopped")
+        pass  # Ctrl-C is how the demo is meant to end: the nodes are stopped already
+    click.echo(f"demo: stopped; its data is kept in {directory} (--keep continues it)")
 
 
 @main.command()

@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
+from collections.abc import Iterator
 
 import uvicorn
 from litestar import Litestar
 
 from .errors import NodeStateError
+
+
+class _EmbeddedServer(uvicorn.Server):
+    """uvicorn inside the node's event loop: whoever runs the node handles the signals.
+
+    uvicorn's own SIGINT handling would stop a depot's relay before the node's
+    owner has stopped the handhelds that sync through it (their syncs then fail).
+    """
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
 
 
 class Served:
@@ -34,7 +48,7 @@ def serve(app: Litestar, host: str, port: int, what: str) -> Served:
         sock.close()
         raise NodeStateError(f"{what} cannot listen on {host}:{port}: {exc.strerror}") from None
     sock.listen(128)
-    server = uvicorn.Server(config)
+    server = _EmbeddedServer(config)
     # The socket listens already: connections wait in its backlog until uvicorn runs.
     task = asyncio.create_task(server.serve([sock]), name=f"edge-{what}")
     return Served(server, task, sock.getsockname()[1])

@@ -6,7 +6,8 @@ the merchant API, then runs the depot edge (serving its handhelds on the LAN)
 and the handhelds in this process, each syncing in the background while
 simulated people deliver, fail, collect COD and hand cash over. One handheld
 goes offline for a few stops and comes back. Runs until Ctrl-C or
-``duration`` seconds.
+``duration`` seconds. A second run in the same directory starts afresh, or
+continues the previous one with ``keep`` (:mod:`simulation.demo_files`).
 """
 
 from __future__ import annotations
@@ -30,9 +31,19 @@ from edge.errors import NodeStateError
 from edge.node import EdgeNode
 from edge.store import EdgeStore
 from fixtures import Dataset, ShipmentSpec, tiny
+from protocol.money import Money
 from protocol.permissions import Device
 from protocol.vocab import Role
 
+from .demo_files import (
+    CENTRAL_DB,
+    DEPOT_DB,
+    HANDHELD_PREFIX,
+    can_continue,
+    clear,
+    continue_demo,
+    handheld_db,
+)
 from .demo_people import (
     Courier,
     CustomerReturn,
@@ -57,15 +68,22 @@ class DemoConfig:
     duration: float | None = None  # seconds; None: until Ctrl-C
     seed: int = 1
     pace: float = 0.4  # seconds between a courier's stops
+    keep: bool = False  # continue the previous run's files instead of starting afresh
 
 
 def start_server(config: DemoConfig, token: str) -> subprocess.Popen[bytes]:
-    """``parcelsync server`` on the demo's SQLite file, as its own process."""
+    """``parcelsync server`` on the demo's SQLite file, as its own process.
+
+    In its own process group, so a Ctrl-C at the terminal reaches the demo
+    only, which stops the edges first and then central.
+    """
     config.directory.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "parcelsync_cli", "server", "--db"]
-    command += [str(config.directory / "central.db"), "--host", config.host]
+    command += [str(config.directory / CENTRAL_DB), "--host", config.host]
     command += ["--port", str(config.port)]
     env = os.environ | {"PARCELSYNC_OFFICE_TOKEN": token}  # not on the command line (ps)
+    if os.name == "posix":
+        return subprocess.Popen(command, env=env, process_group=0)
     return subprocess.Popen(command, env=env)
 
 
@@ -183,7 +201,8 @@ async def remit(
             continue
         answer.raise_for_status()
         for batch in answer.json():
-            echo(f"office: remitted {batch['amount']} {batch['currency']} to {merchant.name}")
+            amount = Money(batch["amount"], batch["currency"]).format()
+            echo(f"office: remitted {amount} to {merchant.name}")
 
 
 async def open_edge(
@@ -204,6 +223,10 @@ async def run(config: DemoConfig, echo: Echo) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per sync request is noise
     token = config.token or secrets.token_urlsafe(18)
     url = f"http://{config.host}:{config.port}"
+    resume = config.keep and can_continue(config.directory)
+    if not resume and clear(config.directory):
+        how = "nothing to continue" if config.keep else "--keep continues it instead"
+        echo(f"demo: starting afresh, the previous run's files are removed ({how})")
     server = start_server(config, token)
     try:
         async with httpx.AsyncClient(
@@ -216,7 +239,11 @@ async def run(config: DemoConfig, echo: Echo) -> None:
                 f"office token: {token}   e.g. curl -H 'Authorization: Bearer {token}' "
                 f"{url}/api/v1/shipments"
             )
-            work = asyncio.create_task(_network(config, http, url, echo))
+            if resume:
+                day = continue_demo(config.directory, config.host, url, echo)
+            else:
+                day = _network(config, http, url, echo)
+            work = asyncio.create_task(day)
             try:
                 await asyncio.wait_for(asyncio.shield(work), config.duration)
             except TimeoutError:
@@ -232,7 +259,6 @@ async def run(config: DemoConfig, echo: Echo) -> None:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
-        echo("demo: central stopped; data kept in " + str(config.directory))
 
 
 async def _network(config: DemoConfig, http: httpx.AsyncClient, url: str, echo: Echo) -> None:
@@ -243,7 +269,9 @@ async def _network(config: DemoConfig, http: httpx.AsyncClient, url: str, echo: 
     depot_token = await enrol(http, depot_device, f"depot {depot.name}")
     handhelds: list[tuple[Device, str]] = []
     for c in data.network.couriers:
-        device = Device(f"demo-hh-{c.code}", Role.COURIER, depot_id=c.depot_id, courier_id=c.id)
+        device = Device(
+            f"{HANDHELD_PREFIX}{c.code}", Role.COURIER, depot_id=c.depot_id, courier_id=c.id
+        )
         handhelds.append((device, await enrol(http, device, f"handheld of {c.name}")))
     echo(f"devices: depot {depot_device.id} and {len(handhelds)} handhelds enrolled")
     ids = await seed(http, data, echo)
@@ -252,7 +280,7 @@ async def _network(config: DemoConfig, http: httpx.AsyncClient, url: str, echo: 
     for spec, plan in zip(data.shipments, data.plans, strict=True):
         stop = Stop(ids[spec.id], spec.recipient_name, spec.cod_amount or 0, plan)
         routes.setdefault(spec.courier_id, []).append(stop)
-    depot_db = config.directory / "depot.db"
+    depot_db = config.directory / DEPOT_DB
     await open_edge(
         depot_db,
         Identity(
@@ -281,7 +309,7 @@ async def _network(config: DemoConfig, http: httpx.AsyncClient, url: str, echo: 
         for n, ((device, hh_token), c) in enumerate(
             zip(handhelds, data.network.couriers, strict=True)
         ):
-            db = config.directory / f"{device.id}.db"
+            db = handheld_db(config.directory, device.id)
             identity = Identity(
                 device.id,
                 Role.COURIER,
@@ -293,7 +321,7 @@ async def _network(config: DemoConfig, http: httpx.AsyncClient, url: str, echo: 
             )
             await open_edge(db, identity)
             stops = routes.get(device.courier_id or "", [])
-            courier = Courier(c.id, f"courier {c.code}", db, stops, 2 if n == 0 else None)
+            courier = Courier(c.id, c.name, db, stops, 2 if n == 0 else None)
             courier.node = EdgeNode(db, interval=1.0)
             await courier.node.start()
             stack.push_async_callback(_stop, courier.node)

@@ -19,6 +19,7 @@ from edge.errors import EdgeError
 from edge.node import EdgeNode
 from fixtures import ShipmentPlan, StepKind
 from protocol.events import ItemInspection
+from protocol.money import Money, total
 from protocol.vocab import Disposition
 
 Echo = Callable[[str], None]
@@ -49,7 +50,7 @@ class Stop:
 @dataclass(slots=True)
 class Courier:
     courier_id: str
-    name: str  # shown in the progress lines
+    name: str  # the person, shown in the progress lines
     db: Path
     stops: list[Stop]
     offline_at: int | None = None  # stop index where the handheld loses its link
@@ -105,7 +106,8 @@ async def courier_day(courier: Courier, pace: float, echo: Echo) -> None:
 
     async with asyncio.timeout(120):
         await until(has_route)
-    echo(f"{courier.name}: route of {len(courier.stops)} stops on the handheld")
+    who = f"courier {courier.courier_id}, handheld {courier.db.stem}"
+    echo(f"{courier.name} ({who}): route of {len(courier.stops)} stops on the handheld")
     index = 0
     while index < len(courier.stops):
         if index == courier.offline_at:
@@ -122,8 +124,10 @@ async def courier_day(courier: Courier, pace: float, echo: Echo) -> None:
         courier.handovers = await commands.handover(node.ctx)
     except EdgeError:
         return
-    cash = sum(h.amount for h in courier.handovers)
-    echo(f"{courier.name}: handed over {cash} (minor units) at the depot desk")
+    if courier.handovers:
+        currency = courier.handovers[0].currency
+        cash = total((Money(h.amount, h.currency) for h in courier.handovers), currency)
+        echo(f"{courier.name}: handed over {cash.format()} at the depot desk")
 
 
 async def _offline_stretch(courier: Courier, stops: list[Stop], pace: float, echo: Echo) -> int:
@@ -155,11 +159,13 @@ async def cash_desk(ctx: EdgeContext, couriers: list[Courier], echo: Echo) -> No
                     break
                 except EdgeError:
                     await asyncio.sleep(POLL_S)
-            echo(f"depot: counted {result.counted} from {courier.name}")
+            counted = Money(result.counted, result.currency).format()
+            echo(f"depot: counted {counted} from {courier.name}")
     amount = await commands.undeposited(ctx)
     if amount > 0:
         deposit = await commands.deposit(ctx, amount)
-        echo(f"depot: deposited {deposit.amount} (batch {deposit.batch_id})")
+        amount_text = Money(deposit.amount, deposit.currency).format()
+        echo(f"depot: deposited {amount_text} (batch {deposit.batch_id})")
 
 
 @dataclass(slots=True)

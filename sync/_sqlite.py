@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from types import TracebackType
@@ -106,26 +106,33 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """One write transaction; rolled back whole on any exception."""
+        """One write transaction; rolled back whole on any exception.
+
+        Its BEGIN, COMMIT and ROLLBACK run to their end: a caller cancelled
+        meanwhile waits for them and then gets the cancellation, so the
+        connection is never left inside a transaction nobody owns (a COMMIT
+        may have committed, as when an answer is lost on the way).
+        """
         async with self._lock:
-            await self._db.execute("BEGIN IMMEDIATE")
             try:
+                await _to_its_end(self._db.execute("BEGIN IMMEDIATE"))
                 yield self._db
-                await self._db.execute("COMMIT")
+                await _to_its_end(self._db.execute("COMMIT"))
             except BaseException:
                 if self._db.in_transaction:  # a failed COMMIT leaves it open
-                    await self._db.execute("ROLLBACK")
+                    await _to_its_end(self._db.execute("ROLLBACK"))
                 raise
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[aiosqlite.Connection]:
         """A consistent read snapshot; no writer interleaves."""
         async with self._lock:
-            await self._db.execute("BEGIN")
             try:
+                await _to_its_end(self._db.execute("BEGIN"))
                 yield self._db
             finally:
-                await self._db.execute("COMMIT")
+                if self._db.in_transaction:
+                    await _to_its_end(self._db.execute("COMMIT"))
 
     async def in_one_transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """``work(connection)`` as one write transaction, in one trip to SQLite's
@@ -149,12 +156,7 @@ class Database:
             return result
 
         async with self._lock:
-            trip = asyncio.ensure_future(on_sqlite_thread(self._db, run))
-            try:
-                return await asyncio.shield(trip)
-            except asyncio.CancelledError:
-                await asyncio.wait([trip])
-                raise
+            return await _to_its_end(on_sqlite_thread(self._db, run))
 
     async def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """The first row of a query expected to give at most a few (one thread hop)."""
@@ -172,6 +174,20 @@ class Database:
         """
         async with self._lock:
             return [tuple(r) for r in await self._all(sql, params)]
+
+
+async def _to_its_end(call: Awaitable[T]) -> T:
+    """Await ``call``; if the caller is cancelled meanwhile, wait for it to end, then re-raise.
+
+    Work handed to SQLite's thread runs anyway: the caller must not go on (and
+    roll back, or release the lock) as if it had not.
+    """
+    trip = asyncio.ensure_future(call)
+    try:
+        return await asyncio.shield(trip)
+    except asyncio.CancelledError:
+        await asyncio.wait([trip])
+        raise
 
 
 Statement = tuple[str, Sequence[Sequence[Any]]]  # SQL and the parameter rows it runs with

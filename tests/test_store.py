@@ -29,6 +29,7 @@ from sync import (
     apply_command,
     commit_commands,
 )
+from sync._sqlite import Database, on_sqlite_thread
 from sync._writes import write_record
 from sync.documents import load, read_content
 from sync.errors import StoreError
@@ -480,3 +481,77 @@ async def test_two_copies_of_one_event_are_projected_once(tmp_path):
     assert await projection_rows(first) == await projection_rows(second)
     await first.close()
     await second.close()
+
+
+async def test_a_transaction_cancelled_during_its_commit_raises_the_cancellation(tmp_path):
+    """The COMMIT runs to its end; the caller gets CancelledError, not a failed ROLLBACK.
+
+    (A sync loop stopped during its settle COMMIT got 'cannot rollback - no
+    transaction is active' instead, took it for a failed round and never ended.)
+    """
+    db = await Database.open(tmp_path / "x.db")
+    on_thread, go_on = threading.Event(), threading.Event()
+    held: list[asyncio.Future[None]] = []
+
+    def hold_the_thread(connection: sqlite3.Connection) -> None:
+        on_thread.set()
+        go_on.wait(10)
+
+    async def write() -> None:
+        async with db.transaction() as connection:
+            await connection.execute("CREATE TABLE t (x)")
+            await connection.execute("INSERT INTO t VALUES (1)")
+            held.append(asyncio.ensure_future(on_sqlite_thread(connection, hold_the_thread)))
+            assert await asyncio.to_thread(on_thread.wait, 10)  # the COMMIT queues behind it
+            asyncio.get_running_loop().call_soon(go_on.set)  # once this step queued the COMMIT
+            current = asyncio.current_task()
+            assert current is not None
+            current.cancel()  # cancelled while it awaits its COMMIT
+
+    writing = asyncio.create_task(write())
+    try:
+        with pytest.raises(asyncio.CancelledError):
+            await writing
+        assert await db.query("SELECT x FROM t") == [(1,)]
+    finally:
+        go_on.set()
+        await asyncio.gather(writing, *held, return_exceptions=True)
+        await db.close()
+
+
+@pytest.mark.parametrize("kind", ["transaction", "reading"])
+async def test_a_caller_cancelled_during_begin_leaves_no_transaction_open(tmp_path, kind):
+    """The BEGIN runs to its end and is undone: the next transaction can start.
+
+    (Cancelled during its BEGIN, a caller left the connection inside a
+    transaction nobody owned: 'cannot start a transaction within a transaction'.)
+    """
+    db = await Database.open(tmp_path / "x.db")
+    async with db.transaction() as connection:
+        await connection.execute("CREATE TABLE t (x)")
+    on_thread, go_on = threading.Event(), threading.Event()
+
+    def hold_the_thread(connection: sqlite3.Connection) -> None:
+        on_thread.set()
+        go_on.wait(10)
+
+    async def write() -> None:
+        async with getattr(db, kind)() as connection:
+            await connection.execute("SELECT count(*) FROM t")
+
+    held = asyncio.ensure_future(on_sqlite_thread(db._db, hold_the_thread))
+    writing = asyncio.create_task(write())
+    try:
+        assert await asyncio.to_thread(on_thread.wait, 10)
+        await asyncio.sleep(0)  # one turn: the task queued its BEGIN behind the held thread
+        asyncio.get_running_loop().call_soon(go_on.set)
+        writing.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await writing
+        async with db.transaction() as connection:
+            await connection.execute("INSERT INTO t VALUES (2)")
+        assert await db.query("SELECT x FROM t") == [(2,)]
+    finally:
+        go_on.set()
+        await asyncio.gather(writing, held, return_exceptions=True)
+        await db.close()
