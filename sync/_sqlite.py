@@ -19,15 +19,18 @@ T = TypeVar("T")
 
 
 class Database:
-    """An aiosqlite connection guarded by one lock (one writer at a time)."""
+    """An aiosqlite connection guarded by one lock (one writer at a time), and a
+    second connection for the small reads every request makes (:meth:`_read`),
+    which need neither that lock nor to wait for a commit's fsync."""
 
     migrations: tuple[str, ...] = ()
     # Schemas of layers above (server, edge) living in the same file, each
     # versioned on its own in ``schema_versions``: ``{name: (ddl v1, v2, ...)}``.
     extra_schemas: dict[str, tuple[str, ...]] = {}
 
-    def __init__(self, db: aiosqlite.Connection, path: str):
+    def __init__(self, db: aiosqlite.Connection, path: str, reader: aiosqlite.Connection):
         self._db = db
+        self._reader = reader
         self.path = path
         self._lock = asyncio.Lock()
 
@@ -42,15 +45,24 @@ class Database:
             # syncs only at checkpoints). Group commit keeps it cheap.
             await db.execute("PRAGMA synchronous=FULL")
             await db.execute("PRAGMA busy_timeout=5000")
-            store = cls(db, str(path))
+            reader = await aiosqlite.connect(str(path), isolation_level=None)
+        except BaseException:
+            await db.close()
+            raise
+        try:
+            await reader.execute("PRAGMA query_only=1")
+            await reader.execute("PRAGMA busy_timeout=5000")
+            store = cls(db, str(path), reader)
             await store._migrate()
         except BaseException:
+            await reader.close()
             await db.close()
             raise
         return store
 
     async def close(self) -> None:
         """Close the file; every committed batch is on disk."""
+        await self._reader.close()
         await self._db.close()
 
     async def __aenter__(self) -> Self:
@@ -138,6 +150,12 @@ class Database:
             except asyncio.CancelledError:
                 await asyncio.wait([trip])
                 raise
+
+    async def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """Every row of a one-statement read, on the reading connection: it sees
+        what is committed, never a transaction still open, and runs beside a
+        commit (WAL readers do not wait for the writer)."""
+        return list(await self._reader.execute_fetchall(sql, params))
 
     async def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """The first row of a query expected to give at most a few (one thread hop)."""
