@@ -326,19 +326,20 @@ async def idle_resync(url: str, courier: str, token: str, holding: int) -> dict[
     }
 
 
-async def run(ingest: int, scopes: list[int]) -> dict[str, object]:
+async def run(ingest: int, scopes: list[int], pushes: int = 0) -> dict[str, object]:
     """Run the measurements against a fresh central; returns the figures."""
     with tempfile.TemporaryDirectory() as tmp:
         proc, url = _start(Path(tmp) / "central.db")
         try:
-            return await _measure(url, ingest, scopes)
+            return await _measure(url, ingest, scopes, pushes or ingest // 5)
         finally:
             proc.terminate()
             proc.wait(10)
 
 
-async def _measure(url: str, ingest: int, scopes: list[int]) -> dict[str, object]:
-    pushes = max(ingest // 5, 16 * CLIENTS[-1])  # single-update pushes at each concurrency
+async def _measure(url: str, ingest: int, scopes: list[int], pushes: int) -> dict[str, object]:
+    """``pushes``: single-update pushes at each concurrency."""
+    pushes = max(pushes, 2 * CLIENTS[-1])
     docs = list(make_docs(ingest, "C-ingest", 0))
     creates = [(d, c) for d, c, _ in docs]
     events = [(d, e) for d, _, e in docs]
@@ -385,9 +386,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2,000 updates; scopes 100 / 1,000")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--pushes", type=int, default=0, help="single-update pushes per concurrency (ingest/5)"
+    )
     args = parser.parse_args()
     ingest, scopes = (1000, [100, 1000]) if args.quick else (10_000, [100, 10_000, 100_000])
-    result = asyncio.run(run(ingest, scopes))
+    result = asyncio.run(run(ingest, scopes, args.pushes))
     if args.json:
         print(json.dumps(result))
         return
