@@ -29,7 +29,8 @@ class GroupCommit(Generic[T, R]):
     """Runs queued jobs in batches through ``run`` (one answer per job, in order).
 
     A batch holds at most ``max_size`` (the sum of the jobs' sizes; a bigger
-    job goes alone). When ``run`` raises, every job of its batch gets the error.
+    job goes alone). When ``run`` raises on a batch, each of its jobs runs again
+    alone, so only the jobs that fail by themselves get an error.
     """
 
     def __init__(self, run: Callable[[Sequence[T]], Awaitable[Sequence[R]]], max_size: int):
@@ -64,24 +65,29 @@ class GroupCommit(Generic[T, R]):
         try:
             while self._queue:
                 batch = self._next_batch()
-                try:
-                    answers = await self._run([q.job for q in batch])
-                except BaseException as exc:
-                    for q in batch:
-                        if q.answer.done():
-                            continue
-                        if isinstance(exc, Exception):
-                            q.answer.set_exception(exc)
-                        else:
-                            q.answer.cancel()
-                    if not isinstance(exc, Exception):
-                        raise
-                    continue
-                for q, answer in zip(batch, answers, strict=True):
-                    if not q.answer.done():
-                        q.answer.set_result(answer)
+                if not await self._answer(batch) and len(batch) > 1:
+                    for queued in batch:  # one job's failure must not fail the others
+                        await self._answer([queued])
         finally:
             self._writer = None
             for q in self._queue:  # only left when the writer itself was cancelled
                 q.answer.cancel()
             self._queue.clear()
+
+    async def _answer(self, batch: list[_Queued[T, R]]) -> bool:
+        """Run ``batch`` and answer its jobs; False when ``run`` raised (a batch of
+        one gets the error, a bigger one nothing yet)."""
+        try:
+            answers = await self._run([q.job for q in batch])
+        except Exception as exc:
+            if len(batch) == 1 and not batch[0].answer.done():
+                batch[0].answer.set_exception(exc)
+            return False
+        except BaseException:
+            for q in batch:
+                q.answer.cancel()
+            raise
+        for q, answer in zip(batch, answers, strict=True):
+            if not q.answer.done():
+                q.answer.set_result(answer)
+        return True

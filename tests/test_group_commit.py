@@ -10,9 +10,9 @@ import asyncio
 import struct
 from pathlib import Path
 
-from protocol.wire import Hello, PushItem, PushRequest
+from protocol.wire import Hello, PushItem, PushRequest, PushResponse
 from simulation import actions
-from sync import ReplicaStore, SyncServer
+from sync import BadUpdate, ReplicaStore, SyncServer
 from sync.documents import apply_command
 from tests.core_helpers import COURIER, actor, lookup, seeded_central
 
@@ -73,4 +73,19 @@ async def test_a_group_judges_each_push_after_the_ones_before_it(tmp_path: Path)
     assert [[r.accepted for r in a.results] for a in answers] == [[True], [False], [True, True]]
     assert answers[1].results[0].code == "bad_update"
     assert await central.head() == head + 2  # the re-sent update is not logged twice
+    await central.close()
+
+
+async def test_a_push_that_fails_fails_alone(tmp_path: Path) -> None:
+    central, ids = await seeded_central(tmp_path / "c.db", shipments=2)
+    server = SyncServer(central, lookup)
+    good, broken = await courier_updates(central, ids)
+    async with central.transaction() as db:  # a stored state that no longer decodes
+        await db.execute("UPDATE documents SET state = x'0102' WHERE doc_id = ?", (ids[1],))
+    answers = await asyncio.gather(
+        *(server.push(COURIER, PushRequest(Hello(COURIER.id), [i])) for i in (good, broken)),
+        return_exceptions=True,
+    )
+    assert isinstance(answers[0], PushResponse) and answers[0].results[0].accepted
+    assert isinstance(answers[1], BadUpdate)
     await central.close()
