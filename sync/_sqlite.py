@@ -101,12 +101,21 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """One write transaction; rolled back whole on any exception."""
+        """One write transaction; rolled back whole on any exception.
+
+        A caller cancelled while its COMMIT runs (an fsync, on SQLite's thread)
+        waits for it and then gets the cancellation; the write is committed.
+        """
         async with self._lock:
             await self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
-                await self._db.execute("COMMIT")
+                commit = asyncio.ensure_future(self._db.execute("COMMIT"))
+                try:
+                    await asyncio.shield(commit)
+                except asyncio.CancelledError:
+                    await asyncio.wait([commit])  # rolling back before it ends would fail
+                    raise
             except BaseException:
                 if self._db.in_transaction:  # a failed COMMIT leaves it open
                     await self._db.execute("ROLLBACK")
