@@ -6,8 +6,11 @@
    the same run, the raw baseline: the same update blobs stored with sqlite3
    ``executemany`` + ``pycrdt.merge_updates``, no validation, no HTTP.
 2. Single-update pushes, as handhelds make them after each delivery: courier
-   events pushed one per request by 4 clients at once, beside the raw baseline
-   storing the same blobs one transaction each.
+   events pushed one per request by 1, 4, 16 and 64 handhelds at once (each
+   its own courier and connection) while a depot listens on ``/sync/live``;
+   updates/s against the batched courier events of (1), p50 and p99 latency.
+   Beside it the raw baseline storing the same blobs one transaction each.
+Every figure is durable: the server and the raw baseline fsync each commit.
 3. Idle resync: a courier holding N documents asks "anything new?" at its
    cursor; request and answer bytes and round-trip time, at each N.
 """
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import socket
@@ -27,6 +31,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import msgspec
@@ -37,14 +42,25 @@ from protocol.events import OutForDelivery, ShipmentCreated
 from protocol.hlc import HybridClock
 from protocol.ids import make_tracking_number, new_id
 from protocol.info import ShipmentInfo
-from protocol.wire import Hello, PullRequest, PushItem, PushRequest, msgpack_encoder
+from protocol.wire import (
+    Hello,
+    PullRequest,
+    PushItem,
+    PushRequest,
+    PushResponse,
+    msgpack_encoder,
+)
 from sync._records import now_ms
 from sync.documents import apply_command
 from sync.http_transport import HttpChannel
+from sync.live_client import listen_live
+
+from .lean_http import LeanPoster
 
 TOKEN = "bench-office-token-0123456789"
+push_answer = msgspec.msgpack.Decoder(PushResponse)
 BATCH = 200
-HANDHELDS = 4  # clients pushing single updates at once
+CLIENTS = (1, 4, 16, 64)  # handhelds pushing single updates at once, one level after another
 
 
 def _port() -> int:
@@ -130,11 +146,11 @@ async def push_all(
 
 
 def wal_database(path: str | Path) -> sqlite3.Connection:
-    """An autocommit connection to ``path`` in WAL mode, synchronous=NORMAL, as the
-    replica stores run."""
+    """An autocommit connection to ``path`` in WAL mode, synchronous=FULL (each
+    commit fsynced), as the replica stores run."""
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("PRAGMA synchronous=FULL")
     return db
 
 
@@ -180,36 +196,107 @@ def raw_baseline(
     return seconds[0], seconds[1]
 
 
-async def _single_pushes(
-    url: str, office: HttpChannel, hh_token: str, count: int, serial0: int
+def percentile(values: list[float], share: float) -> float:
+    """The value below which ``share`` of ``values`` lie (nearest rank)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
+
+
+async def _timed_single_pushes(
+    poster: LeanPoster, device: str, items: list[tuple[str, bytes]], latencies: list[float]
+) -> None:
+    """``items`` one per request, the next once the last is answered; each
+    round trip's seconds appended to ``latencies``."""
+    bodies = [
+        msgpack_encoder.encode(PushRequest(Hello(device), [PushItem(doc_id, "shipment", update)]))
+        for doc_id, update in items
+    ]
+    for body in bodies:
+        start = time.perf_counter()
+        answer = push_answer.decode(await poster.post(body))
+        latencies.append(time.perf_counter() - start)
+        if not answer.results[0].accepted:
+            raise RuntimeError(f"bench update refused: {answer.results[0]}")
+
+
+async def _clients_at_once(
+    url: str, office: HttpChannel, clients: int, count: int, serial0: int
 ) -> dict[str, float]:
-    """``count`` courier events pushed one per request by ``HANDHELDS`` clients at
-    once (their shipments created in batches first, untimed), beside the raw
-    baseline storing them one transaction each."""
-    docs = list(make_docs(count, "C-ingest", serial0))
-    creates = [(d, c) for d, c, _ in docs]
-    events = [(d, e) for d, _, e in docs]
-    await push_all(office, "office-bootstrap", creates)
-    channels = [HttpChannel(url, hh_token) for _ in range(HANDHELDS)]
-    try:
+    """``count`` courier events pushed one per request by ``clients`` handhelds at
+    once, each its own courier on its own connection (their shipments created in
+    batches first, untimed). The pushers are :class:`.lean_http.LeanPoster`s,
+    so that the bench's own CPU (on the server's 2 cores) stays small."""
+    per = count // clients
+    host, port = url.removeprefix("http://").split(":")
+    work = []
+    for n in range(clients):
+        courier = f"C-{clients}-{n}"
+        docs = list(make_docs(per, courier, serial0 + n * per))
+        await push_all(office, "office-bootstrap", [(d, c) for d, c, _ in docs])
+        token = _enrol(
+            url, role="courier", device_id=f"hh-{courier}", depot_id="D1", courier_id=courier
+        )
+        poster = LeanPoster(host, int(port), "/sync/push", token)
+        work.append((poster, f"hh-{courier}", [(d, e) for d, _, e in docs]))
+    latencies: list[float] = []
+    async with contextlib.AsyncExitStack() as stack:
+        for poster, _, _ in work:
+            await stack.enter_async_context(poster)
         start = time.perf_counter()
         await asyncio.gather(
-            *(
-                push_all(channel, "hh-C-ingest", events[n::HANDHELDS], batch_size=1)
-                for n, channel in enumerate(channels)
-            )
+            *(_timed_single_pushes(p, d, items, latencies) for p, d, items in work)
         )
-        single_s = time.perf_counter() - start
-    finally:
-        for channel in channels:
-            await channel.aclose()
-    raw_s = raw_baseline(creates, events, event_batch=1)[1]
+        seconds = time.perf_counter() - start
     return {
-        "updates": count,
-        "handhelds": HANDHELDS,
-        "validated_updates_per_s": round(count / single_s),
+        "clients": clients,
+        "updates": len(latencies),
+        "updates_per_s": round(len(latencies) / seconds),
+        "p50_ms": round(percentile(latencies, 0.5) * 1000, 2),
+        "p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
+    }
+
+
+async def _single_pushes(
+    url: str, office: HttpChannel, count: int, serial0: int, batched_per_s: float
+) -> dict[str, object]:
+    """Single-update pushes at each of :data:`CLIENTS` concurrencies while a depot
+    listens on ``/sync/live``, against ``batched_per_s`` (the batched validated
+    courier events of the same run); the raw baseline stores the same number of
+    blobs one durable transaction each."""
+    depot_token = _enrol(url, role="depot", device_id="depot-bench", depot_id="D1")
+    pokes = 0
+
+    async def poked(_: object) -> None:
+        nonlocal pokes
+        pokes += 1
+
+    live_url = url.replace("http://", "ws://") + "/sync/live"
+    connected = asyncio.Event()
+    depot = asyncio.create_task(listen_live(live_url, depot_token, poked, connected=connected))
+    try:
+        await asyncio.wait_for(connected.wait(), 10)
+        levels = []
+        for n, clients in enumerate(CLIENTS):
+            level = await _clients_at_once(url, office, clients, count, serial0 + n * count)
+            level["over_batched"] = round(level["updates_per_s"] / batched_per_s, 2)
+            levels.append(level)
+    finally:
+        depot.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await depot
+    docs = list(make_docs(count, "C-raw", serial0 + len(CLIENTS) * count))
+    raw_s = raw_baseline([(d, c) for d, c, _ in docs], [(d, e) for d, _, e in docs], 1)[1]
+    top = levels[-1]
+    return {
+        "by_clients": levels,
+        "handhelds": top["clients"],
+        "validated_updates_per_s": top["updates_per_s"],
+        "batched_updates_per_s": round(batched_per_s),
         "raw_updates_per_s": round(count / raw_s),
-        "raw_over_validated": round(single_s / raw_s, 2),
+        "raw_over_validated": round(
+            top["updates_per_s"] and (count / raw_s) / top["updates_per_s"], 2
+        ),
+        "depot_pokes": pokes,
     }
 
 
@@ -239,18 +326,20 @@ async def idle_resync(url: str, courier: str, token: str, holding: int) -> dict[
     }
 
 
-async def run(ingest: int, scopes: list[int]) -> dict[str, object]:
+async def run(ingest: int, scopes: list[int], pushes: int = 0) -> dict[str, object]:
     """Run the measurements against a fresh central; returns the figures."""
     with tempfile.TemporaryDirectory() as tmp:
         proc, url = _start(Path(tmp) / "central.db")
         try:
-            return await _measure(url, ingest, scopes)
+            return await _measure(url, ingest, scopes, pushes or ingest // 5)
         finally:
             proc.terminate()
             proc.wait(10)
 
 
-async def _measure(url: str, ingest: int, scopes: list[int]) -> dict[str, object]:
+async def _measure(url: str, ingest: int, scopes: list[int], pushes: int) -> dict[str, object]:
+    """``pushes``: single-update pushes at each concurrency."""
+    pushes = max(pushes, 2 * CLIENTS[-1])
     docs = list(make_docs(ingest, "C-ingest", 0))
     creates = [(d, c) for d, c, _ in docs]
     events = [(d, e) for d, _, e in docs]
@@ -260,12 +349,12 @@ async def _measure(url: str, ingest: int, scopes: list[int]) -> dict[str, object
     async with HttpChannel(url, TOKEN) as office, HttpChannel(url, hh_token) as hh:
         create_s = await push_all(office, "office-bootstrap", creates)
         event_s = await push_all(hh, "hh-C-ingest", events)
-        single = await _single_pushes(url, office, hh_token, ingest // 5, ingest)
+        single = await _single_pushes(url, office, pushes, 2 * ingest, ingest / event_s)
     raw_s = sum(raw_baseline(creates, events))
     validated = 2 * ingest / (create_s + event_s)
     raw = 2 * ingest / raw_s
     resync = []
-    serial = ingest + ingest // 5
+    serial = 2 * ingest + (len(CLIENTS) + 1) * pushes
     for size in scopes:
         courier = f"C-{size}"
         fill = [(d, c) for d, c, _ in make_docs(size, courier, serial)]
@@ -297,9 +386,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2,000 updates; scopes 100 / 1,000")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--pushes", type=int, default=0, help="single-update pushes per concurrency (ingest/5)"
+    )
     args = parser.parse_args()
     ingest, scopes = (1000, [100, 1000]) if args.quick else (10_000, [100, 10_000, 100_000])
-    result = asyncio.run(run(ingest, scopes))
+    result = asyncio.run(run(ingest, scopes, args.pushes))
     if args.json:
         print(json.dumps(result))
         return
@@ -307,13 +399,15 @@ def main() -> None:
     print(f"validated: {ing['validated_updates_per_s']} updates/s over HTTP (batches of {BATCH})")
     ratio = ing["raw_over_validated"]
     print(f"raw:       {ing['raw_updates_per_s']} updates/s  (raw/validated {ratio}x)")
-    one: dict[str, object] = result["single_pushes"]  # type: ignore[assignment]
-    print(
-        f"single-update pushes ({one['handhelds']} clients): "
-        f"{one['validated_updates_per_s']} updates/s, "
-        f"raw one transaction each {one['raw_updates_per_s']}/s "
-        f"(raw/validated {one['raw_over_validated']}x)"
-    )
+    one: dict[str, Any] = result["single_pushes"]  # type: ignore[assignment]
+    print(f"single-update pushes (batched courier events: {one['batched_updates_per_s']}/s):")
+    for level in one["by_clients"]:
+        print(
+            f"  {level['clients']:>2} clients: {level['updates_per_s']} updates/s "
+            f"({level['over_batched']}x batched), p50 {level['p50_ms']} ms, "
+            f"p99 {level['p99_ms']} ms"
+        )
+    print(f"  raw, one durable transaction each: {one['raw_updates_per_s']}/s")
     for row in result["idle_resync"]:  # type: ignore[attr-defined]
         print(
             f"idle resync at {row['documents']:>7} docs: request {row['request_bytes']} B, "

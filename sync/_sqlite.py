@@ -1,4 +1,5 @@
-"""The SQLite connection every store method runs on: WAL, one writer, migrations."""
+"""The SQLite connection every store method runs on: WAL, durable commits, one writer,
+migrations."""
 
 from __future__ import annotations
 
@@ -38,15 +39,18 @@ def owner_only(path: str | Path) -> None:
 
 
 class Database:
-    """An aiosqlite connection guarded by one lock (one writer at a time)."""
+    """An aiosqlite connection guarded by one lock (one writer at a time), and a
+    second connection for the small reads every request makes (:meth:`_read`),
+    which need neither that lock nor to wait for a commit's fsync."""
 
     migrations: tuple[str, ...] = ()
     # Schemas of layers above (server, edge) living in the same file, each
     # versioned on its own in ``schema_versions``: ``{name: (ddl v1, v2, ...)}``.
     extra_schemas: dict[str, tuple[str, ...]] = {}
 
-    def __init__(self, db: aiosqlite.Connection, path: str):
+    def __init__(self, db: aiosqlite.Connection, path: str, reader: aiosqlite.Connection):
         self._db = db
+        self._reader = reader
         self.path = path
         self._lock = asyncio.Lock()
 
@@ -57,17 +61,29 @@ class Database:
         db = await aiosqlite.connect(str(path), isolation_level=None)
         try:
             await db.execute("PRAGMA journal_mode=WAL")
-            await db.execute("PRAGMA synchronous=NORMAL")
+            # FULL: each commit fsyncs the WAL before it returns, so whatever a
+            # node acknowledges after a commit survives a power cut (NORMAL
+            # syncs only at checkpoints). Group commit keeps it cheap.
+            await db.execute("PRAGMA synchronous=FULL")
             await db.execute("PRAGMA busy_timeout=5000")
-            store = cls(db, str(path))
+            reader = await aiosqlite.connect(str(path), isolation_level=None)
+        except BaseException:
+            await db.close()
+            raise
+        try:
+            await reader.execute("PRAGMA query_only=1")
+            await reader.execute("PRAGMA busy_timeout=5000")
+            store = cls(db, str(path), reader)
             await store._migrate()
         except BaseException:
+            await reader.close()
             await db.close()
             raise
         return store
 
     async def close(self) -> None:
         """Close the file; every committed batch is on disk."""
+        await self._reader.close()
         await self._db.close()
 
     async def __aenter__(self) -> Self:
@@ -157,6 +173,12 @@ class Database:
 
         async with self._lock:
             return await _to_its_end(on_sqlite_thread(self._db, run))
+
+    async def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """Every row of a one-statement read, on the reading connection: it sees
+        what is committed, never a transaction still open, and runs beside a
+        commit (WAL readers do not wait for the writer)."""
+        return list(await self._reader.execute_fetchall(sql, params))
 
     async def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """The first row of a query expected to give at most a few (one thread hop)."""

@@ -28,12 +28,12 @@ from protocol.wire import (
     PullRequest,
     PullResponse,
     PushRequest,
-    PushResponse,
     RelayedHealth,
 )
 
 from ._records import now_ms
-from .server_session import DeviceLookup, SyncServer
+from ._sqlite import run_steps
+from .server_session import DeviceLookup, Recorded, SyncServer
 from .store import ReplicaStore
 
 HEALTH_KEY = "health."
@@ -149,6 +149,14 @@ class HealthRecorder:
 
     async def record(self, sender: Device, hello: Hello) -> None:
         """Keep ``sender``'s report and, from a depot, its handhelds' newer ones."""
+        steps, done = await self.recording(sender, hello)
+        if steps:
+            await self.store.in_one_transaction(lambda connection: run_steps(connection, steps))
+        done()
+
+    async def recording(self, sender: Device, hello: Hello) -> Recorded:
+        """What :meth:`record` writes, as steps for the caller's transaction, and
+        what to call once that transaction is durable."""
         now = now_ms()
         writes: dict[str, HealthRecord] = {}
         if hello.health is not None and _changed(self._written.get(sender.id), hello.health, now):
@@ -156,17 +164,17 @@ class HealthRecorder:
         if hello.relayed and sender.role is Role.DEPOT:
             writes.update(await self._accepted_relays(sender, hello.relayed, now))
         if not writes:
-            return
-        async with self.store.transaction() as db:
-            await db.executemany(
-                "INSERT OR REPLACE INTO meta VALUES (?, ?)",
-                [(HEALTH_KEY + d, msgspec.json.encode(r).decode()) for d, r in writes.items()],
-            )
-        for device_id, record in writes.items():
-            if record.via or record.health is None:
-                self._written.pop(device_id, None)
-            else:
-                self._written[device_id] = (now, record.health)
+            return [], lambda: None
+        rows = [(HEALTH_KEY + d, msgspec.json.encode(r).decode()) for d, r in writes.items()]
+
+        def done() -> None:
+            for device_id, record in writes.items():
+                if record.via or record.health is None:
+                    self._written.pop(device_id, None)
+                else:
+                    self._written[device_id] = (now, record.health)
+
+        return [("INSERT OR REPLACE INTO meta VALUES (?, ?)", rows)], done
 
     async def _accepted_relays(
         self, depot: Device, relayed: list[RelayedHealth], now: int
@@ -200,11 +208,9 @@ class HealthRecordingServer(SyncServer):
         super().__init__(store, devices, **options)
         self.health = HealthRecorder(store)
 
-    async def push(self, sender: Device, request: PushRequest) -> PushResponse:
-        """Push as :class:`SyncServer`, then record the Hello's health."""
-        response = await super().push(sender, request)
-        await self.health.record(sender, request.hello)
-        return response
+    async def recorded(self, sender: Device, request: PushRequest) -> Recorded:
+        """The Hello's health, committed with the push's writes."""
+        return await self.health.recording(sender, request.hello)
 
     async def pull(self, device: Device, request: PullRequest) -> PullResponse:
         """Pull as :class:`SyncServer`, then record the Hello's health."""

@@ -67,41 +67,42 @@ class DeviceRegistry(Database):
         """The live device holding ``token``, or ``None`` (unknown or revoked).
 
         Marks it seen: ``last_seen_at`` is rewritten when it is ``SEEN_EVERY_MS``
-        old, so most requests read one row and commit nothing."""
+        old, so most requests read one row (on the reading connection, beside
+        any commit) and commit nothing."""
         now = now_ms()
-        async with self._lock:
-            row = await self._one(
-                f"SELECT {_COLUMNS}, last_seen_at FROM devices "
-                "WHERE token_sha256 = ? AND revoked_at IS NULL",
-                (token_hash(token),),
-            )
-            if row is None:
-                return None
-            if row[5] is None or now - row[5] >= SEEN_EVERY_MS:
-                await self._mark_seen(row[0], now)
+        rows = await self._read(
+            f"SELECT {_COLUMNS}, last_seen_at FROM devices "
+            "WHERE token_sha256 = ? AND revoked_at IS NULL",
+            (token_hash(token),),
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        if row[5] is None or now - row[5] >= SEEN_EVERY_MS:
+            await self._mark_seen(row[0], now)
         return _device(tuple(row))
 
     async def _mark_seen(self, device_id: str, now: int) -> None:
         """Record that ``device_id`` was seen; best effort: a file that cannot be
         written (see :func:`.faults.storage_fault`) still lets the device read."""
         try:
-            await self._db.execute(
-                "UPDATE devices SET last_seen_at = max(coalesce(last_seen_at, 0), ?) "
-                "WHERE device_id = ?",
-                (now, device_id),
-            )
+            async with self.transaction() as db:
+                await db.execute(
+                    "UPDATE devices SET last_seen_at = max(coalesce(last_seen_at, 0), ?) "
+                    "WHERE device_id = ?",
+                    (now, device_id),
+                )
         except sqlite3.Error as exc:
             if storage_fault(exc) is None:
                 raise
 
     async def device(self, device_id: str) -> Device | None:
         """An enrolled, not revoked device by id."""
-        async with self._lock:
-            row = await self._one(
-                f"SELECT {_COLUMNS} FROM devices WHERE device_id = ? AND revoked_at IS NULL",
-                (device_id,),
-            )
-        return _device(tuple(row)) if row else None
+        rows = await self._read(
+            f"SELECT {_COLUMNS} FROM devices WHERE device_id = ? AND revoked_at IS NULL",
+            (device_id,),
+        )
+        return _device(tuple(rows[0])) if rows else None
 
     async def revoke(self, device_id: str) -> bool:
         """Revoke a device (and drop the resets it will never pull); True if it was live."""

@@ -31,7 +31,9 @@ from protocol.wire import (
 )
 
 from ._doc_cache import DEFAULT_CAPACITY, DocCache, LoadedDoc
+from ._group_commit import GroupCommit
 from ._records import DocWrite, LogRow, OutboxEntry, ScopeKeys
+from ._sqlite import Step
 from ._writes import write_record
 from .documents import Content, doc_type_of
 from .errors import ScopeDenied, UnknownDocType
@@ -56,6 +58,10 @@ class Knowledge(Protocol):
     async def tracking_holders(self, numbers: Collection[str]) -> dict[str, frozenset[str]]:
         """Tracking number -> the documents it was issued to or is held by."""
         ...
+
+
+MAX_GROUP_ITEMS = 2000  # push items validated and committed together at most
+Recorded = tuple[list[Step], Callable[[], None]]  # see SyncServer.recorded
 
 
 @dataclass(slots=True)
@@ -111,19 +117,30 @@ class SyncServer:
         self._devices = devices
         self._relay = relay
         self._on_change = on_change
-        self._push_lock = asyncio.Lock()
-        self._cache = DocCache(cache_size)  # used only under ``_push_lock``
+        self._cache = DocCache(cache_size)  # used only by the group commit's writer
+        self._pushes: GroupCommit[tuple[Device, PushRequest], PushResponse] = GroupCommit(
+            self._push_group, MAX_GROUP_ITEMS
+        )
 
     async def push(self, sender: Device, request: PushRequest) -> PushResponse:
-        """Validate and store each item; answer per item, in order."""
+        """Validate and store each item; answer per item, in order, once stored durably.
+
+        Pushes arriving while others are written are validated and written
+        together (group commit: one transaction and one fsync for all of them),
+        in the order they arrived, each seeing the ones before it.
+        """
         request.hello.check()
         self.limits.check_push(len(request.items))
-        async with self._push_lock:
-            stored = await self.store.load(item.doc_id for item in request.items)
-            working: dict[str, _Working] = {
-                d.doc_id: _Working(d.doc_type, d.state, d.scope, len(d.state))
-                for d in stored.values()
-            }
+        return await self._pushes.submit((sender, request), max(1, len(request.items)))
+
+    async def _push_group(self, pushes: Sequence[tuple[Device, PushRequest]]) -> list[PushResponse]:
+        """Validate ``pushes`` in order and store what they add in one transaction."""
+        stored = await self.store.load(item.doc_id for _, r in pushes for item in r.items)
+        working: dict[str, _Working] = {
+            d.doc_id: _Working(d.doc_type, d.state, d.scope, len(d.state)) for d in stored.values()
+        }
+        answers = []
+        for sender, request in pushes:
             results = []
             claims: dict[str, frozenset[str]] = {}
             for n, item in enumerate(request.items, 1):
@@ -134,13 +151,26 @@ class SyncServer:
                     results.append(ItemResult(item.doc_id, True))
                 except Rejected as exc:
                     results.append(ItemResult(item.doc_id, False, exc.code, exc.message))
-            writes = [self._write(doc_id, w) for doc_id, w in working.items() if w.updates]
-            computed = {w.doc_id: w.state for w in writes}
-            head = await self.store.write(writes) if writes else await self.store.head()
-            self._keep_loaded(working, writes, computed)
+            answers.append(results)
+        writes = [self._write(doc_id, w) for doc_id, w in working.items() if w.updates]
+        computed = {w.doc_id: w.state for w in writes}
+        recorded = [await self.recorded(sender, request) for sender, request in pushes]
+        also = [step for steps, _ in recorded for step in steps]
+        if writes or also:
+            head = await self.store.write(writes, also=also)
+        else:
+            head = await self.store.head()
+        self._keep_loaded(working, writes, computed)
+        for _, done in recorded:
+            done()
         if writes and self._on_change:
             await self._on_change(head)
-        return PushResponse(results=results, cursor=head)
+        return [PushResponse(results=results, cursor=head) for results in answers]
+
+    async def recorded(self, sender: Device, request: PushRequest) -> Recorded:
+        """Hook: steps to commit with a push's writes, and what to call once they are
+        durable (nothing here)."""
+        return [], lambda: None
 
     async def _writer(self, sender: Device, item: PushItem) -> Device:
         if item.origin_device is None or item.origin_device == sender.id:

@@ -135,10 +135,12 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
         cursor: tuple[str, int, str] | None = None,
         evict: Sequence[str] = (),
         release_held: Sequence[str] = (),
+        also: Sequence[Step] = (),
     ) -> int:
         """Persist a batch in one transaction; returns the log head after it.
 
         ``cursor``: ``(upstream, cursor, upstream replica id)`` to keep with it.
+        ``also``: more steps of the caller's, run last in the same transaction.
         ``release_held``: rebuilt documents whose held outbox entries ``docs``
         replay; they go in the same transaction, so a crash cannot replay twice.
         """
@@ -160,7 +162,7 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
                 )
             if release_held:
                 steps.extend(self._release_held(release_held))
-            run_steps(connection, steps)
+            run_steps(connection, [*steps, *also])
             if evict:
                 _evict(connection, evict, now)
             return int(
