@@ -231,6 +231,12 @@ main.add_command(report)
     help="Continue the previous run kept in --dir (its nodes sync again, no new day is "
     "played) instead of removing its files and starting afresh.",
 )
+@click.option(
+    "--until-done",
+    is_flag=True,
+    help="Stop once the day is played and head office has paid the merchants (or when "
+    "--duration runs out), instead of syncing on until Ctrl-C.",
+)
 def demo(
     host: str,
     port: int,
@@ -239,6 +245,7 @@ def demo(
     duration: float | None,
     seed: int,
     keep: bool,
+    until_done: bool,
 ) -> None:
     """Start central, a depot edge and simulated handhelds on demo data.
 
@@ -253,7 +260,9 @@ def demo(
 
     from simulation.demo import DemoConfig, run
 
-    config = DemoConfig(Path(directory), host, port, office_token, duration, seed, keep=keep)
+    config = DemoConfig(
+        Path(directory), host, port, office_token, duration, seed, keep=keep, until_done=until_done
+    )
     try:
         asyncio.run(run(config, click.echo))
     except KeyboardInterrupt:

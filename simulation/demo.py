@@ -69,6 +69,7 @@ class DemoConfig:
     seed: int = 1
     pace: float = 0.4  # seconds between a courier's stops
     keep: bool = False  # continue the previous run's files instead of starting afresh
+    until_done: bool = False  # stop once the day is played, instead of syncing on
 
 
 def start_server(config: DemoConfig, token: str) -> subprocess.Popen[bytes]:
@@ -331,6 +332,9 @@ async def _network(config: DemoConfig, http: httpx.AsyncClient, url: str, echo: 
         rmas = await open_returns(http, couriers, echo)
         await returns_desk(depot_node.ctx, rmas, echo)
         await remit(http, data, today, echo)
+        if config.until_done:
+            echo("demo: the day is done, stopping")
+            return
         echo("demo: the day is done; nodes keep syncing (Ctrl-C to stop)")
         await asyncio.Event().wait()
 

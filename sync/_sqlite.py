@@ -24,18 +24,22 @@ SIDE_FILES = ("", "-wal", "-shm", "-journal")
 
 
 def owner_only(path: str | Path) -> None:
-    """Create the database file ``path`` as 0600 if missing, and make it (and its
-    ``-wal``/``-shm``, which SQLite creates with the database's mode) 0600 if
-    an older version left them readable by others. ``:memory:`` is left alone."""
+    """Create the database file ``path`` as 0600 if missing, and take every
+    permission of group and others off it (and off its ``-wal``/``-shm``, which
+    SQLite creates with the database's mode) if an older version left them
+    readable. The owner's own bits stay: a file made read-only stays read-only.
+    ``:memory:`` is left alone."""
     if str(path) == ":memory:" or str(path).startswith("file:"):
         return
-    with suppress(FileNotFoundError):  # no such directory: SQLite says so when it opens
-        os.close(os.open(path, os.O_RDWR | os.O_CREAT, OWNER_ONLY))
+    # no such directory: SQLite says so when it opens; an existing file is kept as it is
+    with suppress(FileNotFoundError, FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OWNER_ONLY))
     for suffix in SIDE_FILES:
         with suppress(FileNotFoundError):
             side = f"{path}{suffix}"
-            if os.stat(side).st_mode & 0o777 != OWNER_ONLY:
-                os.chmod(side, OWNER_ONLY)
+            mode = os.stat(side).st_mode & 0o777
+            if mode & ~OWNER_ONLY:
+                os.chmod(side, mode & OWNER_ONLY)
 
 
 class Database:

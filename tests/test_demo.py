@@ -129,12 +129,12 @@ def test_ctrl_c_stops_the_demo_with_one_line(tmp_path: Path, wrapper: list[str])
 
 @pytest.mark.slow
 def test_demo_runs_twice_in_a_row_then_continues_with_keep(tmp_path: Path) -> None:
-    first = run_demo(tmp_path, "--duration", "20")
+    first = run_demo(tmp_path, "--until-done", "--duration", "100")
     counts = assert_day_played(first, tmp_path)
     assert "starting afresh" not in first.stdout  # nothing to remove on a first run
     assert_names_and_money(first.stdout)
 
-    second = run_demo(tmp_path, "--duration", "20")
+    second = run_demo(tmp_path, "--until-done", "--duration", "100")
     assert "starting afresh, the previous run's files are removed" in second.stdout
     again = assert_day_played(second, tmp_path)
     assert again["shipments"] == counts["shipments"], "the first run's shipments were kept"

@@ -93,10 +93,22 @@ async def push_one_at_a_time(url: str, pushes: Pushes) -> None:
             assert answer.results[0].accepted, answer.results[0]
 
 
+OFFICE_TOKEN = "durable-acks-office-token-0123456789"  # strong enough for central
+
+
 def node_command(kind: str, db: Path, port: int) -> list[str]:
     cli = [sys.executable, "-m", "parcelsync_cli"]
     if kind == "central":
-        return [*cli, "server", "--db", str(db), "--port", str(port), "--office-token", "x" * 24]
+        return [
+            *cli,
+            "server",
+            "--db",
+            str(db),
+            "--port",
+            str(port),
+            "--office-token",
+            OFFICE_TOKEN,
+        ]
     return [*cli, "edge", "depot", "--db", str(db), "--listen", f"127.0.0.1:{port}"]
 
 
@@ -124,7 +136,8 @@ async def test_each_acknowledged_push_was_fsynced_before_its_answer(
             await wait_ready(http, strace)
         await push_one_at_a_time(url, pushes)
     finally:
-        os.kill(tracee(strace), signal.SIGTERM)
+        if strace.poll() is None:  # the node is still up: stop it, strace ends with it
+            os.kill(tracee(strace), signal.SIGTERM)
         strace.wait(30)
     trace = (tmp_path / "trace").read_text(errors="replace")
     assert unsynced_acks(trace, port, [event_id for _, _, event_id in pushes]) == []

@@ -114,6 +114,9 @@ def read_only_central(tmp_path: Path) -> Iterator[tuple[Central, Path]]:
         if user is not None:
             os.chown(folder, user, user)
             os.chown(db, user, user)
+            secret = Path(f"{db}.secret")  # the office session secret, beside it
+            if secret.exists():
+                os.chown(secret, user, user)
         folder.chmod(0o755)
         db.chmod(0o444)
         log = tmp_path / "central.log"
