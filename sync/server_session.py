@@ -140,11 +140,15 @@ class SyncServer:
             d.doc_id: _Working(d.doc_type, d.state, d.scope, len(d.state)) for d in stored.values()
         }
         answers = []
+        # the tracking numbers the group's accepted shipments hold: a later push of the
+        # group must see an earlier one's, which is not committed yet
+        claims: dict[str, frozenset[str]] = {}
+        validated = 0  # items of the whole group, so small pushes also give the loop a turn
         for sender, request in pushes:
             results = []
-            claims: dict[str, frozenset[str]] = {}
-            for n, item in enumerate(request.items, 1):
-                if n % YIELD_EVERY == 0:
+            for item in request.items:
+                validated += 1
+                if validated % YIELD_EVERY == 0:
                     await asyncio.sleep(0)  # let the other requests in
                 try:
                     await self._accept(sender, item, working, claims)

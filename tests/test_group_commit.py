@@ -11,10 +11,11 @@ import struct
 from pathlib import Path
 
 from protocol.wire import Hello, PushItem, PushRequest, PushResponse
+from server.store import CentralStore
 from simulation import actions
 from sync import BadUpdate, ReplicaStore, SyncServer
 from sync.documents import apply_command
-from tests.core_helpers import COURIER, actor, lookup, seeded_central
+from tests.core_helpers import COURIER, OFFICE, actor, lookup, seeded_central
 
 WAL_HEADER, FRAME_HEADER = 32, 24
 
@@ -88,4 +89,27 @@ async def test_a_push_that_fails_fails_alone(tmp_path: Path) -> None:
     )
     assert isinstance(answers[0], PushResponse) and answers[0].results[0].accepted
     assert isinstance(answers[1], BadUpdate)
+    await central.close()
+
+
+async def test_a_tracking_number_taken_earlier_in_the_group_is_refused(tmp_path: Path) -> None:
+    """Two concurrent pushes creating shipments with one number: the first takes it; the
+    second, validated in the same group before the first is committed, is refused."""
+    central, _ = await seeded_central(tmp_path / "c.db", 1, CentralStore)
+    server = SyncServer(central, lookup, knowledge=central)
+    office = actor(OFFICE, seed=7)
+    items = []
+    for n in (11, 12):  # the same serial: the same tracking number
+        doc_id, command = actions.create_shipment(office, 500, "D1", "C1", 100, "2026-11-23")
+        items.append(PushItem(doc_id, "shipment", apply_command(None, command, n)[1]))
+    answers = await asyncio.gather(
+        *(server.push(OFFICE, PushRequest(Hello(OFFICE.id), [item])) for item in items)
+    )
+    outcomes = [(a.results[0].accepted, a.results[0].code) for a in answers]
+    assert outcomes == [(True, "ok"), (False, "tracking_number_taken")]
+    held = await central.query(
+        "SELECT count(*) FROM p_shipments WHERE doc_id IN (?, ?)",
+        (items[0].doc_id, items[1].doc_id),
+    )
+    assert held == [(1,)]
     await central.close()
