@@ -59,12 +59,16 @@ CREATE TABLE pin_checks (
 
 
 # v5: tracking numbers are issued once; when central received each event (what a
-# recipient is shown, never the writer's HLC).
+# recipient is shown, never the writer's HLC). Events stored before get their
+# document's first receive time still in the log (the best central knows).
 SERVER_DDL_V5 = """
 CREATE UNIQUE INDEX merchant_orders_tracking ON merchant_orders(tracking_number);
 CREATE TABLE event_receipts (
     doc_id TEXT NOT NULL, event_id TEXT NOT NULL, received_at INTEGER NOT NULL,
     PRIMARY KEY (doc_id, event_id)) WITHOUT ROWID;
+INSERT OR IGNORE INTO event_receipts
+    SELECT e.doc_id, e.event_id, min(l.received_at) FROM p_events e
+    JOIN update_log l ON l.doc_id = e.doc_id GROUP BY e.doc_id, e.event_id;
 """
 
 
