@@ -125,3 +125,16 @@ def fold_cash_book(events: Iterable[Event], currency: str) -> CashBookState:
         handovers=handovers,
         foreign_entries=tuple(foreign),
     )
+
+
+def book_currencies(events: Iterable[Event], currency: str) -> list[str]:
+    """The book's own ``currency`` and every other one its cash entries use, sorted."""
+    found = {currency}
+    found.update(e.payload.currency for e in events if isinstance(e, _CASH_ENTRIES))
+    return sorted(found)
+
+
+def fold_by_currency(events: Iterable[Event], currency: str) -> dict[str, CashBookState]:
+    """One :func:`fold_cash_book` per currency the book holds: never summed across them."""
+    listed = list(events)
+    return {cur: fold_cash_book(listed, cur) for cur in book_currencies(listed, currency)}

@@ -40,6 +40,8 @@ class AmountPayload(Payload, frozen=True):
 
     def __post_init__(self) -> None:
         minor_units(self.amount, "payload.amount")
+        if self.amount <= 0:
+            raise ValueError("payload.amount must be positive: the event type gives the direction")
         check_currency(self.currency, "payload.currency")
 
 
@@ -151,6 +153,7 @@ class ConflictResolved(Event, frozen=True, tag="conflict_resolved"):
         conflict_id: str
         status: ShipmentStatus | None = None
         note: str = ""
+        keep: str = ""  # a double collection: the id of the collection that stands
 
     payload: Body
 
@@ -278,8 +281,17 @@ class CashRemitted(Event, frozen=True, tag="remitted"):
 
 
 class ReversalPayload(AmountPayload, frozen=True):
+    """Reverses ``amount`` of the entry ``entry_id`` names: a cash book ``collected``
+    entry, or a shipment's ``cod_collected`` event; ``discrepancy`` is the one it answers."""
+
     entry_id: str
     reason: str
+    discrepancy: str = ""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not self.reason.strip():
+            raise ValueError("payload.reason: a reversal must say why")
 
 
 class CashReversal(Event, frozen=True, tag="reversal"):

@@ -14,7 +14,10 @@ from dataclasses import dataclass, field
 import msgspec
 from pycrdt import merge_updates
 
+from protocol.cash_rules import entry_refusal
+from protocol.events import CashCollected, Event
 from protocol.ids import is_uuid
+from protocol.info import CashBookInfo, ShipmentInfo
 from protocol.permissions import Device, check_change
 from protocol.vocab import DocType, Role
 from protocol.wire import (
@@ -35,7 +38,7 @@ from .documents import Content, doc_type_of
 from .errors import ScopeDenied, UnknownDocType
 from .scopes import allowed, device_scopes, matches
 from .store import ReplicaStore
-from .validation import changes_content, inspect_update
+from .validation import changes_content, inspect_update, money_refusal
 
 DeviceLookup = Callable[[str], Awaitable[Device | None]]
 MAX_PULL_LIMIT = 2000
@@ -136,7 +139,10 @@ class SyncServer:
             if not changes_content(loaded, item.update):
                 return  # a re-send: accepted, not logged twice
         try:
-            loaded.content = _validated(writer, doc_type, loaded, current is None, item.update)
+            content, new_events = _validated(writer, doc_type, loaded, current is None, item.update)
+            if doc_type == DocType.CASHBOOK:
+                await self._entries_checked(content, new_events, working)
+            loaded.content = content
         except Rejected:
             if current is not None:
                 current.loaded = None  # the refused update is in the doc: reload it
@@ -150,6 +156,39 @@ class SyncServer:
                 OutboxEntry(item.doc_id, doc_type.value, item.update, item.command, writer.id)
             )
         working[item.doc_id] = entry
+
+    async def _entries_checked(
+        self, book: Content, new_events: tuple[Event, ...], working: dict[str, _Working]
+    ) -> None:
+        """``Rejected`` unless each new ``collected`` entry matches the shipment it names
+        (:func:`protocol.cash_rules.entry_refusal`), as this push leaves that shipment."""
+        entries = [e for e in new_events if isinstance(e, CashCollected)]
+        if not entries:
+            return
+        info = book.typed_info(DocType.CASHBOOK)
+        assert isinstance(info, CashBookInfo)
+        for entry in entries:
+            shipment = await self._shipment(entry.payload.shipment_id, working)
+            refusal = entry_refusal(info, entry, *shipment)
+            if refusal is not None:
+                raise Rejected(refusal.code, refusal.message)
+
+    async def _shipment(
+        self, doc_id: str, working: dict[str, _Working]
+    ) -> tuple[ShipmentInfo | None, list[Event]]:
+        """A shipment's info and events as this push has it so far (``None`` if unknown)."""
+        if doc_id not in working:
+            working.update(
+                (d.doc_id, _Working(d.doc_type, d.state, d.scope))
+                for d in (await self.store.load([doc_id])).values()
+            )
+        w = working.get(doc_id)
+        if w is None or w.doc_type != DocType.SHIPMENT.value:
+            return None, []
+        content = self._loaded(doc_id, w).content
+        info = content.typed_info(DocType.SHIPMENT)
+        assert isinstance(info, ShipmentInfo)
+        return info, content.typed_events(DocType.SHIPMENT)
 
     def _loaded(self, doc_id: str, w: _Working | None) -> LoadedDoc:
         """The document as this push has it so far, loaded once."""
@@ -303,19 +342,21 @@ class SyncServer:
 
 def _validated(
     writer: Device, doc_type: DocType, loaded: LoadedDoc, created: bool, update: bytes
-) -> Content:
-    """The content after ``update`` (applied to ``loaded``'s doc), or ``Rejected``
-    saying why ``writer`` may not make it."""
+) -> tuple[Content, tuple[Event, ...]]:
+    """The content after ``update`` (applied to ``loaded``'s doc) and its new events,
+    or ``Rejected`` saying why ``writer`` may not make it."""
     inspection = inspect_update(
         doc_type, loaded, created, update, need_status=writer.role == Role.MERCHANT
     )
     if inspection.refusal is not None:
         raise Rejected(inspection.refusal.code, inspection.refusal.message)
     assert inspection.change is not None and inspection.after is not None
-    refusal = check_change(writer, inspection.change)
+    refusal = check_change(writer, inspection.change) or money_refusal(
+        doc_type, inspection.change, inspection.after
+    )
     if refusal is not None:
         raise Rejected(refusal.code, refusal.message)
-    return inspection.after
+    return inspection.after, inspection.change.new_events
 
 
 def _already_has(loaded: LoadedDoc, item: PushItem) -> bool:
