@@ -85,7 +85,7 @@ class Links:
 
 def link_books(lines: dict[str, CodLine], books: Iterable[CashBookRecord]) -> Links:
     """Attach cash-book facts to the ledger lines; return handovers, orphans, reversals."""
-    books = list(books)
+    books = sorted(books, key=lambda b: b.doc_id)
     handovers: dict[str, HandoverEntry] = {}
     targets: dict[str, tuple[CodLine, bool]] = {}
     for line in lines.values():
@@ -176,9 +176,12 @@ def _entry(
     if line is None or not cash:
         orphans.append(Orphan(book.doc_id, book.info.owner_id, event))
         return
+    owner = book.info.owner_id
     own = event.payload.currency == line.info.currency
-    line.cash_courier = line.cash_courier or book.info.owner_id
-    if own and not line.cash_entry_id and line.method == "cash":
+    collectors = {t.actor for t in (line.standing, *line.extras) if t is not None}
+    mine = line.standing is not None and (line.standing.actor == owner or owner not in collectors)
+    if own and mine and not line.cash_entry_id and line.method == "cash":
+        line.cash_courier = owner
         line.cash_entry_id = event.id
         targets[event.id] = (line, False)
         waiting.setdefault(event.payload.currency, []).append(line)
