@@ -15,6 +15,7 @@ from .events import (
     CashCounted,
     CashDeposited,
     CashHandedOver,
+    CashLimitSet,
     CashRemitted,
     CashReversal,
     Event,
@@ -138,3 +139,10 @@ def fold_by_currency(events: Iterable[Event], currency: str) -> dict[str, CashBo
     """One :func:`fold_cash_book` per currency the book holds: never summed across them."""
     listed = list(events)
     return {cur: fold_cash_book(listed, cur) for cur in book_currencies(listed, currency)}
+
+
+def latest_limit(events: Iterable[Event], currency: str) -> int | None:
+    """Head office's last cash limit in ``currency`` among ``events`` (``None``: none set)."""
+    limits = [e for e in sort_events(events) if isinstance(e, CashLimitSet)]
+    found = [e.payload.limit_minor for e in limits if e.payload.currency == currency]
+    return found[-1] if found else None

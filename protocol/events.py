@@ -298,8 +298,33 @@ class CashReversal(Event, frozen=True, tag="reversal"):
     payload: ReversalPayload
 
 
+class LimitPayload(Payload, frozen=True):
+    """The most cash (minor units of ``currency``) the book's courier may hold."""
+
+    limit_minor: int
+    currency: str
+
+    def __post_init__(self) -> None:
+        minor_units(self.limit_minor, "payload.limit_minor")
+        if self.limit_minor < 0:
+            raise ValueError("payload.limit_minor must not be negative")
+        check_currency(self.currency, "payload.currency")
+
+
+class CashLimitSet(Event, frozen=True, tag="cash_limit"):
+    """Head office's cash-in-hand limit, synced to the courier's handheld."""
+
+    payload: LimitPayload
+
+
 CashEvent = (
-    CashCollected | CashHandedOver | CashCounted | CashDeposited | CashRemitted | CashReversal
+    CashCollected
+    | CashHandedOver
+    | CashCounted
+    | CashDeposited
+    | CashRemitted
+    | CashReversal
+    | CashLimitSet
 )
 
 AnyEvent = ShipmentEvent | ReturnEvent | CashEvent

@@ -38,6 +38,11 @@ def named_id(*parts: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, "parcelsync:" + "/".join(parts)))
 
 
+def courier_book_id(courier_id: str, day: str) -> str:
+    """The id every node gives a courier's cash book of one day."""
+    return named_id("cashbook", courier_id, day)
+
+
 def s10_check_digit(serial: str) -> int:
     """UPU S10 check digit of an 8-digit serial."""
     if len(serial) != 8 or not serial.isdigit():

@@ -97,11 +97,6 @@ def positive(amount: int, what: str) -> int:
     return amount
 
 
-def courier_book_id(courier_id: str, day: str) -> str:
-    """The id every node gives a courier's cash book of one day."""
-    return named_id("cashbook", courier_id, day)
-
-
 def depot_book_id(depot_id: str, day: str) -> str:
     """The id every node gives a depot's cash book of one day."""
     return named_id("cashbook", "depot", depot_id, day)

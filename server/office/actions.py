@@ -17,9 +17,15 @@ import msgspec
 from litestar.exceptions import ClientException, NotFoundException
 
 from protocol.commands import DocCommand
-from protocol.events import BatchPayload, CashRemitted, ConflictResolved
+from protocol.events import (
+    BatchPayload,
+    CashLimitSet,
+    CashRemitted,
+    ConflictResolved,
+    LimitPayload,
+)
 from protocol.hlc import HybridClock
-from protocol.ids import named_id, new_id
+from protocol.ids import courier_book_id, named_id, new_id
 from protocol.info import CashBookInfo
 from protocol.ledger import day_of
 from protocol.statement import Period, Statement
@@ -67,13 +73,35 @@ class OfficeActions:
                 name = str(next(iter(rows))[0]) if rows else ""
         return name
 
-    async def set_cash_limit(self, courier_id: str, limit: CashLimitIn, actor: str) -> None:
-        """Set (or replace) the cash a courier may hold before handing over."""
+    async def set_cash_limit(self, courier_id: str, limit: CashLimitIn, actor: str) -> str:
+        """Set (or replace) the cash a courier may hold before handing over; a
+        ``cash_limit`` entry in the courier's cash book of the day carries it to the
+        handheld, which enforces it offline. Returns that book's id."""
         async with self.store.transaction() as db:
             await db.execute(
                 "INSERT OR REPLACE INTO courier_limits VALUES (?, ?, ?, ?)",
                 (courier_id, limit.cash_limit_minor, self._ms(), actor),
             )
+            rows = await db.execute_fetchall(
+                "SELECT depot_id FROM devices WHERE courier_id = ? AND depot_id IS NOT NULL "
+                "ORDER BY device_id LIMIT 1",
+                (courier_id,),
+            )
+            depot = str(next(iter(rows))[0]) if rows else ""
+        hlc = self.clock.now().encode()
+        day = day_of(hlc)
+        book_id = courier_book_id(courier_id, day)
+        payload = LimitPayload(limit_minor=limit.cash_limit_minor, currency=limit.currency)
+        event = CashLimitSet(
+            id=new_id(), hlc=hlc, device=self.device_id, actor=actor, payload=payload
+        )
+        held = await self.store.load([book_id])
+        info = None
+        if book_id not in held:
+            book = CashBookInfo("courier", courier_id, day, limit.currency, depot, courier_id)
+            info = msgspec.to_builtins(book)
+        await self._commit([(book_id, DocCommand.build("limit", "cashbook", [event], info=info))])
+        return book_id
 
     def _ms(self) -> int:
         return self.office.clock_ms()

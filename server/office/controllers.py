@@ -79,10 +79,11 @@ class OfficeController(Controller):
     async def set_cash_limit(
         self, courier_id: str, data: CashLimitIn, device: Device, office_actions: OfficeActions
     ) -> CashLimitOut:
-        """Set the cash a courier may hold before a handover is due."""
+        """Set the cash a courier may hold before a handover is due; it syncs to the
+        courier's handheld, which enforces it offline."""
         office_only(device)
-        await office_actions.set_cash_limit(courier_id, data, device.id)
-        return CashLimitOut(courier_id, data.cash_limit_minor)
+        book_id = await office_actions.set_cash_limit(courier_id, data, device.id)
+        return CashLimitOut(courier_id, data.cash_limit_minor, data.currency, book_id)
 
     @post("/remittances", status_code=201)
     async def remit(

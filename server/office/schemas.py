@@ -7,9 +7,11 @@ from typing import Annotated
 
 import msgspec
 
+from protocol.money import CURRENCY_EXPONENTS
 from protocol.vocab import ShipmentStatus
 
 Minor = Annotated[int, msgspec.Meta(ge=0, le=2**53 - 1)]
+Currency = Annotated[str, msgspec.Meta(pattern="^(" + "|".join(CURRENCY_EXPONENTS) + ")$")]
 
 
 class TermsIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -32,12 +34,17 @@ class TermsOut(msgspec.Struct):
 
 
 class CashLimitIn(msgspec.Struct, forbid_unknown_fields=True):
+    """The most cash a courier may hold; it reaches the handheld through sync."""
+
     cash_limit_minor: Minor
+    currency: Currency = "EUR"
 
 
 class CashLimitOut(msgspec.Struct):
     courier_id: str
     cash_limit_minor: int
+    currency: str = "EUR"
+    book_id: str = ""  # the courier's cash book of the day that carries it to the handheld
 
 
 class RemittanceIn(
