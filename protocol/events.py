@@ -7,7 +7,7 @@ Each document type has its own tagged union. Events are stored in a Yjs
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypedDict
+from typing import Any, ClassVar, Literal, TypedDict
 
 import msgspec
 
@@ -33,14 +33,15 @@ class NoPayload(Payload, frozen=True):
 
 
 class AmountPayload(Payload, frozen=True):
-    """A payload carrying money: integer minor units + ISO currency."""
+    """A payload carrying money: integer minor units + ISO currency, positive."""
 
     amount: int
     currency: str
+    _least: ClassVar[int] = 1
 
     def __post_init__(self) -> None:
         minor_units(self.amount, "payload.amount")
-        if self.amount <= 0:
+        if self.amount < self._least:
             raise ValueError("payload.amount must be positive: the event type gives the direction")
         check_currency(self.currency, "payload.currency")
 
@@ -262,8 +263,14 @@ class CashHandedOver(Event, frozen=True, tag="handed_over"):
     payload: HandoverPayload
 
 
+class CountPayload(HandoverPayload, frozen=True):
+    """What the desk counted of a handover: 0 when nothing arrived, never negative."""
+
+    _least: ClassVar[int] = 0
+
+
 class CashCounted(Event, frozen=True, tag="counted_at_depot"):
-    payload: HandoverPayload
+    payload: CountPayload
 
 
 class BatchPayload(AmountPayload, frozen=True):

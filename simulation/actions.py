@@ -22,6 +22,7 @@ from protocol.events import (
     CodCollected,
     CodCollectedPayload,
     CollectedPayload,
+    CountPayload,
     Delivered,
     Event,
     HandoverPayload,
@@ -137,9 +138,7 @@ def depot_count(
     depot: Actor, courier_id: str, depot_id: str, day: str, amount: int, handover_id: str
 ) -> list[Command]:
     """The depot cash desk records what it counted for a handover."""
-    event = CashCounted(
-        **depot.stamp(), payload=HandoverPayload(amount, "EUR", handover_id, depot_id)
-    )
+    event = CashCounted(**depot.stamp(), payload=CountPayload(amount, "EUR", handover_id, depot_id))
     return [_book_command(depot, "count", courier_id, depot_id, day, event)]
 
 
