@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from edge.cli import edge
+from server.office.cli import office
 from server.office.report import report
 
 
@@ -104,6 +105,7 @@ def trim_log_command(db_path: str, keep_days: float, dry_run: bool) -> None:
 
 main.add_command(edge)
 main.add_command(report)
+main.add_command(office)
 
 
 @main.command()

@@ -21,18 +21,30 @@ from protocol.events import (
     BatchPayload,
     CashLimitSet,
     CashRemitted,
+    CashReversal,
     ConflictResolved,
     LimitPayload,
+    ReversalPayload,
 )
 from protocol.hlc import HybridClock
 from protocol.ids import courier_book_id, named_id, new_id
 from protocol.info import CashBookInfo
 from protocol.ledger import day_of
+from protocol.reversals import reversible
 from protocol.statement import Period, Statement
 from sync.ingest import commit_commands
 from sync.store import ReplicaStore
 
-from .schemas import CashLimitIn, RemittanceIn, RemittanceOut, ResolveIn, ResolveOut, TermsIn
+from .schemas import (
+    CashLimitIn,
+    RemittanceIn,
+    RemittanceOut,
+    ResolveIn,
+    ResolveOut,
+    ReversalIn,
+    ReversalOut,
+    TermsIn,
+)
 from .service import OfficeService
 
 Notify = Callable[[int], Awaitable[None]]
@@ -192,6 +204,46 @@ class OfficeActions:
             )
             await self._commit([(doc_id, DocCommand.build("resolve", found.doc_type, [event]))])
         return ResolveOut(doc_id, conflict_id, event.id)
+
+    async def reverse(self, data: ReversalIn, actor: str) -> ReversalOut:
+        """Record a reversing entry (or a count adjustment) in head office's cash book
+        of the day; 404 for an unknown entry, 409 above what it can reverse."""
+        async with self._lock:
+            recon, _ = await self.office.reconciliation()
+            currency, most = reversible(recon, data.entry_id)
+            if currency is None:
+                raise NotFoundException(
+                    f"entry_id: no collection, cash book entry or handover {data.entry_id!r}"
+                )
+            if data.amount > most:
+                raise ClientException(
+                    f"amount: {data.amount} is more than the {most} minor units "
+                    f"{data.entry_id!r} can still reverse",
+                    status_code=409,
+                )
+            if data.discrepancy and data.discrepancy not in {d.id for d in recon.discrepancies}:
+                raise NotFoundException(f"discrepancy: no open discrepancy {data.discrepancy!r}")
+            hlc = self.clock.now().encode()
+            day = day_of(hlc)
+            book_id = named_id("cashbook", "office", "reversals", day, currency)
+            payload = ReversalPayload(
+                amount=data.amount,
+                currency=currency,
+                entry_id=data.entry_id,
+                reason=data.reason,
+                discrepancy=data.discrepancy,
+            )
+            event = CashReversal(
+                id=new_id(), hlc=hlc, device=self.device_id, actor=actor, payload=payload
+            )
+            info = CashBookInfo(owner_kind="office", owner_id="office", day=day, currency=currency)
+            command = DocCommand.build(
+                "reverse", "cashbook", [event], info=msgspec.to_builtins(info)
+            )
+            await self._commit([(book_id, command)])
+        return ReversalOut(
+            event.id, book_id, data.entry_id, data.amount, currency, data.discrepancy
+        )
 
     async def _commit(self, commands: list[tuple[str, DocCommand]]) -> None:
         await commit_commands(self.store, commands, device_id=self.device_id, queue=False)

@@ -19,6 +19,8 @@ from .schemas import (
     RemittanceOut,
     ResolveIn,
     ResolveOut,
+    ReversalIn,
+    ReversalOut,
     StockOut,
     TermsIn,
     TermsOut,
@@ -105,6 +107,15 @@ class OfficeController(Controller):
         """Resolve an open conflict with a new event; it leaves the queue on every replica."""
         office_only(device)
         return await office_actions.resolve(doc_id, conflict_id, data, device.id)
+
+    @post("/reversals", status_code=201)
+    async def reverse(
+        self, data: ReversalIn, device: Device, office_actions: OfficeActions
+    ) -> ReversalOut:
+        """Record a reversing entry or a count adjustment, with its reason and the
+        discrepancy it answers; the discrepancy closes on every replica."""
+        office_only(device)
+        return await office_actions.reverse(data, device.id)
 
 
 class StockController(Controller):

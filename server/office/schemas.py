@@ -83,6 +83,27 @@ class ResolveOut(msgspec.Struct):
     event_id: str
 
 
+class ReversalIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A reversing entry: ``amount`` of the collection ``entry_id`` names (its
+    ``cod_collected`` event or cash book entry) goes back to the recipient, or, when
+    ``entry_id`` is a handover id, a count adjustment; ``discrepancy`` is the id of
+    the discrepancy it answers (closed on every replica once synced)."""
+
+    entry_id: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    amount: Annotated[int, msgspec.Meta(ge=1, le=2**53 - 1)]
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+    discrepancy: Annotated[str, msgspec.Meta(max_length=500)] = ""
+
+
+class ReversalOut(msgspec.Struct):
+    event_id: str
+    book_id: str
+    entry_id: str
+    amount: int
+    currency: str
+    discrepancy: str
+
+
 class StockOut(msgspec.Struct):
     merchant_id: str
     depot_id: str
