@@ -89,7 +89,7 @@ def entry_refusal(
             f"payload.currency: {shipment.tracking_number} is paid in {shipment.currency}, "
             f"not {p.currency}",
         )
-    if p.amount == shipment.cod_amount:
+    if p.amount == shipment.cod_amount or p.reason.strip():
         return None
     explained = any(
         isinstance(e, CodCollected) and e.payload.amount == p.amount and e.payload.reason.strip()
@@ -101,5 +101,5 @@ def entry_refusal(
         "amount_mismatch",
         f"payload.amount: {Money(p.amount, p.currency).format()} is not the COD of "
         f"{shipment.tracking_number} ({Money(shipment.cod_amount, shipment.currency).format()})"
-        " and the shipment records no collection of it with a reason",
+        " and neither the entry nor the shipment gives a reason",
     )

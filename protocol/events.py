@@ -248,6 +248,7 @@ ReturnEvent = (
 class CollectedPayload(AmountPayload, frozen=True):
     shipment_id: str
     method: PaymentMethod = PaymentMethod.CASH
+    reason: str = ""  # why the amount is not the shipment's COD
 
 
 class CashCollected(Event, frozen=True, tag="collected"):

@@ -158,7 +158,11 @@ async def collect(
         cash: list[Event] = []
         if method == PaymentMethod.CASH:  # card money never passes through the courier's hands
             entry = CollectedPayload(
-                amount=amount, currency=pay.currency, shipment_id=view.doc_id, method=method
+                amount=amount,
+                currency=pay.currency,
+                shipment_id=view.doc_id,
+                method=method,
+                reason=pay.reason,
             )
             cash.append(CashCollected(**ctx.base(clock.now()), payload=entry))
             info = (
