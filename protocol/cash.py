@@ -92,8 +92,10 @@ def fold_cash_book(events: Iterable[Event], currency: str) -> CashBookState:
         CashDeposited: "dep",
         CashRemitted: "rem",
     }
-    for event in sort_events(events):
-        if not isinstance(event, _CASH_ENTRIES):
+    ordered = sort_events(events)
+    adjustments = count_adjustments(ordered)
+    for event in ordered:
+        if not isinstance(event, _CASH_ENTRIES) or event.id in adjustments:
             continue
         bucket = buckets[type(event)]
         payload = event.payload
@@ -126,6 +128,14 @@ def fold_cash_book(events: Iterable[Event], currency: str) -> CashBookState:
         handovers=handovers,
         foreign_entries=tuple(foreign),
     )
+
+
+def count_adjustments(events: Iterable[Event]) -> set[str]:
+    """Ids of the reversals that name one of the book's handovers: adjustments of a desk
+    count (see :mod:`protocol.journal`), not cash leaving the courier's hand."""
+    listed = list(events)
+    handovers = {e.payload.handover_id for e in listed if isinstance(e, CashHandedOver)}
+    return {e.id for e in listed if isinstance(e, CashReversal) and e.payload.entry_id in handovers}
 
 
 def book_currencies(events: Iterable[Event], currency: str) -> list[str]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from .cash import count_adjustments
 from .events import CashCollected, CashHandedOver, CashReversal, CodCollected, Event
 from .info import CashBookInfo, ShipmentInfo
 from .lifecycle import sort_events
@@ -48,7 +49,10 @@ def collection_refusal(info: ShipmentInfo, new_events: Iterable[Event]) -> Refus
 def book_refusal(events: Sequence[Event], new_ids: set[str]) -> Refusal | None:
     """A new handover must not exceed the cash in hand in its currency just before it."""
     in_hand: dict[str, int] = {}
+    adjustments = count_adjustments(events)
     for event in sort_events(events):
+        if event.id in adjustments:
+            continue
         if isinstance(event, CashCollected | CashReversal | CashHandedOver):
             cur, amount = event.payload.currency, event.payload.amount
             held = in_hand.get(cur, 0)

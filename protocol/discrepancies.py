@@ -32,6 +32,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from .cash import count_adjustments
 from .cash_links import HandoverEntry, Links
 from .events import CashCollected, CashHandedOver, CashReversal
 from .ledger import NO_MORE_CASH, CashBookRecord, CodLine
@@ -181,8 +182,9 @@ def count_discrepancy(handover: HandoverEntry, adjusted: int = 0) -> Discrepancy
 
 def _above_cash(book: CashBookRecord) -> list[Discrepancy]:
     found, in_hand = [], dict[str, int]()
+    adjustments = count_adjustments(book.events)
     for e in sort_events(book.events):
-        if isinstance(e, CashCollected | CashReversal | CashHandedOver):
+        if isinstance(e, CashCollected | CashReversal | CashHandedOver) and e.id not in adjustments:
             cur, amount = e.payload.currency, e.payload.amount
             held = in_hand.get(cur, 0)
             if isinstance(e, CashHandedOver) and amount > held:

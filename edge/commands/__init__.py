@@ -12,6 +12,7 @@ from .courier import (
     pickup_return,
 )
 from .depot import CountResult, Deposit, assign, count_cash, deposit, receive, undeposited
+from .desk_adjust import Adjustment, adjust_count
 from .returns_desk import (
     StockLevel,
     dispatch,
@@ -23,6 +24,7 @@ from .returns_desk import (
 )
 
 __all__ = [
+    "Adjustment",
     "Attachment",
     "CashPosition",
     "CountResult",
@@ -30,6 +32,7 @@ __all__ = [
     "Handover",
     "RouteStop",
     "StockLevel",
+    "adjust_count",
     "assign",
     "cash_position",
     "collect",
