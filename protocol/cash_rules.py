@@ -9,9 +9,14 @@ shipment it names:
   shipment's currency, on a shipment that has a COD;
 * :func:`book_refusal` - a handover is no larger than the cash in hand in its
   currency at its place in the book's ``(hlc, id)`` order;
-* :func:`entry_refusal` - a ``collected`` entry names a shipment of the book's
-  courier, with that shipment's COD amount and currency, or an amount the
-  shipment recorded with a reason.
+* :func:`entry_refusal` - a ``collected`` entry names a known COD shipment, in
+  its currency, with its COD amount or with a reason (on the entry, or on the
+  shipment's collection of that amount).
+
+Whether the courier still holds the shipment is not refused here: a depot may
+reassign a parcel while its courier, offline, collects it, and that cash must
+not be lost; the entry then has no collection on its shipment and is listed as
+``entry_without_collection`` with the courier to act.
 
 Rules needing documents that may arrive later (a collection without its book
 entry) are discrepancies of :mod:`protocol.discrepancies`, not refusals.
@@ -77,12 +82,8 @@ def entry_refusal(
     sid = p.shipment_id
     if shipment is None:
         return Refusal("unknown_shipment", f"payload.shipment_id: no shipment {sid!r} is held")
-    if book.owner_kind != "courier" or shipment.courier_id != book.owner_id:
-        return Refusal(
-            "not_courier_shipment",
-            f"payload.shipment_id: {shipment.tracking_number} is not on the route of "
-            f"courier {book.owner_id}",
-        )
+    if book.owner_kind != "courier":
+        return Refusal("not_a_courier_book", "a collected entry belongs in a courier's book")
     if p.method != PaymentMethod.CASH:
         return Refusal("card_in_cash_book", "payload.method: card money never enters a cash book")
     if not shipment.cod_amount:

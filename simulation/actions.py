@@ -97,9 +97,16 @@ def _book_command(
 
 
 def courier_deliver(
-    courier: Actor, shipment_id: str, courier_id: str, depot_id: str, day: str, amount: int
+    courier: Actor,
+    shipment_id: str,
+    courier_id: str,
+    depot_id: str,
+    day: str,
+    amount: int,
+    reason: str = "",
 ) -> list[Command]:
-    """Delivered with POD; with ``amount`` > 0 the COD is collected into the cash book."""
+    """Delivered with POD; with ``amount`` > 0 the COD is collected into the cash book
+    (``reason``: why it is not the shipment's COD)."""
     events: list[Event] = [
         OutForDelivery(**courier.stamp(), payload=OutForDelivery.Body(courier_id)),
         Delivered(
@@ -109,10 +116,11 @@ def courier_deliver(
     ]
     commands = []
     if amount > 0:
-        cod = CodCollected(**courier.stamp(), payload=CodCollectedPayload(amount, "EUR"))
+        pay = CodCollectedPayload(amount, "EUR", reason=reason)
+        cod = CodCollected(**courier.stamp(), payload=pay)
         events.append(cod)
         entry = CashCollected(
-            **courier.stamp(), payload=CollectedPayload(amount, "EUR", shipment_id)
+            **courier.stamp(), payload=CollectedPayload(amount, "EUR", shipment_id, reason=reason)
         )
         commands.append(_book_command(courier, "collect", courier_id, depot_id, day, entry))
     return [(shipment_id, DocCommand.build("deliver", "shipment", events)), *commands]
