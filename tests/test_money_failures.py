@@ -149,8 +149,10 @@ async def test_1_double_collection_pays_the_merchant_once_and_refunds_by_entries
     ):
         await a.sync()
         await b.sync()  # both go offline with the parcel, both collect it
-        one, _, h1 = _collect_and_hand_over(first_id, names, sid, 1000, door=True)
-        two, extra, h2 = _collect_and_hand_over(second_id, names, sid, 1000, door=False)
+        one, taken, h1 = _collect_and_hand_over(first_id, names, sid, 1000, door=True)
+        two, again, h2 = _collect_and_hand_over(second_id, names, sid, 1000, door=False)
+        # the one first in (hlc, id) order stands; the other is the extra
+        extra = max((taken, again), key=lambda e: (e.hlc, e.id))
         await _push(a, one)
         await _push(b, two)
     await _desk(central, names, tmp_path, depot, [(h1, 1000), (h2, 1000)], deposit=2000)
