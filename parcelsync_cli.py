@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from edge.cli import edge
+from server.office.cli import office
 from server.office.report import report
 
 
@@ -198,6 +199,7 @@ def trim_log_command(db_path: str, keep_days: float, dry_run: bool) -> None:
 
 main.add_command(edge)
 main.add_command(report)
+main.add_command(office)
 
 
 @main.command()

@@ -135,7 +135,8 @@ def cash(db: str, as_json: bool) -> None:
 
     def text(p: c.CashPosition) -> str:
         limit = money(p.limit, p.currency) if p.limit is not None else "none"
-        return f"cash in hand {money(p.in_hand, p.currency)} (limit {limit})"
+        others = "".join(f", {money(a, c)}" for c, a in sorted(p.other_currencies.items()))
+        return f"cash in hand {money(p.in_hand, p.currency)}{others} (limit {limit})"
 
     command(db, None, as_json, c.cash_position, text)
 

@@ -132,6 +132,29 @@ def _movement(name: str, fn, doc: str) -> click.Command:  # type: ignore[no-unty
     return move
 
 
+@click.command("adjust-count")
+@db_option
+@click.argument("handover_id")
+@click.argument("amount")
+@click.option("--reason", required=True, help="Why the count is adjusted (kept with it).")
+@click.option("--discrepancy", default="", help="Id of the count_mismatch it answers.")
+@actor_option
+@json_option
+def adjust_count(  # type: ignore[no-untyped-def]
+    db, handover_id, amount, reason, discrepancy, actor, as_json
+) -> None:
+    """Record AMOUNT of a counted handover's difference as settled (after a recount)."""
+
+    async def call(ctx):  # type: ignore[no-untyped-def]
+        minor = amount_minor(amount, ctx.identity.currency)
+        return await c.adjust_count(ctx, handover_id, minor, reason, discrepancy)
+
+    def text(r: c.Adjustment) -> str:
+        return f"handover {r.handover_id}: adjusted {money(r.amount, r.currency)}"
+
+    command(db, actor, as_json, call, text)
+
+
 @click.command()
 @db_option
 @json_option
@@ -165,6 +188,7 @@ DEPOT_COMMANDS = [
     receive,
     assign,
     count_cash,
+    adjust_count,
     deposit,
     receive_return,
     inspect,

@@ -6,14 +6,13 @@ import asyncio
 import functools
 import sys
 from collections.abc import Awaitable, Callable
-from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 import click
 import msgspec
 
-from protocol.errors import ProtocolError
-from protocol.money import CURRENCY_EXPONENTS
+from protocol.errors import InvalidMoney, ProtocolError
+from protocol.money import parse_amount
 from sync import SyncError
 
 from .context import EdgeContext
@@ -75,14 +74,10 @@ def command(
 
 def amount_minor(text: str, currency: str) -> int:
     """``"12.50"`` in ``currency`` as integer minor units (no floats on the way)."""
-    exponent = CURRENCY_EXPONENTS.get(currency, 2)
     try:
-        value = Decimal(text.strip()) * (10**exponent)
-    except InvalidOperation:
-        raise InvalidInput(f"{text!r} is not an amount (like 12.50)") from None
-    if value != value.to_integral_value():
-        raise InvalidInput(f"{text!r} has more than {exponent} decimals for {currency}")
-    return int(value)
+        return parse_amount(text, currency)
+    except InvalidMoney as exc:
+        raise InvalidInput(str(exc)) from None
 
 
 def outcome_text(result: Any) -> str:

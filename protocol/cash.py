@@ -15,6 +15,7 @@ from .events import (
     CashCounted,
     CashDeposited,
     CashHandedOver,
+    CashLimitSet,
     CashRemitted,
     CashReversal,
     Event,
@@ -91,8 +92,10 @@ def fold_cash_book(events: Iterable[Event], currency: str) -> CashBookState:
         CashDeposited: "dep",
         CashRemitted: "rem",
     }
-    for event in sort_events(events):
-        if not isinstance(event, _CASH_ENTRIES):
+    ordered = sort_events(events)
+    adjustments = count_adjustments(ordered)
+    for event in ordered:
+        if not isinstance(event, _CASH_ENTRIES) or event.id in adjustments:
             continue
         bucket = buckets[type(event)]
         payload = event.payload
@@ -125,3 +128,31 @@ def fold_cash_book(events: Iterable[Event], currency: str) -> CashBookState:
         handovers=handovers,
         foreign_entries=tuple(foreign),
     )
+
+
+def count_adjustments(events: Iterable[Event]) -> set[str]:
+    """Ids of the reversals that name one of the book's handovers: adjustments of a desk
+    count (see :mod:`protocol.journal`), not cash leaving the courier's hand."""
+    listed = list(events)
+    handovers = {e.payload.handover_id for e in listed if isinstance(e, CashHandedOver)}
+    return {e.id for e in listed if isinstance(e, CashReversal) and e.payload.entry_id in handovers}
+
+
+def book_currencies(events: Iterable[Event], currency: str) -> list[str]:
+    """The book's own ``currency`` and every other one its cash entries use, sorted."""
+    found = {currency}
+    found.update(e.payload.currency for e in events if isinstance(e, _CASH_ENTRIES))
+    return sorted(found)
+
+
+def fold_by_currency(events: Iterable[Event], currency: str) -> dict[str, CashBookState]:
+    """One :func:`fold_cash_book` per currency the book holds: never summed across them."""
+    listed = list(events)
+    return {cur: fold_cash_book(listed, cur) for cur in book_currencies(listed, currency)}
+
+
+def latest_limit(events: Iterable[Event], currency: str) -> int | None:
+    """Head office's last cash limit in ``currency`` among ``events`` (``None``: none set)."""
+    limits = [e for e in sort_events(events) if isinstance(e, CashLimitSet)]
+    found = [e.payload.limit_minor for e in limits if e.payload.currency == currency]
+    return found[-1] if found else None

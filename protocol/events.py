@@ -7,7 +7,7 @@ Each document type has its own tagged union. Events are stored in a Yjs
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypedDict
+from typing import Any, ClassVar, Literal, TypedDict
 
 import msgspec
 
@@ -33,13 +33,16 @@ class NoPayload(Payload, frozen=True):
 
 
 class AmountPayload(Payload, frozen=True):
-    """A payload carrying money: integer minor units + ISO currency."""
+    """A payload carrying money: integer minor units + ISO currency, positive."""
 
     amount: int
     currency: str
+    _least: ClassVar[int] = 1
 
     def __post_init__(self) -> None:
         minor_units(self.amount, "payload.amount")
+        if self.amount < self._least:
+            raise ValueError("payload.amount must be positive: the event type gives the direction")
         check_currency(self.currency, "payload.currency")
 
 
@@ -162,6 +165,7 @@ class ConflictResolved(Event, frozen=True, tag="conflict_resolved"):
         conflict_id: str
         status: ShipmentStatus | None = None
         note: str = ""
+        keep: str = ""  # a double collection: the id of the collection that stands
 
     payload: Body
 
@@ -256,6 +260,7 @@ ReturnEvent = (
 class CollectedPayload(AmountPayload, frozen=True):
     shipment_id: str
     method: PaymentMethod = PaymentMethod.CASH
+    reason: str = ""  # why the amount is not the shipment's COD
 
 
 class CashCollected(Event, frozen=True, tag="collected"):
@@ -271,8 +276,14 @@ class CashHandedOver(Event, frozen=True, tag="handed_over"):
     payload: HandoverPayload
 
 
+class CountPayload(HandoverPayload, frozen=True):
+    """What the desk counted of a handover: 0 when nothing arrived, never negative."""
+
+    _least: ClassVar[int] = 0
+
+
 class CashCounted(Event, frozen=True, tag="counted_at_depot"):
-    payload: HandoverPayload
+    payload: CountPayload
 
 
 class BatchPayload(AmountPayload, frozen=True):
@@ -290,16 +301,50 @@ class CashRemitted(Event, frozen=True, tag="remitted"):
 
 
 class ReversalPayload(AmountPayload, frozen=True):
+    """Reverses ``amount`` of the entry ``entry_id`` names: a cash book ``collected``
+    entry, or a shipment's ``cod_collected`` event; ``discrepancy`` is the one it answers."""
+
     entry_id: str
     reason: str
+    discrepancy: str = ""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not self.reason.strip():
+            raise ValueError("payload.reason: a reversal must say why")
 
 
 class CashReversal(Event, frozen=True, tag="reversal"):
     payload: ReversalPayload
 
 
+class LimitPayload(Payload, frozen=True):
+    """The most cash (minor units of ``currency``) the book's courier may hold."""
+
+    limit_minor: int
+    currency: str
+
+    def __post_init__(self) -> None:
+        minor_units(self.limit_minor, "payload.limit_minor")
+        if self.limit_minor < 0:
+            raise ValueError("payload.limit_minor must not be negative")
+        check_currency(self.currency, "payload.currency")
+
+
+class CashLimitSet(Event, frozen=True, tag="cash_limit"):
+    """Head office's cash-in-hand limit, synced to the courier's handheld."""
+
+    payload: LimitPayload
+
+
 CashEvent = (
-    CashCollected | CashHandedOver | CashCounted | CashDeposited | CashRemitted | CashReversal
+    CashCollected
+    | CashHandedOver
+    | CashCounted
+    | CashDeposited
+    | CashRemitted
+    | CashReversal
+    | CashLimitSet
 )
 
 AnyEvent = ShipmentEvent | ReturnEvent | CashEvent

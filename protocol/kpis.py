@@ -13,8 +13,8 @@ Definitions (a ratio is ``None`` while its denominator is 0):
 * delivery to remittance - mean seconds from the delivery to the batch that
   paid the merchant, over remitted shipments.
 
-COD amounts are summed in the currency of the group's outstanding lines;
-a group whose outstanding cash is in several currencies says :data:`MIXED`.
+A row is one group key in one currency (the shipments'): amounts are never
+summed across currencies, so a group with parcels in two currencies has two rows.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from .reconcile import Reconciliation
 from .vocab import ShipmentStatus
 
 GROUPS = ("all", "depot", "courier", "merchant", "day")
-MIXED = "mixed"
 
 
 @dataclass(slots=True)
@@ -47,7 +46,7 @@ class KpiRow:
     cod_overdue: int = 0
     remitted: int = 0
     remit_seconds: int = 0
-    currency: str = ""  # of cod_outstanding / cod_overdue, or MIXED
+    currency: str = ""  # of every amount of the row
 
     @staticmethod
     def _ratio(part: int, whole: int) -> float | None:
@@ -120,8 +119,6 @@ def _add(row: KpiRow, line: CodLine, remitted_at: dict[str, str], since: int) ->
             row.remit_seconds += max(hlc_ms(paid) - hlc_ms(delivered_at), 0) // 1000
     if line.collected and not line.remitted_batch:
         cash = line.collected - line.reversed
-        currency = line.info.currency
-        row.currency = currency if row.currency in ("", currency) else MIXED
         row.cod_outstanding += cash
         row.cod_overdue += cash if hlc_ms(line.collected_at) < since else 0
 
@@ -130,14 +127,39 @@ def kpis(recon: Reconciliation, group: str, now_ms: int, overdue_ms: int) -> lis
     """KPI rows per ``group`` (one of :data:`GROUPS`), sorted by key."""
     key_of = _key(group)
     remitted_at = {r.batch_id: r.hlc for r in recon.remittances}
-    rows: dict[str, KpiRow] = {}
+    rows: dict[tuple[str, str], KpiRow] = {}
+
+    def row_of(line: CodLine) -> KpiRow:
+        key, currency = key_of(line), line.info.currency
+        return rows.setdefault((key, currency), KpiRow(group, key, currency=currency))
+
     for line in recon.lines.values():
-        key = key_of(line)
-        row = rows.setdefault(key, KpiRow(group, key))
-        _add(row, line, remitted_at, now_ms - overdue_ms)
+        _add(row_of(line), line, remitted_at, now_ms - overdue_ms)
     for ret in recon.returns:
         origin = recon.lines.get(ret.record.info.shipment_id)
         if origin is not None:
-            key = key_of(origin)
-            rows.setdefault(key, KpiRow(group, key)).customer_returns += 1
+            row_of(origin).customer_returns += 1
     return [rows[k] for k in sorted(rows)]
+
+
+_COUNTS = (
+    "shipments",
+    "delivered",
+    "attempted",
+    "first_attempt",
+    "with_slot",
+    "on_time",
+    "returned_to_origin",
+    "customer_returns",
+    "remitted",
+    "remit_seconds",
+)
+
+
+def counts_of(rows: list[KpiRow], group: str = "all", key: str = "all") -> KpiRow:
+    """The delivery counts of ``rows`` added up, with no amounts (those stay per currency)."""
+    merged = KpiRow(group, key)
+    for row in rows:
+        for name in _COUNTS:
+            setattr(merged, name, getattr(merged, name) + getattr(row, name))
+    return merged

@@ -7,6 +7,7 @@ through :func:`minor_units` which accepts only exact integers.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import msgspec
@@ -120,6 +121,18 @@ class Money(msgspec.Struct, frozen=True):
         sign = "-" if self.amount < 0 else ""
         whole, frac = divmod(abs(self.amount), 10**exp)
         return f"{self.currency} {sign}{whole}.{frac:0{exp}d}"
+
+
+def parse_amount(text: str, currency: str) -> int:
+    """``"12.50"`` in ``currency`` as integer minor units (through ``Decimal``, no floats)."""
+    exponent = CURRENCY_EXPONENTS.get(currency, 2)
+    try:
+        value = Decimal(text.strip()) * (10**exponent)
+    except InvalidOperation:
+        raise InvalidMoney(f"{text!r} is not an amount (like 12.50)") from None
+    if value != value.to_integral_value():
+        raise InvalidMoney(f"{text!r} has more than {exponent} decimals for {currency}")
+    return minor_units(int(value))
 
 
 def total(amounts: Iterable[Money], currency: str) -> Money:

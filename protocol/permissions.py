@@ -48,6 +48,7 @@ EVENT_ROLES: dict[DocType, dict[str, frozenset[Role]]] = {
         "deposited": frozenset({_D}),
         "remitted": frozenset({_O}),
         "reversal": frozenset({_D, _O}),
+        "cash_limit": frozenset({_O}),
     },
 }
 

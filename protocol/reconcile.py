@@ -17,21 +17,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from .cash import fold_cash_book
+from .cash import fold_by_currency
+from .cash_links import HandoverEntry, Links, attribute_deposits, depot_deposits, link_books
 from .conflicts import Conflict
 from .discrepancies import Discrepancy, discrepancies
 from .events import CashRemitted
-from .ledger import (
-    CashBookRecord,
-    CodLine,
-    HandoverEntry,
-    ReturnRecord,
-    ShipmentRecord,
-    attribute_deposits,
-    cod_line,
-    depot_deposits,
-    link_books,
-)
+from .journal import Journal, journal
+from .ledger import CashBookRecord, CodLine, ReturnRecord, ShipmentRecord, cod_line
 from .returns import ReturnState, fold_return
 from .statement import FeeTerms, Period, Statement, statements
 
@@ -113,6 +105,7 @@ class Reconciliation:
     conflicts: list[OpenConflict]
     returns: list[ReturnLine]
     stock: dict[tuple[str, str, str], int]  # (merchant, depot, sku) -> restocked - dispatched
+    journal: Journal
 
     @property
     def cod(self) -> list[CodLine]:
@@ -127,34 +120,33 @@ def _couriers(
     for book in books:
         if book.info.owner_kind != "courier":
             continue
-        state = fold_cash_book(book.events, book.info.currency)
-        row = sums.setdefault((book.info.owner_id, book.info.currency), [0, 0, 0, 0, 0])
-        late = state.in_hand.amount if book.info.day < today else 0
-        for i, value in enumerate(
-            (state.collected, state.reversed, state.handed_over, state.in_hand)
-        ):
-            row[i] += value.amount
-        row[4] += late
+        for currency, state in fold_by_currency(book.events, book.info.currency).items():
+            row = sums.setdefault((book.info.owner_id, currency), [0, 0, 0, 0, 0])
+            late = state.in_hand.amount if book.info.day < today else 0
+            for i, value in enumerate(
+                (state.collected, state.reversed, state.handed_over, state.in_hand)
+            ):
+                row[i] += value.amount
+            row[4] += late
     return [
         CourierCash(courier, currency, row[0], row[1], row[2], row[3], row[4], limits.get(courier))
         for (courier, currency), row in sorted(sums.items())
     ]
 
 
-def _depots(handovers: list[HandoverEntry], deposited: dict[str, int]) -> list[DepotCash]:
-    sums: dict[tuple[str, str], list[int]] = {}
+def _depots(
+    handovers: list[HandoverEntry], deposited: dict[tuple[str, str], int]
+) -> list[DepotCash]:
+    sums: dict[tuple[str, str], list[int]] = {key: [0, 0, 0, 0] for key in deposited}
     for h in handovers:
         row = sums.setdefault((h.depot_id, h.currency), [0, 0, 0, 0])
         row[0] += h.declared
         row[1] += h.counted or 0
         row[2] += h.discrepancy
         row[3] += h.declared if h.counted is None else 0
-    for depot in deposited:
-        if not any(key[0] == depot for key in sums):
-            sums[(depot, "")] = [0, 0, 0, 0]
     return [
         DepotCash(
-            depot, currency, row[0], row[1], row[2], row[3], deposited=deposited.get(depot, 0)
+            depot, currency, row[0], row[1], row[2], row[3], deposited.get((depot, currency), 0)
         )
         for (depot, currency), row in sorted(sums.items())
     ]
@@ -240,19 +232,20 @@ def reconcile_lines(
     ``lines`` must be fresh (not linked to cash books yet): the cash-book
     facts are written into them, and they become the result's ``lines``.
     """
-    handovers = link_books(lines, books)
+    links: Links = link_books(lines, books)
     deposited = depot_deposits(books)
-    attribute_deposits(lines.values(), handovers, deposited)
+    attribute_deposits(lines.values(), links.handovers, deposited)
     return_lines, stock = _returns(returns)
     return Reconciliation(
         lines=lines,
-        handovers=handovers,
+        handovers=links.handovers,
         couriers=_couriers(books, limits, today),
-        depots=_depots(handovers, deposited),
+        depots=_depots(links.handovers, deposited),
         statements=statements(lines.values(), terms, period),
         remittances=_remittances(books),
-        discrepancies=discrepancies(lines.values(), handovers),
+        discrepancies=discrepancies(lines.values(), links, books),
         conflicts=_conflicts(lines.values(), return_lines),
         returns=return_lines,
         stock=stock,
+        journal=journal(lines.values(), links, books, terms),
     )

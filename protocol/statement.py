@@ -13,9 +13,13 @@ falls in the period (UTC days, both ends inclusive, empty = open). Per line:
 * ``payable = collected - fee - reversed - frozen`` (it may be negative when
   the fee exceeds what is left: the merchant owes it).
 
-Totals keep the identity ``payable == delivered_cod - fees - reversals -
-frozen`` exactly. A line named by a remittance batch is paid; a new batch pays
-only the unpaid, unfrozen lines, so nothing is paid twice.
+``collected`` is the collection that stands, once: a second collection of the
+parcel is in suspense (then refunded), never the merchant's. Totals keep the
+identity ``payable == delivered_cod - fees - reversals - frozen`` exactly. Only
+what reached the bank (deposited cash, card) can be paid: the payable of a line
+whose cash is still in a courier's hand or at a depot desk is ``in_transit``.
+A line named by a remittance batch is paid; a new batch pays only the unpaid,
+unfrozen, banked lines, so nothing is paid twice or ahead of the cash.
 """
 
 from __future__ import annotations
@@ -65,6 +69,12 @@ class StatementLine:
     frozen: int
     payable: int
     remitted_batch: str
+    in_transit: int = 0  # payable not yet at the bank
+    where: str = ""  # courier, desk, bank or card
+
+    @property
+    def banked(self) -> bool:
+        return self.where in ("bank", "card")
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,14 +108,23 @@ class Statement:
         return sum(line.payable for line in self.lines)
 
     @property
+    def in_transit(self) -> int:
+        """Payable whose cash is still in a courier's hand or at a depot desk."""
+        return sum(line.in_transit for line in self.lines)
+
+    @property
     def remitted(self) -> int:
         """What earlier batches already paid for lines of this statement."""
         return sum(line.payable for line in self.lines if line.remitted_batch)
 
     @property
     def unpaid(self) -> tuple[StatementLine, ...]:
-        """Lines a new remittance batch would pay: not frozen, not yet remitted."""
-        return tuple(line for line in self.lines if not line.remitted_batch and not line.frozen)
+        """Lines a new remittance batch would pay: banked, not frozen, not yet remitted."""
+        return tuple(
+            line
+            for line in self.lines
+            if not line.remitted_batch and not line.frozen and line.banked
+        )
 
     @property
     def payable_now(self) -> int:
@@ -114,13 +133,17 @@ class Statement:
     @property
     def final(self) -> bool:
         """Every line is either paid by a batch or frozen: nothing left to remit."""
-        return bool(self.lines) and not self.unpaid
+        return bool(self.lines) and not any(
+            not line.remitted_batch and not line.frozen for line in self.lines
+        )
 
 
 def statement_line(line: CodLine, terms: FeeTerms) -> StatementLine:
     """One shipment's contribution to its merchant's statement."""
     frozen = line.collected - line.reversed if line.frozen else 0
     fee = 0 if line.frozen else terms.fee(line.collected)
+    payable = line.collected - fee - line.reversed - frozen
+    where = where_is(line)
     return StatementLine(
         doc_id=line.doc_id,
         tracking_number=line.info.tracking_number,
@@ -130,9 +153,20 @@ def statement_line(line: CodLine, terms: FeeTerms) -> StatementLine:
         fee=fee,
         reversed=line.reversed,
         frozen=frozen,
-        payable=line.collected - fee - line.reversed - frozen,
+        payable=payable,
         remitted_batch=line.remitted_batch,
+        in_transit=0 if where in ("bank", "card") else payable,
+        where=where,
     )
+
+
+def where_is(line: CodLine) -> str:
+    """Where the standing collection's cash is: courier, desk, bank or card."""
+    if line.method == "card":
+        return "card"
+    if line.deposited:
+        return "bank"
+    return "desk" if line.handover_id else "courier"
 
 
 def statements(
@@ -141,7 +175,7 @@ def statements(
     """Every merchant's statement for ``period``, one per (merchant, currency)."""
     grouped: dict[tuple[str, str], list[StatementLine]] = {}
     for line in lines:
-        if not line.state.collections or day_of(line.collected_at) not in period:
+        if line.standing is None or day_of(line.collected_at) not in period:
             continue
         key = (line.info.merchant_id, line.info.currency)
         grouped.setdefault(key, []).append(

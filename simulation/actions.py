@@ -22,6 +22,7 @@ from protocol.events import (
     CodCollected,
     CodCollectedPayload,
     CollectedPayload,
+    CountPayload,
     Delivered,
     Event,
     HandoverPayload,
@@ -91,9 +92,16 @@ def _book_command(
 
 
 def courier_deliver(
-    courier: Actor, shipment_id: str, courier_id: str, depot_id: str, day: str, amount: int
+    courier: Actor,
+    shipment_id: str,
+    courier_id: str,
+    depot_id: str,
+    day: str,
+    amount: int,
+    reason: str = "",
 ) -> list[Command]:
-    """Delivered with POD; with ``amount`` > 0 the COD is collected into the cash book."""
+    """Delivered with POD; with ``amount`` > 0 the COD is collected into the cash book
+    (``reason``: why it is not the shipment's COD)."""
     events: list[Event] = [
         OutForDelivery(**courier.stamp(), payload=OutForDelivery.Body(courier_id)),
         Delivered(
@@ -103,10 +111,11 @@ def courier_deliver(
     ]
     commands = []
     if amount > 0:
-        cod = CodCollected(**courier.stamp(), payload=CodCollectedPayload(amount, "EUR"))
+        pay = CodCollectedPayload(amount, "EUR", reason=reason)
+        cod = CodCollected(**courier.stamp(), payload=pay)
         events.append(cod)
         entry = CashCollected(
-            **courier.stamp(), payload=CollectedPayload(amount, "EUR", shipment_id)
+            **courier.stamp(), payload=CollectedPayload(amount, "EUR", shipment_id, reason=reason)
         )
         commands.append(_book_command(courier, "collect", courier_id, depot_id, day, entry))
     return [(shipment_id, DocCommand.build("deliver", "shipment", events)), *commands]
@@ -132,9 +141,7 @@ def depot_count(
     depot: Actor, courier_id: str, depot_id: str, day: str, amount: int, handover_id: str
 ) -> list[Command]:
     """The depot cash desk records what it counted for a handover."""
-    event = CashCounted(
-        **depot.stamp(), payload=HandoverPayload(amount, "EUR", handover_id, depot_id)
-    )
+    event = CashCounted(**depot.stamp(), payload=CountPayload(amount, "EUR", handover_id, depot_id))
     return [_book_command(depot, "count", courier_id, depot_id, day, event)]
 
 

@@ -18,6 +18,7 @@ from sync import ReplicaStore
 from sync.scopes import device_scopes
 
 from .digest import content_digest, projection_rows, scope_doc_ids, scope_rows, state_vectors
+from .ledger import ledger_summary, reconciled
 from .world import World
 
 
@@ -147,13 +148,12 @@ async def summarize(
     )
     detected = conflicts["cod_amount_mismatch"] + await _handover_mismatches(central)
     collected = await _scalar(central, "SELECT sum(cod_collected) FROM p_shipments")
+    ledger = ledger_summary(await reconciled(central))
     remitted_identity, payable, owed = "remitted = deposited", cash["deposited"], cash["cash"]
     if expected.remits_statements:
-        frozen = await _scalar(
-            central, "SELECT sum(cod_collected) FROM p_shipments WHERE open_conflicts > 0"
-        )
-        remitted_identity = "remitted = COD collected - reversed - frozen (statements)"
-        payable = owed = collected - cash["reversed"] - frozen
+        remitted_identity = "remitted = payable of the banked lines paid (statements)"
+        payable = ledger["remitted_payable"]
+        owed = collected - cash["reversed"]
     books_ok = await central.query(
         "SELECT count(*) FROM p_cash_books WHERE owner_kind = 'courier' "
         "AND collected - reversed != handed_over + in_hand"
@@ -184,6 +184,8 @@ async def summarize(
         "returns graded = scripted": returned["inspected"] == expected.returns,
         "units restocked = scripted": restocked == expected.restock_units,
         "no lost updates": lost == 0,
+        "ledger: balances sum to zero per currency": ledger["balanced"],
+        "ledger: remitted only what reached the bank": ledger["remitted_only_banked"],
     }
     return {
         "converged": not bad,
@@ -215,6 +217,7 @@ async def summarize(
         "conflicts": sum(conflicts.values()),
         "conflicts_by_kind": dict(conflicts),
         "lost_updates": lost,
+        "ledger": ledger,
         "identities": identities,
         "ok": not bad and all(identities.values()),
     }

@@ -12,7 +12,7 @@ from typing import Any
 import msgspec
 
 from protocol.cash import fold_cash_book
-from protocol.events import Event, event_type
+from protocol.events import Event, LimitPayload, event_type
 from protocol.info import CashBookInfo, ReturnInfo, ShipmentInfo
 from protocol.lifecycle import fold_shipment, sort_events
 from protocol.returns import fold_return
@@ -195,7 +195,7 @@ def _cash_book(
                 proj.doc_id,
                 e.id,
                 event_type(e),
-                p.amount,
+                p.limit_minor if isinstance(p, LimitPayload) else p.amount,
                 p.currency,
                 getattr(p, "shipment_id", None),
                 reference,

@@ -15,8 +15,11 @@ from typing import Protocol, TypeVar
 import msgspec
 from pycrdt import merge_updates
 
+from protocol.cash_rules import entry_refusal
 from protocol.contents import DEFAULT_MAX_SKEW_MS, Facts, check_contents, facts_needed
+from protocol.events import CashCollected, Event
 from protocol.ids import is_uuid
+from protocol.info import CashBookInfo, ShipmentInfo
 from protocol.permissions import Change, Device, check_change
 from protocol.vocab import DocType, Role
 from protocol.wire import (
@@ -40,7 +43,7 @@ from .errors import ScopeDenied, UnknownDocType
 from .limits import Limits
 from .scopes import allowed, device_scopes, matches
 from .store import ReplicaStore
-from .validation import changes_content, inspect_update
+from .validation import changes_content, inspect_update, money_refusal
 
 DeviceLookup = Callable[[str], Awaitable[Device | None]]
 MAX_PULL_LIMIT = 2000
@@ -227,6 +230,8 @@ class SyncServer:
             refusal = check_contents(writer, change, await self._facts(writer, change, claims))
             if refusal is not None:
                 raise Rejected(refusal.code, refusal.message)
+            if doc_type == DocType.CASHBOOK:
+                await self._entries_checked(after, change.new_events, working)
             loaded.advance(after, [event.id for event in change.new_events])
         except Rejected:
             if current is not None:
@@ -262,6 +267,39 @@ class SyncServer:
             for number in needed.tracking_numbers & claims.keys():
                 holders[number] = holders.get(number, frozenset()) | claims[number]
         return Facts(now, self._max_skew_ms, couriers or {}, holders)
+
+    async def _entries_checked(
+        self, book: Content, new_events: tuple[Event, ...], working: dict[str, _Working]
+    ) -> None:
+        """``Rejected`` unless each new ``collected`` entry matches the shipment it names
+        (:func:`protocol.cash_rules.entry_refusal`), as this push leaves that shipment."""
+        entries = [e for e in new_events if isinstance(e, CashCollected)]
+        if not entries:
+            return
+        info = book.typed_info(DocType.CASHBOOK)
+        assert isinstance(info, CashBookInfo)
+        for entry in entries:
+            shipment = await self._shipment(entry.payload.shipment_id, working)
+            refusal = entry_refusal(info, entry, *shipment)
+            if refusal is not None:
+                raise Rejected(refusal.code, refusal.message)
+
+    async def _shipment(
+        self, doc_id: str, working: dict[str, _Working]
+    ) -> tuple[ShipmentInfo | None, list[Event]]:
+        """A shipment's info and events as this push has it so far (``None`` if unknown)."""
+        if doc_id not in working:
+            working.update(
+                (d.doc_id, _Working(d.doc_type, d.state, d.scope, len(d.state)))
+                for d in (await self.store.load([doc_id])).values()
+            )
+        w = working.get(doc_id)
+        if w is None or w.doc_type != DocType.SHIPMENT.value:
+            return None, []
+        content = self._loaded(doc_id, w).content
+        info = content.typed_info(DocType.SHIPMENT)
+        assert isinstance(info, ShipmentInfo)
+        return info, content.typed_events(DocType.SHIPMENT)
 
     def _loaded(self, doc_id: str, w: _Working | None) -> LoadedDoc:
         """The document as this push has it so far, loaded once."""
@@ -443,7 +481,9 @@ def _validated(
                 "event_too_large",
                 f"event {raw.get('id')!r}: {size} bytes as JSON, at most {limits.event_bytes}",
             )
-    refusal = check_change(writer, inspection.change)
+    refusal = check_change(writer, inspection.change) or money_refusal(
+        doc_type, inspection.change, inspection.after
+    )
     if refusal is not None:
         raise Rejected(refusal.code, refusal.message)
     return inspection.change, inspection.after

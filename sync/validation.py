@@ -13,6 +13,7 @@ from collections.abc import Set
 from dataclasses import dataclass
 from typing import Any
 
+from protocol.cash_rules import book_refusal, collection_refusal
 from protocol.errors import ProtocolError
 from protocol.events import Event, ints_from_floats
 from protocol.info import ShipmentInfo
@@ -189,3 +190,18 @@ def inspect_update(
         doc_id=doc_id,
     )
     return Inspection(change, None, after, tuple(added))
+
+
+def money_refusal(doc_type: DocType, change: Change, after: Content) -> Refusal | None:
+    """The money rules one document decides (see :mod:`protocol.cash_rules`): a COD
+    collection in the shipment's currency, a handover within the cash in hand."""
+    if not change.new_events:
+        return None
+    if doc_type == DocType.SHIPMENT:
+        info = after.typed_info(doc_type)
+        assert isinstance(info, ShipmentInfo)
+        return collection_refusal(info, change.new_events)
+    if doc_type == DocType.CASHBOOK:
+        new_ids = {e.id for e in change.new_events}
+        return book_refusal(after.typed_events(doc_type), new_ids)
+    return None

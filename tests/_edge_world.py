@@ -70,11 +70,12 @@ def shipment_command(
     cod: int = 0,
     otp: str = "",
     day: str = DAY,
+    currency: str = "EUR",
 ) -> tuple[str, DocCommand]:
     info = ShipmentInfo(
         merchant_id="M1",
         tracking_number=make_tracking_number(serial),
-        currency="EUR",
+        currency=currency,
         recipient_name=f"Recipient {serial}",
         city="Amsterdam",
         cod_amount=cod,

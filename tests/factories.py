@@ -102,6 +102,7 @@ SAMPLE_PAYLOADS: dict[str, dict[str, Any]] = {
         "shipment_ids": ["ship-1"],
     },
     "reversal": {"amount": 500, "currency": "EUR", "entry_id": "entry-1", "reason": "typo"},
+    "cash_limit": {"limit_minor": 5000, "currency": "EUR"},
 }
 
 

@@ -175,7 +175,7 @@ def cash_books(draw: st.DrawFn) -> list[Event]:
                 draw(st.integers(0, 30)),
                 id=str(uid),
                 node=draw(st.sampled_from(["hh-1", "depot", "central"])),
-                amount=draw(st.integers(0, 100_000)),
+                amount=draw(st.integers(1, 100_000)),
                 currency=draw(st.sampled_from(["EUR", "EUR", "EUR", "USD"])),
                 **extra,
             )

@@ -162,16 +162,23 @@ class Scenario:
             match kind:
                 case "deliver" | "short":
                     amount = cod - 100 if kind == "short" and cod else cod
-                    commands = actions.courier_deliver(actor, shipment, courier, DEPOT, DAY, amount)
+                    why = "short" if kind == "short" else ""
+                    commands = actions.courier_deliver(
+                        actor, shipment, courier, DEPOT, DAY, amount, why
+                    )
                     if amount:
                         self.collected_locally += amount
                         self.collect_commands += 1
                 case "fail":
                     commands = actions.courier_fail(actor, shipment, reason)
-                case "handover":
+                case "handover":  # all the cash this handheld sees in hand, if any
+                    rows = await node.store.query("SELECT sum(in_hand) FROM p_cash_books")
+                    in_hand = int(rows[0][0] or 0)
+                    if in_hand <= 0:
+                        return
                     self.handovers += 1
                     commands = actions.courier_handover(
-                        actor, courier, DEPOT, DAY, 500, actor.new_id()
+                        actor, courier, DEPOT, DAY, in_hand, actor.new_id()
                     )
                 case _:
                     commands = actions.forbidden_edit(shipment, 1)

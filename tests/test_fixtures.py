@@ -21,6 +21,7 @@ from protocol.events import (
     CodCollected,
     CodCollectedPayload,
     CollectedPayload,
+    CountPayload,
     Delivered,
     Event,
     HandoverPayload,
@@ -339,7 +340,7 @@ def test_handovers_and_injected_discrepancies_are_all_detected(mid: Dataset) -> 
         assert h.depot_id == couriers[h.courier_id].depot_id
         base = {"hlc": "0000000000002.000000.dev", "device": "d", "actor": "a"}
         declared = HandoverPayload(h.declared_minor, h.currency, "h1", h.depot_id)
-        counted = HandoverPayload(h.counted_minor, h.currency, "h1", h.depot_id)
+        counted = CountPayload(h.counted_minor, h.currency, "h1", h.depot_id)
         events = [
             *cash[h.courier_id],
             CashHandedOver(id="h", **base, payload=declared),

@@ -62,8 +62,8 @@ async def _world(central: Central, names: Names, tmp_path: Path) -> list[str]:
     def door_events(device_id: str) -> list[tuple[str, DocCommand]]:
         d = Door(device_id, names.courier)
         plan = {
-            ids[0]: [d.out(), d.delivered(), d.cod(1000)],
-            ids[1]: [d.out(), d.failed("not_home"), d.out(), d.delivered(), d.cod(2000)],
+            ids[0]: [d.out(), d.delivered(), d.cod(1000, "card")],  # settled: payable at once
+            ids[1]: [d.out(), d.failed("not_home"), d.out(), d.delivered(), d.cod(2000, "card")],
             ids[2]: [d.out(), d.failed("refused")],
         }
         return [(sid, DocCommand.build("door", "shipment", ev)) for sid, ev in plan.items()]

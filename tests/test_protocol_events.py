@@ -225,7 +225,7 @@ def test_events_are_immutable() -> None:
 
 
 currencies = st.sampled_from(["EUR", "USD", "JPY", "KWD"])
-money_amounts = st.integers(min_value=-MAX_MINOR_UNITS, max_value=MAX_MINOR_UNITS)
+money_amounts = st.integers(min_value=1, max_value=MAX_MINOR_UNITS)
 
 
 @settings(max_examples=200)

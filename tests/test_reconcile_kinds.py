@@ -149,7 +149,7 @@ def test_frozen_line_carries_no_fee_and_pays_nothing() -> None:
     recon = run([shipment("s", events)], terms={"M1": FeeTerms(100, 10)})
     (statement,) = recon.statements
     (line,) = statement.lines
-    assert (line.collected, line.fee, line.frozen, line.payable) == (2000, 0, 2000, 0)
+    assert (line.collected, line.fee, line.frozen, line.payable) == (1000, 0, 1000, 0)
     assert not statement.final or statement.payable_now == 0
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import msgspec
 
-from protocol.kpis import MIXED, kpis
+from protocol.kpis import counts_of, kpis
 from protocol.ledger import ShipmentRecord
 from protocol.reconcile import Reconciliation
 
@@ -44,8 +44,9 @@ def _fields(row: object) -> dict[str, object]:
 
 
 def test_kpis_per_day_count_slots_attempts_and_overdue_cash() -> None:
-    day1, day2 = kpis(_world(), "day", NOW, OVERDUE_AFTER)
-    assert (day1.key, day2.key) == ("2026-01-01", "2026-01-02")
+    day1, prepaid, day2 = kpis(_world(), "day", NOW, OVERDUE_AFTER)  # day 2: EUR, USD
+    assert (day1.key, prepaid.key, day2.key) == ("2026-01-01", "2026-01-02", "2026-01-02")
+    assert (prepaid.currency, prepaid.shipments, prepaid.cod_outstanding) == ("EUR", 1, 0)
     assert _fields(day1) == {
         "shipments": 1,
         "delivered": 1,
@@ -57,7 +58,7 @@ def test_kpis_per_day_count_slots_attempts_and_overdue_cash() -> None:
         "currency": "EUR",
     }
     assert _fields(day2) == {
-        "shipments": 2,
+        "shipments": 1,
         "delivered": 1,
         "first_attempt": 0,
         "with_slot": 1,
@@ -69,9 +70,13 @@ def test_kpis_per_day_count_slots_attempts_and_overdue_cash() -> None:
     assert (day1.on_time_rate, day2.on_time_rate, day2.first_attempt_rate) == (1.0, 0.0, 0.0)
 
 
-def test_a_group_with_cash_in_several_currencies_says_so() -> None:
-    (everything,) = kpis(_world(), "all", NOW, OVERDUE_AFTER)
+def test_a_group_with_cash_in_several_currencies_has_a_row_per_currency() -> None:
+    eur, usd = kpis(_world(), "all", NOW, OVERDUE_AFTER)  # issue 16: never "mixed 1500"
+    assert [(r.currency, r.cod_outstanding, r.cod_overdue) for r in (eur, usd)] == [
+        ("EUR", 1000, 1000),
+        ("USD", 500, 0),
+    ]
+    everything = counts_of([eur, usd])
     assert (everything.shipments, everything.delivered, everything.on_time) == (3, 2, 1)
-    assert everything.currency == MIXED
-    (later,) = kpis(_world(), "all", NOW + DAY, OVERDUE_AFTER)
-    assert later.cod_overdue == 1500  # b's cash is overdue a day later too
+    later = kpis(_world(), "all", NOW + DAY, OVERDUE_AFTER)
+    assert [r.cod_overdue for r in later] == [1000, 500]  # b's cash is overdue a day later

@@ -139,7 +139,7 @@ RETURN_PAYLOADS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
     "inspected": st.fixed_dictionaries({"items": st.lists(GRADES, min_size=1, max_size=3)}),
     "restocked": MOVEMENT,
     "dispatched": MOVEMENT,
-    "refunded": st.fixed_dictionaries({"amount": st.integers(0, 10_000)}),
+    "refunded": st.fixed_dictionaries({"amount": st.integers(1, 10_000)}),
 }
 
 

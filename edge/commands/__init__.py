@@ -22,6 +22,7 @@ from .depot import (
     to_plan,
     undeposited,
 )
+from .desk_adjust import Adjustment, adjust_count
 from .manifest import manifest_stops, route_day
 from .returns_desk import (
     ReturnRow,
@@ -36,6 +37,7 @@ from .returns_desk import (
 )
 
 __all__ = [
+    "Adjustment",
     "Attachment",
     "CashPosition",
     "CountResult",
@@ -45,6 +47,7 @@ __all__ = [
     "ReturnRow",
     "RouteStop",
     "StockLevel",
+    "adjust_count",
     "assign",
     "cash_position",
     "collect",

@@ -1,15 +1,23 @@
 """Courier cash: COD collection, cash in hand with its limit, end-of-day handover.
 
-Cash in hand is folded offline from the courier's cash books
-(:func:`protocol.cash.fold_cash_book`); a configured limit blocks further
-CASH collections until a handover. A COD amount different from the expected
-one needs a reason and is still recorded, so the fold raises the discrepancy.
+Cash in hand is folded offline from the courier's cash books, per currency
+(:func:`protocol.cash.fold_by_currency`: cash of a parcel paid in another
+currency than the handheld's is shown and handed over in its own currency,
+never added to it). The limit is head office's last ``cash_limit`` entry
+synced into the courier's books (:func:`protocol.cash.latest_limit`), else
+the one given at enrolment; it blocks further CASH collections in its
+currency until a handover. A limit changed while the handheld is offline
+applies from its next sync: until then the handheld enforces the last one it
+received, and head office sees cash above the new limit as over limit. A COD
+amount different from the expected one needs a reason and is still recorded,
+so the fold raises the discrepancy.
 """
 
 from __future__ import annotations
 
 import msgspec
 
+from protocol.cash import fold_by_currency, latest_limit
 from protocol.commands import DocCommand
 from protocol.events import (
     CashCollected,
@@ -47,6 +55,7 @@ class CashPosition(msgspec.Struct, frozen=True):
     in_hand: int
     limit: int | None
     books: list[tuple[str, int]]  # (day, in hand)
+    other_currencies: dict[str, int] = {}  # in hand in currencies other than ``currency``
 
     @property
     def headroom(self) -> int | None:
@@ -72,13 +81,22 @@ async def _my_books(ctx: EdgeContext) -> list[CashBookView]:
 
 def _position(ctx: EdgeContext, books: list[CashBookView]) -> CashPosition:
     currency = ctx.identity.currency
-    mine = [b for b in books if b.info.currency == currency]
+    held: dict[str, int] = {}
+    per_book = []
+    for b in books:
+        states = fold_by_currency(b.events, b.info.currency)
+        for cur, state in states.items():
+            held[cur] = held.get(cur, 0) + state.in_hand.amount
+        mine = states.get(currency)
+        per_book.append((b.info.day, mine.in_hand.amount if mine else 0))
+    limit = latest_limit([e for b in books for e in b.events], currency)
     return CashPosition(
         courier_id=ctx.identity.courier_id,
         currency=currency,
-        in_hand=sum(b.state.in_hand.amount for b in mine),
-        limit=ctx.identity.cash_limit,
-        books=[(b.info.day, b.state.in_hand.amount) for b in mine],
+        in_hand=held.pop(currency, 0),
+        limit=ctx.identity.cash_limit if limit is None else limit,
+        books=per_book,
+        other_currencies={cur: amount for cur, amount in held.items() if amount},
     )
 
 
@@ -140,7 +158,11 @@ async def collect(
         cash: list[Event] = []
         if method == PaymentMethod.CASH:  # card money never passes through the courier's hands
             entry = CollectedPayload(
-                amount=amount, currency=pay.currency, shipment_id=view.doc_id, method=method
+                amount=amount,
+                currency=pay.currency,
+                shipment_id=view.doc_id,
+                method=method,
+                reason=pay.reason,
             )
             cash.append(CashCollected(**ctx.base(clock.now()), payload=entry))
             info = (
@@ -158,17 +180,21 @@ async def collect(
 
 
 async def handover(ctx: EdgeContext) -> list[Handover]:
-    """Hand over all cash in hand at the depot desk: one entry per book holding cash."""
+    """Hand over all cash in hand at the depot desk: one entry per book and currency."""
     ctx.require(Role.COURIER)
     async with ctx.lock:
-        books = [b for b in await _my_books(ctx) if b.state.in_hand.amount > 0]
-        if not books:
+        held = [
+            (book, state.in_hand)
+            for book in await _my_books(ctx)
+            for state in fold_by_currency(book.events, book.info.currency).values()
+            if state.in_hand.amount > 0
+        ]
+        if not held:
             raise NothingToDo("no cash in hand to hand over")
-        clock = await ctx.clock([h for b in books for h in b.hlcs])
+        clock = await ctx.clock([h for b, _ in held for h in b.hlcs])
         done, commands = [], []
-        for book in books:
+        for book, cash in held:
             hid = new_id()
-            cash = book.state.in_hand
             payload = HandoverPayload(
                 amount=cash.amount,
                 currency=cash.currency,

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import msgspec
 
+from protocol.cash import fold_by_currency
 from protocol.commands import DocCommand
 from protocol.events import (
     BatchPayload,
     CashCounted,
     CashDeposited,
-    HandoverPayload,
+    CountPayload,
     ReceivedAtDepot,
 )
 from protocol.ids import depot_book_id, new_id
@@ -127,13 +128,18 @@ async def count_cash(ctx: EdgeContext, handover_id: str, amount: int) -> CountRe
         book = books[0]
         if book.info.depot_id != ctx.identity.depot_id:
             raise InvalidInput(f"handover {handover_id} was made to depot {book.info.depot_id}")
-        count = next(h for h in book.state.handovers if h.handover_id == handover_id)
+        count = next(
+            h
+            for state in fold_by_currency(book.events, book.info.currency).values()
+            for h in state.handovers
+            if h.handover_id == handover_id
+        )
         if count.counted is not None:
             raise AlreadyRecorded(f"handover {handover_id} was already counted")
         clock = await ctx.clock(book.hlcs)
-        payload = HandoverPayload(
+        payload = CountPayload(
             amount=amount,
-            currency=book.info.currency,
+            currency=count.handed_over.currency,
             handover_id=handover_id,
             depot_id=ctx.identity.depot_id,
         )

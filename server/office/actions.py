@@ -17,16 +17,34 @@ import msgspec
 from litestar.exceptions import ClientException, NotFoundException
 
 from protocol.commands import DocCommand
-from protocol.events import BatchPayload, CashRemitted, ConflictResolved
+from protocol.events import (
+    BatchPayload,
+    CashLimitSet,
+    CashRemitted,
+    CashReversal,
+    ConflictResolved,
+    LimitPayload,
+    ReversalPayload,
+)
 from protocol.hlc import HybridClock
-from protocol.ids import named_id, new_id
+from protocol.ids import courier_book_id, named_id, new_id
 from protocol.info import CashBookInfo
 from protocol.ledger import day_of
+from protocol.reversals import reversible
 from protocol.statement import Period, Statement
 from sync.ingest import commit_commands
 from sync.store import ReplicaStore
 
-from .schemas import CashLimitIn, RemittanceIn, RemittanceOut, ResolveIn, ResolveOut, TermsIn
+from .schemas import (
+    CashLimitIn,
+    RemittanceIn,
+    RemittanceOut,
+    ResolveIn,
+    ResolveOut,
+    ReversalIn,
+    ReversalOut,
+    TermsIn,
+)
 from .service import OfficeService
 
 Notify = Callable[[int], Awaitable[None]]
@@ -67,13 +85,35 @@ class OfficeActions:
                 name = str(next(iter(rows))[0]) if rows else ""
         return name
 
-    async def set_cash_limit(self, courier_id: str, limit: CashLimitIn, actor: str) -> None:
-        """Set (or replace) the cash a courier may hold before handing over."""
+    async def set_cash_limit(self, courier_id: str, limit: CashLimitIn, actor: str) -> str:
+        """Set (or replace) the cash a courier may hold before handing over; a
+        ``cash_limit`` entry in the courier's cash book of the day carries it to the
+        handheld, which enforces it offline. Returns that book's id."""
         async with self.store.transaction() as db:
             await db.execute(
                 "INSERT OR REPLACE INTO courier_limits VALUES (?, ?, ?, ?)",
                 (courier_id, limit.cash_limit_minor, self._ms(), actor),
             )
+            rows = await db.execute_fetchall(
+                "SELECT depot_id FROM devices WHERE courier_id = ? AND depot_id IS NOT NULL "
+                "ORDER BY device_id LIMIT 1",
+                (courier_id,),
+            )
+            depot = str(next(iter(rows))[0]) if rows else ""
+        hlc = self.clock.now().encode()
+        day = day_of(hlc)
+        book_id = courier_book_id(courier_id, day)
+        payload = LimitPayload(limit_minor=limit.cash_limit_minor, currency=limit.currency)
+        event = CashLimitSet(
+            id=new_id(), hlc=hlc, device=self.device_id, actor=actor, payload=payload
+        )
+        held = await self.store.load([book_id])
+        info = None
+        if book_id not in held:
+            book = CashBookInfo("courier", courier_id, day, limit.currency, depot, courier_id)
+            info = msgspec.to_builtins(book)
+        await self._commit([(book_id, DocCommand.build("limit", "cashbook", [event], info=info))])
+        return book_id
 
     def _ms(self) -> int:
         return self.office.clock_ms()
@@ -164,6 +204,46 @@ class OfficeActions:
             )
             await self._commit([(doc_id, DocCommand.build("resolve", found.doc_type, [event]))])
         return ResolveOut(doc_id, conflict_id, event.id)
+
+    async def reverse(self, data: ReversalIn, actor: str) -> ReversalOut:
+        """Record a reversing entry (or a count adjustment) in head office's cash book
+        of the day; 404 for an unknown entry, 409 above what it can reverse."""
+        async with self._lock:
+            recon, _ = await self.office.reconciliation()
+            currency, most = reversible(recon, data.entry_id)
+            if currency is None:
+                raise NotFoundException(
+                    f"entry_id: no collection, cash book entry or handover {data.entry_id!r}"
+                )
+            if data.amount > most:
+                raise ClientException(
+                    f"amount: {data.amount} is more than the {most} minor units "
+                    f"{data.entry_id!r} can still reverse",
+                    status_code=409,
+                )
+            if data.discrepancy and data.discrepancy not in {d.id for d in recon.discrepancies}:
+                raise NotFoundException(f"discrepancy: no open discrepancy {data.discrepancy!r}")
+            hlc = self.clock.now().encode()
+            day = day_of(hlc)
+            book_id = named_id("cashbook", "office", "reversals", day, currency)
+            payload = ReversalPayload(
+                amount=data.amount,
+                currency=currency,
+                entry_id=data.entry_id,
+                reason=data.reason,
+                discrepancy=data.discrepancy,
+            )
+            event = CashReversal(
+                id=new_id(), hlc=hlc, device=self.device_id, actor=actor, payload=payload
+            )
+            info = CashBookInfo(owner_kind="office", owner_id="office", day=day, currency=currency)
+            command = DocCommand.build(
+                "reverse", "cashbook", [event], info=msgspec.to_builtins(info)
+            )
+            await self._commit([(book_id, command)])
+        return ReversalOut(
+            event.id, book_id, data.entry_id, data.amount, currency, data.discrepancy
+        )
 
     async def _commit(self, commands: list[tuple[str, DocCommand]]) -> None:
         await commit_commands(self.store, commands, device_id=self.device_id, queue=False)

@@ -24,6 +24,8 @@ from .schemas import (
     ReorderOut,
     ResolveIn,
     ResolveOut,
+    ReversalIn,
+    ReversalOut,
     StockOut,
     TermsIn,
     TermsOut,
@@ -84,10 +86,11 @@ class OfficeController(Controller):
     async def set_cash_limit(
         self, courier_id: str, data: CashLimitIn, device: Device, office_actions: OfficeActions
     ) -> CashLimitOut:
-        """Set the cash a courier may hold before a handover is due."""
+        """Set the cash a courier may hold before a handover is due; it syncs to the
+        courier's handheld, which enforces it offline."""
         office_only(device)
-        await office_actions.set_cash_limit(courier_id, data, device.id)
-        return CashLimitOut(courier_id, data.cash_limit_minor)
+        book_id = await office_actions.set_cash_limit(courier_id, data, device.id)
+        return CashLimitOut(courier_id, data.cash_limit_minor, data.currency, book_id)
 
     @post("/remittances", status_code=201)
     async def remit(
@@ -109,6 +112,15 @@ class OfficeController(Controller):
         """Resolve an open conflict with a new event; it leaves the queue on every replica."""
         office_only(device)
         return await office_actions.resolve(doc_id, conflict_id, data, device.id)
+
+    @post("/reversals", status_code=201)
+    async def reverse(
+        self, data: ReversalIn, device: Device, office_actions: OfficeActions
+    ) -> ReversalOut:
+        """Record a reversing entry or a count adjustment, with its reason and the
+        discrepancy it answers; the discrepancy closes on every replica."""
+        office_only(device)
+        return await office_actions.reverse(data, device.id)
 
 
 class StockController(Controller):

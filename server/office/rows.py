@@ -124,6 +124,7 @@ def merchants(s: Sources) -> Rows:
             st.payable,
             st.remitted,
             st.payable_now,
+            st.in_transit,
             st.currency,
             "yes" if st.final else "no",
         ]
@@ -145,6 +146,8 @@ def statement(s: Sources) -> Rows:
             line.reversed,
             line.frozen,
             line.payable,
+            line.in_transit,
+            line.where,
             st.currency,
             line.remitted_batch,
         ]
@@ -164,6 +167,7 @@ def discrepancies(s: Sources) -> Rows:
     lines = s.recon.lines
     return [
         [
+            d.id,
             d.kind.value,
             d.doc_id,
             d.doc_id if d.doc_id in lines else "",
@@ -176,6 +180,14 @@ def discrepancies(s: Sources) -> Rows:
             " ".join(d.event_ids),
         ]
         for d in s.recon.discrepancies
+    ]
+
+
+def ledger(s: Sources) -> Rows:
+    """The journal's balance per account and currency (zero balances left out)."""
+    return [
+        [account, account.split(":", 1)[0], balance, currency]
+        for (account, currency), balance in s.recon.journal.balances().items()
     ]
 
 

@@ -7,9 +7,11 @@ from typing import Annotated
 
 import msgspec
 
+from protocol.money import CURRENCY_EXPONENTS
 from protocol.vocab import ShipmentStatus
 
 Minor = Annotated[int, msgspec.Meta(ge=0, le=2**53 - 1)]
+Currency = Annotated[str, msgspec.Meta(pattern="^(" + "|".join(CURRENCY_EXPONENTS) + ")$")]
 
 
 class TermsIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -32,12 +34,17 @@ class TermsOut(msgspec.Struct):
 
 
 class CashLimitIn(msgspec.Struct, forbid_unknown_fields=True):
+    """The most cash a courier may hold; it reaches the handheld through sync."""
+
     cash_limit_minor: Minor
+    currency: Currency = "EUR"
 
 
 class CashLimitOut(msgspec.Struct):
     courier_id: str
     cash_limit_minor: int
+    currency: str = "EUR"
+    book_id: str = ""  # the courier's cash book of the day that carries it to the handheld
 
 
 class RemittanceIn(
@@ -74,6 +81,27 @@ class ResolveOut(msgspec.Struct):
     doc_id: str
     conflict_id: str
     event_id: str
+
+
+class ReversalIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A reversing entry: ``amount`` of the collection ``entry_id`` names (its
+    ``cod_collected`` event or cash book entry) goes back to the recipient, or, when
+    ``entry_id`` is a handover id, a count adjustment; ``discrepancy`` is the id of
+    the discrepancy it answers (closed on every replica once synced)."""
+
+    entry_id: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    amount: Annotated[int, msgspec.Meta(ge=1, le=2**53 - 1)]
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+    discrepancy: Annotated[str, msgspec.Meta(max_length=500)] = ""
+
+
+class ReversalOut(msgspec.Struct):
+    event_id: str
+    book_id: str
+    entry_id: str
+    amount: int
+    currency: str
+    discrepancy: str
 
 
 class StockOut(msgspec.Struct):

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from protocol.alerts import Alert, DeviceSeen, Thresholds, exceptions
-from protocol.kpis import KpiRow, kpis
+from protocol.kpis import KpiRow, counts_of, kpis
 from protocol.ledger import day_of
 from protocol.reconcile import Reconciliation
 from protocol.statement import FeeTerms, Period, Statement, statements
@@ -97,8 +97,8 @@ class OfficeService:
     async def overview(self) -> Overview:
         """KPIs, exception counts and COD totals now."""
         recon, head = await self.reconciliation()
-        rows = self._kpis(recon, "all")
-        return overview_of(recon, rows[0] if rows else None, await self.alerts(), head)
+        rows = self._kpis(recon, "all")  # one per currency: the counts add up, amounts do not
+        return overview_of(recon, counts_of(rows) if rows else None, await self.alerts(), head)
 
     async def table(self, name: str, filters: dict[str, str]) -> Table:
         """Table ``name`` filtered: ``KeyError`` for a bad name, ``ValueError`` for a filter."""

@@ -147,6 +147,7 @@ SPECS: dict[str, Spec] = {
             _m("payable", "Payable"),
             _m("remitted", "Remitted"),
             _m("payable_now", "Payable now"),
+            _m("in_transit", "In transit (courier, desk)"),
             CUR,
             _c("final", "Final"),
         ],
@@ -168,6 +169,8 @@ SPECS: dict[str, Spec] = {
             _m("reversed", "Reversed"),
             _m("frozen", "Frozen"),
             _m("payable", "Payable"),
+            _m("in_transit", "In transit"),
+            _c("where", "Cash is at"),
             CUR,
             _c("remitted_batch", "Remittance batch"),
         ],
@@ -192,6 +195,7 @@ SPECS: dict[str, Spec] = {
     "discrepancies": Spec(
         "Cash discrepancies",
         [
+            _c("discrepancy_id", "Discrepancy"),
             _c("kind", "Kind"),
             _c("doc_id", "Document"),
             _shipment_link("shipment_id", "Shipment"),
@@ -205,6 +209,12 @@ SPECS: dict[str, Spec] = {
         ],
         rows.discrepancies,
         {"kind": "kind", "who": "who", "merchant": "merchant_id"},
+    ),
+    "ledger": Spec(
+        "COD ledger balances (double entry, per currency)",
+        [_c("account", "Account"), _c("kind", "Kind"), _m("balance", "Balance"), CUR],
+        rows.ledger,
+        {"kind": "kind", "account": "account"},
     ),
     "returns": Spec(
         "Returns",

@@ -10,7 +10,7 @@ page, so every conflict link lands somewhere.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 import msgspec
@@ -20,7 +20,8 @@ from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import Body
 from litestar.response import Redirect, Template
 
-from protocol.ledger import CodLine
+from protocol.discrepancies import Discrepancy
+from protocol.ledger import CodLine, Taken
 from protocol.permissions import Device
 from protocol.reconcile import OpenConflict, Reconciliation, ReturnLine
 from protocol.vocab import ShipmentStatus
@@ -28,7 +29,7 @@ from protocol.vocab import ShipmentStatus
 from ...core import Central
 from ...merchant_api._rows import shipment_events
 from ..actions import OfficeActions
-from ..schemas import ResolveIn
+from ..schemas import ResolveIn, ReversalIn
 from ..service import OfficeService
 from .formatting import money_text, time_text
 from .pages import HTML_FORM, LOGIN_PAGE, nav_context
@@ -49,6 +50,8 @@ class ShipmentView:
     returns: list[ReturnLine]
     conflicts: list[OpenConflict]
     proofs: list[ProofView]  # the proof of each delivery, with the files uploaded so far
+    takings: list[Taken] = field(default_factory=list)  # collections a reversal may name
+    discrepancies: list[Discrepancy] = field(default_factory=list)
 
 
 class ResolveForm(msgspec.Struct):
@@ -123,6 +126,8 @@ async def shipment_view(
         returns,
         [c for c in recon.conflicts if c.doc_id in docs],
         await proof_views(central, doc_id),
+        [t for t in (line.standing, *line.extras, *line.foreign) if t is not None],
+        [d for d in recon.discrepancies if d.doc_id == doc_id],
     )
 
 
@@ -146,6 +151,28 @@ def _resolution(view: ShipmentView, form: ResolveForm) -> tuple[OpenConflict, Re
         return found, msgspec.convert(fields, ResolveIn)
     except msgspec.ValidationError as exc:
         raise ValidationException(f"resolve form: {exc}") from None
+
+
+class ReverseForm(msgspec.Struct):
+    """The reversal form: which collection, how much (minor units), why, answering what."""
+
+    entry_id: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    amount: Annotated[str, msgspec.Meta(max_length=40)] = ""
+    reason: Annotated[str, msgspec.Meta(max_length=500)] = ""
+    discrepancy: Annotated[str, msgspec.Meta(max_length=500)] = ""
+
+
+def _reversal(form: ReverseForm) -> ReversalIn:
+    fields = {
+        "entry_id": form.entry_id,
+        "amount": int(form.amount) if form.amount.strip().isdigit() else -1,
+        "reason": form.reason.strip(),
+        "discrepancy": form.discrepancy,
+    }
+    try:
+        return msgspec.convert(fields, ReversalIn)
+    except msgspec.ValidationError as exc:
+        raise ValidationException(f"reversal form: {exc}") from None
 
 
 class ShipmentPages(Controller):
@@ -186,4 +213,16 @@ class ShipmentPages(Controller):
         await office_actions.resolve(
             conflict.doc_id, conflict.conflict.id, resolution, office_device.id
         )
+        return Redirect(PAGE + doc_id, status_code=303)
+
+    @post("/{doc_id:str}/reverse", status_code=303, opt=HTML_FORM)
+    async def reverse(
+        self,
+        doc_id: str,
+        data: Annotated[ReverseForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+        office_device: Device,
+        office_actions: OfficeActions,
+    ) -> Redirect:
+        """Record a reversal of one of the page's collections, then show the page again."""
+        await office_actions.reverse(_reversal(data), office_device.id)
         return Redirect(PAGE + doc_id, status_code=303)
