@@ -20,6 +20,7 @@ from protocol.events import (
     CollectedPayload,
     HandoverPayload,
 )
+from protocol.ids import courier_book_id
 from protocol.info import CashBookInfo
 from simulation import actions
 from sync import ReplicaStore, SyncClient, SyncServer, commit_commands
@@ -27,7 +28,7 @@ from sync.channel import InMemoryChannel
 
 from .core_helpers import COURIER, DAY, OFFICE, actor, lookup, seeded_central
 
-BOOK = actions.cash_book_id("C1", DAY)
+BOOK = courier_book_id("C1", DAY)
 Linked = tuple[ReplicaStore, list[str], ReplicaStore, SyncClient]
 
 
