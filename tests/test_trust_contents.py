@@ -136,7 +136,13 @@ async def test_a_courier_creates_only_its_own_cash_book(central: Central, names:
 
     def entry(who: str) -> dict[str, object]:
         return attacker.stamp(
-            who, now_ms(), "collected", shipment_id=ids[0], amount=50_000, currency="EUR"
+            who,
+            now_ms(),
+            "collected",
+            shipment_id=ids[0],
+            amount=50_000,
+            currency="EUR",
+            reason="not the COD: says why",
         )
 
     future = "2027-01-15"
@@ -156,7 +162,13 @@ async def test_a_courier_creates_only_its_own_cash_book(central: Central, names:
         assert (answer.accepted, answer.code) == (False, "wrong_cash_book"), (info, answer)
     # the victim's own book for that day is still its to create
     mine = victim.stamp(
-        names.courier2, now_ms(), "collected", shipment_id=ids[0], amount=100, currency="EUR"
+        names.courier2,
+        now_ms(),
+        "collected",
+        shipment_id=ids[0],
+        amount=100,
+        currency="EUR",
+        reason="not the COD: says why",
     )
     answer = await victim.push(
         victims_book, "cashbook", [mine], book_info(names.courier2, names.depot, future)

@@ -73,6 +73,7 @@ def world(central: Central, tmp_path_factory: pytest.TempPathFactory) -> World:
             shipment_id=victims_route,
             amount=700,
             currency="EUR",
+            reason="recipient paid part",  # not the COD: a book entry then says why
         )
         answer = await victim.push(
             book, "cashbook", [entry], book_info(names.courier2, names.depot, DAY)
