@@ -97,19 +97,27 @@ def wait_for(driver: WebDriver, css: str, reload: bool = False):  # type: ignore
     return WebDriverWait(driver, WAIT_S).until(found)
 
 
-def wait_text(driver: WebDriver, css: str) -> str:
-    """The text of the element at ``css`` once it exists; read inside the wait, so a page
-    that re-renders meanwhile (the sync bar refreshes it) is read again, not stale."""
-    from selenium.common.exceptions import StaleElementReferenceException
+def wait_text(driver: WebDriver, css: str, expect: str) -> str:
+    """The text of the element at ``css`` once it says ``expect``: a notice from the page
+    before a click is not taken for the answer to it. Read inside the wait, so a page that
+    re-renders meanwhile (the sync bar refreshes it) is read again, not stale."""
+    from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
+    seen = ""
+
     def text(d: WebDriver) -> str | bool:
+        nonlocal seen
         elements = d.find_elements(By.CSS_SELECTOR, css)
-        return str(elements[0].text) if elements else False
+        seen = str(elements[0].text) if elements else seen
+        return seen if elements and expect in seen else False
 
     wait = WebDriverWait(driver, WAIT_S, ignored_exceptions=(StaleElementReferenceException,))
-    return str(wait.until(text))
+    try:
+        return str(wait.until(text))
+    except TimeoutException:
+        raise AssertionError(f"{css} says {seen!r}, not {expect!r}") from None
 
 
 def draw_signature(driver: WebDriver) -> None:
@@ -212,7 +220,7 @@ def test_courier_works_offline_and_the_office_sees_the_proof(
         assert browser.find_element(By.ID, "collect-reason").is_displayed()
         browser.find_element(By.ID, "collect-reason").send_keys("no change for 23.50")
         browser.find_element(By.ID, "collect-button").click()
-        assert "collected EUR 23.00" in wait_text(browser, "#notice")
+        wait_text(browser, "#notice", "collected EUR 23.00")
 
         browser.find_element(By.ID, "recipient_name").send_keys("Wilhelmina Oosterhuis")
         draw_signature(browser)
@@ -229,7 +237,7 @@ def test_courier_works_offline_and_the_office_sees_the_proof(
         )
         shot(browser, "04-deliver-form", 360)
         browser.find_element(By.ID, "deliver-button").click()
-        assert "delivered to Wilhelmina Oosterhuis" in wait_text(browser, "#notice")
+        wait_text(browser, "#notice", "delivered to Wilhelmina Oosterhuis")
         assert browser.find_element(By.ID, "delivered").is_displayed()
         assert "collected EUR 23.00 (cash)" in browser.find_element(By.ID, "cod-due").text
 
@@ -237,8 +245,8 @@ def test_courier_works_offline_and_the_office_sees_the_proof(
         browser.find_element(By.ID, "fail-open").click()
         browser.find_element(By.CSS_SELECTOR, 'input[name=reason][value="not_home"]').click()
         browser.find_element(By.ID, "fail-button").click()
-        notice = wait_text(browser, "#notice")
-        assert "failed attempt recorded (Nobody home)" in notice and "next attempt" in notice
+        notice = wait_text(browser, "#notice", "failed attempt recorded (Nobody home)")
+        assert "next attempt" in notice
         assert "goes out again" in browser.find_element(By.ID, "next-step").text
         shot(browser, "05-after-failed-attempt", 360)
 
@@ -246,7 +254,7 @@ def test_courier_works_offline_and_the_office_sees_the_proof(
         assert "EUR 23.00" in browser.find_element(By.ID, "cash").text
         assert browser.find_element(By.ID, "limit").text == "EUR 500.00"
         browser.find_element(By.ID, "handover-button").click()
-        assert "Handed over EUR 23.00" in wait_text(browser, "#notice")
+        wait_text(browser, "#notice", "Handed over EUR 23.00")
         shot(browser, "06-cash-handed-over", 360)
         bar = browser.find_element(By.CSS_SELECTOR, ".sync")
         assert bar.get_attribute("data-online") == "no"
@@ -337,7 +345,7 @@ def test_depot_desk_scans_grades_a_return_and_restocks(
         browser.find_element(By.ID, "staff").send_keys("ana")
         browser.find_element(By.ID, "pin").send_keys("9999")
         browser.find_element(By.CSS_SELECTOR, "#login button").click()
-        assert "wrong PIN" in wait_text(browser, "#pin-error")
+        wait_text(browser, "#pin-error", "wrong PIN")
         browser.find_element(By.ID, "pin").send_keys("1357")
         browser.find_element(By.CSS_SELECTOR, "#login button").click()
 
@@ -357,21 +365,21 @@ def test_depot_desk_scans_grades_a_return_and_restocks(
         browser.get(url + "/returns")
         wait_for(browser, f'[data-return="{return_id}"] a', reload=True).click()
         browser.find_element(By.ID, "receive-button").click()
-        assert "received" in wait_text(browser, "#notice")
+        wait_text(browser, "#notice", "received")
         for n, (grade, disposition) in enumerate((("sellable", "restock"), ("damaged", "dispose"))):
             Select(browser.find_element(By.ID, f"grade_{n}")).select_by_value(grade)
             Select(browser.find_element(By.ID, f"disposition_{n}")).select_by_value(disposition)
         shot(browser, "10-desk-grading", 1280)
         browser.find_element(By.ID, "inspect-button").click()
-        assert "2 item(s) graded" in wait_text(browser, "#notice")
+        wait_text(browser, "#notice", "2 item(s) graded")
         form = browser.find_element(By.ID, "restock-SKU-A")
         quantity = form.find_element(By.NAME, "quantity")
         quantity.clear()
         quantity.send_keys("3")
         form.find_element(By.TAG_NAME, "button").click()
-        assert "2 unit(s) graded for restock are left" in wait_text(browser, "#restock_SKU-A-error")
+        wait_text(browser, "#restock_SKU-A-error", "2 unit(s) graded for restock are left")
         browser.find_element(By.CSS_SELECTOR, "#restock-SKU-A button").click()
-        assert "SKU-A: 1 in stock" in wait_text(browser, "#notice")
+        wait_text(browser, "#notice", "SKU-A: 1 in stock")
         assert (
             browser.find_element(By.CSS_SELECTOR, '#graded [data-sku="SKU-A"] .in-stock').text
             == "1"

@@ -51,11 +51,13 @@ async def test_changed_or_missing_files_are_refused_for_good(
             await handheld.loop.next_round()
         folder = proof_folder(db)
         good, changed, gone = (save_proof(folder, png(n + 2, 2), "photo") for n in range(3))
+        # changed and lost before the uploader can see them (it uploads in the background
+        # as soon as a delivery names a file)
+        await anyio.Path(changed.path).write_bytes(png(9, 9))
+        await anyio.Path(gone.path).unlink()
         for doc_id, photo in zip(ids, (good, changed, gone), strict=True):
             await c.deliver(handheld.ctx, doc_id, recipient_name="Ann", photo=photo)
         await handheld.loop.until_idle()
-        await anyio.Path(changed.path).write_bytes(png(9, 9))
-        await anyio.Path(gone.path).unlink()
         while await handheld.ctx.store.attachments_waiting():
             await handheld.loop.next_round()
         refused = await handheld.ctx.store.refused_attachments()
