@@ -15,6 +15,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from msgspec.structs import replace
+
 from protocol.alerts import Alert, DeviceSeen, Thresholds, exceptions
 from protocol.kpis import KpiRow, counts_of, kpis
 from protocol.ledger import day_of
@@ -25,7 +27,7 @@ from sync.store import ReplicaStore
 from .figures import overview_of
 from .filters import apply_filters, check_filters, period_of
 from .folded import FoldedDocuments
-from .loader import load_devices, load_limits, load_names, load_terms
+from .loader import load_audit, load_devices, load_limits, load_party_names, load_terms
 from .rows import Sources
 from .tables import SPECS
 from .views import Overview, Table
@@ -105,25 +107,36 @@ class OfficeService:
         spec = SPECS[name]
         check_filters(name, spec, filters)
         recon, _ = await self.reconciliation()
+        group = filters.get("group") or KPI_GROUP
         period = period_of(filters) if spec.period else Period()
         sources = Sources(
             recon=recon,
             statements=await self.statements(period) if spec.period else [],
             devices=await self.devices() if name == "devices" else [],
             alerts=await self.alerts() if name == "exceptions" else [],
-            kpis=self._kpis(recon, filters.get("group") or KPI_GROUP) if name == "kpis" else [],
-            merchant_names=await load_names(self.store) if spec.period else {},
+            kpis=self._kpis(recon, group) if name == "kpis" else [],
+            audit=await load_audit(self.store) if name == "audit" else [],
         )
         rows = apply_filters(spec, spec.rows(sources), filters)
+        columns = spec.columns
+        if name == "kpis" and group != "day":  # the key is a depot, courier or merchant id
+            columns = [replace(columns[0], ref=group), *columns[1:]]
         return Table(
             name,
             spec.title,
-            spec.columns,
+            columns,
             rows,
             dict(filters),
             accepted_filters=list(spec.filters),
             filter_choices={key: list(values) for key, values in spec.choices.items()},
+            names=await self.names(recon),
         )
+
+    async def names(self, recon: Reconciliation) -> dict[str, dict[str, str]]:
+        """kind -> id -> what people read: party names, and shipments by tracking number."""
+        names = await load_party_names(self.store)
+        names["shipment"] = {d: line.info.tracking_number for d, line in recon.lines.items()}
+        return names
 
     def _kpis(self, recon: Reconciliation, group: str) -> list[KpiRow]:
         return kpis(recon, group, self.clock_ms(), self.cod_overdue_ms)

@@ -24,6 +24,8 @@ class Column(msgspec.Struct, frozen=True):
     kind: str = "text"  # "text" | "int" | "money" | "time" | "link" | "ratio" | "seconds"
     unit: str = ""  # for "money": the name of the column holding the currency
     link: str = ""  # for "link": the page path the cell's id is appended to
+    ref: str = ""  # the cell is the id of a "merchant", "depot", "courier" or "device"
+    words: str = ""  # the cell is a code of this vocabulary (server.office.words)
 
 
 class Table(msgspec.Struct, frozen=True):
@@ -36,6 +38,7 @@ class Table(msgspec.Struct, frozen=True):
     filters: dict[str, str] = {}
     accepted_filters: list[str] = []  # every filter the table takes, applied or not
     filter_choices: dict[str, list[str]] = {}  # filters that take one of a few values
+    names: dict[str, dict[str, str]] = {}  # ref kind -> id -> name, for the ids in the rows
 
 
 class Figure(msgspec.Struct, frozen=True):

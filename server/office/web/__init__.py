@@ -29,7 +29,7 @@ from litestar.template.config import TemplateConfig
 from litestar.types import ControllerRouterHandler
 
 from .errors import on_http_error
-from .formatting import figure_text, row_texts, time_text
+from .formatting import figure_text, name_of, row_texts, time_text
 from .login import OfficeLogin, on_not_authorized
 from .manifest import ManifestPages
 from .pages import OfficePages
@@ -81,7 +81,7 @@ def office_web_handlers(secure_cookies: bool = False) -> list[ControllerRouterHa
 
 def _register_filters(engine: JinjaTemplateEngine) -> None:
     engine.engine.filters.update(figure=figure_text, when=time_text)
-    engine.engine.globals["row_texts"] = row_texts
+    engine.engine.globals.update(row_texts=row_texts, names_of=name_of)
 
 
 def office_templates() -> TemplateConfig[JinjaTemplateEngine]:
