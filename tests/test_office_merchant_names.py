@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from .browser.world import create_shipment, deliver_on_handheld, office_session, route_to_courier
-from .server_helpers import office_rows
 
 if TYPE_CHECKING:
     from pathlib import Path

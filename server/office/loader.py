@@ -155,6 +155,15 @@ async def load_snapshot(store: ReplicaStore, since: int | None = None) -> Snapsh
     return Snapshot(int(head), shipments, books, returns, changed)
 
 
+async def load_shipment(store: ReplicaStore, doc_id: str) -> ShipmentRecord | None:
+    """One shipment's record with its events in fold order (None: no such shipment)."""
+    async with store.reading() as db:
+        read = _Reader(db, [doc_id])
+        events = await read.events("shipment")
+        rows = await read.rows(_SHIPMENTS)
+    return _shipment(rows[0], events) if rows else None
+
+
 async def load_terms(store: ReplicaStore) -> dict[str, FeeTerms]:
     """Fee terms per merchant as head office set them."""
     rows = await store.query(

@@ -26,6 +26,7 @@ class Sources:
     alerts: list[Alert]
     kpis: list[KpiRow] = field(default_factory=list)  # for the requested group
     audit: list[tuple[int, int, str, str, str, str, str]] = field(default_factory=list)
+    kpi_days: list[tuple[str, KpiRow]] = field(default_factory=list)  # (day, row) per key
 
 
 SHIPMENT_PAGE = "/office/shipments/"
@@ -328,3 +329,21 @@ def _alert_row(a: Alert) -> tuple[str, str, str]:
 
 def audit(s: Sources) -> Rows:
     return [list(entry) for entry in s.audit]
+
+
+def kpi_days(s: Sources) -> Rows:
+    """One row per group key, day and currency: the numbers behind the KPI charts."""
+    return [
+        [
+            k.key,
+            day,
+            k.shipments,
+            k.delivered,
+            k.first_attempt_rate,
+            k.on_time_rate,
+            k.rto_rate,
+            k.cod_outstanding,
+            k.currency,
+        ]
+        for day, k in s.kpi_days
+    ]

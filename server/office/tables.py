@@ -316,8 +316,25 @@ SPECS: dict[str, Spec] = {
             _c("avg_remit_seconds", "Delivery to remittance", "seconds"),
         ],
         rows.kpis,
-        {"group": "", "key": "key"},
+        {"group": "", "key": "key", "from": "", "to": ""},
         choices={"group": tuple(g for g in GROUPS if g != "all")},
+    ),
+    "kpi_days": Spec(
+        "KPIs per day (the numbers behind the charts)",
+        [
+            _c("key", "Group"),
+            _c("day", "Day"),
+            _c("shipments", "Shipments", "int"),
+            _c("delivered", "Delivered", "int"),
+            _c("first_attempt_rate", "First-attempt rate", "ratio"),
+            _c("on_time_rate", "On-time rate", "ratio"),
+            _c("rto_rate", "Return-to-origin rate", "ratio"),
+            _m("cod_outstanding", "COD not remitted"),
+            CUR,
+        ],
+        rows.kpi_days,
+        {"group": "", "key": "key", "from": "", "to": ""},
+        choices={"group": tuple(g for g in GROUPS if g != "day")},
     ),
     "exceptions": Spec(
         "Exceptions",
@@ -347,3 +364,6 @@ SPECS: dict[str, Spec] = {
         {"action": "action", "actor": "actor", "from": "at", "to": "at"},
     ),
 }
+
+# what the overview takes: a period (its figures are built by the service, not from rows)
+OVERVIEW_FILTERS = Spec("Overview", [], lambda _: [], {"from": "", "to": ""})

@@ -59,6 +59,9 @@ class Overview(msgspec.Struct, frozen=True):
     exceptions: list[Figure]
     cod: list[Figure]
     as_of_seq: int  # the update-log head the figures were computed at
+    period: str = ""  # "today", "yesterday", "week", "month", "range" or "" (all time)
+    start: str = ""  # the period's first and last day ("": open)
+    end: str = ""
 
 
 class OfficeReader(Protocol):
@@ -66,8 +69,8 @@ class OfficeReader(Protocol):
 
     table_names: tuple[str, ...]
 
-    async def overview(self) -> Overview:
-        """KPIs, exception counts and COD totals now."""
+    async def overview(self, filters: dict[str, str] | None = None) -> Overview:
+        """KPIs and COD figures of a period, cash positions and exceptions now."""
         ...
 
     async def table(self, name: str, filters: dict[str, str]) -> Table:

@@ -8,6 +8,8 @@ phrase here reads as its words (``at_depot`` -> "At depot").
 
 from __future__ import annotations
 
+import re
+
 PHRASES: dict[str, dict[str, str]] = {
     "status": {
         "created": "Announced, not received yet",
@@ -114,3 +116,17 @@ def who_text(ref: str, names: dict[str, dict[str, str]]) -> str:
         return f"{plain('kind', kind)} {party}"
     words, lookup = _PREFIX[kind]
     return f"{words} {names.get(lookup, {}).get(party, party)}"
+
+
+_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+PARTIES = ("courier", "depot", "merchant", "device")
+
+
+def flat_names(names: dict[str, dict[str, str]]) -> dict[str, str]:
+    """Party id -> name over couriers, depots, merchants and devices."""
+    return {party: name for kind in PARTIES for party, name in names.get(kind, {}).items()}
+
+
+def name_ids(text: str, flat: dict[str, str]) -> str:
+    """``text`` with every whole-word party id replaced by the party's name."""
+    return _TOKEN.sub(lambda m: flat.get(m.group(), m.group()), text) if flat else text
