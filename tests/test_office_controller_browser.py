@@ -96,12 +96,17 @@ async def _deliver_twice(central: Central, world: World, tmp: Path) -> None:
     for (device_id, token, path), (receiver, relation) in zip(
         world.handhelds, RECEIVERS, strict=True
     ):
+        hlc = clock(device_id).now()
         pod = ProofOfDelivery(
-            recipient_name=receiver, relation=relation, device_time_ms=1, lat=52.38, lon=4.64
+            recipient_name=receiver,
+            relation=relation,
+            device_time_ms=hlc.wall_ms,
+            lat=52.38,
+            lon=4.64,
         )
         event = Delivered(
             id=new_id(),
-            hlc=clock(device_id).now().encode(),
+            hlc=hlc.encode(),
             device=device_id,
             actor=world.names.courier,
             payload=pod,

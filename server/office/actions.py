@@ -47,6 +47,7 @@ from .schemas import (
     TermsIn,
 )
 from .service import OfficeService
+from .words import plain
 
 Notify = Callable[[int], Awaitable[None]]
 
@@ -236,8 +237,8 @@ class OfficeActions:
                 payload=body,
             )
             await self._commit([(doc_id, DocCommand.build("resolve", found.doc_type, [event]))])
-        detail = f"resolved {found.conflict.kind.value} {conflict_id}" + (
-            f", kept {data.keep}" if data.keep else ""
+        detail = f"{plain('kind', found.conflict.kind.value)} decided" + (
+            f": kept event {data.keep}" if data.keep else ""
         )
         if data.status is not None:
             detail += f", status set to {data.status.value}"

@@ -16,6 +16,7 @@ from protocol.kpis import GROUPS
 from . import rows
 from .rows import SHIPMENT_PAGE, Rows, Sources
 from .views import Column
+from .words import PHRASES
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,6 +363,7 @@ SPECS: dict[str, Spec] = {
         ],
         rows.audit,
         {"action": "action", "actor": "actor", "from": "at", "to": "at"},
+        choices={"action": tuple(PHRASES["action"])},
     ),
 }
 

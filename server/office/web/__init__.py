@@ -31,7 +31,7 @@ from litestar.types import ControllerRouterHandler
 
 from .conflict import ConflictPages
 from .errors import on_http_error
-from .formatting import figure_text, name_of, row_texts, time_text
+from .formatting import choice_text, figure_text, name_of, row_texts, time_text
 from .login import OfficeLogin, on_not_authorized
 from .manifest import ManifestPages
 from .pages import OfficePages
@@ -84,7 +84,7 @@ def office_web_handlers(secure_cookies: bool = False) -> list[ControllerRouterHa
 
 def _register_filters(engine: JinjaTemplateEngine) -> None:
     engine.engine.filters.update(figure=figure_text, when=time_text)
-    engine.engine.globals.update(row_texts=row_texts, names_of=name_of)
+    engine.engine.globals.update(row_texts=row_texts, names_of=name_of, choice_text=choice_text)
 
 
 def office_templates() -> TemplateConfig[JinjaTemplateEngine]:

@@ -212,10 +212,17 @@ async def _sides(
         after = _mine(after_recon, record.doc_id, events | {"preview"})
         line = after_recon.lines[record.doc_id]
         currency = line.info.currency
+        owed = money_text(line.collected - line.reversed, currency)
+        if not line.collected:
+            owed = "nothing: no COD collected"
+        elif line.frozen:
+            owed = f"{owed}, held back while the shipment is in dispute or returning"
+        else:
+            owed = f"{owed}, less the fee, once banked"
         outcome = [
             ("Status", plain("status", line.state.status.value)),
             ("Collection that stands", money_text(line.collected, currency)),
-            ("Owed to the merchant", "held back" if line.frozen else "once banked"),
+            ("Owed to the merchant", owed),
             ("To suspense (to refund)", money_text(line.extra, currency)),
         ]
         sides.append(

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from protocol.money import CURRENCY_EXPONENTS, Money
 
+from ..periods import PERIOD_WORDS
 from ..views import Cell, Column, Figure, Table
 from ..words import plain, who_text
 
@@ -110,6 +111,15 @@ def row_texts(
         currency = str(row[unit] or "") if unit is not None else ""
         texts.append(cell_text(value, column, currency, for_csv=for_csv, names=names))
     return texts
+
+
+def choice_text(key: str, choice: str) -> str:
+    """A filter's choice as the form shows it (the code is the option's value)."""
+    if key == "period":
+        return PERIOD_WORDS.get(choice, choice)
+    if key == "action":
+        return plain("action", choice)
+    return choice
 
 
 def name_of(table: Table, kind: str, party_id: str) -> str:

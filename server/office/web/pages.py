@@ -123,7 +123,6 @@ class OfficePages(Controller):
             "table": table,
             "fields": filter_fields(table),
             "statements": statement_queries(table),
-            "periods": PERIOD_WORDS,
             "charts": await charts_of(office_service, table),
         }
         return Template("table.html", context=context | nav_context(office_service))
