@@ -13,6 +13,7 @@ from protocol.permissions import Device
 
 from ..auth import require_office
 from ..core import Central
+from ..office.words import plain
 from .schemas import DeviceOut, EnrolDevice, EnrolledDevice
 
 
@@ -39,7 +40,7 @@ class DeviceController(Controller):
             if party and name.strip():
                 await central.store.set_party_name(kind, party, name.strip())
         await central.office_actions.audit(
-            device.id, "enrol", f"device:{new.id}", f"{new.role} device {data.label}".strip()
+            device.id, "enrol", f"device:{new.id}", f"{plain('role', new.role)}: {data.label!r}"
         )
         central.disconnect(new.id)  # sockets opened with a previous token
         return EnrolledDevice(new.id, new.role, token)

@@ -31,10 +31,13 @@ class Chart:
     numbers: str  # the kpi_days table of this key
 
 
-def sparkline(label: str, points: list[tuple[str, float | None]], text: list[str]) -> Markup:
-    """An SVG line over ``points`` (day, value; None leaves a gap), ``text`` per point."""
+def sparkline(
+    label: str, points: list[tuple[str, float | None]], text: list[str], top: float = 0
+) -> Markup:
+    """An SVG line over ``points`` (day, value; None leaves a gap), ``text`` per point;
+    the chart's top is ``top`` (a rate's 1.0) or the largest value."""
     values = [v for _, v in points if v is not None]
-    top = max(values, default=0) or 1
+    top = top or max(values, default=0) or 1
     step = (WIDTH - 2 * PAD) / max(len(points) - 1, 1)
 
     def xy(i: int, value: float) -> tuple[float, float]:
@@ -89,6 +92,7 @@ def kpi_charts(days: Table) -> list[Chart]:
                         for d, r in zip(day, rates, strict=True)
                     ],
                     [ratio_text(float(r)) if isinstance(r, int | float) else "-" for r in rates],
+                    top=1.0,
                 ),
                 "/office/tables/kpi_days?" + urlencode(query | {"key": key}),
             )
