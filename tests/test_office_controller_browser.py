@@ -43,7 +43,7 @@ from .browser.world import (
     office_session,
     route_on_days,
 )
-from .server_helpers import clock, node
+from .server_helpers import clock, node, office_rows
 
 if TYPE_CHECKING:
     from selenium.webdriver.remote.webdriver import WebDriver
@@ -272,6 +272,15 @@ def test_a_double_delivery_is_decided_side_by_side_and_the_audit_log_shows_who(
 ) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
+
+    (open_,) = office_rows(world.central, "conflicts", merchant=world.names.merchant)
+    with world.central.api() as api:
+        path = f"/api/v1/office/conflicts/{world.twice['id']}/{open_['conflict_id']}/resolve"
+        wrong = api.post(path, json={"note": "x", "keep": "not-an-event"})
+        bad_period = api.get("/api/v1/office/overview", params={"period": "fortnight"})
+    assert wrong.status_code == 400 and "keep" in wrong.text  # and nothing changed:
+    assert office_rows(world.central, "conflicts", merchant=world.names.merchant) == [open_]
+    assert bad_period.status_code == 400 and "period" in bad_period.text
 
     browser.get(world.central.url + "/office/tables/exceptions?kind=unresolved_conflict")
     answer = next(
