@@ -72,6 +72,18 @@ PHRASES: dict[str, dict[str, str]] = {
         "merchant": "Merchant system",
     },
     "type": {"shipment": "Shipment", "return": "Return", "cashbook": "Cash book"},
+    "entry": {
+        "collect": "collected at the door",
+        "handover": "handed over",
+        "count": "desk count difference",
+        "deposit": "deposited",
+        "fee": "COD fee",
+        "payable": "the merchant's share",
+        "remit": "paid to the merchant",
+        "reverse": "reversed to the recipient",
+        "suspense": "held until refunded",
+        "adjust": "count adjustment",
+    },
     "action": {
         "conflict_resolution": "Conflict resolved",
         "remittance": "Merchant paid",
@@ -104,6 +116,8 @@ _PREFIX: dict[str, tuple[str, str]] = {
     "paid": ("Paid to", "merchant"),
     "device": ("Device", "device"),
     "shipment": ("Shipment", "shipment"),
+    "recipient": ("Recipient of", "shipment"),
+    "suspense": ("Suspense of", "shipment"),
 }
 
 

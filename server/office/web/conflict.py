@@ -110,7 +110,7 @@ def event_type(event: Event) -> str:
 def _entry(t: Transfer, names: Names) -> str:
     return (
         f"{money_text(t.amount, t.currency)} from {who_text(t.debit, names)} "
-        f"to {who_text(t.credit, names)} ({plain('kind', t.kind)})"
+        f"to {who_text(t.credit, names)} ({plain('entry', t.kind)})"
     )
 
 
