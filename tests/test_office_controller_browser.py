@@ -30,6 +30,7 @@ from protocol.commands import DocCommand
 from protocol.events import Delivered, ProofOfDelivery
 from protocol.ids import new_id
 from protocol.lifecycle import fold_shipment
+from protocol.vocab import PodRelation
 from server.office.loader import load_shipment
 from server.office.report import report
 from server.office.views import Figure
@@ -99,7 +100,7 @@ async def _deliver_twice(central: Central, world: World, tmp: Path) -> None:
         hlc = clock(device_id).now()
         pod = ProofOfDelivery(
             recipient_name=receiver,
-            relation=relation,
+            relation=PodRelation(relation),
             device_time_ms=hlc.wall_ms,
             lat=52.38,
             lon=4.64,
@@ -275,8 +276,8 @@ def test_a_double_delivery_is_decided_side_by_side_and_the_audit_log_shows_who(
 
     (open_,) = office_rows(world.central, "conflicts", merchant=world.names.merchant)
     with world.central.api() as api:
-        path = f"/api/v1/office/conflicts/{world.twice['id']}/{open_['conflict_id']}/resolve"
-        wrong = api.post(path, json={"note": "x", "keep": "not-an-event"})
+        resolve = f"/api/v1/office/conflicts/{world.twice['id']}/{open_['conflict_id']}/resolve"
+        wrong = api.post(resolve, json={"note": "x", "keep": "not-an-event"})
         bad_period = api.get("/api/v1/office/overview", params={"period": "fortnight"})
     assert wrong.status_code == 400 and "keep" in wrong.text  # and nothing changed:
     assert office_rows(world.central, "conflicts", merchant=world.names.merchant) == [open_]
@@ -299,7 +300,8 @@ def test_a_double_delivery_is_decided_side_by_side_and_the_audit_log_shows_who(
         assert "52.38000, 4.64000" in text and "Received by central" in text
         assert "Status\nDelivered" in text  # what keeping it does to the status
     assert "Delivered to a neighbour." in sides[1].text
-    keep = sides[1].get_attribute("data-event")
+    keep = sides[1].get_attribute("data-event") or ""
+    assert keep
     sides[1].find_element(By.CSS_SELECTOR, "input[name=keep]").click()
     browser.find_element(By.NAME, "note").send_keys("the neighbour signed; called Els Bakker")
     browser.find_element(By.CSS_SELECTOR, "#resolve button").click()
