@@ -182,7 +182,7 @@ class OfficeService:
             accepted_filters=(["period"] if "from" in spec.filters else []) + list(spec.filters),
             filter_choices={key: list(values) for key, values in spec.choices.items()}
             | ({"period": list(NAMED)} if "from" in spec.filters else {}),
-            names=names,
+            names=names_in(names, rows),
         )
 
     async def names(self, recon: Reconciliation) -> dict[str, dict[str, str]]:
@@ -207,6 +207,20 @@ class OfficeService:
 
     def _kpis(self, recon: Reconciliation, group: str) -> list[KpiRow]:
         return kpis(recon, group, self.clock_ms(), self.cod_overdue_ms)
+
+
+def names_in(names: dict[str, dict[str, str]], rows: list[list[Cell]]) -> dict[str, dict[str, str]]:
+    """The names of the ids ``rows`` hold (bare, or as ``kind:id``), not every name known."""
+    held: set[str] = set()
+    for row in rows:
+        for cell in row:
+            if isinstance(cell, str) and cell:
+                held.add(cell)
+                held.add(cell.partition(":")[2])
+    return {
+        kind: {party: name for party, name in known.items() if party in held}
+        for kind, known in names.items()
+    }
 
 
 PROSE = frozenset({"action", "detail", "message"})  # free text that may name a party by id
