@@ -104,7 +104,7 @@ class Central:
         self.reorder = ReorderService(self.store, wall_ms)
         self.shipments = ShipmentService(self.store, clock, self.changed, CENTRAL_DEVICE)
         self.returns = ReturnService(self.store, clock, self.changed, CENTRAL_DEVICE)
-        self.office = OfficeService(self.store)
+        self.office = OfficeService(self.store, zone=self.zones.default)
         self.office_actions = OfficeActions(
             self.store, self.office, clock, self.changed, CENTRAL_DEVICE
         )

@@ -155,18 +155,21 @@ async def load_snapshot(store: ReplicaStore, since: int | None = None) -> Snapsh
     return Snapshot(int(head), shipments, books, returns, changed)
 
 
+async def load_shipment(store: ReplicaStore, doc_id: str) -> ShipmentRecord | None:
+    """One shipment's record with its events in fold order (None: no such shipment)."""
+    async with store.reading() as db:
+        read = _Reader(db, [doc_id])
+        events = await read.events("shipment")
+        rows = await read.rows(_SHIPMENTS)
+    return _shipment(rows[0], events) if rows else None
+
+
 async def load_terms(store: ReplicaStore) -> dict[str, FeeTerms]:
     """Fee terms per merchant as head office set them."""
     rows = await store.query(
         "SELECT merchant_id, fee_percent_bp, fee_fixed_minor FROM merchant_terms"
     )
     return {r[0]: FeeTerms(int(r[1]), int(r[2])) for r in rows}
-
-
-async def load_names(store: ReplicaStore) -> dict[str, str]:
-    """Merchant names as head office set them (with the terms)."""
-    rows = await store.query("SELECT merchant_id, name FROM merchant_names WHERE name != ''")
-    return {r[0]: str(r[1]) for r in rows}
 
 
 async def load_limits(store: ReplicaStore) -> dict[str, int]:
@@ -198,3 +201,27 @@ async def load_devices(store: ReplicaStore) -> list[DeviceSeen]:
             )
         )
     return devices
+
+
+async def load_party_names(store: ReplicaStore) -> dict[str, dict[str, str]]:
+    """kind -> id -> the name people read: couriers and depots as named at enrolment,
+    merchants as head office named them (with the fee terms), devices by their label."""
+    names: dict[str, dict[str, str]] = {}
+    for kind, party_id, name in await store.query(
+        "SELECT kind, id, name FROM party_names UNION ALL "
+        "SELECT 'merchant', merchant_id, name FROM merchant_names WHERE name != '' "
+        "UNION ALL SELECT 'device', device_id, label FROM devices WHERE label != ''"
+    ):
+        names.setdefault(str(kind), {})[str(party_id)] = str(name)
+    return names
+
+
+async def load_audit(store: ReplicaStore) -> list[tuple[int, int, str, str, str, str, str]]:
+    """Every office audit entry, oldest first: ``(id, at, actor, action, subject, detail,
+    reason)``."""
+    rows = await store.query(
+        "SELECT id, at, actor, action, subject, detail, reason FROM office_audit ORDER BY id"
+    )
+    return [
+        (int(r[0]), int(r[1]), str(r[2]), str(r[3]), str(r[4]), str(r[5]), str(r[6])) for r in rows
+    ]

@@ -32,6 +32,7 @@ from ..actions import OfficeActions
 from ..schemas import ResolveIn, ReversalIn
 from ..service import OfficeService
 from .formatting import money_text, time_text
+from .named import named_view
 from .pages import HTML_FORM, LOGIN_PAGE, nav_context
 from .plain_words import event_sentence
 from .proofs import ProofView, proof_views
@@ -191,6 +192,7 @@ class ShipmentPages(Controller):
             if origin is not None:
                 return Redirect(PAGE + origin.record.info.shipment_id, status_code=303)
             raise NotFoundException(f"doc_id: no shipment {doc_id!r}")
+        view = named_view(view, await office_service.names(recon))
         context = {"view": view, "statuses": [s.value for s in ShipmentStatus]}
         return Template("shipment.html", context=context | nav_context(office_service))
 
