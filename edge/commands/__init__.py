@@ -23,6 +23,7 @@ from .depot import (
     undeposited,
 )
 from .desk_adjust import Adjustment, adjust_count
+from .followups import answer_change, back_at_origin, hand_back
 from .manifest import manifest_stops, route_day
 from .returns_desk import (
     ReturnRow,
@@ -48,7 +49,9 @@ __all__ = [
     "RouteStop",
     "StockLevel",
     "adjust_count",
+    "answer_change",
     "assign",
+    "back_at_origin",
     "cash_position",
     "collect",
     "count_cash",
@@ -57,6 +60,7 @@ __all__ = [
     "dispatch",
     "fail",
     "find",
+    "hand_back",
     "handover",
     "inspect",
     "load_route",
