@@ -36,7 +36,8 @@ def slot_moment(bound: str, route_day: str) -> datetime | None:
 
 def slot_error(slot_start: str, slot_end: str, route_day: str) -> str | None:
     """Why a slot is not usable (the field named), or ``None``."""
-    start, end = slot_moment(slot_start, route_day), slot_moment(slot_end, route_day)
+    day = route_day or "2000-01-01"  # bare times compare on any one day
+    start, end = slot_moment(slot_start, day), slot_moment(slot_end, day)
     for name, value, moment in (("slot_start", slot_start, start), ("slot_end", slot_end, end)):
         if value.strip() and moment is None and "T" in value:
             return f"{name}: {value!r} is not a date and time"

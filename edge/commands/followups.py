@@ -8,7 +8,7 @@ write nothing, else write ONE local transaction (synced up like any event).
 from __future__ import annotations
 
 from protocol.delivery import pending_requests
-from protocol.events import ChangeAnswered, HandedToMerchant, ReturnedToOrigin
+from protocol.events import ChangeAnswered, HandedToMerchant, NoPayload, ReturnedToOrigin
 from protocol.followups import answer_refused
 from protocol.vocab import Role, ShipmentStatus
 
@@ -53,7 +53,7 @@ async def back_at_origin(ctx: EdgeContext, code: str) -> Outcome:
                 f"{view.info.tracking_number} is {status}: only a parcel returning to origin "
                 "comes back"
             )
-        events = await write_event(ctx, view, ReturnedToOrigin, ReturnedToOrigin().payload, "rto")
+        events = await write_event(ctx, view, ReturnedToOrigin, NoPayload(), "back_at_origin")
     return outcome(view, S.RETURNED_TO_ORIGIN, events, "back at the origin depot")
 
 

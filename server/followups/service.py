@@ -15,6 +15,7 @@ from litestar.exceptions import ClientException, NotFoundException
 
 from protocol.commands import DocCommand
 from protocol.delivery import effective_info, pending_requests
+from protocol.errors import ProtocolError
 from protocol.events import (
     ChangeRequested,
     DeliveryChanged,
@@ -33,7 +34,7 @@ from protocol.followups import (
     lost_refused,
 )
 from protocol.history import history
-from protocol.hlc import HybridClock
+from protocol.hlc import HybridClock, Timestamp
 from protocol.ids import new_id
 from protocol.info import ShipmentInfo
 from protocol.lifecycle import CORRECTABLE, REQUESTABLE, ShipmentState, fold_shipment
@@ -125,6 +126,7 @@ class FollowUpService:
     ) -> FollowUpOut:
         async with self._lock:
             shipment = await self.folded(device, shipment_id)
+            self._observe(shipment.events)
             event = make(shipment)
             command = DocCommand.build(event_type(event), "shipment", [event])
             await commit_commands(
@@ -133,6 +135,17 @@ class FollowUpService:
         await self.notify(await self.store.head())
         after = fold_shipment([*shipment.events, event], shipment.info.cod).status
         return FollowUpOut(shipment_id, event.id, event_type(event), after.value)
+
+    def _observe(self, events: list[Event]) -> None:
+        """Stamp after every event the answer follows, whatever the writers' clocks."""
+        stamps = []
+        for e in events:
+            try:
+                stamps.append(Timestamp.decode(e.hlc))
+            except ProtocolError:
+                continue  # stored before central refused such clocks
+        if stamps:
+            self.clock.observe(max(stamps))
 
     def _stamp(self, device: Device) -> dict[str, str]:
         return {
