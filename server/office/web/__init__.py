@@ -29,6 +29,7 @@ from litestar.template.config import TemplateConfig
 from litestar.types import ControllerRouterHandler
 
 from .errors import on_http_error
+from .followup_forms import ShipmentFollowUpPages
 from .formatting import figure_text, row_texts, time_text
 from .login import OfficeLogin, on_not_authorized
 from .manifest import ManifestPages
@@ -59,6 +60,7 @@ def office_web_handlers(secure_cookies: bool = False) -> list[ControllerRouterHa
             ReorderPages,
             ManifestPages,
             ShipmentPages,
+            ShipmentFollowUpPages,
             ProofFilesPage,
         ],
         middleware=[
