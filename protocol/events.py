@@ -153,8 +153,8 @@ class SenderDecision(Event, frozen=True, tag="sender_decision"):
     """The sender's answer to a hold: deliver again (on a date, to an address, in a
     slot) or return to origin."""
 
-    class Body(DeliveryFields, frozen=True):
-        decision: Literal["reattempt", "return"] = "reattempt"
+    class Body(DeliveryFields, frozen=True, kw_only=True):
+        decision: Literal["reattempt", "return"]
 
     payload: Body
 
