@@ -23,7 +23,7 @@ from .depot import (
     undeposited,
 )
 from .desk_adjust import Adjustment, adjust_count
-from .followups import answer_change, back_at_origin, hand_back
+from .followups import ChangeRow, answer_change, back_at_origin, hand_back, pending_changes
 from .manifest import manifest_stops, route_day
 from .returns_desk import (
     ReturnRow,
@@ -41,6 +41,7 @@ __all__ = [
     "Adjustment",
     "Attachment",
     "CashPosition",
+    "ChangeRow",
     "CountResult",
     "Deposit",
     "Handover",
@@ -67,6 +68,7 @@ __all__ = [
     "manifest_stops",
     "out_for_delivery",
     "parse_item",
+    "pending_changes",
     "pickup_return",
     "receive",
     "receive_return",

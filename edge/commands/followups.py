@@ -7,18 +7,64 @@ write nothing, else write ONE local transaction (synced up like any event).
 
 from __future__ import annotations
 
-from protocol.delivery import pending_requests
+import msgspec
+
+from protocol.delivery import FIELDS, pending_requests
 from protocol.events import ChangeAnswered, HandedToMerchant, NoPayload, ReturnedToOrigin
 from protocol.followups import answer_refused
 from protocol.vocab import Role, ShipmentStatus
 
 from ..context import EdgeContext
+from ..docs import shipment_by_id
 from ..errors import AlreadyRecorded, InvalidInput, InvalidTransition, UnknownDocument
 from ._common import Outcome, outcome, shipment_command, write_event
 from .courier import Attachment
 from .depot import find
 
 S = ShipmentStatus
+
+
+class ChangeRow(msgspec.Struct, frozen=True):
+    """A merchant's change request still waiting for this depot's answer."""
+
+    doc_id: str
+    tracking_number: str
+    status: str
+    request_id: str
+    asked: str  # "address Damrak 1B, slot_start 14:00"
+    reason: str
+    by: str
+
+
+async def pending_changes(ctx: EdgeContext) -> list[ChangeRow]:
+    """The open change requests on this depot's shipments, oldest first."""
+    ctx.require(Role.DEPOT)
+    rows = await ctx.store.query(
+        "SELECT DISTINCT e.doc_id FROM p_events e JOIN p_shipments s ON s.doc_id = e.doc_id "
+        "WHERE e.type = 'change_requested' AND s.depot_id = ? ORDER BY e.doc_id",
+        (ctx.identity.depot_id,),
+    )
+    found = []
+    for (doc_id,) in rows:
+        view = await shipment_by_id(ctx.store, str(doc_id))
+        if view is None:
+            continue
+        for r in pending_requests(view.events):
+            asked = ", ".join(
+                f"{k} {getattr(r.payload, k)}" for k in FIELDS if getattr(r.payload, k)
+            )
+            found.append(
+                ChangeRow(
+                    view.doc_id,
+                    view.info.tracking_number,
+                    view.state.status.value,
+                    r.id,
+                    asked,
+                    r.payload.reason,
+                    r.actor,
+                )
+            )
+    return sorted(found, key=lambda row: row.request_id)
 
 
 async def answer_change(
