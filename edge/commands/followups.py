@@ -10,7 +10,7 @@ from __future__ import annotations
 import msgspec
 
 from protocol.delivery import FIELDS, pending_requests
-from protocol.events import ChangeAnswered, HandedToMerchant, NoPayload, ReturnedToOrigin
+from protocol.events import ChangeAnswered, Event, HandedToMerchant, NoPayload, ReturnedToOrigin
 from protocol.followups import answer_refused
 from protocol.vocab import Role, ShipmentStatus
 
@@ -126,8 +126,8 @@ async def hand_back(
             signature_sha256=signature.sha256,
             depot_id=ctx.identity.depot_id,
         )
-        events = [HandedToMerchant(**ctx.base(clock.now()), payload=body)]
+        events: list[Event] = [HandedToMerchant(**ctx.base(clock.now()), payload=body)]
         attached = [{"kind": "signature", "sha256": signature.sha256, "path": signature.path}]
         command = shipment_command("hand_back", events, attachments=attached)
         await ctx.commit(clock, [(view.doc_id, command)])
-    return outcome(view, S.RETURNED_TO_ORIGIN, events, f"handed back to {body.received_by}")
+    return outcome(view, S.RETURNED_TO_ORIGIN, events, f"handed back to {received_by.strip()}")

@@ -19,6 +19,7 @@ from litestar.params import FromPath, FromQuery, MultipartBody, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from protocol.delivery import effective_info
+from protocol.info import ShipmentInfo
 from protocol.vocab import DocType
 
 from .. import commands as c
@@ -68,9 +69,9 @@ async def _route_rows(site: Site) -> list[dict[str, Any]]:
         if stop.doc_id in docs:
             content = docs[stop.doc_id][1]
             typed = content.typed_info(DocType.SHIPMENT)
-            info = msgspec.structs.asdict(
-                effective_info(typed, content.typed_events(DocType.SHIPMENT))
-            )
+            if isinstance(typed, ShipmentInfo):
+                events = content.typed_events(DocType.SHIPMENT)
+                info = msgspec.structs.asdict(effective_info(typed, events))
         address = " ".join(str(info.get(k) or "") for k in ("address", "postcode")).strip()
         rows.append({"stop": stop, "address": address, "label": status_label(stop.status)})
     return rows
