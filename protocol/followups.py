@@ -32,7 +32,8 @@ class Refused:
         return f"{self.field}: {self.message}"
 
 
-def _fields_error(fields: DeliveryFields, today: str) -> Refused | None:
+def fields_refused(fields: DeliveryFields, today: str) -> Refused | None:
+    """A new day is a date, today or later; a slot's bounds read and end after they start."""
     if fields.route_day:
         try:
             day = date.fromisoformat(fields.route_day).isoformat()
@@ -63,7 +64,7 @@ def decision_refused(
     if decision == "return" and _changes(fields):
         named = ", ".join(_changes(fields))
         return Refused(named.split(", ")[0], f"a return to origin takes no {named}", 400)
-    return _fields_error(fields, today)
+    return fields_refused(fields, today)
 
 
 def correction_refused(
@@ -77,7 +78,7 @@ def correction_refused(
         return Refused("status", f"shipment is {status}: its delivery can no longer change")
     if status in REQUESTABLE and pending:
         return Refused("status", f"change request {pending[0].id} still waits for the depot")
-    return _fields_error(fields, today)
+    return fields_refused(fields, today)
 
 
 def answer_refused(request_id: str, pending: Sequence[ChangeRequested]) -> Refused | None:

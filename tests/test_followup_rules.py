@@ -72,6 +72,15 @@ def test_who_may_emit_each_follow_up_and_when(
     assert refusal(device, kind, status) == code
 
 
+def test_a_decision_or_correction_on_any_path_names_no_past_day_and_a_readable_slot() -> None:
+    day = "2026-09-21"  # the receiver's day at T
+    assert refusal(MERCHANT, "sender_decision", S.ON_HOLD, route_day=day) is None
+    past = refusal(MERCHANT, "sender_decision", S.ON_HOLD, route_day="2026-09-20")
+    assert past == "delivery_refused"
+    slot = refusal(MERCHANT, "delivery_changed", S.CREATED, slot_start="18:00", slot_end="09:00")
+    assert slot == "delivery_refused"
+
+
 def test_a_hand_back_names_the_depot_of_its_writer() -> None:
     wrong = refusal(DEPOT, "handed_to_merchant", S.RETURNED_TO_ORIGIN, depot_id="D2")
     assert wrong == "wrong_depot"
