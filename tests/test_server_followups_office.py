@@ -12,7 +12,7 @@ from edge import commands as c
 from parcelsync_cli import main
 from protocol.vocab import Role
 
-from .followup_helpers import edge_node
+from .followup_helpers import day_after, edge_node
 from .server_helpers import office_rows
 from .test_server_followups import create, detail, routed
 
@@ -94,10 +94,18 @@ async def test_attempts_before_the_automatic_return_are_set_per_merchant(
         assert first.status == "returning_to_origin"  # folded offline, by the created event
         assert (await c.fail(hh.ctx, three, "not_home")).status == "attempt_failed"
         await hh.sync()
-    assert (status(central, one), status(central, three)) == (
-        "returning_to_origin",
-        "attempt_failed",
-    )
+        assert (status(central, one), status(central, three)) == (
+            "returning_to_origin",
+            "attempt_failed",
+        )
+        assert (await c.fail(hh.ctx, three, "new_date_requested")).status == "on_hold"
+        await hh.sync()
+        tomorrow = day_after(central.today(), 1)
+        decided = office_cli(central, "decide", three, "--day", tomorrow, "--reason", "asked")
+        assert decided.exit_code == 0 and "now attempt_failed" in decided.output
+        await hh.sync()
+        (stop,) = await c.load_route(hh.ctx, tomorrow)
+        assert stop.doc_id == three
 
 
 def test_late_for_every_slot_format_the_api_accepts(central: Central, names: Names) -> None:
