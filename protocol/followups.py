@@ -74,6 +74,10 @@ def correction_refused(
     out) or asks the depot for (after); at least one field; no second open request."""
     if not _changes(fields):
         return Refused("address", f"give at least one of {', '.join(CHANGED)}", 400)
+    if status == S.ON_HOLD:
+        return Refused(
+            "status", "shipment is on_hold: give the new address or slot in the decision"
+        )
     if status not in CORRECTABLE | REQUESTABLE:
         return Refused("status", f"shipment is {status}: its delivery can no longer change")
     if status in REQUESTABLE and pending:

@@ -128,6 +128,8 @@ def test_corrections_apply_in_fold_order_and_only_accepted_requests_count() -> N
 def test_refusals_name_the_field() -> None:
     fields = ev("delivery_changed", T, address="", reason="").payload
     assert str(correction_refused(S.CREATED, fields, "2026-12-08", [])).startswith("address:")
+    moved = ev("delivery_changed", T, address="New 2", reason="").payload
+    assert "decision" in correction_refused(S.ON_HOLD, moved, "2026-12-08", []).message
     day = ev("sender_decision", T, route_day="2026-12-07").payload
     assert decision_refused(S.ON_HOLD, "reattempt", day, "2026-12-08").field == "route_day"
     assert decision_refused(S.ON_HOLD, "reattempt", day, "2026-12-07") is None
