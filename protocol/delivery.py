@@ -27,6 +27,7 @@ from .events import (
 from .info import ShipmentInfo
 from .lifecycle import sort_events
 
+_CHANGES = (DeliveryChanged, SenderDecision, ChangeRequested, ChangeAnswered, Reassigned)
 FIELDS = ("route_day", "address", "postcode", "city", "slot_start", "slot_end")
 
 
@@ -37,8 +38,9 @@ def _overlay(info: ShipmentInfo, fields: DeliveryFields) -> ShipmentInfo:
 
 def effective_info(info: ShipmentInfo, events: Iterable[Event]) -> ShipmentInfo:
     """``info`` with every accepted change of address, slot and day applied in order."""
+    changes = [e for e in events if isinstance(e, _CHANGES)]
     requests: dict[str, DeliveryFields] = {}
-    for event in sort_events(events):
+    for event in sort_events(changes):
         match event:
             case DeliveryChanged():
                 info = _overlay(info, event.payload)
