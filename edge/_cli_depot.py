@@ -43,11 +43,59 @@ def receive(db: str, codes: tuple[str, ...], actor: str | None, as_json: bool) -
 @click.option("--courier", required=True, help="Courier id of the route.")
 @click.option("--day", required=True, help="Route day YYYY-MM-DD.")
 @click.option("--seq", type=int, required=True, help="Stop number on the route.")
+@click.option("--reason", default="", help="Why (kept in the shipment's history).")
 @actor_option
 @json_option
-def assign(db, code, courier, day, seq, actor, as_json) -> None:  # type: ignore[no-untyped-def]
+def assign(db, code, courier, day, seq, reason, actor, as_json) -> None:  # type: ignore[no-untyped-def]
     """Assign or reassign a parcel to a courier's route."""
-    command(db, actor, as_json, lambda ctx: c.assign(ctx, code, courier, day, seq), outcome_text)
+    command(
+        db, actor, as_json, lambda ctx: c.assign(ctx, code, courier, day, seq, reason), outcome_text
+    )
+
+
+@click.command("answer-change")
+@db_option
+@click.argument("code")
+@click.argument("request_id")
+@click.option("--accept/--refuse", required=True, help="Accept or refuse the change.")
+@click.option("--reason", default="", help="Why (required to refuse).")
+@actor_option
+@json_option
+def answer_change(db, code, request_id, accept, reason, actor, as_json) -> None:  # type: ignore[no-untyped-def]
+    """Answer the merchant's change request REQUEST_ID on parcel CODE."""
+    command(
+        db,
+        actor,
+        as_json,
+        lambda ctx: c.answer_change(ctx, code, request_id, accept, reason),
+        outcome_text,
+    )
+
+
+@click.command("back-at-origin")
+@db_option
+@click.argument("code")
+@actor_option
+@json_option
+def back_at_origin(db: str, code: str, actor: str | None, as_json: bool) -> None:
+    """A parcel returning to origin is back at this depot."""
+    command(db, actor, as_json, lambda ctx: c.back_at_origin(ctx, code), outcome_text)
+
+
+@click.command("hand-back")
+@db_option
+@click.argument("code")
+@click.option("--received-by", required=True, help="Who took the parcel for the merchant.")
+@click.option("--signature", required=True, type=click.Path(exists=True, dir_okay=False))
+@actor_option
+@json_option
+def hand_back(db, code, received_by, signature, actor, as_json) -> None:  # type: ignore[no-untyped-def]
+    """Hand a returned parcel back to its merchant, signed for (releases its frozen COD)."""
+
+    async def call(ctx):  # type: ignore[no-untyped-def]
+        return await c.hand_back(ctx, code, received_by, c.Attachment.from_file(signature))
+
+    command(db, actor, as_json, call, outcome_text)
 
 
 @click.command("count-cash")
@@ -187,6 +235,9 @@ def manifest(db: str, day: str, courier: str, out: str) -> None:
 DEPOT_COMMANDS = [
     receive,
     assign,
+    answer_change,
+    back_at_origin,
+    hand_back,
     count_cash,
     adjust_count,
     deposit,

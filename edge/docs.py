@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from protocol.cash import CashBookState, fold_cash_book
+from protocol.delivery import effective_info
 from protocol.errors import InvalidTrackingNumber
 from protocol.events import Event
 from protocol.ids import is_uuid, validate_tracking_number
@@ -71,6 +72,7 @@ async def shipment_by_id(store: EdgeStore, doc_id: str) -> ShipmentView | None:
     if found is None or found[0] != DocType.SHIPMENT or not found[1].info:
         return None
     info, events = _typed(DocType.SHIPMENT, found[1])
+    info = effective_info(info, events)  # the address, slot and day after every correction
     return ShipmentView(doc_id, info, events, fold_shipment(events, info.cod))
 
 

@@ -23,6 +23,8 @@ from .vocab import (
     ShipmentStatus,
 )
 
+MAX_ATTEMPTS_LIMIT = 10
+
 
 class Payload(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
     """Base of event payloads; unknown fields are kept compatible (ignored)."""
@@ -74,7 +76,17 @@ class Stamp(TypedDict):
 
 
 class ShipmentCreated(Event, frozen=True, tag="created"):
-    payload: NoPayload = NoPayload()
+    class Body(Payload, frozen=True):
+        """``max_attempts``: failed attempts before the automatic return, stamped from
+        the merchant's setting when the shipment is made (0: the default)."""
+
+        max_attempts: int = 0
+
+        def __post_init__(self) -> None:
+            if not 0 <= self.max_attempts <= MAX_ATTEMPTS_LIMIT:
+                raise ValueError(f"payload.max_attempts must be 0..{MAX_ATTEMPTS_LIMIT}")
+
+    payload: Body = Body()
 
 
 class ReceivedAtDepot(Event, frozen=True, tag="received_at_depot"):
@@ -125,8 +137,23 @@ class CodCollected(Event, frozen=True, tag="cod_collected"):
     payload: CodCollectedPayload
 
 
+class DeliveryFields(Payload, frozen=True):
+    """Where and when to deliver instead: every field left empty keeps the current one."""
+
+    route_day: str = ""  # YYYY-MM-DD
+    address: str = ""
+    postcode: str = ""
+    city: str = ""
+    slot_start: str = ""
+    slot_end: str = ""
+    reason: str = ""
+
+
 class SenderDecision(Event, frozen=True, tag="sender_decision"):
-    class Body(Payload, frozen=True):
+    """The sender's answer to a hold: deliver again (on a date, to an address, in a
+    slot) or return to origin."""
+
+    class Body(DeliveryFields, frozen=True, kw_only=True):
         decision: Literal["reattempt", "return"]
 
     payload: Body
@@ -139,6 +166,7 @@ class ReturnedToOrigin(Event, frozen=True, tag="returned_to_origin"):
 class MarkedLost(Event, frozen=True, tag="marked_lost"):
     class Body(Payload, frozen=True):
         note: str = ""
+        liable: str = ""  # who bears the loss: a courier, a depot, a carrier, "company"
 
     payload: Body = Body()
 
@@ -170,6 +198,66 @@ class ConflictResolved(Event, frozen=True, tag="conflict_resolved"):
     payload: Body
 
 
+class DeliveryChanged(Event, frozen=True, tag="delivery_changed"):
+    """The merchant (or head office) corrects the address or slot before the parcel
+    is out for delivery."""
+
+    payload: DeliveryFields
+
+
+class ChangeRequested(Event, frozen=True, tag="change_requested"):
+    """A correction asked for once the parcel is out: the depot accepts or refuses it."""
+
+    payload: DeliveryFields
+
+
+class ChangeAnswered(Event, frozen=True, tag="change_answered"):
+    class Body(Payload, frozen=True):
+        request_id: str
+        accepted: bool
+        reason: str = ""
+
+    payload: Body
+
+
+class HandedToMerchant(Event, frozen=True, tag="handed_to_merchant"):
+    """A returned parcel given back to its merchant at the depot, signed for."""
+
+    class Body(Payload, frozen=True):
+        received_by: str
+        signature_sha256: str
+        depot_id: str = ""
+
+        def __post_init__(self) -> None:
+            if not self.received_by.strip():
+                raise ValueError("payload.received_by: say who took the parcel back")
+            if len(self.signature_sha256) != 64:
+                raise ValueError("payload.signature_sha256 must be a SHA-256 hex digest")
+
+    payload: Body
+
+
+class FoundAgain(Event, frozen=True, tag="found"):
+    """A parcel marked lost turned up again, at ``depot_id``."""
+
+    class Body(Payload, frozen=True):
+        depot_id: str = ""
+        note: str = ""
+
+    payload: Body = Body()
+
+
+class Reassigned(Event, frozen=True, tag="reassigned"):
+    """Who moved a parcel to which route and why (the routing fields change with it)."""
+
+    class Body(Payload, frozen=True):
+        courier_id: str
+        route_day: str = ""
+        reason: str = ""
+
+    payload: Body
+
+
 ShipmentEvent = (
     ShipmentCreated
     | ReceivedAtDepot
@@ -183,6 +271,12 @@ ShipmentEvent = (
     | Cancelled
     | PinMismatch
     | ConflictResolved
+    | DeliveryChanged
+    | ChangeRequested
+    | ChangeAnswered
+    | HandedToMerchant
+    | FoundAgain
+    | Reassigned
 )
 
 # ---- return (RMA) -------------------------------------------------------------

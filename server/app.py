@@ -22,6 +22,8 @@ from .auth_limit import AuthFailureLimiter, AuthLimit, AuthLimitMiddleware
 from .core import Central
 from .devices import DeviceController
 from .failures import failure_handlers
+from .followups.controllers import FollowUpController, OfficeFollowUpController
+from .followups.service import FollowUpService
 from .merchant_api.controllers import ReturnController, ShipmentController
 from .merchant_api.returns import ReturnService
 from .merchant_api.services import ShipmentService
@@ -52,6 +54,10 @@ def _office(central: Central) -> OfficeService:
 
 def _office_actions(central: Central) -> OfficeActions:
     return central.office_actions
+
+
+def _followups(central: Central) -> FollowUpService:
+    return central.followups
 
 
 def _reorder(central: Central) -> ReorderService:
@@ -120,6 +126,8 @@ def create_app(
             yjs_route(central),
             DeviceController,
             ShipmentController,
+            FollowUpController,
+            OfficeFollowUpController,
             ReturnController,
             WebhookController,
             OfficeController,
@@ -134,6 +142,7 @@ def create_app(
             "office_service": Provide(_office, sync_to_thread=False),
             "office_actions": Provide(_office_actions, sync_to_thread=False),
             "reorder_service": Provide(_reorder, sync_to_thread=False),
+            "followups": Provide(_followups, sync_to_thread=False),
         },
         state=State({"central": central, "yjs": central.yjs}),
         lifespan=[lifespan],

@@ -22,6 +22,7 @@ from sync.device_health import HealthRecordingServer
 from sync.limits import Limits
 from sync.live import LocalChangeFeed
 
+from .followups.service import FollowUpService
 from .merchant_api.returns import ReturnService
 from .merchant_api.services import ShipmentService
 from .notifications.config import NO_NOTIFICATIONS, NotifyConfig
@@ -105,6 +106,7 @@ class Central:
         self.shipments = ShipmentService(self.store, clock, self.changed, CENTRAL_DEVICE)
         self.returns = ReturnService(self.store, clock, self.changed, CENTRAL_DEVICE)
         self.office = OfficeService(self.store, zone=self.zones.default)
+        self.followups = FollowUpService(self.store, clock, self.changed, CENTRAL_DEVICE, wall_ms)
         self.office_actions = OfficeActions(
             self.store, self.office, clock, self.changed, CENTRAL_DEVICE
         )

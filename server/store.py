@@ -13,6 +13,8 @@ from sync._records import DocWrite, now_ms
 from sync._sqlite import Step
 from sync.store import ReplicaStore
 
+from .followups.store import FOLLOWUPS_SCHEMA
+
 SERVER_DDL_V1 = """
 CREATE TABLE merchant_orders (
     merchant_id TEXT NOT NULL, order_ref TEXT NOT NULL, shipment_id TEXT NOT NULL,
@@ -113,7 +115,8 @@ class CentralStore(ReplicaStore):
             SERVER_DDL_V5,
             SERVER_DDL_V6,
             SERVER_DDL_V7,
-        )
+        ),
+        "followups": FOLLOWUPS_SCHEMA,
     }
 
     async def unchecked_deliveries(self, after: int, head: int) -> list[tuple[str, str, str]]:

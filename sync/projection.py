@@ -12,6 +12,7 @@ from typing import Any
 import msgspec
 
 from protocol.cash import fold_cash_book
+from protocol.delivery import effective_info
 from protocol.events import Event, LimitPayload, event_type
 from protocol.info import CashBookInfo, ReturnInfo, ShipmentInfo
 from protocol.lifecycle import fold_shipment, sort_events
@@ -125,6 +126,7 @@ def _event_rows(proj: Projection, doc_type: DocType, events: list[Event]) -> Non
 
 
 def _shipment(proj: Projection, info: ShipmentInfo, events: list[Event]) -> None:
+    info = effective_info(info, events)
     state = fold_shipment(events, info.cod)
     collected = sum(c.amount.amount for c in state.collections)
     last = max((e.hlc for e in events), default="")

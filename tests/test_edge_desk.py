@@ -144,9 +144,23 @@ async def test_route_planning_reassigns_and_reorders(desk) -> None:
         assert "courier id and route day are required" in error_of(nobody.text, f"assign_{doc_id}")
         assert await snapshot(hub.ctx.store) == before
         moved = await web.post(
-            f"/routes/{doc_id}", data={"courier": "C2", "day": "2024-05-03", "seq": "4", CSRF: csrf}
+            f"/routes/{doc_id}",
+            data={
+                "courier": "C2",
+                "day": "2024-05-03",
+                "seq": "4",
+                "reason": "C1 sick",
+                CSRF: csrf,
+            },
         )
         assert moved.status_code == 303
         assert "assigned to C2 on 2024-05-03 stop 4" in (await web.get("/routes")).text
         [row] = await c.to_plan(hub.ctx)
         assert (row.courier_id, row.route_day, row.route_seq) == ("C2", "2024-05-03", 4)
+        rows = await hub.ctx.store.query(
+            "SELECT actor, payload FROM p_events WHERE type = 'reassigned' AND doc_id = ?",
+            (doc_id,),
+        )
+        assert [(a, '"reason":"C1 sick"' in p) for a, p in rows] == [
+            (f"{DEPOT_DEVICE.id}/{STAFF}", True)
+        ]

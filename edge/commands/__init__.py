@@ -23,6 +23,7 @@ from .depot import (
     undeposited,
 )
 from .desk_adjust import Adjustment, adjust_count
+from .followups import ChangeRow, answer_change, back_at_origin, hand_back, pending_changes
 from .manifest import manifest_stops, route_day
 from .returns_desk import (
     ReturnRow,
@@ -40,6 +41,7 @@ __all__ = [
     "Adjustment",
     "Attachment",
     "CashPosition",
+    "ChangeRow",
     "CountResult",
     "Deposit",
     "Handover",
@@ -48,7 +50,9 @@ __all__ = [
     "RouteStop",
     "StockLevel",
     "adjust_count",
+    "answer_change",
     "assign",
+    "back_at_origin",
     "cash_position",
     "collect",
     "count_cash",
@@ -57,12 +61,14 @@ __all__ = [
     "dispatch",
     "fail",
     "find",
+    "hand_back",
     "handover",
     "inspect",
     "load_route",
     "manifest_stops",
     "out_for_delivery",
     "parse_item",
+    "pending_changes",
     "pickup_return",
     "receive",
     "receive_return",

@@ -15,6 +15,8 @@ from protocol.events import (
     CashCounted,
     CashDeposited,
     CountPayload,
+    Event,
+    Reassigned,
     ReceivedAtDepot,
 )
 from protocol.ids import depot_book_id, new_id
@@ -86,9 +88,10 @@ async def receive(ctx: EdgeContext, code: str) -> Outcome:
 
 
 async def assign(
-    ctx: EdgeContext, code: str, courier_id: str, route_day: str, route_seq: int
+    ctx: EdgeContext, code: str, courier_id: str, route_day: str, route_seq: int, reason: str = ""
 ) -> Outcome:
-    """Assign (or reassign) a shipment to a courier's route; routing fields only."""
+    """Assign (or reassign) a shipment to a courier's route: the routing fields, and a
+    ``reassigned`` event that keeps who did it and why in the shipment's history."""
     if not courier_id.strip() or not route_day.strip():
         raise InvalidInput("courier id and route day are required")
     if route_seq < 0:
@@ -104,10 +107,12 @@ async def assign(
         if current == fields:
             raise AlreadyRecorded(f"{view.info.tracking_number} is already on that route stop")
         clock = await ctx.clock(view.hlcs)
-        command = DocCommand.build("assign", "shipment", info=fields)
+        body = Reassigned.Body(courier_id=courier_id, route_day=route_day, reason=reason.strip())
+        events: list[Event] = [Reassigned(**ctx.base(clock.now()), payload=body)]
+        command = DocCommand.build("assign", "shipment", events, info=fields)
         await ctx.commit(clock, [(view.doc_id, command)])
     message = f"assigned to {courier_id} on {route_day} stop {route_seq}"
-    return outcome(view, view.state.status, [], message)
+    return outcome(view, view.state.status, events, message)
 
 
 async def count_cash(ctx: EdgeContext, handover_id: str, amount: int) -> CountResult:

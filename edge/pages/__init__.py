@@ -39,6 +39,7 @@ from protocol.proofs import MAX_PROOF_BYTES
 from .cash import CourierCash
 from .courier import CourierPages
 from .depot import DepotPages
+from .depot_changes import DepotChangePages
 from .session import SessionCSRF, pages_secret, session_config
 from .signin import CourierSignIn
 from .site import Site
@@ -66,7 +67,7 @@ def handheld_app(site: Site, secret: bytes) -> Litestar:
 
 def depot_app(site: Site, secret: bytes) -> Litestar:
     """The depot desk pages over ``site`` (the running depot node)."""
-    return _app(site, secret, DepotPages)
+    return _app(site, secret, DepotPages, DepotChangePages)
 
 
 def _app(site: Site, secret: bytes, *pages: type[Controller]) -> Litestar:

@@ -18,6 +18,10 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, MultipartBody, URLEncodedBody
 from litestar.response import Redirect, Template
 
+from protocol.delivery import effective_info
+from protocol.info import ShipmentInfo
+from protocol.vocab import DocType
+
 from .. import commands as c
 from .._cli_support import amount_minor
 from ..docs import contents, shipment_by_id
@@ -61,7 +65,13 @@ async def _route_rows(site: Site) -> list[dict[str, Any]]:
     docs = await contents(site.ctx.store, [s.doc_id for s in stops])
     rows = []
     for stop in stops:
-        info = docs[stop.doc_id][1].info if stop.doc_id in docs else {}
+        info: dict[str, Any] = {}
+        if stop.doc_id in docs:
+            content = docs[stop.doc_id][1]
+            typed = content.typed_info(DocType.SHIPMENT)
+            if isinstance(typed, ShipmentInfo):
+                events = content.typed_events(DocType.SHIPMENT)
+                info = msgspec.structs.asdict(effective_info(typed, events))
         address = " ".join(str(info.get(k) or "") for k in ("address", "postcode")).strip()
         rows.append({"stop": stop, "address": address, "label": status_label(stop.status)})
     return rows

@@ -48,6 +48,7 @@ class AssignForm(msgspec.Struct):
     courier: Short = ""
     day: Short = ""
     seq: Short = ""
+    reason: Short = ""  # why (kept in the shipment's history)
 
 
 class CountForm(msgspec.Struct):
@@ -278,7 +279,7 @@ class DepotPages(Controller):
                 raise InvalidInput("stop: a whole number, like 7")
             ctx = site.ctx.acting_as(staff)
             done = await c.assign(
-                ctx, doc_id, data.courier.strip(), data.day.strip(), int(data.seq)
+                ctx, doc_id, data.courier.strip(), data.day.strip(), int(data.seq), data.reason
             )
         except EdgeError as exc:
             return await page(

@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, Response, get, post
+from litestar import Controller, Response, get, patch, post
 from litestar.exceptions import ClientException
 from litestar.params import Parameter
 
 from protocol.permissions import Device
 
 from ..auth import merchant_of, require_merchant_api
+from ..followups.schemas import CorrectionIn, FollowUpOut
+from ..followups.service import FollowUpService
 from ..notifications.status import NotificationOut, shipment_notifications
 from .labels import shipment_label
 from .returns import ReturnService
@@ -83,6 +85,15 @@ class ShipmentController(Controller):
         """One shipment with status, events and COD state."""
         require_merchant_api(device)
         return await shipment_service.get(device, "doc_id", shipment_id)
+
+    @patch("/{shipment_id:str}")
+    async def correct(
+        self, shipment_id: str, data: CorrectionIn, device: Device, followups: FollowUpService
+    ) -> FollowUpOut:
+        """Correct the address or slot before the parcel is out for delivery (409 after:
+        ask the depot with ``change-requests``)."""
+        require_merchant_api(device)
+        return await followups.correct(device, shipment_id, data)
 
     @get("/{shipment_id:str}/label.pdf", media_type="application/pdf")
     async def label(

@@ -31,6 +31,7 @@ from litestar.types import ControllerRouterHandler
 
 from .conflict import ConflictPages
 from .errors import on_http_error
+from .followup_forms import ShipmentFollowUpPages
 from .formatting import choice_text, figure_text, name_of, row_texts, time_text
 from .login import OfficeLogin, on_not_authorized
 from .manifest import ManifestPages
@@ -62,6 +63,7 @@ def office_web_handlers(secure_cookies: bool = False) -> list[ControllerRouterHa
             ManifestPages,
             ShipmentPages,
             ConflictPages,
+            ShipmentFollowUpPages,
             ProofFilesPage,
         ],
         middleware=[
