@@ -23,7 +23,10 @@ def named_view(view: ShipmentView, names: dict[str, dict[str, str]]) -> Shipment
         view,
         facts=pairs(view.facts),
         ledger=pairs(view.ledger),
-        history=[(w, kind, text, name_ids(actor, flat)) for w, kind, text, actor in view.history],
+        history=[
+            (w, kind, name_ids(text, flat), name_ids(what, flat), name_ids(actor, flat), why)
+            for w, kind, text, what, actor, why in view.history
+        ],
         proofs=[
             dataclasses.replace(p, device=name_ids(p.device, flat), actor=name_ids(p.actor, flat))
             for p in view.proofs
