@@ -18,8 +18,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import msgspec
+
 from .errors import ProtocolError
-from .events import Event, OutForDelivery, ReturnPickedUp, event_type
+from .events import Event, OutForDelivery, ReturnPickedUp, RouteAssigned, event_type
 from .hlc import Timestamp
 from .ids import courier_book_id, depot_book_id
 from .lifecycle import transition_error
@@ -57,7 +59,11 @@ def _assigned_couriers(device: Device, change: Change) -> frozenset[str]:
     """Couriers a depot puts a document in the hands of, by the info or an event."""
     if device.role != Role.DEPOT:
         return frozenset()
-    named = {str(e.payload.courier_id) for e in change.new_events if isinstance(e, OutForDelivery)}
+    named = {
+        str(e.payload.courier_id)
+        for e in change.new_events
+        if isinstance(e, OutForDelivery | RouteAssigned)
+    }
     if "courier_id" in change.changed_fields:
         named.add(str(change.info_after.get("courier_id") or ""))
     return frozenset(c for c in named if c)
@@ -197,6 +203,21 @@ def _assignment(device: Device, change: Change, facts: Facts) -> Refusal | None:
     return None
 
 
+def _route_record(device: Device, change: Change, facts: Facts) -> Refusal | None:
+    """A ``route_assigned`` event states the route stop the same update sets."""
+    for event in change.new_events:
+        if not isinstance(event, RouteAssigned):
+            continue
+        said = msgspec.structs.asdict(event.payload)
+        now = {key: change.info_after.get(key) for key in said}
+        if said != now:  # a Yjs 3.0 equals 3
+            return Refusal(
+                "route_record_mismatch",
+                f"route_assigned says {said}, but the shipment's route is now {now}",
+            )
+    return None
+
+
 def _tracking(device: Device, change: Change, facts: Facts) -> Refusal | None:
     number = _claimed_number(change)
     if number is None or facts.tracking_holders is None:
@@ -213,7 +234,7 @@ def _tracking(device: Device, change: Change, facts: Facts) -> Refusal | None:
     return None
 
 
-_RULES = (_clock, _people, _cash_book, _lifecycle, _assignment, _tracking)
+_RULES = (_clock, _people, _cash_book, _lifecycle, _assignment, _route_record, _tracking)
 
 
 def check_contents(device: Device, change: Change, facts: Facts) -> Refusal | None:

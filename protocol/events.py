@@ -170,9 +170,22 @@ class ConflictResolved(Event, frozen=True, tag="conflict_resolved"):
     payload: Body
 
 
+class RouteAssigned(Event, frozen=True, tag="route_assigned"):
+    """Who put the shipment on a courier's route stop (the routing info fields carry the
+    stop itself; this event records the depot person who set it, for the desk's history)."""
+
+    class Body(Payload, frozen=True):
+        courier_id: str
+        route_day: str
+        route_seq: int
+
+    payload: Body
+
+
 ShipmentEvent = (
     ShipmentCreated
     | ReceivedAtDepot
+    | RouteAssigned
     | OutForDelivery
     | Delivered
     | AttemptFailed

@@ -19,6 +19,7 @@ EVENT_ROLES: dict[DocType, dict[str, frozenset[Role]]] = {
     DocType.SHIPMENT: {
         "created": frozenset({_M, _O}),
         "received_at_depot": frozenset({_D, _O}),
+        "route_assigned": frozenset({_D, _O}),
         "out_for_delivery": frozenset({_C, _D}),
         "delivered": frozenset({_C}),
         "attempt_failed": frozenset({_C}),

@@ -42,6 +42,7 @@ SAMPLE_PAYLOADS: dict[str, dict[str, Any]] = {
     # shipment
     "created": {},
     "received_at_depot": {"depot_id": "depot-ams"},
+    "route_assigned": {"courier_id": "courier-1", "route_day": "2026-12-08", "route_seq": 3},
     "out_for_delivery": {"courier_id": "courier-1"},
     "delivered": {
         "recipient_name": "A. Jansen",

@@ -78,13 +78,20 @@ async def test_assign_moves_the_shipment_between_handhelds(world, tmp_path):
     try:
         await central.client(hh2).sync()
         assert await c.load_route(hh2, DAY) == []
-        result = await c.assign(depot, TN(1), "C2", DAY, 7)
+        result = await c.assign(depot.acting_as("ana"), TN(1), "C2", DAY, 7)
         assert "C2" in result.message
         await refused(depot, AlreadyRecorded, c.assign(depot, TN(1), "C2", DAY, 7))
         await refused(depot, InvalidInput, c.assign(depot, TN(1), "", DAY, 7))
         await refused(depot, InvalidInput, c.assign(depot, TN(1), "C3", DAY, -1))
         report = await central.client(depot).sync()
         assert report.rejected == 0
+        recorded = await central.store.query(
+            "SELECT actor, payload FROM p_events WHERE type = 'route_assigned' AND doc_id = ?",
+            (named_id("test-shipment", "1"),),
+        )
+        assert [(actor, '"C2"' in payload) for actor, payload in recorded] == [
+            (f"{DEPOT_DEVICE.id}/ana", True)
+        ]
         await central.client(hh).sync()
         await central.client(hh2).sync()
         assert [s.tracking_number for s in await c.load_route(hh2, DAY)] == [TN(1)]

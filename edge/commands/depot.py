@@ -16,6 +16,7 @@ from protocol.events import (
     CashDeposited,
     CountPayload,
     ReceivedAtDepot,
+    RouteAssigned,
 )
 from protocol.ids import depot_book_id, new_id
 from protocol.vocab import TERMINAL_STATUSES, Role, ShipmentStatus
@@ -88,7 +89,8 @@ async def receive(ctx: EdgeContext, code: str) -> Outcome:
 async def assign(
     ctx: EdgeContext, code: str, courier_id: str, route_day: str, route_seq: int
 ) -> Outcome:
-    """Assign (or reassign) a shipment to a courier's route; routing fields only."""
+    """Assign (or reassign) a shipment to a courier's route: the routing fields, and a
+    ``route_assigned`` event naming who did it."""
     if not courier_id.strip() or not route_day.strip():
         raise InvalidInput("courier id and route day are required")
     if route_seq < 0:
@@ -104,10 +106,11 @@ async def assign(
         if current == fields:
             raise AlreadyRecorded(f"{view.info.tracking_number} is already on that route stop")
         clock = await ctx.clock(view.hlcs)
-        command = DocCommand.build("assign", "shipment", info=fields)
+        record = RouteAssigned(**ctx.base(clock.now()), payload=RouteAssigned.Body(**fields))
+        command = DocCommand.build("assign", "shipment", [record], info=fields)
         await ctx.commit(clock, [(view.doc_id, command)])
     message = f"assigned to {courier_id} on {route_day} stop {route_seq}"
-    return outcome(view, view.state.status, [], message)
+    return outcome(view, view.state.status, [record], message)
 
 
 async def count_cash(ctx: EdgeContext, handover_id: str, amount: int) -> CountResult:
