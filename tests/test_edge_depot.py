@@ -119,9 +119,15 @@ async def test_cash_desk_count_and_deposit(world):
     assert book == [(2500, 2400, -100)]
     await refused(depot, AmountMismatch, c.deposit(depot, 2500))
     await refused(depot, InvalidInput, c.deposit(depot, 0))
-    done = await c.deposit(depot, 2400, batch_id="B-1")
-    assert (done.amount, done.remaining) == (2400, 0)
+    await refused(depot, InvalidInput, c.deposit(depot, 100, batch_id="slip 7; drop"))
+    done = await c.deposit(depot, 2000, batch_id="B-1")
+    assert (done.amount, done.remaining) == (2000, 400)
+    await refused(depot, AlreadyRecorded, c.deposit(depot.acting_as("ana"), 400, batch_id="B-1"))
+    await c.deposit(depot.acting_as("ana"), 400)
     assert await c.undeposited(depot) == 0
+    batches = await c.deposits(depot)
+    assert [(b.amount, b.actor) for b in batches] == [(400, "depot-dev/ana"), (2000, "depot-dev")]
+    assert batches[1].batch_id == "B-1"
     report = await central.client(depot).sync()
     assert report.rejected == 0
     rows = await central.store.query(
