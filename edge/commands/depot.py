@@ -109,7 +109,8 @@ async def assign(
         if current == fields:
             raise AlreadyRecorded(f"{view.info.tracking_number} is already on that route stop")
         clock = await ctx.clock(view.hlcs)
-        record = RouteAssigned(**ctx.base(clock.now()), payload=RouteAssigned.Body(**fields))
+        stop = RouteAssigned.Body(courier_id, route_day, route_seq)
+        record = RouteAssigned(**ctx.base(clock.now()), payload=stop)
         command = DocCommand.build("assign", "shipment", [record], info=fields)
         await ctx.commit(clock, [(view.doc_id, command)])
     message = f"assigned to {courier_id} on {route_day} stop {route_seq}"
