@@ -15,6 +15,8 @@ from edge.errors import (
     UnknownDocument,
     WrongRole,
 )
+from edge.pages.site import Site, sync_bar
+from edge.status import node_status
 from protocol.events import ItemInspection
 from protocol.ids import make_tracking_number, named_id
 from tests._edge_world import (
@@ -176,3 +178,20 @@ async def test_depot_commands_refuse_on_a_handheld(world):
     await refused(hh, WrongRole, c.receive(hh, TN(1)))
     await refused(hh, WrongRole, c.deposit(hh, 100))
     await refused(hh, WrongRole, c.receive_return(hh, R1))
+
+
+async def test_a_refused_delivery_reaches_the_courier_in_plain_words(world, tmp_path):
+    central, depot, hh = world
+    await c.deliver(hh, TN(2), recipient_name="Ann")  # offline, while the depot moves it
+    await c.assign(depot, TN(2), "C2", DAY, 3)
+    assert (await central.client(depot).sync()).rejected == 0
+    assert (await central.client(hh).sync()).rejected == 1
+    site = Site(hh, lambda: node_status(hh.store, hh.wall()), tmp_path / "proofs")
+    bar = await sync_bar(site)
+    assert bar.refused == [
+        (
+            "Delivery",  # of a parcel the handheld no longer holds: no number to show
+            "the parcel is no longer on your route",
+            "Give it back at the depot; the courier it moved to delivers it.",
+        )
+    ]
