@@ -16,9 +16,11 @@ import pytest
 
 from edge import commands as c
 from edge.node import EdgeNode
+from edge.pages.desk_handhelds import verdict
 from edge.pages.pin import set_pin
 from edge.pages.session import staff_key
 from protocol.ids import make_tracking_number
+from protocol.wire import DeviceHealth, RelayedHealth
 
 from ._edge_world import (
     DEPOT_DEVICE,
@@ -197,3 +199,25 @@ async def test_route_planning_reassigns_and_reorders(desk) -> None:
             "SELECT actor FROM p_events WHERE type = 'route_assigned' AND doc_id = ?", (doc_id,)
         )
         assert rows == [(f"{DEPOT_DEVICE.id}/{STAFF}",)] * 2
+
+
+NOW_MS = 1_790_000_000_000
+
+
+@pytest.mark.parametrize(
+    ("seen_s_ago", "health", "level", "words"),
+    [
+        (30, DeviceHealth(waiting=2, oldest_unsent_age_s=40, last_sync_ms=NOW_MS), "ok", "OK"),
+        (30, DeviceHealth(quarantined=2), "act", "2 record(s) refused"),
+        (7200, DeviceHealth(quarantined=1), "act", "1 record(s) refused"),
+        (7200, DeviceHealth(), "watch", "not heard from for 2 h"),
+        (30, DeviceHealth(waiting=9, oldest_unsent_age_s=1800), "watch", "not getting through"),
+        (30, None, "watch", "an older app"),
+    ],
+)
+def test_a_handhelds_health_in_one_verdict(
+    seen_s_ago: int, health: DeviceHealth | None, level: str, words: str
+) -> None:
+    record = RelayedHealth("hh-1", NOW_MS - seen_s_ago * 1000, health)
+    got_level, got_words = verdict(record, NOW_MS)
+    assert got_level == level and words in got_words

@@ -15,7 +15,8 @@ The depot's desk pages (:mod:`.depot`), on the depot LAN: ``/login`` (staff
 id and PIN), ``/`` (inbound scan stream), ``/returns`` and
 ``/returns/{doc_id}`` (receive, grade, restock, stock), ``/routes`` (assign
 and reassign, with who did it), ``/cash`` (:mod:`.desk_cash`: count the
-handovers, deposit batches), ``/handhelds``.
+handovers, deposit batches), ``/handhelds`` (:mod:`.desk_handhelds`: each
+handheld's health and what to look at).
 
 Every POST carries the CSRF token; every handler calls the same command
 function as ``parcelsync edge`` (:mod:`edge.commands`).
@@ -42,6 +43,7 @@ from .cash import CourierCash
 from .courier import CourierPages
 from .depot import DepotPages
 from .desk_cash import DepotCash
+from .desk_handhelds import DepotHandhelds
 from .session import SessionCSRF, pages_secret, session_config
 from .signin import CourierSignIn
 from .site import Site
@@ -69,7 +71,7 @@ def handheld_app(site: Site, secret: bytes) -> Litestar:
 
 def depot_app(site: Site, secret: bytes) -> Litestar:
     """The depot desk pages over ``site`` (the running depot node)."""
-    return _app(site, secret, DepotPages, DepotCash)
+    return _app(site, secret, DepotPages, DepotCash, DepotHandhelds)
 
 
 def _app(site: Site, secret: bytes, *pages: type[Controller]) -> Litestar:

@@ -25,7 +25,7 @@ from ..errors import EdgeError, InvalidInput, NotFound, OutOfScope
 from .forms import status_code_of
 from .pin import verify_pin
 from .session import sign_out, staff_key, staff_sign_in, staff_signed_in
-from .site import Site, age_text, notify, page
+from .site import Site, notify, page
 from .trail import Deed, history, record
 
 SiteDep = NamedDependency[Site]
@@ -280,27 +280,6 @@ class DepotPages(Controller):
             )
         notify(request, f"{done.tracking_number}: {done.message}")
         return Redirect(f"/routes?day={data.day.strip()}", status_code=303)
-
-    @get("/handhelds")
-    async def handhelds(self, site: SiteDep, request: Request[Any, Any, Any]) -> Template:
-        """The depot's handhelds and the health each last reported here."""
-        staff = await staff_signed_in(request, site.ctx)
-        status = await site.status()
-        now = site.ctx.wall()
-        rows = [
-            {
-                "device": h.device_id,
-                "seen": age_text((now - h.seen_ms) / 1000),
-                "waiting": h.health.waiting if h.health else None,
-                "oldest": age_text(h.health.oldest_unsent_age_s) if h.health else "",
-                "refused": h.health.quarantined if h.health else None,
-                "synced": age_text((now - h.health.last_sync_ms) / 1000)
-                if h.health and h.health.last_sync_ms
-                else "never",
-            }
-            for h in status.handhelds
-        ]
-        return await page(site, request, "desk_handhelds.html", person=staff, rows=rows)
 
     @get("/sync")
     async def sync_fragment(self, site: SiteDep, request: Request[Any, Any, Any]) -> Template:
