@@ -52,7 +52,9 @@ async def handheld_rows(site: Site) -> list[dict[str, Any]]:
                 "courier": device.courier_id if device and device.courier_id else "-",
                 "seen": age_text((now - record.seen_ms) / 1000),
                 "waiting": h.waiting if h else None,
-                "oldest": age_text(h.oldest_unsent_age_s) if h else "",
+                "oldest": age_text(h.oldest_unsent_age_s)
+                if h and h.oldest_unsent_age_s is not None
+                else "",
                 "refused": h.quarantined if h else None,
                 "synced": age_text((now - h.last_sync_ms) / 1000)
                 if h and h.last_sync_ms
