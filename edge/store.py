@@ -118,6 +118,19 @@ class EdgeStore(ReplicaStore):
                 (*item, at_ms),
             )
 
+    async def route_records(self, depot_id: str) -> dict[str, list[tuple[str, str]]]:
+        """``doc_id -> [(actor, hlc)]`` of the route assignments of a depot's shipments,
+        oldest first."""
+        rows = await self.query(
+            "SELECT e.doc_id, e.actor, e.hlc FROM p_events e JOIN p_shipments s USING (doc_id) "
+            "WHERE s.depot_id = ? AND e.type = 'reassigned' ORDER BY e.hlc, e.event_id",
+            (depot_id,),
+        )
+        found: dict[str, list[tuple[str, str]]] = {}
+        for doc_id, actor, hlc in rows:
+            found.setdefault(str(doc_id), []).append((str(actor or ""), str(hlc)))
+        return found
+
     async def mark_uploaded(self, sha256: str, at_ms: int) -> None:
         """Upstream holds the file ``sha256`` now."""
         async with self.transaction() as db:

@@ -19,12 +19,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+import msgspec
+
 from .errors import ProtocolError
 from .events import (
     ChangeRequested,
     DeliveryChanged,
     Event,
     OutForDelivery,
+    Reassigned,
     ReturnPickedUp,
     SenderDecision,
     event_type,
@@ -67,7 +70,11 @@ def _assigned_couriers(device: Device, change: Change) -> frozenset[str]:
     """Couriers a depot puts a document in the hands of, by the info or an event."""
     if device.role != Role.DEPOT:
         return frozenset()
-    named = {str(e.payload.courier_id) for e in change.new_events if isinstance(e, OutForDelivery)}
+    named = {
+        str(e.payload.courier_id)
+        for e in change.new_events
+        if isinstance(e, OutForDelivery | Reassigned)
+    }
     if "courier_id" in change.changed_fields:
         named.add(str(change.info_after.get("courier_id") or ""))
     return frozenset(c for c in named if c)
@@ -207,6 +214,29 @@ def _assignment(device: Device, change: Change, facts: Facts) -> Refusal | None:
     return None
 
 
+ROUTE_FIELDS = ("courier_id", "route_day", "route_seq")
+
+
+def _route_record(device: Device, change: Change, facts: Facts) -> Refusal | None:
+    """A ``reassigned`` event states the route stop the same update sets (what it leaves
+    out, a day or a stop number, it does not state)."""
+    for event in change.new_events:
+        if not isinstance(event, Reassigned):
+            continue
+        said = {
+            key: value
+            for key, value in msgspec.structs.asdict(event.payload).items()
+            if key in ROUTE_FIELDS and (value or key == "courier_id")
+        }
+        now = {key: change.info_after.get(key) for key in said}
+        if said != now:  # a Yjs 3.0 equals 3
+            return Refusal(
+                "route_record_mismatch",
+                f"reassigned says {said}, but the shipment's route is now {now}",
+            )
+    return None
+
+
 def _tracking(device: Device, change: Change, facts: Facts) -> Refusal | None:
     number = _claimed_number(change)
     if number is None or facts.tracking_holders is None:
@@ -236,7 +266,16 @@ def _delivery_fields(device: Device, change: Change, facts: Facts) -> Refusal | 
     return None
 
 
-_RULES = (_clock, _people, _cash_book, _lifecycle, _assignment, _tracking, _delivery_fields)
+_RULES = (
+    _clock,
+    _people,
+    _cash_book,
+    _lifecycle,
+    _assignment,
+    _route_record,
+    _tracking,
+    _delivery_fields,
+)
 
 
 def check_contents(device: Device, change: Change, facts: Facts) -> Refusal | None:

@@ -254,6 +254,7 @@ class Reassigned(Event, frozen=True, tag="reassigned"):
         courier_id: str
         route_day: str = ""
         reason: str = ""
+        route_seq: int = 0
 
     payload: Body
 

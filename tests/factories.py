@@ -65,7 +65,12 @@ SAMPLE_PAYLOADS: dict[str, dict[str, Any]] = {
     "change_answered": {"request_id": "request-1", "accepted": True},
     "handed_to_merchant": {"received_by": "Ana at the shop", "signature_sha256": "a" * 64},
     "found": {"depot_id": "depot-ams", "note": "behind a shelf"},
-    "reassigned": {"courier_id": "courier-2", "route_day": "2026-12-09", "reason": "sick"},
+    "reassigned": {
+        "courier_id": "courier-2",
+        "route_day": "2026-12-09",
+        "reason": "sick",
+        "route_seq": 3,
+    },
     # return
     "requested": {},
     "picked_up": {"courier_id": "courier-1"},

@@ -27,7 +27,12 @@ from simulation.fleet import spawn, stop_all
 from sync import commit_commands
 
 from .browser.chromium import WAIT_S, chromium, office_log_in
-from .browser.world import create_shipment, deliver_on_handheld, route_to_courier
+from .browser.world import (
+    create_shipment,
+    deliver_on_handheld,
+    hand_over_via_depot,
+    route_to_courier,
+)
 from .edge_pages_helpers import PIN, png
 from .server_helpers import node
 
@@ -41,16 +46,37 @@ pytestmark = pytest.mark.slow
 SHOTS = Path(os.environ.get("EDGE_SHOTS", "/tmp/edge-shots"))
 
 
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[WebDriver]:
-    with chromium(tmp_path / "downloads") as driver:
+@pytest.fixture(scope="module")
+def chromium_once(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
+    """One Chromium for the module's tests."""
+    with chromium(tmp_path_factory.mktemp("downloads")) as driver:
         yield driver
 
 
+@pytest.fixture
+def browser(chromium_once: WebDriver) -> WebDriver:
+    """The module's Chromium with no cookies: every node here is 127.0.0.1, and cookies
+    ignore ports, so one test's sessions would reach the next test's pages."""
+    chromium_once.execute_cdp_cmd("Network.clearBrowserCookies", {})
+    return chromium_once
+
+
 def shot(driver: WebDriver, name: str, width: int) -> None:
-    """A full-page screenshot of the current page at ``width`` CSS pixels."""
+    """A full-page screenshot of the current page at ``width`` CSS pixels; at 360 px the
+    page must fit the width (nothing to scroll sideways on a phone; a desk's wide table
+    scrolls inside itself)."""
+    driver.set_window_size(width, 800)
     height = driver.execute_script("return document.documentElement.scrollHeight")
     driver.set_window_size(width, max(640, min(int(height) + 120, 4000)))
+    if width == 360:
+        wide = driver.execute_script("return document.documentElement.scrollWidth")
+        over = driver.execute_script(
+            "return [...document.querySelectorAll('body *')]"
+            ".filter(e => e.getBoundingClientRect().right > arguments[0] + 1)"
+            ".slice(0, 5).map(e => e.tagName + '#' + e.id + '.' + e.className)",
+            width,
+        )
+        assert wide <= width, f"{name}: {wide} px wide at {width} px: {over}"
     SHOTS.mkdir(parents=True, exist_ok=True)
     driver.save_screenshot(str(SHOTS / f"{name}-{width}.png"))
     driver.set_window_size(360, 800)
@@ -213,6 +239,7 @@ def test_courier_works_offline_and_the_office_sees_the_proof(
         browser.find_element(By.CSS_SELECTOR, "#scan button[type=submit]").click()
         wait_for(browser, "#collect")
         shot(browser, "03-stop-cod", 360)
+        shot(browser, "03-stop-cod", 1280)
         amount = browser.find_element(By.ID, "amount")
         assert amount.get_attribute("value") == "23.50"
         amount.clear()
@@ -256,6 +283,7 @@ def test_courier_works_offline_and_the_office_sees_the_proof(
         browser.find_element(By.ID, "handover-button").click()
         wait_text(browser, "#notice", "Handed over EUR 23.00")
         shot(browser, "06-cash-handed-over", 360)
+        shot(browser, "06-cash-handed-over", 1280)
         bar = browser.find_element(By.CSS_SELECTOR, ".sync")
         assert bar.get_attribute("data-online") == "no"
         assert int(bar.get_attribute("data-waiting")) >= 3
@@ -329,6 +357,18 @@ def test_depot_desk_scans_grades_a_return_and_restocks(
         token,
     )
     edge_cli("staff-pin", "--db", str(db), "--staff", "ana", "--pin", "1357")
+    hh_id, hh_token = central.enrol("courier", depot_id=names.depot, courier_id=names.courier)
+    edge_cli(
+        "enroll-handheld",
+        "--db",
+        str(db),
+        "--device-id",
+        hh_id,
+        "--courier",
+        names.courier,
+        "--token",
+        hh_token,
+    )
     pages = f"127.0.0.1:{free_port()}"
     relay = f"127.0.0.1:{free_port()}"
     args = ("edge", "depot", "--db", str(db), "--listen", relay, "--pages", pages)
@@ -359,8 +399,17 @@ def test_depot_desk_scans_grades_a_return_and_restocks(
         shot(browser, "09-desk-inbound", 1280)
         shot(browser, "09-desk-inbound", 360)
         browser.get(url + "/routes")
-        assert wait_for(browser, f'#plan [data-tracking="{inbound["tracking_number"]}"]')
+        planned = f'#plan [data-tracking="{inbound["tracking_number"]}"]'
+        row = wait_for(browser, planned)
+        for name, value in (("courier", names.courier), ("seq", "1")):
+            field = row.find_element(By.NAME, name)
+            field.clear()
+            field.send_keys(value)
+        row.find_element(By.TAG_NAME, "button").click()
+        assert "assigned to" in wait_text(browser, "#notice")
+        assert wait_text(browser, f"{planned} .by").startswith("ana, ")
         shot(browser, "12-desk-routes", 1280)
+        shot(browser, "12-desk-routes", 360)
 
         browser.get(url + "/returns")
         wait_for(browser, f'[data-return="{return_id}"] a', reload=True).click()
@@ -401,6 +450,40 @@ def test_depot_desk_scans_grades_a_return_and_restocks(
             ]
 
         WebDriverWait(browser, WAIT_S).until(merchant_stock)
+
+        # the courier's handheld, syncing through this depot, hands the COD cash over
+        via = tmp_path / "handheld-via-depot.db"
+        asyncio.run(hand_over_via_depot(via, hh_id, hh_token, names, f"http://{relay}"))
+        browser.get(url + "/cash")
+        handover = wait_for(browser, "#handovers tr[data-handover]", reload=True)
+        hid = handover.get_attribute("data-handover")
+        browser.find_element(By.ID, f"count-{hid}").send_keys("11.50")
+        browser.find_element(By.CSS_SELECTOR, f'[data-handover="{hid}"] button').click()
+        assert "discrepancy EUR -0.50" in wait_text(browser, "#notice")
+        assert wait_text(browser, f'[data-handover="{hid}"] .by').startswith("ana, ")
+        amount = browser.find_element(By.ID, "deposit-amount")
+        assert amount.get_attribute("value") == "11.50"
+        amount.clear()
+        amount.send_keys("20.00")
+        browser.find_element(By.ID, "deposit-button").click()
+        assert "only EUR 11.50 counted" in wait_text(browser, "#deposit-error")
+        amount = browser.find_element(By.ID, "deposit-amount")
+        assert amount.get_attribute("aria-invalid") == "true"
+        amount.clear()
+        amount.send_keys("11.50")
+        browser.find_element(By.ID, "deposit-batch").send_keys("SLIP-0007")
+        browser.find_element(By.ID, "deposit-button").click()
+        assert "deposit SLIP-0007: EUR 11.50 to the bank" in wait_text(browser, "#notice")
+        assert wait_text(browser, '[data-batch="SLIP-0007"] .by').startswith("ana, ")
+        assert browser.find_element(By.ID, "undeposited").text == "EUR 0.00"
+        shot(browser, "13-desk-cash", 1280)
+        shot(browser, "13-desk-cash", 360)
+
+        browser.get(url + "/handhelds")
+        health = wait_for(browser, f'#handhelds [data-device="{hh_id}"]', reload=True)
+        assert names.courier in health.text and "OK" in health.text
+        shot(browser, "14-desk-handhelds", 1280)
+        shot(browser, "14-desk-handhelds", 360)
     finally:
         stop_all([process])
 
@@ -412,6 +495,7 @@ def test_depot_desk_scans_grades_a_return_and_restocks(
             )
         assert {r[0] for r in rows} == {
             "received_at_depot",
+            "reassigned",
             "received",
             "inspected",
             "restocked",

@@ -6,6 +6,8 @@ and write nothing, else write ONE local transaction.
 
 from __future__ import annotations
 
+import re
+
 import msgspec
 
 from protocol.cash import fold_by_currency
@@ -43,6 +45,7 @@ from ._common import (
 )
 
 S = ShipmentStatus
+BATCH_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 class CountResult(msgspec.Struct, frozen=True):
@@ -107,7 +110,9 @@ async def assign(
         if current == fields:
             raise AlreadyRecorded(f"{view.info.tracking_number} is already on that route stop")
         clock = await ctx.clock(view.hlcs)
-        body = Reassigned.Body(courier_id=courier_id, route_day=route_day, reason=reason.strip())
+        body = Reassigned.Body(
+            courier_id=courier_id, route_day=route_day, reason=reason.strip(), route_seq=route_seq
+        )
         events: list[Event] = [Reassigned(**ctx.base(clock.now()), payload=body)]
         command = DocCommand.build("assign", "shipment", events, info=fields)
         await ctx.commit(clock, [(view.doc_id, command)])
@@ -179,12 +184,54 @@ async def undeposited(ctx: EdgeContext) -> int:
     return counted - deposited
 
 
+class DepositBatch(msgspec.Struct, frozen=True):
+    """A deposit batch recorded at this depot, with who recorded it."""
+
+    batch_id: str
+    day: str
+    amount: int
+    currency: str
+    actor: str
+    hlc: str
+
+
+async def deposits(ctx: EdgeContext) -> list[DepositBatch]:
+    """Every deposit batch in this depot's cash books, newest first."""
+    books = await books_where(
+        ctx.store, "owner_kind = 'depot' AND owner_id = ?", (ctx.identity.depot_id,)
+    )
+    found = [
+        DepositBatch(
+            e.payload.batch_id, b.info.day, e.payload.amount, e.payload.currency, e.actor, e.hlc
+        )
+        for b in books
+        for e in b.events
+        if isinstance(e, CashDeposited)
+    ]
+    return sorted(found, key=lambda d: d.hlc, reverse=True)
+
+
+def _batch_name(batch_id: str | None) -> str:
+    """``batch_id`` (a bank slip number, say) if it is a short plain name, else a new id."""
+    name = (batch_id or "").strip()
+    if not name:
+        return new_id()
+    if not BATCH_NAME.fullmatch(name):
+        raise InvalidInput(
+            f"batch: {name[:40]!r} is not a batch name: up to 64 letters, digits, '.', '-', '_'"
+        )
+    return name
+
+
 async def deposit(ctx: EdgeContext, amount: int, batch_id: str | None = None) -> Deposit:
     """Record a deposit batch of counted cash in the depot's cash book of today."""
     ctx.require(Role.DEPOT)
     positive(amount, "deposit amount")
     currency = ctx.identity.currency
+    batch = _batch_name(batch_id)
     async with ctx.lock:
+        if any(d.batch_id == batch for d in await deposits(ctx)):
+            raise AlreadyRecorded(f"batch: a deposit {batch} was already recorded")
         available = await undeposited(ctx)
         if available <= 0:
             raise NothingToDo("no counted cash waiting to be deposited")
@@ -197,7 +244,6 @@ async def deposit(ctx: EdgeContext, amount: int, batch_id: str | None = None) ->
         book_id = depot_book_id(ctx.identity.depot_id, day)
         existing = await cash_books(ctx.store, [book_id])
         clock = await ctx.clock(existing[0].hlcs if existing else [])
-        batch = batch_id or new_id()
         payload = BatchPayload(amount=amount, currency=currency, batch_id=batch)
         event = CashDeposited(**ctx.base(clock.now()), payload=payload)
         info = None if existing else book_info("depot", ctx.identity.depot_id, ctx, day, currency)
@@ -217,10 +263,12 @@ class PlanRow(msgspec.Struct, frozen=True):
     courier_id: str
     route_day: str
     route_seq: int
+    assignments: list[tuple[str, str]] = []  # (actor, hlc) of each reassigned, oldest first
 
 
 async def to_plan(ctx: EdgeContext) -> list[PlanRow]:
-    """This depot's parcels still to deliver, by courier, day and stop."""
+    """This depot's parcels still to deliver, by courier, day and stop, with who routed
+    each (the ``reassigned`` events)."""
     ctx.require(Role.DEPOT)
     done = tuple(TERMINAL_STATUSES)
     marks = ",".join("?" * len(done))
@@ -230,7 +278,18 @@ async def to_plan(ctx: EdgeContext) -> list[PlanRow]:
         "ORDER BY courier_id, route_day, route_seq, tracking_number",
         (ctx.identity.depot_id, *done),
     )
+    trail = await ctx.store.route_records(ctx.identity.depot_id)
     return [
-        PlanRow(r[0], r[1], r[2] or "", r[3] or "", r[4], r[5] or "", r[6] or "", r[7] or 0)
+        PlanRow(
+            r[0],
+            r[1],
+            r[2] or "",
+            r[3] or "",
+            r[4],
+            r[5] or "",
+            r[6] or "",
+            r[7] or 0,
+            trail.get(r[0], []),
+        )
         for r in rows
     ]

@@ -13,7 +13,10 @@ The courier's pages (:mod:`.courier`), on the handheld's 127.0.0.1:
 
 The depot's desk pages (:mod:`.depot`), on the depot LAN: ``/login`` (staff
 id and PIN), ``/`` (inbound scan stream), ``/returns`` and
-``/returns/{doc_id}`` (receive, grade, restock, stock), ``/handhelds``.
+``/returns/{doc_id}`` (receive, grade, restock, stock), ``/routes`` (assign
+and reassign, with who did it), ``/cash`` (:mod:`.desk_cash`: count the
+handovers, deposit batches), ``/handhelds`` (:mod:`.desk_handhelds`: each
+handheld's health and what to look at).
 
 Every POST carries the CSRF token; every handler calls the same command
 function as ``parcelsync edge`` (:mod:`edge.commands`).
@@ -40,6 +43,8 @@ from .cash import CourierCash
 from .courier import CourierPages
 from .depot import DepotPages
 from .depot_changes import DepotChangePages
+from .desk_cash import DepotCash
+from .desk_handhelds import DepotHandhelds
 from .session import SessionCSRF, pages_secret, session_config
 from .signin import CourierSignIn
 from .site import Site
@@ -67,7 +72,7 @@ def handheld_app(site: Site, secret: bytes) -> Litestar:
 
 def depot_app(site: Site, secret: bytes) -> Litestar:
     """The depot desk pages over ``site`` (the running depot node)."""
-    return _app(site, secret, DepotPages, DepotChangePages)
+    return _app(site, secret, DepotPages, DepotChangePages, DepotCash, DepotHandhelds)
 
 
 def _app(site: Site, secret: bytes, *pages: type[Controller]) -> Litestar:
