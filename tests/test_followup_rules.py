@@ -38,7 +38,14 @@ def refusal(device: Device, kind: str, status: S, **payload: Any) -> str | None:
     payload = {"depot_id": "D1"} | payload if kind == "handed_to_merchant" else payload
     event = ev(kind, T, device=device.id, actor=ACTOR[device], **payload)
     info = {"merchant_id": "M1", "depot_id": "D1", "courier_id": "C1"}
-    change = Change(DocType.SHIPMENT, False, info, info, (event,), status_before=status)
+    routed = (
+        info | {k: getattr(event.payload, k) for k in ("courier_id", "route_day", "route_seq")}
+        # the routing fields change in the same update (a courier's attempt is judged on
+        # the event alone: moving its own routing fields is refused before it)
+        if kind == "reassigned" and device.role != Role.COURIER
+        else info
+    )
+    change = Change(DocType.SHIPMENT, False, info, routed, (event,), status_before=status)
     found = check_change(device, change) or check_contents(device, change, Facts(T))
     return found.code if found else None
 
