@@ -73,9 +73,11 @@ def rma_refusal(
     return _within(items, left, field, "the shipment (less earlier returns)")
 
 
-def grading_refusal(info: ReturnInfo, graded: Sequence[ItemInspection]) -> Refusal | None:
+def grading_refusal(
+    info: ReturnInfo, graded: Sequence[ItemInspection], field: str = "payload.items"
+) -> Refusal | None:
     """Why grading ``graded`` does not fit the RMA ``info``; ``None`` when it does."""
-    return _within(graded, units(info.items), "payload.items", "the return")
+    return _within(graded, units(info.items), field, "the return")
 
 
 def requested_in(change: Change) -> bool:

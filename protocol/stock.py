@@ -37,6 +37,7 @@ TARGET_OF: dict[Disposition, StockState] = {
     Disposition.DISPOSE: S.DISPOSED,
     Disposition.BACK_TO_MERCHANT: S.RETURNED_TO_MERCHANT,
 }
+DISPOSITION_OF = {state: disposition for disposition, state in TARGET_OF.items()}
 ONWARD: dict[StockSource, frozenset[StockState]] = {
     StockSource.QUARANTINED: frozenset({S.AVAILABLE, S.DISPOSED, S.RETURNED_TO_MERCHANT}),
     StockSource.AVAILABLE: frozenset({S.QUARANTINED, S.DISPOSED, S.RETURNED_TO_MERCHANT}),
@@ -124,8 +125,12 @@ def movement_error(book: StockBook, event: Event) -> str | None:
             return "payload.received_by: say who at the merchant received the units"
     left = book.left(move, source)
     if move.quantity > left:
-        where = f"graded for {target}" if source == StockSource.GRADED else f"{source} here"
-        return f"payload.quantity: {move.sku}: {left} unit(s) {where}, cannot move {move.quantity}"
+        if source == StockSource.GRADED:
+            graded = DISPOSITION_OF[target].replace("_", " ")
+            where = f"{left} unit(s) graded for {graded} are left"
+        else:
+            where = f"only {left} unit(s) {source} here"
+        return f"payload.quantity: {move.sku}: {where}, cannot move {move.quantity}"
     return None
 
 

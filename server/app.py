@@ -25,6 +25,7 @@ from .failures import failure_handlers
 from .merchant_api.controllers import ReturnController, ShipmentController
 from .merchant_api.returns import ReturnService
 from .merchant_api.services import ShipmentService
+from .merchant_api.stock import StockTotalsController
 from .notifications.config import NO_NOTIFICATIONS, NotifyConfig
 from .office.actions import OfficeActions
 from .office.controllers import OfficeController, StockController
@@ -124,6 +125,7 @@ def create_app(
             WebhookController,
             OfficeController,
             StockController,
+            StockTotalsController,
             *office_web_handlers(secure_cookies),
         ],
         dependencies={

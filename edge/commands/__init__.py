@@ -9,7 +9,6 @@ from .courier import (
     find,
     load_route,
     out_for_delivery,
-    pickup_return,
 )
 from .depot import (
     CountResult,
@@ -24,17 +23,24 @@ from .depot import (
 )
 from .desk_adjust import Adjustment, adjust_count
 from .manifest import manifest_stops, route_day
+from .pickups import (
+    Pickup,
+    assign_return,
+    my_pickups,
+    my_return,
+    pickup_return,
+    pickups_to_plan,
+)
 from .returns_desk import (
     ReturnRow,
     StockLevel,
-    dispatch,
     inspect,
     parse_item,
     receive_return,
-    restock,
     returns_here,
     stock_levels,
 )
+from .stock import dispatch, move_stock, restock
 
 __all__ = [
     "Adjustment",
@@ -43,12 +49,14 @@ __all__ = [
     "CountResult",
     "Deposit",
     "Handover",
+    "Pickup",
     "PlanRow",
     "ReturnRow",
     "RouteStop",
     "StockLevel",
     "adjust_count",
     "assign",
+    "assign_return",
     "cash_position",
     "collect",
     "count_cash",
@@ -61,9 +69,13 @@ __all__ = [
     "inspect",
     "load_route",
     "manifest_stops",
+    "move_stock",
+    "my_pickups",
+    "my_return",
     "out_for_delivery",
     "parse_item",
     "pickup_return",
+    "pickups_to_plan",
     "receive",
     "receive_return",
     "restock",
