@@ -41,8 +41,7 @@ class ReturnService:
         an item was not shipped or more units are asked for than were shipped (less
         the shipment's earlier returns)."""
         async with self._lock:
-            found = await self._shipment(device, data.shipment_id)
-            shipment, status = found
+            shipment, status = await self._shipment(device, data.shipment_id)
             items = [Item(i.sku, i.quantity) for i in data.items]
             earlier = await self._requested(data.shipment_id)
             refusal = rma_refusal(items, shipment, status, earlier)
