@@ -183,3 +183,5 @@ async def test_grading_and_stock_stay_within_the_rma_and_the_states_add_up(
     ]
     assert {(r["sku"], r["quantity"]) for r in per_depot} == {("SKU-A", 1)}
     assert reorder.status_code == 200, reorder.text
+    # restocked 1, released 1, sent back 1: one on hand; SKU-B was never available
+    assert [(r["sku"], r["on_hand"]) for r in reorder.json()] == [("SKU-A", 1)]
