@@ -29,6 +29,10 @@ async def test_the_courier_picks_up_a_return_on_todays_route_with_proof(tmp_path
         assert pickup.status_code == 200
         assert '<li data-sku="SKU-1"><b>2 &times;</b> SKU-1</li>' in pickup.text
         assert (await web.get(f"/pickups/{OTHERS}")).status_code == 404
+        scanned = await web.post("/scan", data={"code": MINE, CSRF: token(route)})
+        assert (scanned.status_code, scanned.headers["location"]) == (303, f"/pickups/{MINE}")
+        other = await web.post("/scan", data={"code": OTHERS, CSRF: token(route)})
+        assert other.status_code == 404
 
         before = await snapshot(hh.ctx.store)
         bad = await web.post(
