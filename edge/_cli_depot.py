@@ -207,8 +207,11 @@ def adjust_count(  # type: ignore[no-untyped-def]
 @db_option
 @json_option
 def stock(db: str, as_json: bool) -> None:
-    """Stock per SKU at this depot."""
-    text = lambda levels: "\n".join(f"{s.sku}: {s.quantity}" for s in levels) or "no stock"  # noqa: E731
+    """Stock per SKU and state at this depot."""
+
+    def text(levels: list[c.StockLevel]) -> str:
+        return "\n".join(f"{s.sku} {s.state}: {s.quantity}" for s in levels) or "no stock"
+
     command(db, None, as_json, c.stock_levels, text)
 
 

@@ -18,6 +18,7 @@ from protocol.vocab import Role
 
 from ._cli_courier import COURIER_COMMANDS
 from ._cli_depot import DEPOT_COMMANDS
+from ._cli_returns import RETURN_COMMANDS
 from ._cli_support import amount_minor, db_option, json_option, run, with_ctx
 from .context import EdgeContext, Identity, enroll, read_identity, wall_ms
 from .errors import NotEnrolled, WrongRole
@@ -254,7 +255,7 @@ def sync_once(db: str) -> None:
     click.echo(run(call()))
 
 
-for _cmd in (*COURIER_COMMANDS, *DEPOT_COMMANDS):
+for _cmd in (*COURIER_COMMANDS, *DEPOT_COMMANDS, *RETURN_COMMANDS):
     edge.add_command(_cmd)
 
 __all__ = ["edge"]

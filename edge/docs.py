@@ -117,6 +117,18 @@ async def return_by_id(store: EdgeStore, doc_id: str) -> ReturnView:
     return ReturnView(doc_id, info, events, fold_return(events))
 
 
+async def returns_by_id(store: EdgeStore, doc_ids: list[str]) -> list[ReturnView]:
+    """The returns among ``doc_ids`` held here, folded, in the order of ``doc_ids``."""
+    found = await contents(store, doc_ids)
+    views = []
+    for doc_id in doc_ids:
+        doc_type, content = found.get(doc_id, ("", None))
+        if doc_type == DocType.RETURN and content is not None and content.info:
+            info, events = _typed(DocType.RETURN, content)
+            views.append(ReturnView(doc_id, info, events, fold_return(events)))
+    return views
+
+
 async def cash_books(store: EdgeStore, doc_ids: list[str]) -> list[CashBookView]:
     """The cash books among ``doc_ids`` held here, folded."""
     views = []

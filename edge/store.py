@@ -137,3 +137,28 @@ class EdgeStore(ReplicaStore):
             await db.execute(
                 "UPDATE edge_attachments SET uploaded_at = ? WHERE sha256 = ?", (at_ms, sha256)
             )
+
+    async def stock_levels(self, depot_id: str) -> list[tuple[str, str, int]]:
+        """``(sku, state, units)`` at ``depot_id`` over every return, states with units only."""
+        rows = await self.query(
+            "SELECT sku, state, sum(quantity) FROM p_stock_states WHERE depot_id = ? "
+            "GROUP BY sku, state HAVING sum(quantity) != 0 ORDER BY sku, state",
+            (depot_id,),
+        )
+        return [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
+
+    async def returns_at(self, depot_id: str) -> list[str]:
+        """Ids of the returns (RMAs) of ``depot_id`` held here."""
+        rows = await self.query(
+            "SELECT doc_id FROM p_returns WHERE depot_id = ? ORDER BY doc_id", (depot_id,)
+        )
+        return [str(r[0]) for r in rows]
+
+    async def returns_of_courier(self, courier_id: str) -> list[str]:
+        """Ids of the returns held here that are routed to ``courier_id``."""
+        rows = await self.query(
+            "SELECT doc_id FROM documents WHERE doc_type = 'return' AND courier_id = ? "
+            "ORDER BY doc_id",
+            (courier_id,),
+        )
+        return [str(r[0]) for r in rows]

@@ -21,6 +21,8 @@ from .vocab import (
     PaymentMethod,
     PodRelation,
     ShipmentStatus,
+    StockSource,
+    StockState,
 )
 
 MAX_ATTEMPTS_LIMIT = 10
@@ -288,8 +290,16 @@ class ReturnRequested(Event, frozen=True, tag="requested"):
 
 
 class ReturnPickedUp(Event, frozen=True, tag="picked_up"):
+    """The courier took the return from the customer; the proof as for a delivery."""
+
     class Body(Payload, frozen=True):
         courier_id: str
+        handed_by: str = ""  # who gave the parcel to the courier
+        device_time_ms: int = 0
+        signature_sha256: str | None = None
+        photo_sha256: str | None = None
+        lat: float | None = None
+        lon: float | None = None
 
     payload: Body
 
@@ -321,6 +331,18 @@ class StockMovement(Payload, frozen=True):
     depot_id: str
 
 
+class StockTransfer(StockMovement, frozen=True):
+    """Units of a return moved between stock states (see :mod:`protocol.stock`).
+
+    ``source`` is ``graded`` (units not yet in any state) or a state; sending
+    units back to the merchant names who received them and their signature."""
+
+    source: StockSource = StockSource.GRADED
+    target: StockState = StockState.AVAILABLE
+    received_by: str = ""
+    signature_sha256: str | None = None
+
+
 class Restocked(Event, frozen=True, tag="restocked"):
     payload: StockMovement
 
@@ -337,6 +359,10 @@ class SentBackToMerchant(Event, frozen=True, tag="sent_back"):
     payload: NoPayload = NoPayload()
 
 
+class StockMoved(Event, frozen=True, tag="stock_moved"):
+    payload: StockTransfer
+
+
 ReturnEvent = (
     ReturnRequested
     | ReturnPickedUp
@@ -346,6 +372,7 @@ ReturnEvent = (
     | Dispatched
     | Refunded
     | SentBackToMerchant
+    | StockMoved
     | ConflictResolved
 )
 

@@ -45,6 +45,7 @@ EVENT_ROLES: dict[DocType, dict[str, frozenset[Role]]] = {
         "dispatched": frozenset({_D}),
         "refunded": frozenset({_M, _O}),
         "sent_back": frozenset({_D}),
+        "stock_moved": frozenset({_D}),
         "conflict_resolved": frozenset({_O}),
     },
     DocType.CASHBOOK: {

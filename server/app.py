@@ -27,6 +27,7 @@ from .followups.service import FollowUpService
 from .merchant_api.controllers import ReturnController, ShipmentController
 from .merchant_api.returns import ReturnService
 from .merchant_api.services import ShipmentService
+from .merchant_api.stock import StockTotalsController
 from .notifications.config import NO_NOTIFICATIONS, NotifyConfig
 from .office.actions import OfficeActions
 from .office.controllers import OfficeController, StockController
@@ -132,6 +133,7 @@ def create_app(
             WebhookController,
             OfficeController,
             StockController,
+            StockTotalsController,
             *office_web_handlers(secure_cookies),
         ],
         dependencies={

@@ -52,6 +52,9 @@ CREATE TABLE IF NOT EXISTS p_return_items (
 CREATE TABLE IF NOT EXISTS p_stock (
     doc_id TEXT, depot_id TEXT, sku TEXT, quantity INTEGER,
     PRIMARY KEY (doc_id, depot_id, sku));
+CREATE TABLE IF NOT EXISTS p_stock_states (
+    doc_id TEXT, depot_id TEXT, sku TEXT, state TEXT, quantity INTEGER,
+    PRIMARY KEY (doc_id, depot_id, sku, state));
 CREATE TABLE IF NOT EXISTS p_conflicts (
     doc_id TEXT, conflict_id TEXT, kind TEXT, message TEXT, resolved INTEGER,
     PRIMARY KEY (doc_id, conflict_id));
@@ -65,6 +68,7 @@ PROJECTION_TABLES = (
     "p_returns",
     "p_return_items",
     "p_stock",
+    "p_stock_states",
     "p_conflicts",
 )
 
@@ -78,6 +82,7 @@ TABLES_OF: dict[str, tuple[str, ...]] = {
         "p_events",
         "p_return_items",
         "p_stock",
+        "p_stock_states",
         "p_conflicts",
     ),
 }
@@ -228,6 +233,8 @@ def _return(proj: Projection, info: ReturnInfo, events: list[Event]) -> None:
         )
     for depot_id, sku, quantity in state.stock:
         proj.add("p_stock", (proj.doc_id, depot_id, sku, quantity))
+    for depot_id, sku, stock_state, quantity in state.levels:
+        proj.add("p_stock_states", (proj.doc_id, depot_id, sku, stock_state.value, quantity))
     for c in state.conflicts:
         proj.add("p_conflicts", (proj.doc_id, c.id, c.kind.value, c.message, int(c.resolved)))
 

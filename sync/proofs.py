@@ -1,4 +1,6 @@
-"""The proofs of delivery a replica holds: what each delivery event says about its files.
+"""The proofs a replica holds: what each delivery event says about its files, and the
+like of a return's reverse pickup (``picked_up``) and units sent back to the merchant
+(``stock_moved``, signed by who received them).
 
 Read from the ``p_events`` projection, so central and a depot edge (which
 checks its handhelds' uploads before forwarding them) answer alike.
@@ -38,12 +40,16 @@ class DeliveryProof:
         return bool(sha256) and sha256 in (self.signature_sha256, self.photo_sha256)
 
 
+PROOF_EVENTS = ("delivered", "picked_up", "stock_moved")
+
+
 async def delivery_proofs(store: ReplicaStore, doc_id: str) -> list[DeliveryProof]:
-    """The delivery events of a shipment with their proof fields, in fold order."""
+    """The events of a document that carry a proof (a shipment's deliveries, a return's
+    pickup and sending back) with their proof fields, in fold order."""
     rows = await store.query(
         "SELECT event_id, hlc, device, actor, payload FROM p_events "
-        "WHERE doc_id = ? AND type = 'delivered' ORDER BY hlc, event_id",
-        (doc_id,),
+        "WHERE doc_id = ? AND type IN (?, ?, ?) ORDER BY hlc, event_id",
+        (doc_id, *PROOF_EVENTS),
     )
     proofs = []
     for event_id, hlc, device, actor, raw in rows:
@@ -54,7 +60,12 @@ async def delivery_proofs(store: ReplicaStore, doc_id: str) -> list[DeliveryProo
                 hlc,
                 device or "",
                 actor or "",
-                str(pod.get("recipient_name") or ""),
+                str(
+                    pod.get("recipient_name")
+                    or pod.get("handed_by")
+                    or pod.get("received_by")
+                    or ""
+                ),
                 str(pod.get("relation") or ""),
                 int(pod.get("device_time_ms") or 0),
                 str(pod.get("signature_sha256") or ""),
@@ -69,15 +80,19 @@ async def delivery_proofs(store: ReplicaStore, doc_id: str) -> list[DeliveryProo
 async def upload_allowed(store: ReplicaStore, device: Device, doc_id: str, sha256: str) -> bool:
     """May ``device`` upload the file ``sha256`` of shipment ``doc_id`` to this replica?
 
-    A handheld: one of its own deliveries of that shipment names the file. A
-    depot (forwarding its handhelds' files): the shipment is its depot's and
-    a delivery of it names the file.
+    A handheld: one of its own deliveries (or pickups) of that document names the
+    file. A depot (forwarding its handhelds' files, or its own of a return sent
+    back): the document is its depot's and a proof of it names the file.
     """
     proofs = await delivery_proofs(store, doc_id)
     if device.role == Role.COURIER:
         return any(p.device == device.id and p.names(sha256) for p in proofs)
     if device.role == Role.DEPOT:
-        rows = await store.query("SELECT depot_id FROM p_shipments WHERE doc_id = ?", (doc_id,))
+        rows = await store.query(
+            "SELECT depot_id FROM p_shipments WHERE doc_id = ? "
+            "UNION ALL SELECT depot_id FROM p_returns WHERE doc_id = ?",
+            (doc_id, doc_id),
+        )
         mine = bool(rows) and rows[0][0] == device.depot_id
         return mine and any(p.names(sha256) for p in proofs)
     return False

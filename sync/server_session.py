@@ -19,8 +19,10 @@ from protocol.cash_rules import entry_refusal
 from protocol.contents import DEFAULT_MAX_SKEW_MS, Facts, check_contents, facts_needed
 from protocol.events import CashCollected, Event
 from protocol.ids import is_uuid
-from protocol.info import CashBookInfo, ShipmentInfo
+from protocol.info import CashBookInfo, ReturnInfo, ShipmentInfo
+from protocol.lifecycle import fold_shipment
 from protocol.permissions import Change, Device, check_change
+from protocol.return_rules import requested_in, rma_refusal, units
 from protocol.vocab import DocType, Role
 from protocol.wire import (
     DocUpdate,
@@ -43,7 +45,7 @@ from .errors import ScopeDenied, UnknownDocType
 from .limits import Limits
 from .scopes import allowed, device_scopes, matches
 from .store import ReplicaStore
-from .validation import changes_content, inspect_update, money_refusal
+from .validation import changes_content, inspect_update, money_refusal, returns_refusal
 
 DeviceLookup = Callable[[str], Awaitable[Device | None]]
 MAX_PULL_LIMIT = 2000
@@ -232,6 +234,8 @@ class SyncServer:
                 raise Rejected(refusal.code, refusal.message)
             if doc_type == DocType.CASHBOOK:
                 await self._entries_checked(after, change.new_events, working)
+            if requested_in(change):
+                await self._rma_checked(item.doc_id, after, working)
             loaded.advance(after, [event.id for event in change.new_events])
         except Rejected:
             if current is not None:
@@ -283,6 +287,46 @@ class SyncServer:
             refusal = entry_refusal(info, entry, *shipment)
             if refusal is not None:
                 raise Rejected(refusal.code, refusal.message)
+
+    async def _rma_checked(self, doc_id: str, rma: Content, working: dict[str, _Working]) -> None:
+        """``Rejected`` unless the RMA names only items of its delivered shipment, within
+        what the shipment's other RMAs (stored or in this push) left
+        (:func:`protocol.return_rules.rma_refusal`); a relay not holding the shipment
+        leaves it to central."""
+        info = rma.typed_info(DocType.RETURN)
+        assert isinstance(info, ReturnInfo)
+        shipment, events = await self._shipment(info.shipment_id, working)
+        if shipment is None and self._relay:
+            return
+        status = fold_shipment(events, shipment.cod).status if shipment else None
+        others = set(await self.store.returns_of(info.shipment_id))
+        others |= {d for d, w in working.items() if w.doc_type == DocType.RETURN.value}
+        others.discard(doc_id)
+        earlier = [
+            r for r in await self._returns(others, working) if r.shipment_id == info.shipment_id
+        ]
+        asked = units(item for r in earlier for item in r.items)
+        refusal = rma_refusal(info.items, shipment, status, asked, "info.items")
+        if refusal is not None:
+            raise Rejected(refusal.code, refusal.message)
+
+    async def _returns(self, doc_ids: set[str], working: dict[str, _Working]) -> list[ReturnInfo]:
+        """The info of the returns among ``doc_ids`` as this push has them so far."""
+        missing = doc_ids - working.keys()
+        if missing:
+            working.update(
+                (d.doc_id, _Working(d.doc_type, d.state, d.scope, len(d.state)))
+                for d in (await self.store.load(missing)).values()
+            )
+        found = []
+        for doc_id in sorted(doc_ids & working.keys()):
+            w = working[doc_id]
+            content = self._loaded(doc_id, w).content
+            if w.doc_type == DocType.RETURN.value and content.info:
+                info = content.typed_info(DocType.RETURN)
+                assert isinstance(info, ReturnInfo)
+                found.append(info)
+        return found
 
     async def _shipment(
         self, doc_id: str, working: dict[str, _Working]
@@ -481,8 +525,11 @@ def _validated(
                 "event_too_large",
                 f"event {raw.get('id')!r}: {size} bytes as JSON, at most {limits.event_bytes}",
             )
-    refusal = check_change(writer, inspection.change) or money_refusal(
-        doc_type, inspection.change, inspection.after
+    change, after = inspection.change, inspection.after
+    refusal = (
+        check_change(writer, change)
+        or money_refusal(doc_type, change, after)
+        or returns_refusal(doc_type, change, after)
     )
     if refusal is not None:
         raise Rejected(refusal.code, refusal.message)

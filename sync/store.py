@@ -116,6 +116,13 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
                     result[r[0]] = StoredDoc(r[0], r[1], bytes(r[2]), (r[3], r[4], r[5]))
         return result
 
+    async def returns_of(self, shipment_id: str) -> list[str]:
+        """Ids of the returns (RMAs) held here that were made for ``shipment_id``."""
+        rows = await self.query(
+            "SELECT doc_id FROM p_returns WHERE shipment_id = ? ORDER BY doc_id", (shipment_id,)
+        )
+        return [str(r[0]) for r in rows]
+
     async def document_ids(self) -> list[str]:
         """Ids of every document held, sorted."""
         async with self._lock:

@@ -16,9 +16,10 @@ from typing import Any
 from protocol.cash_rules import book_refusal, collection_refusal
 from protocol.errors import ProtocolError
 from protocol.events import Event, ints_from_floats
-from protocol.info import ShipmentInfo
+from protocol.info import ReturnInfo, ShipmentInfo
 from protocol.lifecycle import fold_shipment
 from protocol.permissions import Change, Refusal
+from protocol.return_rules import return_refusal
 from protocol.vocab import DocType
 
 from ._doc_cache import LoadedDoc
@@ -205,3 +206,14 @@ def money_refusal(doc_type: DocType, change: Change, after: Content) -> Refusal 
         new_ids = {e.id for e in change.new_events}
         return book_refusal(after.typed_events(doc_type), new_ids)
     return None
+
+
+def returns_refusal(doc_type: DocType, change: Change, after: Content) -> Refusal | None:
+    """The rules one return document decides (see :mod:`protocol.return_rules`): its
+    RMA fields fixed, gradings within the RMA, stock movements within their source."""
+    if doc_type != DocType.RETURN or not (change.new_events or change.changed_fields):
+        return None
+    info = after.typed_info(doc_type)
+    assert isinstance(info, ReturnInfo)
+    new_ids = {e.id for e in change.new_events}
+    return return_refusal(change, info, after.typed_events(doc_type), new_ids)

@@ -85,6 +85,13 @@ SAMPLE_PAYLOADS: dict[str, dict[str, Any]] = {
     "dispatched": {"sku": "SKU-1", "quantity": 1, "depot_id": "depot-ams"},
     "refunded": {"amount": 1999, "currency": "EUR"},
     "sent_back": {},
+    "stock_moved": {
+        "sku": "SKU-1",
+        "quantity": 1,
+        "depot_id": "depot-ams",
+        "source": "graded",
+        "target": "quarantined",
+    },
     # cash book
     "collected": {"amount": 2500, "currency": "EUR", "shipment_id": "ship-1"},
     "handed_over": {

@@ -41,7 +41,12 @@ async def world(tmp_path):
     courier = handheld()
     central = await Central.open(tmp_path / "central.db", [courier])
     await seed(
-        central.store, [shipment_command(1, cod=2500), shipment_command(2), return_command("r1")]
+        central.store,
+        [
+            shipment_command(1, cod=2500),
+            shipment_command(2),
+            return_command("r1", skus=("SKU-1", "SKU-2")),
+        ],
     )
     depot = await node(tmp_path / "depot.db", DEPOT_DEVICE)
     hh = await node(tmp_path / "hh.db", courier)
@@ -150,6 +155,12 @@ async def test_returns_desk(world):
     await refused(depot, AlreadyRecorded, c.receive_return(depot, R1))
     await refused(depot, InvalidTransition, c.restock(depot, R1, "SKU-1"))
     await refused(depot, InvalidInput, c.inspect(depot, R1, []))
+    never_shipped = [ItemInspection("SKU-9", "sellable", "restock", 50)]
+    error = await refused(depot, InvalidInput, c.inspect(depot, R1, never_shipped))
+    assert "items[0].sku: 'SKU-9' is not in the return" in str(error)
+    too_many = [c.parse_item("SKU-1:sellable:restock:2"), c.parse_item("SKU-1:damaged:dispose")]
+    error = await refused(depot, InvalidInput, c.inspect(depot, R1, too_many))
+    assert "items[1].quantity: 3 unit(s) of 'SKU-1', only 2 in the return" in str(error)
     items = [
         c.parse_item("SKU-1:sellable:restock:2"),
         ItemInspection("SKU-2", "damaged", "dispose"),
@@ -162,9 +173,27 @@ async def test_returns_desk(world):
     await refused(depot, NothingToDo, c.dispatch(depot, R1, "SKU-1", 3))
     await c.dispatch(depot, R1, "SKU-1", 1)
     assert [(s.sku, s.quantity) for s in await c.stock_levels(depot)] == [("SKU-1", 1)]
+    await refused(depot, NothingToDo, c.move_stock(depot, R1, "SKU-2", 1, "graded", "quarantined"))
+    await c.move_stock(depot, R1, "SKU-2", 1, "graded", "disposed")
+    await c.move_stock(depot, R1, "SKU-1", 1, "available", "quarantined")
+    error = await refused(
+        depot,
+        NothingToDo,
+        c.move_stock(depot, R1, "SKU-1", 1, "quarantined", "returned_to_merchant"),
+    )
+    assert "received_by" in str(error)
+    await c.move_stock(
+        depot, R1, "SKU-1", 1, "quarantined", "returned_to_merchant", received_by="Ana (M1)"
+    )
+    levels = [(s.sku, s.state, s.quantity) for s in await c.stock_levels(depot)]
+    assert levels == [("SKU-1", "returned_to_merchant", 1), ("SKU-2", "disposed", 1)]
     assert (await central.client(depot).sync()).rejected == 0
-    rows = await central.store.query("SELECT sku, quantity FROM p_stock")
-    assert rows == [("SKU-1", 1)]
+    rows = await central.store.query("SELECT sku, quantity FROM p_stock ORDER BY sku")
+    assert rows == [("SKU-1", 0)]
+    rows = await central.store.query(
+        "SELECT sku, state, quantity FROM p_stock_states WHERE quantity > 0 ORDER BY sku"
+    )
+    assert rows == [("SKU-1", "returned_to_merchant", 1), ("SKU-2", "disposed", 1)]
 
 
 def test_parse_item_refusals():

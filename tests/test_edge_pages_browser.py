@@ -328,7 +328,8 @@ def test_depot_desk_scans_grades_a_return_and_restocks(
 
     from .server_fixtures import free_port
 
-    sold = create_shipment(central, names, "desk-sold", cod_amount=1200)
+    sold_items = [{"sku": "SKU-A", "quantity": 2}, {"sku": "SKU-B", "quantity": 1}]
+    sold = create_shipment(central, names, "desk-sold", cod_amount=1200, items=sold_items)
     inbound = create_shipment(central, names, "desk-inbound")
     asyncio.run(route_to_courier(central, names, tmp_path, [sold["id"]]))
     asyncio.run(deliver_on_handheld(central, names, tmp_path, sold["tracking_number"], cod=1200))
@@ -428,7 +429,7 @@ def test_depot_desk_scans_grades_a_return_and_restocks(
         form.find_element(By.TAG_NAME, "button").click()
         wait_text(browser, "#restock_SKU-A-error", "2 unit(s) graded for restock are left")
         browser.find_element(By.CSS_SELECTOR, "#restock-SKU-A button").click()
-        wait_text(browser, "#notice", "SKU-A: 1 in stock")
+        wait_text(browser, "#notice", "SKU-A: 1 restocked; 1 in stock here")
         assert (
             browser.find_element(By.CSS_SELECTOR, '#graded [data-sku="SKU-A"] .in-stock').text
             == "1"

@@ -50,7 +50,7 @@ async def _world(central: Central, names: Names, tmp_path: Path) -> list[str]:
     today = central.today()
     tomorrow, yesterday = (str(today + timedelta(days=d)) for d in (1, -1))
     made = [
-        create_shipment(central, names, "kpi-0", cod_amount=1000, **SLOT),
+        create_shipment(central, names, "kpi-0", cod_amount=1000, items=[{"sku": "K"}], **SLOT),
         create_shipment(central, names, "kpi-1", cod_amount=2000, **SLOT),
         create_shipment(central, names, "kpi-2", cod_amount=500, **SLOT),
         create_shipment(central, names, "kpi-3"),

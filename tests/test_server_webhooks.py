@@ -67,7 +67,10 @@ async def test_return_grading_and_cod_remittance_are_retried_until_delivered(
         _, token = central.enrol("merchant", merchant_id=names.merchant)
         with central.api(token) as api:
             api.post("/api/v1/webhooks", json={"url": hook.url}).raise_for_status()
-            created = api.post("/api/v1/shipments", json=shipment("G-1", depot_id=names.depot))
+            created = api.post(
+                "/api/v1/shipments",
+                json=shipment("G-1", depot_id=names.depot, items=[{"sku": "SKU-1"}]),
+            )
             shipment_id = created.json()["id"]
         await deliver(central, names, tmp_path, shipment_id)
         with central.api(token) as api:

@@ -9,7 +9,6 @@ from .courier import (
     find,
     load_route,
     out_for_delivery,
-    pickup_return,
 )
 from .depot import (
     CountResult,
@@ -27,17 +26,24 @@ from .depot import (
 from .desk_adjust import Adjustment, adjust_count
 from .followups import ChangeRow, answer_change, back_at_origin, hand_back, pending_changes
 from .manifest import manifest_stops, route_day
+from .pickups import (
+    Pickup,
+    assign_return,
+    my_pickups,
+    my_return,
+    pickup_return,
+    pickups_to_plan,
+)
 from .returns_desk import (
     ReturnRow,
     StockLevel,
-    dispatch,
     inspect,
     parse_item,
     receive_return,
-    restock,
     returns_here,
     stock_levels,
 )
+from .stock import dispatch, move_stock, restock
 
 __all__ = [
     "Adjustment",
@@ -48,6 +54,7 @@ __all__ = [
     "Deposit",
     "DepositBatch",
     "Handover",
+    "Pickup",
     "PlanRow",
     "ReturnRow",
     "RouteStop",
@@ -55,6 +62,7 @@ __all__ = [
     "adjust_count",
     "answer_change",
     "assign",
+    "assign_return",
     "back_at_origin",
     "cash_position",
     "collect",
@@ -70,10 +78,14 @@ __all__ = [
     "inspect",
     "load_route",
     "manifest_stops",
+    "move_stock",
+    "my_pickups",
+    "my_return",
     "out_for_delivery",
     "parse_item",
     "pending_changes",
     "pickup_return",
+    "pickups_to_plan",
     "receive",
     "receive_return",
     "restock",

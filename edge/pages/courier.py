@@ -36,6 +36,7 @@ from ..errors import (
 )
 from ..proofs import save_proof, signature_bytes
 from .forms import DeliverForm, field_error, parse_point, status_code_of
+from .pickup_rows import pickup_of, pickup_rows
 from .session import signed_in
 from .site import Site, notify, page
 from .words import AFTER_FAILURE, REASON_LABEL, reason_groups, status_label
@@ -102,7 +103,10 @@ class CourierPages(Controller):
                     )
                 ).lower()
             ]
-        return await page(site, request, "route.html", rows=rows, q=q, day=site.ctx.today())
+        pickups = await pickup_rows(site)
+        return await page(
+            site, request, "route.html", rows=rows, q=q, day=site.ctx.today(), pickups=pickups
+        )
 
     @post("/scan", status_code=303)
     async def scan(
@@ -116,6 +120,9 @@ class CourierPages(Controller):
         try:
             view = await c.find(site.ctx, data.code)
         except (NotFound, OutOfScope, InvalidInput) as exc:
+            pickup = await pickup_of(site, data.code)
+            if pickup is not None:
+                return Redirect(f"/pickups/{pickup}", status_code=303)
             rows = await _route_rows(site)
             return await page(
                 site,

@@ -85,6 +85,36 @@ def _grades(form: dict[str, str], count: int) -> list[ItemInspection]:
     return items
 
 
+async def return_page(
+    site: Site,
+    request: Request[Any, Any, Any],
+    staff: str,
+    doc_id: str,
+    status_code: int = 200,
+    **extra: Any,
+) -> Template:
+    """One return of this depot: its grades, its stock per state, the forms; 404 if not ours."""
+    try:
+        view = await return_by_id(site.ctx.store, doc_id)
+    except NotFound:
+        view = None
+    if view is None or view.info.depot_id != site.ctx.identity.depot_id:
+        return await page(site, request, "desk_gone.html", 404, person=staff)
+    depot = site.ctx.identity.depot_id
+    context = {
+        "view": view,
+        "grades": list(Grade),
+        "dispositions": list(Disposition),
+        "stock": {sku: q for d, sku, q in view.state.stock if d == depot},
+        "levels": [(sku, state, q) for d, sku, state, q in view.state.levels if d == depot and q],
+        "graded_left": [(sku, target, q) for sku, target, q in view.state.graded_left if q],
+        "trail": history(view.events, site.ctx.identity.device_id, site.ctx.wall()),
+    }
+    return await page(
+        site, request, "desk_return.html", status_code, person=staff, **context, **extra
+    )
+
+
 class DepotPages(Controller):
     include_in_schema = False
 
@@ -155,22 +185,7 @@ class DepotPages(Controller):
         status_code: int = 200,
         **extra: Any,
     ) -> Template:
-        try:
-            view = await return_by_id(site.ctx.store, doc_id)
-        except NotFound:
-            view = None
-        if view is None or view.info.depot_id != site.ctx.identity.depot_id:
-            return await page(site, request, "desk_gone.html", 404, person=staff)
-        context = {
-            "view": view,
-            "grades": list(Grade),
-            "dispositions": list(Disposition),
-            "stock": {sku: q for d, sku, q in view.state.stock if d == site.ctx.identity.depot_id},
-            "trail": history(view.events, site.ctx.identity.device_id, site.ctx.wall()),
-        }
-        return await page(
-            site, request, "desk_return.html", status_code, person=staff, **context, **extra
-        )
+        return await return_page(site, request, staff, doc_id, status_code, **extra)
 
     @get("/returns/{doc_id:str}")
     async def one_return(

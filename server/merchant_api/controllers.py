@@ -146,7 +146,8 @@ class ReturnController(Controller):
     async def create(
         self, data: ReturnIn, device: Device, return_service: ReturnService
     ) -> ReturnOut:
-        """Request a return of items of a delivered shipment (409 otherwise)."""
+        """Request a return of items of a delivered shipment (409 otherwise); 400 naming
+        ``items[n]`` for a SKU not shipped or more units than shipped (less earlier returns)."""
         require_merchant_api(device)
         return await return_service.create(device, data)
 
