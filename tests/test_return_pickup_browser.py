@@ -22,7 +22,15 @@ from simulation.fleet import spawn, stop_all
 from .browser.chromium import WAIT_S
 from .edge_pages_helpers import PIN, png
 from .return_helpers import sold_and_delivered
-from .test_edge_pages_browser import browser, draw_signature, edge_cli, shot, wait_for, wait_text
+from .test_edge_pages_browser import (
+    browser,
+    chromium_once,
+    draw_signature,
+    edge_cli,
+    shot,
+    wait_for,
+    wait_text,
+)
 
 if TYPE_CHECKING:
     from selenium.webdriver.remote.webdriver import WebDriver
@@ -31,7 +39,10 @@ if TYPE_CHECKING:
 
 pytest_plugins = ["tests.server_fixtures"]
 pytestmark = pytest.mark.slow
-__all__ = ["browser"]  # the fixture, shared with the handheld's other browser test
+__all__ = [
+    "browser",
+    "chromium_once",
+]  # the fixtures, shared with the handheld's other browser test
 
 
 def enrolled(central: Central, names: Names, db: Path, role: str) -> str:
@@ -95,7 +106,7 @@ def test_the_courier_picks_up_a_return_on_the_handheld(
         shot(browser, "20-route-with-pickup", 360)
         stop.find_element(By.TAG_NAME, "a").click()
 
-        assert wait_text(browser, "#pickup-status") == "to pick up"
+        assert wait_text(browser, "#pickup-status", "to pick up") == "to pick up"
         assert browser.find_element(By.ID, "items").text == "2 \N{MULTIPLICATION SIGN} SKU-A"
         browser.execute_cdp_cmd(
             "Browser.grantPermissions", {"origin": url, "permissions": ["geolocation"]}
@@ -115,7 +126,7 @@ def test_the_courier_picks_up_a_return_on_the_handheld(
         browser.find_element(By.ID, "photo").send_keys(str(photo))
         shot(browser, "21-pickup-form", 360)
         browser.find_element(By.ID, "pickup-button").click()
-        assert "picked up from Ilinca Popescu" in wait_text(browser, "#notice")
+        wait_text(browser, "#notice", "picked up from Ilinca Popescu")
         assert browser.find_element(By.ID, "picked-up").is_displayed()
         assert browser.find_element(By.ID, "pickup-status").text == "picked up"
         shot(browser, "22-picked-up", 360)
