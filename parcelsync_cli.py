@@ -29,9 +29,18 @@ def main() -> None:
 @click.option(
     "--db",
     "db_path",
+    envvar="PARCELSYNC_DB",
     default="var/central.db",
     show_default=True,
-    help="SQLite file of the central replica (created if missing).",
+    help="SQLite file of the central replica (created if missing), or a "
+    "postgresql://user@host/db URL.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Server processes (PostgreSQL only: a SQLite file has one writer).",
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, help="TCP port to listen on.")
@@ -120,6 +129,7 @@ def main() -> None:
 )
 def server(
     db_path: str,
+    workers: int,
     host: str,
     port: int,
     office_token: str | None,
@@ -136,8 +146,10 @@ def server(
 
     from server.auth_limit import AuthLimit
     from server.run import serve
+    from sync._postgres import is_postgres
 
-    Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+    if not is_postgres(db_path):
+        Path(db_path).parent.mkdir(parents=True, exist_ok=True)
     limit = AuthLimit(auth_failures, auth_window, auth_lockout)
     serve(
         db_path,
@@ -148,6 +160,7 @@ def server(
         auth_limit=limit,
         secret_file=secret_file,
         max_skew_ms=skew_minutes * 60_000,
+        workers=workers,
         **notify,
     )
 

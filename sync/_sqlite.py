@@ -10,10 +10,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypeVar, cast
 
 import aiosqlite
 
+from ._postgres import AsyncPg, is_postgres, migrate
 from .errors import StoreError
 
 T = TypeVar("T")
@@ -60,7 +61,10 @@ class Database:
 
     @classmethod
     async def open(cls, path: str | Path) -> Self:
-        """Open ``path`` (creating or migrating it forward), readable by its owner only."""
+        """Open ``path`` (creating or migrating it forward), readable by its owner only;
+        a ``postgresql://`` URL opens that database instead (see :mod:`._postgres`)."""
+        if is_postgres(path):
+            return await cls._open_postgres(str(path))
         owner_only(path)
         db = await aiosqlite.connect(str(path), isolation_level=None)
         try:
@@ -84,6 +88,28 @@ class Database:
             await db.close()
             raise
         return store
+
+    @classmethod
+    async def _open_postgres(cls, url: str) -> Self:
+        # AsyncPg answers aiosqlite's connection methods the stores call
+        db = cast(aiosqlite.Connection, await AsyncPg.connect(url))
+        try:
+            reader = cast(aiosqlite.Connection, await AsyncPg.connect(url))
+        except BaseException:
+            await db.close()
+            raise
+        store = cls(db, url, reader)
+        try:
+            await migrate(cast(AsyncPg, db), cls.migrations, cls.extra_schemas, url)
+        except BaseException:
+            await store.close()
+            raise
+        return store
+
+    @property
+    def on_postgres(self) -> bool:
+        """Whether this store is a PostgreSQL database (central's, several processes)."""
+        return is_postgres(self.path)
 
     async def close(self) -> None:
         """Close the file; every committed batch is on disk."""
