@@ -146,7 +146,7 @@ def server(
 
     from server.auth_limit import AuthLimit
     from server.run import serve
-    from sync._postgres import is_postgres
+    from sync._pg_dialect import is_postgres
 
     if not is_postgres(db_path):
         Path(db_path).parent.mkdir(parents=True, exist_ok=True)

@@ -20,7 +20,7 @@ from protocol.contents import DEFAULT_MAX_SKEW_MS
 from protocol.hlc import HybridClock
 from protocol.permissions import Device
 from protocol.vocab import Role
-from sync._postgres import is_postgres, listen_heads
+from sync._pg_dialect import is_postgres
 from sync.device_health import HealthRecordingServer
 from sync.limits import Limits
 from sync.live import LocalChangeFeed
@@ -134,6 +134,8 @@ class Central:
         await self._bootstrap(office_token)
         self.yjs.follow_from(await self.store.head())
         if self.store.on_postgres:  # other processes' writes reach this one's sockets
+            from sync._postgres import listen_heads
+
             self._listener = asyncio.create_task(
                 listen_heads(self.db_path, self.changed), name="log-listener"
             )

@@ -17,7 +17,7 @@ import uvicorn
 from litestar import Litestar
 
 from protocol.contents import DEFAULT_MAX_SKEW_MS
-from sync._postgres import is_postgres
+from sync._pg_dialect import is_postgres
 from sync.http_transport import MAX_BODY
 from sync.limits import Limits
 

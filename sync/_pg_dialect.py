@@ -30,6 +30,12 @@ _OR_REPLACE = re.compile(
     r"^\s*INSERT\s+OR\s+REPLACE\s+INTO\s+(\w+)\s*(\(([^)]*)\))?", re.IGNORECASE
 )
 
+
+def is_postgres(path: object) -> bool:
+    """Whether a ``--db`` value names a PostgreSQL database rather than a file."""
+    return str(path).startswith(("postgresql://", "postgres://"))
+
+
 # ``table -> (columns, primary key columns)``, read from the catalog by the caller.
 Shapes = Callable[[str], tuple[list[str], list[str]]]
 

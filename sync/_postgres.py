@@ -13,7 +13,7 @@ What PostgreSQL adds, for several server processes on one database:
   while it holds the lock, and the lock is released only after the commit is
   visible, so rows become visible in ``seq`` order: a reader that saw ``seq`` n has
   seen every row below it, and its cursor never passes a row still to commit.
-- Its ``COMMIT`` sends ``NOTIFY parcelsync_log`` with the log head, once per
+- Its ``COMMIT`` sends ``NOTIFY parcelsync_log_<schema>`` with the log head, once per
   transaction (a group-committed batch is one), for :class:`.live.PgChangeFeed`.
 - ``BEGIN`` (a read) is a ``REPEATABLE READ`` snapshot, as a SQLite read is.
 """
@@ -36,16 +36,16 @@ from . import _pg_dialect
 
 T = TypeVar("T")
 
-WRITE_LOCK = 0x70617263  # "parc": the advisory lock every write holds
+# Advisory lock classes ("parc", "pard"), each keyed by the schema (one lock per store).
+WRITE_LOCK = 0x70617263  # every write holds it
 MIGRATE_LOCK = 0x70617264
-CHANNEL = "parcelsync_log"
 _HEAD = "SELECT coalesce(max(seq), 0) FROM update_log"
-_NOTIFY = f"SELECT pg_notify('{CHANNEL}', CAST(({_HEAD}) AS TEXT))"
+_SCHEMA_KEY = "SELECT hashtext(current_schema())"
 
 
-def is_postgres(path: object) -> bool:
-    """Whether a ``--db`` value names a PostgreSQL database rather than a file."""
-    return str(path).startswith(("postgresql://", "postgres://"))
+def _channel(key: int) -> str:
+    """The ``NOTIFY`` channel of the store keyed ``key`` (its schema's)."""
+    return f"parcelsync_log_{key & 0xFFFFFFFF:08x}"
 
 
 class _NumberLoader(Loader):
@@ -90,6 +90,9 @@ class PgConnection:
     def __init__(self, conn: psycopg.Connection[Any]):
         self._conn = conn
         self._writing = False
+        row = conn.execute(_SCHEMA_KEY).fetchone()
+        self.lock_key = int(row[0]) if row else 0
+        self._notify = f"SELECT pg_notify('{_channel(self.lock_key)}', CAST(({_HEAD}) AS TEXT))"
         conn.adapters.register_loader("numeric", _NumberLoader)
         conn.adapters.register_loader("json", _TextLoader)
         self._shapes: dict[str, tuple[list[str], list[str]]] = {}
@@ -112,11 +115,12 @@ class PgConnection:
         if head.startswith("PRAGMA"):
             return PgCursor([], -1)
         if head.startswith("BEGIN IMMEDIATE"):
-            sql, self._writing = f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})", True
+            sql = f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK}, {self.lock_key})"
+            self._writing = True
         elif head.startswith("BEGIN"):
             sql = "BEGIN ISOLATION LEVEL REPEATABLE READ"
         elif head.startswith("COMMIT"):
-            sql = f"{_NOTIFY}; COMMIT" if self._writing else "COMMIT"
+            sql = f"{self._notify}; COMMIT" if self._writing else "COMMIT"
             self._writing = False
         elif head.startswith("ROLLBACK"):
             self._writing = False
@@ -258,7 +262,7 @@ async def migrate(
     advisory lock keeps two processes starting at once from migrating together."""
 
     def run(conn: PgConnection) -> None:
-        conn.executescript(f"SELECT pg_advisory_lock({MIGRATE_LOCK})")
+        conn.executescript(f"SELECT pg_advisory_lock({MIGRATE_LOCK}, {conn.lock_key})")
         try:
             conn.executescript(
                 f"{_pg_dialect.PRELUDE}; CREATE TABLE IF NOT EXISTS schema_versions "
@@ -268,7 +272,7 @@ async def migrate(
             for name, steps in extra.items():
                 _steps(conn, name, steps, where)
         finally:
-            conn.executescript(f"SELECT pg_advisory_unlock({MIGRATE_LOCK})")
+            conn.executescript(f"SELECT pg_advisory_unlock({MIGRATE_LOCK}, {conn.lock_key})")
 
     await db._execute(run, db._conn)
 
@@ -296,7 +300,8 @@ async def listen_heads(url: str, on_head: Callable[[int], Awaitable[None]]) -> N
     while True:
         try:
             async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
-                await conn.execute(f"LISTEN {CHANNEL}")
+                key = await (await conn.execute(_SCHEMA_KEY)).fetchone()
+                await conn.execute(f"LISTEN {_channel(int(key[0]) if key else 0)}")
                 row = await (await conn.execute(_HEAD)).fetchone()
                 await on_head(int(row[0]) if row else 0)
                 async for note in conn.notifies():

@@ -14,7 +14,7 @@ from typing import Any, Self, TypeVar, cast
 
 import aiosqlite
 
-from ._postgres import AsyncPg, is_postgres, migrate
+from ._pg_dialect import is_postgres
 from .errors import StoreError
 
 T = TypeVar("T")
@@ -91,6 +91,12 @@ class Database:
 
     @classmethod
     async def _open_postgres(cls, url: str) -> Self:
+        try:
+            from ._postgres import AsyncPg, migrate
+        except ImportError:
+            raise StoreError(
+                "PostgreSQL needs psycopg: pip install 'parcelsync[postgres]'"
+            ) from None
         # AsyncPg answers aiosqlite's connection methods the stores call
         db = cast(aiosqlite.Connection, await AsyncPg.connect(url))
         try:
