@@ -85,6 +85,7 @@ class Central:
         # webhooks, PIN checks and notifications: in one process of several (see run.serve)
         self.background = background
         self._listener: asyncio.Task[None] | None = None
+        self._telling: set[asyncio.Future[None]] = set()
         self.webhook_backoff = webhook_backoff
         self.max_skew_ms = max_skew_ms
         self.zones = zones
@@ -137,7 +138,8 @@ class Central:
             from sync._postgres import listen_heads
 
             self._listener = asyncio.create_task(
-                listen_heads(self.db_path, self.changed), name="log-listener"
+                listen_heads(self.db_path, self.changed, self._disconnect_here),
+                name="log-listener",
             )
         if self.background:
             await self.webhooks.start()
@@ -160,7 +162,15 @@ class Central:
     def disconnect(self, device_id: str) -> int:
         """Close every open socket of ``device_id`` (``/sync/live`` and ``/yjs``) with 4401:
         after a revocation or a new token, nothing it opened before keeps listening or
-        writing. Returns how many were told to close."""
+        writing. Returns how many of this process's were told to close; on PostgreSQL
+        the other processes are told too, and close theirs."""
+        if self.store.on_postgres:
+            told = asyncio.ensure_future(self.store.tell_other_processes_revoked(device_id))
+            self._telling.add(told)
+            told.add_done_callback(self._telling.discard)
+        return self._disconnect_here(device_id)
+
+    def _disconnect_here(self, device_id: str) -> int:
         reason = "revoked: the device's token is no longer valid"
         sockets = self.yjs.disconnect(device_id, UNAUTHORIZED, reason)
         return self.feed.disconnect(device_id) + sockets

@@ -43,9 +43,10 @@ _HEAD = "SELECT coalesce(max(seq), 0) FROM update_log"
 _SCHEMA_KEY = "SELECT hashtext(current_schema())"
 
 
-def _channel(key: int) -> str:
-    """The ``NOTIFY`` channel of the store keyed ``key`` (its schema's)."""
-    return f"parcelsync_log_{key & 0xFFFFFFFF:08x}"
+def _channel(key: int, topic: str = "log") -> str:
+    """The ``NOTIFY`` channel of ``topic`` (``log``: heads, ``revoked``: device ids)
+    of the store keyed ``key`` (its schema's)."""
+    return f"parcelsync_{topic}_{key & 0xFFFFFFFF:08x}"
 
 
 class _NumberLoader(Loader):
@@ -93,6 +94,7 @@ class PgConnection:
         row = conn.execute(_SCHEMA_KEY).fetchone()
         self.lock_key = int(row[0]) if row else 0
         self._notify = f"SELECT pg_notify('{_channel(self.lock_key)}', CAST(({_HEAD}) AS TEXT))"
+        self._revoked = _channel(self.lock_key, "revoked")
         conn.adapters.register_loader("numeric", _NumberLoader)
         conn.adapters.register_loader("json", _TextLoader)
         self._shapes: dict[str, tuple[list[str], list[str]]] = {}
@@ -134,6 +136,11 @@ class PgConnection:
         if not batch:
             return PgCursor([], 0)
         return self._run(lambda cur: cur.executemany(self._sql(sql), batch))
+
+    def notify_revoked(self, device_id: str) -> None:
+        """Tell every process listening (:func:`listen_heads`) that ``device_id``'s
+        sockets must close."""
+        self._run(lambda cur: cur.execute("SELECT pg_notify(%s, %s)", (self._revoked, device_id)))
 
     def executescript(self, script: str) -> None:
         """Run several statements with no parameters (a migration's DDL)."""
@@ -293,18 +300,26 @@ def _steps(conn: PgConnection, name: str, steps: Sequence[str], where: str) -> N
         )
 
 
-async def listen_heads(url: str, on_head: Callable[[int], Awaitable[None]]) -> None:
+async def listen_heads(
+    url: str, on_head: Callable[[int], Awaitable[None]], on_revoked: Callable[[str], object]
+) -> None:
     """Call ``on_head(head)`` for every write committed to ``url``'s log by any
-    process (``LISTEN parcelsync_log``), until cancelled; reconnects after a lost
-    connection, and then calls ``on_head`` with the head it finds, for what it missed."""
+    process, and ``on_revoked(device_id)`` for every :meth:`PgConnection.notify_revoked`,
+    until cancelled; reconnects after a lost connection, and then calls ``on_head``
+    with the head it finds, for what it missed."""
     while True:
         try:
             async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
-                key = await (await conn.execute(_SCHEMA_KEY)).fetchone()
-                await conn.execute(f"LISTEN {_channel(int(key[0]) if key else 0)}")
+                found = await (await conn.execute(_SCHEMA_KEY)).fetchone()
+                key = int(found[0]) if found else 0
+                heads, revoked = _channel(key), _channel(key, "revoked")
+                await conn.execute(f"LISTEN {heads}; LISTEN {revoked}".encode())
                 row = await (await conn.execute(_HEAD)).fetchone()
                 await on_head(int(row[0]) if row else 0)
                 async for note in conn.notifies():
-                    await on_head(int(note.payload))
+                    if note.channel == heads:
+                        await on_head(int(note.payload))
+                    else:
+                        on_revoked(note.payload)
         except psycopg.OperationalError:
             await asyncio.sleep(1)

@@ -117,6 +117,13 @@ class Database:
         """Whether this store is a PostgreSQL database (central's, several processes)."""
         return is_postgres(self.path)
 
+    async def tell_other_processes_revoked(self, device_id: str) -> None:
+        """On PostgreSQL, have every other server process close ``device_id``'s sockets;
+        a SQLite file has one process, so nothing to do."""
+        if self.on_postgres:
+            async with self._lock:
+                await on_sqlite_thread(self._db, lambda c: c.notify_revoked(device_id))  # type: ignore[attr-defined]
+
     async def close(self) -> None:
         """Close the file; every committed batch is on disk."""
         await self._reader.close()
