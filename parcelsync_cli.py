@@ -342,6 +342,12 @@ def demo(
     "and --reorder are refused). Their clocks and scheduling are real, so the state "
     "digest differs from run to run; in one process the same seed repeats it.",
 )
+@click.option(
+    "--db",
+    "central_db",
+    default="",
+    help="Central's store: a postgresql://user@host/db URL (default: a SQLite file in --dir).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object, nothing else.")
 def simulate(directory: str | None, as_json: bool, **options: object) -> None:
     """Run working days of a generated network in one process and check it.
