@@ -17,7 +17,7 @@ import uvicorn
 from litestar import Litestar
 
 from protocol.contents import DEFAULT_MAX_SKEW_MS
-from sync._pg_dialect import is_postgres
+from sync._pg_dialect import is_postgres, redacted
 from sync.http_transport import MAX_BODY
 from sync.limits import Limits
 
@@ -132,7 +132,7 @@ def serve(
         token = app.state.central.bootstrap_token
         if token:
             print(f"office token (shown once, store it): {token}", flush=True)
-        print(f"parcelsync central on http://{host}:{port} (db {db_path})", flush=True)
+        print(f"parcelsync central on http://{host}:{port} (db {redacted(db_path)})", flush=True)
 
     if runner == "granian":
         _granian(app, host, port)

@@ -36,6 +36,14 @@ def is_postgres(path: object) -> bool:
     return str(path).startswith(("postgresql://", "postgres://"))
 
 
+def redacted(path: object) -> str:
+    """A ``--db`` value safe to print: a PostgreSQL URL's password replaced by ``***``."""
+    text = str(path)
+    if not is_postgres(text):
+        return text
+    return re.sub(r"^(\w+://[^:/@]*):[^@]*@", r"\1:***@", text)
+
+
 # ``table -> (columns, primary key columns)``, read from the catalog by the caller.
 Shapes = Callable[[str], tuple[list[str], list[str]]]
 
@@ -58,8 +66,8 @@ def statement(sql: str, shape: Shapes) -> str:
             else "DO NOTHING"
         )
         sql = (
-            f"INSERT INTO {table} ({', '.join(named)})"
-            + sql[match.end() :]
+            f"INSERT INTO {table} ({', '.join(named)}) "
+            + sql[match.end() :].lstrip()
             + f" ON CONFLICT ({', '.join(keys)}) {action}"
         )
     return sql.replace("%", "%%").replace("?", "%s")

@@ -14,7 +14,7 @@ from typing import Any, Self, TypeVar, cast
 
 import aiosqlite
 
-from ._pg_dialect import is_postgres
+from ._pg_dialect import is_postgres, redacted
 from .errors import StoreError
 
 T = TypeVar("T")
@@ -106,7 +106,7 @@ class Database:
             raise
         store = cls(db, url, reader)
         try:
-            await migrate(cast(AsyncPg, db), cls.migrations, cls.extra_schemas, url)
+            await migrate(cast(AsyncPg, db), cls.migrations, cls.extra_schemas, redacted(url))
         except BaseException:
             await store.close()
             raise
