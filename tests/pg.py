@@ -2,11 +2,13 @@
 
 ``PARCELSYNC_TEST_PG`` names the database (e.g. ``postgresql://postgres@127.0.0.1/test``;
 ``.ci/run`` sets it). Each :func:`pg_url` is a schema of its own in that database,
-reached through ``search_path``, so tests never see each other's rows.
+reached through ``search_path``, so tests never see each other's rows; the
+schemas a test process made are dropped when it exits.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import uuid
 from pathlib import Path
@@ -31,8 +33,20 @@ def pg_url(label: str = "t") -> str:
     schema = f"{label}_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(base, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
+    if not _made:
+        atexit.register(_drop_made, base)
+    _made.append(schema)
     joiner = "&" if "?" in base else "?"
     return f"{base}{joiner}options={quote(f'-csearch_path={schema}')}"
+
+
+_made: list[str] = []  # schemas this test process made, dropped when it ends
+
+
+def _drop_made(base: str) -> None:
+    with psycopg.connect(base, autocommit=True) as conn:
+        for schema in _made:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 def store_path(kind: str, tmp_path: Path, name: str = "c") -> str:
