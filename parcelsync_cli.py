@@ -169,10 +169,10 @@ def server(
 @click.option(
     "--db",
     "db_path",
+    envvar="PARCELSYNC_DB",
     default="var/central.db",
     show_default=True,
-    type=click.Path(exists=True, dir_okay=False),
-    help="SQLite file of the central replica.",
+    help="SQLite file of the central replica, or its postgresql:// URL.",
 )
 @click.option(
     "--keep-days",
@@ -194,10 +194,13 @@ def trim_log_command(db_path: str, keep_days: float, dry_run: bool) -> None:
 
     from server.maintenance import DAY_MS, is_central_file, trim_log
     from server.store import CentralStore
+    from sync._pg_dialect import redacted
     from sync._records import now_ms
 
     if not is_central_file(db_path):
-        raise click.BadParameter(f"{db_path} is not a central replica file", param_hint="--db")
+        raise click.BadParameter(
+            f"{redacted(db_path)} is not a central replica file", param_hint="--db"
+        )
 
     async def run() -> None:
         async with await CentralStore.open(db_path) as store:

@@ -300,6 +300,19 @@ def _steps(conn: PgConnection, name: str, steps: Sequence[str], where: str) -> N
         )
 
 
+def has_schema(url: str, name: str) -> bool:
+    """Whether the database at ``url`` holds schema ``name`` (see ``schema_versions``),
+    read without migrating anything; False when it cannot be reached."""
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            if conn.execute("SELECT to_regclass('schema_versions')").fetchone() == (None,):
+                return False
+            found = conn.execute("SELECT 1 FROM schema_versions WHERE name = %s", (name,))
+            return found.fetchone() is not None
+    except psycopg.Error:
+        return False
+
+
 async def listen_heads(
     url: str, on_head: Callable[[int], Awaitable[None]], on_revoked: Callable[[str], object]
 ) -> None:
