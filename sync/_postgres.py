@@ -21,6 +21,7 @@ What PostgreSQL adds, for several server processes on one database:
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -35,6 +36,7 @@ from psycopg.pq import TransactionStatus
 from . import _pg_dialect
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 # Advisory lock classes ("parc", "pard"), each keyed by the schema (one lock per store).
 WRITE_LOCK = 0x70617263  # every write holds it
@@ -88,24 +90,49 @@ class PgConnection:
     answering like :class:`sqlite3.Connection`; psycopg's errors are raised as
     :mod:`sqlite3`'s (``IntegrityError`` for a constraint), which callers catch."""
 
-    def __init__(self, conn: psycopg.Connection[Any]):
-        self._conn = conn
+    def __init__(self, url: str):
+        self._url = url
+        self._conn = self._connected()
         self._writing = False
-        row = conn.execute(_SCHEMA_KEY).fetchone()
+        self._begun = False  # between this connection's BEGIN and its COMMIT/ROLLBACK
+        row = self._conn.execute(_SCHEMA_KEY).fetchone()
         self.lock_key = int(row[0]) if row else 0
         self._notify = f"SELECT pg_notify('{_channel(self.lock_key)}', CAST(({_HEAD}) AS TEXT))"
         self._revoked = _channel(self.lock_key, "revoked")
-        conn.adapters.register_loader("numeric", _NumberLoader)
-        conn.adapters.register_loader("json", _TextLoader)
         self._shapes: dict[str, tuple[list[str], list[str]]] = {}
         self._replaces: dict[str, str] = {}
 
+    def _connected(self) -> psycopg.Connection[Any]:
+        conn = psycopg.connect(self._url, autocommit=True)
+        conn.adapters.register_loader("numeric", _NumberLoader)
+        conn.adapters.register_loader("json", _TextLoader)
+        return conn
+
     @classmethod
     def connect(cls, url: str) -> PgConnection:
-        return cls(psycopg.connect(url, autocommit=True))
+        return cls(url)
+
+    def _reconnect_if_lost(self, sql: str) -> bool:
+        """After a lost connection (the server restarted, the backend was ended),
+        connect again for the next transaction or statement; True when ``sql`` is a
+        ROLLBACK of a transaction the lost connection took with it (nothing to do).
+        A statement inside that transaction gets the error: it is gone."""
+        if not self._conn.closed:
+            return False
+        if self._begun:
+            if sql.lstrip()[:8].upper() == "ROLLBACK":
+                self._begun = self._writing = False
+                return True
+            raise sqlite3.OperationalError(
+                "the connection to the database was lost mid-transaction"
+            )
+        self._conn = self._connected()
+        return False
 
     @property
     def in_transaction(self) -> bool:
+        if self._conn.closed:
+            return self._begun
         return self._conn.info.transaction_status != TransactionStatus.IDLE
 
     def close(self) -> None:
@@ -114,24 +141,25 @@ class PgConnection:
     def execute(self, sql: str, params: Sequence[Any] = ()) -> PgCursor:
         """Run one statement (SQLite's SQL); ``PRAGMA`` is a no-op here."""
         head = sql.lstrip()[:16].upper()
-        if head.startswith("PRAGMA"):
+        if head.startswith("PRAGMA") or self._reconnect_if_lost(sql):
             return PgCursor([], -1)
         if head.startswith("BEGIN IMMEDIATE"):
             sql = f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK}, {self.lock_key})"
-            self._writing = True
+            self._writing = self._begun = True
         elif head.startswith("BEGIN"):
-            sql = "BEGIN ISOLATION LEVEL REPEATABLE READ"
+            sql, self._begun = "BEGIN ISOLATION LEVEL REPEATABLE READ", True
         elif head.startswith("COMMIT"):
             sql = f"{self._notify}; COMMIT" if self._writing else "COMMIT"
-            self._writing = False
+            self._writing = self._begun = False
         elif head.startswith("ROLLBACK"):
-            self._writing = False
+            self._writing = self._begun = False
         else:
             return self._run(lambda cur: cur.execute(self._sql(sql), _params(params)))
         return self._run(lambda cur: cur.execute(sql))
 
     def executemany(self, sql: str, rows: Any) -> PgCursor:
         """Run one statement over each parameter row (pipelined by psycopg)."""
+        self._reconnect_if_lost(sql)
         batch = [_params(r) for r in rows]
         if not batch:
             return PgCursor([], 0)
@@ -155,7 +183,7 @@ class PgConnection:
         except psycopg.IntegrityError as exc:
             raise sqlite3.IntegrityError(str(exc)) from exc
         except psycopg.OperationalError as exc:
-            raise sqlite3.OperationalError(str(exc)) from exc
+            raise _fault(str(exc)) from exc
         except psycopg.Error as exc:
             raise sqlite3.DatabaseError(str(exc)) from exc
 
@@ -183,6 +211,14 @@ class PgConnection:
                 raise sqlite3.OperationalError(f"no such table: {table}")
             self._shapes[table] = ([r[0] for r in found], [r[0] for r in found if r[1]])
         return self._shapes[table]
+
+
+def _fault(message: str) -> sqlite3.OperationalError:
+    """A failure of the database server (or of the way to it), which
+    :func:`.faults.storage_fault` names: the server answers 503, not 500."""
+    fault = sqlite3.OperationalError(message)
+    fault.database_fault = f"the database server failed: {message}"  # type: ignore[attr-defined]
+    return fault
 
 
 def _no_shapes(table: str) -> tuple[list[str], list[str]]:
@@ -334,5 +370,6 @@ async def listen_heads(
                         await on_head(int(note.payload))
                     else:
                         on_revoked(note.payload)
-        except psycopg.OperationalError:
+        except (psycopg.Error, sqlite3.Error):  # the server or the store's query failed
+            log.warning("log listener on %s failed; listening again", _pg_dialect.redacted(url))
             await asyncio.sleep(1)

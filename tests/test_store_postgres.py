@@ -4,6 +4,7 @@ that never passes a row still to commit while several processes write."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from simulation.digest import projection_rows, state_vectors
 from sync import InMemoryChannel, ReplicaStore, SyncClient, SyncServer, commit_commands
 from sync._postgres import WRITE_LOCK
 from sync.errors import StoreError
+from sync.faults import storage_fault
 from tests.core_helpers import COURIER, DAY, OFFICE, actor, lookup, seeded_central
 from tests.pg import STORE_KINDS, needs_pg, open_test_store, pg_url, store_path
 
@@ -168,3 +170,20 @@ async def test_readers_following_concurrent_writers_miss_no_row():
 def test_the_store_factory_knows_only_its_kinds(tmp_path: Path):
     with pytest.raises(ValueError, match="unknown store kind"):
         store_path("mysql", tmp_path)
+
+
+@needs_pg
+async def test_a_lost_connection_is_a_storage_fault_and_the_next_write_connects_again():
+    url = pg_url("lost")
+    store, other = await ReplicaStore.open(url), await ReplicaStore.open(url)
+    try:
+        (pid,) = (await store.query("SELECT pg_backend_pid()"))[0]
+        await other.query("SELECT pg_terminate_backend(?)", (pid,))
+        with pytest.raises(sqlite3.Error) as lost:
+            await store.set_meta("k", "v")
+        assert (storage_fault(lost.value) or "").startswith("the database server failed")
+        await store.set_meta("k", "v")
+        assert await other.meta("k") == "v"
+    finally:
+        await store.close()
+        await other.close()
