@@ -72,7 +72,6 @@ class PgCursor:
     def __init__(self, rows: list[tuple[Any, ...]], rowcount: int):
         self._rows = rows
         self.rowcount = rowcount
-        self.lastrowid = None
 
     def fetchone(self) -> tuple[Any, ...] | None:
         return self._rows.pop(0) if self._rows else None
@@ -277,24 +276,10 @@ class AsyncPg:
 
 
 class _AsyncCursor:
-    """An executed statement's result, read as aiosqlite's cursor is."""
+    """An executed statement's result as the stores read aiosqlite's: its ``rowcount``."""
 
     def __init__(self, cursor: PgCursor):
-        self._cursor = cursor
         self.rowcount = cursor.rowcount
-        self.lastrowid = None
-
-    async def fetchone(self) -> tuple[Any, ...] | None:
-        return self._cursor.fetchone()
-
-    async def fetchall(self) -> list[tuple[Any, ...]]:
-        return self._cursor.fetchall()
-
-    async def __aenter__(self) -> _AsyncCursor:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        return None
 
 
 async def migrate(
