@@ -29,9 +29,18 @@ def main() -> None:
 @click.option(
     "--db",
     "db_path",
+    envvar="PARCELSYNC_DB",
     default="var/central.db",
     show_default=True,
-    help="SQLite file of the central replica (created if missing).",
+    help="SQLite file of the central replica (created if missing), or a "
+    "postgresql://user@host/db URL.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Server processes (PostgreSQL only: a SQLite file has one writer).",
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, help="TCP port to listen on.")
@@ -120,6 +129,7 @@ def main() -> None:
 )
 def server(
     db_path: str,
+    workers: int,
     host: str,
     port: int,
     office_token: str | None,
@@ -136,8 +146,10 @@ def server(
 
     from server.auth_limit import AuthLimit
     from server.run import serve
+    from sync._pg_dialect import is_postgres
 
-    Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+    if not is_postgres(db_path):
+        Path(db_path).parent.mkdir(parents=True, exist_ok=True)
     limit = AuthLimit(auth_failures, auth_window, auth_lockout)
     serve(
         db_path,
@@ -148,6 +160,7 @@ def server(
         auth_limit=limit,
         secret_file=secret_file,
         max_skew_ms=skew_minutes * 60_000,
+        workers=workers,
         **notify,
     )
 
@@ -156,10 +169,10 @@ def server(
 @click.option(
     "--db",
     "db_path",
+    envvar="PARCELSYNC_DB",
     default="var/central.db",
     show_default=True,
-    type=click.Path(exists=True, dir_okay=False),
-    help="SQLite file of the central replica.",
+    help="SQLite file of the central replica, or its postgresql:// URL.",
 )
 @click.option(
     "--keep-days",
@@ -181,10 +194,13 @@ def trim_log_command(db_path: str, keep_days: float, dry_run: bool) -> None:
 
     from server.maintenance import DAY_MS, is_central_file, trim_log
     from server.store import CentralStore
+    from sync._pg_dialect import redacted
     from sync._records import now_ms
 
     if not is_central_file(db_path):
-        raise click.BadParameter(f"{db_path} is not a central replica file", param_hint="--db")
+        raise click.BadParameter(
+            f"{redacted(db_path)} is not a central replica file", param_hint="--db"
+        )
 
     async def run() -> None:
         async with await CentralStore.open(db_path) as store:
@@ -328,6 +344,12 @@ def demo(
     "(--kill, --offline-rate and --wan-outage (seconds) apply; --duplicate, --cut "
     "and --reorder are refused). Their clocks and scheduling are real, so the state "
     "digest differs from run to run; in one process the same seed repeats it.",
+)
+@click.option(
+    "--db",
+    "central_db",
+    default="",
+    help="Central's store: a postgresql://user@host/db URL (default: a SQLite file in --dir).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object, nothing else.")
 def simulate(directory: str | None, as_json: bool, **options: object) -> None:

@@ -79,6 +79,7 @@ def create_app(
     zones: DepotZones = UTC_EVERYWHERE,
     limits: Limits | None = None,
     webhook_allow_private: bool = False,
+    background: bool = True,
 ) -> Litestar:
     """The central app over the SQLite file ``db_path`` (created on first start).
 
@@ -96,7 +97,8 @@ def create_app(
     ``zones`` the depots' time zones (the tracking page's times).
     ``limits`` bounds pushes, events, documents and pull pages (see
     :class:`sync.limits.Limits`). ``webhook_allow_private`` lets webhooks point
-    at loopback and private addresses (tests, closed networks).
+    at loopback and private addresses (tests, closed networks). ``background``:
+    this process runs the webhook, PIN and notification workers (one of several does).
     """
     if office_token and (weakness := token_weakness(office_token)):
         raise ValueError(f"office token: {weakness}")
@@ -109,6 +111,7 @@ def create_app(
         zones=zones,
         limits=limits,
         webhook_allow_private=webhook_allow_private,
+        background=background,
     )
     limit = auth_limit or AuthLimit()
 

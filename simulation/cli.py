@@ -44,6 +44,7 @@ def run_simulate(options: dict[str, Any], directory: str | None, as_json: bool) 
 
 
 _NOT_IN_PROCESSES = {  # the options --processes cannot apply, each with the reason
+    "central_db": "--db (central is a process of its own there, on its file)",
     "duplicate": "--duplicate (messages are real HTTP requests between processes)",
     "cut": "--cut (messages are real HTTP requests between processes)",
     "reorder": "--reorder (each process syncs in its own order)",

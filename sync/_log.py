@@ -38,7 +38,7 @@ class LogReader(Database):
                 "SELECT h.head, l.* FROM (SELECT coalesce(max(seq), 0) AS head FROM update_log) h "
                 "LEFT JOIN (SELECT seq, doc_id, doc_type, kind, update_blob, depot_id, courier_id, "
                 f"merchant_id FROM update_log WHERE seq > ? AND {where} ORDER BY seq LIMIT ?) l "
-                "ORDER BY l.seq",
+                "ON 1 = 1 ORDER BY l.seq",
                 [cursor, *params, limit],
             )
         page = [

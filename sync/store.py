@@ -302,8 +302,8 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
             *_projection_steps([d.projection for d in docs], stored),
             (
                 "INSERT INTO outbox (doc_id, doc_type, update_blob, command, origin_device, "
-                "created_at, held) VALUES (?,?,?,?,?,?, EXISTS "
-                "(SELECT 1 FROM resync WHERE doc_id = ?))",
+                "created_at, held) VALUES (?,?,?,?,?,?, "
+                "(SELECT count(*) FROM resync WHERE doc_id = ?))",
                 outbox,
             ),
         ]

@@ -28,6 +28,7 @@ from simulation.network import Faults, Network
 from sync import commit_commands
 from tests.core_helpers import actor as core_actor
 from tests.core_helpers import projections_as_rebuilt
+from tests.pg import needs_pg, pg_url
 
 DAY = "2026-11-23"
 DEPOT = "D1"
@@ -250,9 +251,9 @@ class Scenario:
         assert handed_total[0][0] + refused == self.handovers
 
 
-async def run(topo: Topology, schedule: list, seed: int) -> None:
+async def run(topo: Topology, schedule: list, seed: int, central_db: str = "") -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        net = Network(Path(tmp))
+        net = Network(Path(tmp), central_db=central_db)
         scenario = Scenario(net, topo, seed)
         try:
             await scenario.build()
@@ -286,3 +287,17 @@ ONLY_CENTRAL_REFUSES = [
 )
 def test_replicas_converge_and_conserve_money(topo: Topology, schedule: list, seed: int) -> None:
     asyncio.run(run(topo, schedule, seed))
+
+
+@needs_pg
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(topo=topologies, schedule=steps, seed=st.integers(0, 2**32))
+@example(
+    topo=Topology(("C1", "C1"), True, (0,) * 6, (("C1", 0), ("C1", 0))),
+    schedule=ONLY_CENTRAL_REFUSES,
+    seed=0,
+)
+def test_replicas_converge_with_central_on_postgres(
+    topo: Topology, schedule: list, seed: int
+) -> None:
+    asyncio.run(run(topo, schedule, seed, pg_url("converge")))

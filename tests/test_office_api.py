@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import msgspec
+import pytest
 
 from protocol.commands import DocCommand
 from protocol.events import (
@@ -42,6 +43,12 @@ if TYPE_CHECKING:
     from .server_fixtures import Central, Names
 
 pytest_plugins = ["tests.server_fixtures"]
+
+
+@pytest.fixture(scope="module")
+def central(central_each: Central) -> Central:
+    """Every test here runs on SQLite and on PostgreSQL with 2 workers."""
+    return central_each
 
 
 def _base(device: str, actor: str, hlc: Any) -> dict[str, Any]:

@@ -20,6 +20,12 @@ if TYPE_CHECKING:
 pytest_plugins = ["tests.server_fixtures"]
 
 
+@pytest.fixture(scope="module")
+def central(central_each: Central) -> Central:
+    """Every test here runs on SQLite and on PostgreSQL with 2 workers."""
+    return central_each
+
+
 def shipment(ref: str, **extra: object) -> dict[str, object]:
     return {"order_ref": ref, "currency": "EUR", "cod_amount": 2500, **extra}
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 import msgspec
+import pytest
 
 from protocol.commands import DocCommand
 from protocol.events import (
@@ -30,6 +31,12 @@ if TYPE_CHECKING:
     from .server_fixtures import Central, Names
 
 pytest_plugins = ["tests.server_fixtures"]
+
+
+@pytest.fixture(scope="module")
+def central(central_each: Central) -> Central:
+    """Every test here runs on SQLite and on PostgreSQL with 2 workers (one scans)."""
+    return central_each
 
 
 def shipment(ref: str, **extra: object) -> dict[str, object]:
