@@ -74,6 +74,15 @@ class LogReader(Database):
         docs = [StoredDoc(r[0], r[1], states[r[0]], (r[3], r[4], r[5])) for r in rows]
         return docs, int(head_row[0])
 
+    async def scope_vectors(self, scopes: Sequence[Scope]) -> dict[str, bytes]:
+        """``doc_id -> encoded state vector`` of every document in ``scopes``."""
+        where, params = scope_sql(scopes)
+        async with self._lock:
+            rows = await self._all(
+                f"SELECT doc_id, state_vector FROM documents WHERE {where}", params
+            )
+        return {r[0]: bytes(r[1]) for r in rows}
+
     async def seq_received_before(self, received_at_ms: int) -> int:
         """The highest log sequence received before ``received_at_ms`` (0: none).
 

@@ -31,6 +31,8 @@ from protocol.wire import (
     PushRequest,
     PushResponse,
     Scope,
+    VectorsRequest,
+    VectorsResponse,
 )
 
 from ._doc_cache import DEFAULT_CAPACITY, DocCache, LoadedDoc
@@ -39,6 +41,7 @@ from ._records import DocHead, DocWrite, LogRow, OutboxEntry, ScopeKeys
 from ._sqlite import Step
 from ._tails import TAIL_FROM, due
 from ._writes import write_record
+from .anti_entropy import answer
 from .documents import Content, doc_type_of
 from .errors import ScopeDenied, UnknownDocType
 from .limits import Limits
@@ -393,10 +396,7 @@ class SyncServer:
         another file's resets is ignored.
         """
         request.hello.check()
-        permitted = device_scopes(device)
-        scopes: Sequence[Scope] = request.scopes or permitted
-        if not allowed(scopes, permitted):
-            raise ScopeDenied(f"device {device.id} may not read scopes {list(scopes)}")
+        scopes = _readable(device, request.scopes)
         limit = max(1, min(request.limit, MAX_PULL_LIMIT))
         replica = await self.store.replica_id()
         if request.replica and request.replica != replica:
@@ -428,6 +428,13 @@ class SyncServer:
             resets=resets,
             replica=replica,
         )
+
+    async def vectors(self, device: Device, request: VectorsRequest) -> VectorsResponse:
+        """Anti-entropy: the digests and state vectors of the device's scopes
+        (see :mod:`.anti_entropy`)."""
+        request.hello.check()
+        scopes = _readable(device, request.scopes)
+        return answer(await self.store.scope_vectors(scopes), request)
 
     async def _resync(
         self, scopes: Sequence[Scope], doc_ids: Sequence[str]
@@ -522,6 +529,15 @@ def _validated(
     if refusal is not None:
         raise Rejected(refusal.code, refusal.message)
     return inspection.change, inspection.after, inspection.appended
+
+
+def _readable(device: Device, asked: Sequence[Scope]) -> Sequence[Scope]:
+    """The scopes ``device`` reads (``asked``, or all it may), or ``ScopeDenied``."""
+    permitted = device_scopes(device)
+    scopes: Sequence[Scope] = asked or permitted
+    if not allowed(scopes, permitted):
+        raise ScopeDenied(f"device {device.id} may not read scopes {list(scopes)}")
+    return scopes
 
 
 def _fitting(items: list[T], size: Callable[[T], int], budget: int) -> list[T]:
