@@ -24,7 +24,7 @@ CREATE TABLE doc_tail (
 CREATE INDEX doc_tail_doc ON doc_tail(doc_id, id);
 """
 
-MAX_TAIL = 64  # updates in a tail before the writer folds it into the state
+MAX_TAIL = 256  # updates in a tail before the writer folds it into the state
 TAIL_FROM = 8192  # bytes: a smaller state is rewritten whole (as cheap as an append)
 
 T = TypeVar("T")
