@@ -315,7 +315,9 @@ class SyncServer:
 
     async def _loaded(self, doc_id: str, w: _Working | None) -> LoadedDoc:
         """The document as this push has it so far, loaded once."""
-        if w is None or w.head is None:
+        if w is None or w.head is None:  # new: made of this push's updates so far
+            if w is not None and w.loaded is None:
+                w.loaded = LoadedDoc.of(merge_updates(*w.updates) if w.updates else None)
             return w.loaded if w is not None and w.loaded is not None else LoadedDoc.of(None)
         if w.loaded is None:
             cached = None if w.updates else self._cache.take(doc_id, w.head.version)

@@ -324,3 +324,25 @@ async def test_a_write_rebased_by_the_store_is_not_cached_as_computed(tmp_path):
         assert answer == [(doc_id, True, "ok")]
     finally:
         await store.close()
+
+
+async def test_a_new_document_refused_midway_keeps_what_the_push_accepted(tmp_path):
+    """Created, then a refused change, then an event, all in one push: the refusal
+    reloads the new document from the push's accepted updates, not from nothing."""
+    [(doc_id, create)] = _creations(1)
+    store = await ReplicaStore.open(tmp_path / "c.db")
+    try:
+        server = SyncServer(store, lookup)
+        created = apply_command(None, create, 1)[1]
+        doc = load(created, client_id=80)
+        writer = Writer([doc_id])
+        edit = writer.update(doc, "edit_event", OFFICE)
+        doc = load(created, client_id=81)
+        attempt = writer.update(doc, "attempt", OFFICE)
+        items = [PushItem(doc_id, "shipment", u) for u in (created, edit, attempt)]
+        answers = await _push(server, OFFICE, items)
+        assert [ok for _, ok, _ in answers] == [True, False, True]
+        content = read_content(load((await store.load([doc_id]))[doc_id].state))
+        assert len(content.events) == 2 and content.info["tracking_number"]
+    finally:
+        await store.close()
