@@ -77,6 +77,10 @@ class DocCache:
     def __len__(self) -> int:
         return len(self._entries)
 
+    def versions(self, doc_ids: Iterable[str]) -> dict[str, Version]:
+        """The versions the cache holds ``doc_ids`` at (those it holds)."""
+        return {d: self._entries[d][0] for d in doc_ids if d in self._entries}
+
     def take(self, doc_id: str, version: Version) -> LoadedDoc | None:
         """The cached document at ``version`` (removed from the cache, since the
         caller will change it), or ``None``: load it."""

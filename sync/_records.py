@@ -36,6 +36,7 @@ class DocHead:
     version: tuple[int, bytes]  # (updated_seq, state vector): changes with every write
     state_bytes: int  # the stored state, without the tail
     tail: tuple[int, int]  # (updates, bytes) in its tail
+    state: bytes | None = None  # the whole state, when read with the head
 
     @property
     def size(self) -> int:

@@ -152,7 +152,8 @@ class SyncServer:
 
     async def _push_group(self, pushes: Sequence[tuple[Device, PushRequest]]) -> list[PushResponse]:
         """Validate ``pushes`` in order and store what they add in one transaction."""
-        heads = await self.store.load_heads(item.doc_id for _, r in pushes for item in r.items)
+        ids = list(dict.fromkeys(item.doc_id for _, r in pushes for item in r.items))
+        heads = await self.store.load_heads(ids, self._cache.versions(ids))
         working = {doc_id: _Working.of(head) for doc_id, head in heads.items()}
         answers = []
         # the tracking numbers the group's accepted shipments hold: a later push of the
@@ -303,7 +304,7 @@ class SyncServer:
     ) -> tuple[ShipmentInfo | None, list[Event]]:
         """A shipment's info and events as this push has it so far (``None`` if unknown)."""
         if doc_id not in working:
-            heads = await self.store.load_heads([doc_id])
+            heads = await self.store.load_heads([doc_id], self._cache.versions([doc_id]))
             working.update((d, _Working.of(head)) for d, head in heads.items())
         w = working.get(doc_id)
         if w is None or w.doc_type != DocType.SHIPMENT.value:
@@ -322,9 +323,12 @@ class SyncServer:
         if w.loaded is None:
             cached = None if w.updates else self._cache.take(doc_id, w.head.version)
             if cached is None:
-                stored = (await self.store.load([doc_id])).get(doc_id)
-                state = stored.state if stored is not None else b""
-                cached = LoadedDoc.of(merge_updates(state, *w.updates) if w.updates else state)
+                state = w.head.state
+                if state is None:  # the copy cached at its version has gone since
+                    stored = (await self.store.load([doc_id])).get(doc_id)
+                    state = stored.state if stored is not None else b""
+                base = [state] if state else []
+                cached = LoadedDoc.of(merge_updates(*base, *w.updates) if w.updates else state)
             w.loaded = cached
             if not w.updates:
                 w.stored = cached.content

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
@@ -129,9 +129,13 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
         async with self._lock:
             return await on_sqlite_thread(self._db, read)
 
-    async def load_heads(self, doc_ids: Iterable[str]) -> dict[str, DocHead]:
-        """The stored documents among ``doc_ids``, without their states."""
+    async def load_heads(
+        self, doc_ids: Iterable[str], known: Mapping[str, tuple[int, bytes]] | None = None
+    ) -> dict[str, DocHead]:
+        """The stored documents among ``doc_ids``, with their whole states except for
+        those whose version is the one in ``known`` (a caller's cached copies)."""
         ids = list(dict.fromkeys(doc_ids))
+        known = known or {}
 
         def read(connection: sqlite3.Connection) -> dict[str, DocHead]:
             rows = []
@@ -143,6 +147,8 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
                     chunk,
                 ).fetchall()
             tails = tail_sizes(connection, [r[0] for r in rows])
+            wanted = [r[0] for r in rows if known.get(r[0]) != (r[5], bytes(r[6]))]
+            states = with_tails(connection, _states(connection, wanted))
             return {
                 r[0]: DocHead(
                     r[0],
@@ -151,6 +157,7 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
                     (r[5], bytes(r[6])),
                     r[7],
                     tails.get(r[0], (0, 0)),
+                    states.get(r[0]),
                 )
                 for r in rows
             }
@@ -402,6 +409,18 @@ class _Shape:
     columns: list[str]
     indexed: list[str]  # columns of its secondary indexes
     one_per_doc: bool  # keyed by ``doc_id`` alone
+
+
+def _states(connection: sqlite3.Connection, doc_ids: Sequence[str]) -> dict[str, bytes]:
+    """The stored ``documents.state`` of ``doc_ids`` (without their tails)."""
+    states: dict[str, bytes] = {}
+    for chunk in _chunks(doc_ids):
+        rows = connection.execute(
+            f"SELECT doc_id, state FROM documents WHERE doc_id IN ({','.join('?' * len(chunk))})",
+            chunk,
+        )
+        states.update({r[0]: bytes(r[1]) for r in rows})
+    return states
 
 
 def _projection_shapes() -> dict[str, _Shape]:
