@@ -9,7 +9,8 @@ from pycrdt import merge_updates
 from protocol.wire import Scope
 
 from ._records import LogRow, StoredDoc
-from ._sqlite import Database
+from ._sqlite import Database, on_sqlite_thread
+from ._tails import with_tails
 from .scopes import scope_sql
 
 
@@ -67,8 +68,20 @@ class LogReader(Database):
                 f"FROM documents WHERE doc_id > ? AND {where} ORDER BY doc_id LIMIT ?",
                 [after_doc_id, *params, limit],
             )
-        docs = [StoredDoc(r[0], r[1], bytes(r[2]), (r[3], r[4], r[5])) for r in rows]
+            states = await on_sqlite_thread(
+                self._db, lambda c: with_tails(c, {r[0]: bytes(r[2]) for r in rows})
+            )
+        docs = [StoredDoc(r[0], r[1], states[r[0]], (r[3], r[4], r[5])) for r in rows]
         return docs, int(head_row[0])
+
+    async def scope_vectors(self, scopes: Sequence[Scope]) -> dict[str, bytes]:
+        """``doc_id -> encoded state vector`` of every document in ``scopes``."""
+        where, params = scope_sql(scopes)
+        async with self._lock:
+            rows = await self._all(
+                f"SELECT doc_id, state_vector FROM documents WHERE {where}", params
+            )
+        return {r[0]: bytes(r[1]) for r in rows}
 
     async def seq_received_before(self, received_at_ms: int) -> int:
         """The highest log sequence received before ``received_at_ms`` (0: none).

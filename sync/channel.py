@@ -19,6 +19,8 @@ from protocol.wire import (
     PushRequest,
     PushResponse,
     ServerMessage,
+    VectorsRequest,
+    VectorsResponse,
     client_decoder,
     msgpack_encoder,
     server_decoder,
@@ -37,6 +39,8 @@ class Channel(Protocol):
     async def push(self, request: PushRequest) -> PushResponse: ...
 
     async def pull(self, request: PullRequest) -> PullResponse: ...
+
+    async def vectors(self, request: VectorsRequest) -> VectorsResponse: ...
 
 
 class InMemoryChannel:
@@ -84,6 +88,8 @@ class InMemoryChannel:
                 return await self.server.push(self.device, message)
             case PullRequest():
                 return await self.server.pull(self.device, message)
+            case VectorsRequest():
+                return await self.server.vectors(self.device, message)
 
     def _chance(self, p: float) -> bool:
         return p > 0 and self._rng.random() < p
@@ -96,4 +102,9 @@ class InMemoryChannel:
     async def pull(self, request: PullRequest) -> PullResponse:
         answer = await self._call(request)
         assert isinstance(answer, PullResponse)
+        return answer
+
+    async def vectors(self, request: VectorsRequest) -> VectorsResponse:
+        answer = await self._call(request)
+        assert isinstance(answer, VectorsResponse)
         return answer

@@ -19,6 +19,7 @@ from protocol.commands import DocCommand, command_decoder
 from protocol.wire import DocReset, Hello, PullRequest, PushItem, PushRequest, Scope
 
 from ._records import OutboxEntry
+from .anti_entropy import Repair, repair
 from .channel import Channel
 from .device_health import own_health
 from .ingest import commit_commands, merge_incoming
@@ -35,6 +36,8 @@ class SyncReport:
     pulled_docs: int = 0
     pages: int = 0
     evicted: int = 0
+    restored: bool = False  # the upstream's file no longer held our cursor: check it
+    repair: Repair | None = None  # the anti-entropy exchange, when the round made one
 
 
 class SyncClient:
@@ -51,6 +54,7 @@ class SyncClient:
         batch: int = 200,
         page: int = 500,
         replay_filter: ReplayFilter | None = None,
+        check_every: int = 0,
     ):
         self.store = store
         self.channel = channel
@@ -60,6 +64,8 @@ class SyncClient:
         self.batch = batch
         self.page = page
         self._replay_filter = replay_filter
+        self.check_every = check_every  # rounds between two anti-entropy checks (0: never)
+        self._rounds = 0
 
     async def _hello(self) -> Hello:
         """Who we are, this replica's health and (a depot) its handhelds' latest reports."""
@@ -67,11 +73,21 @@ class SyncClient:
         return Hello(device_id=self.device_id, health=health, relayed=relayed)
 
     async def sync(self) -> SyncReport:
-        """Push everything waiting, then pull until there is nothing more."""
+        """Push everything waiting, then pull until there is nothing more; on the
+        first round, every ``check_every`` rounds and whenever the upstream's file
+        turned out older than our cursor, give back what it lacks (:meth:`repair`)."""
         report = SyncReport()
         await self.push(report)
         await self.pull(report)
+        due = self.check_every and self._rounds % self.check_every == 0
+        if due or report.restored:
+            report.repair = await self.repair()
+        self._rounds += 1
         return report
+
+    async def repair(self) -> Repair:
+        """Anti-entropy with the upstream (see :mod:`.anti_entropy`)."""
+        return await repair(self.store, self.channel, await self._hello(), self.scopes)
 
     async def push(self, report: SyncReport | None = None) -> SyncReport:
         """Send the outbox in batches until it is empty or only rejects remain."""
@@ -132,6 +148,8 @@ class SyncClient:
                     replica,
                 )
             )
+            if response.snapshot and not snapshot_after and cursor and response.replica == replica:
+                report.restored = True  # it answered a cursor of its own file with a snapshot
             if response.replica != replica:
                 # another upstream file answered: it ignored our cursor and our
                 # acknowledgement of the old file's resets (the answer is a snapshot)
@@ -171,7 +189,9 @@ class SyncClient:
                 reset_ack = max(r.id for r in resets)
             elif not response.has_more:
                 break
-        if was_snapshot:
+        if was_snapshot and not report.restored:
+            # after a restore, what the upstream's snapshot lacks is ours to give
+            # back (:meth:`repair`), not documents that left our scope
             await self._drop_unseen(snapshot_seen)
         drained = await self.store.pending_evictions()
         if drained:

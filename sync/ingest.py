@@ -16,8 +16,10 @@ from protocol.commands import DocCommand
 from protocol.wire import DocUpdate
 
 from ._records import DocWrite, OutboxEntry, StoredDoc
-from ._writes import doc_write
-from .documents import doc_type_of, load, write_command
+from ._writes import doc_write, write_record
+from ._ydoc import NativeDoc
+from .documents import Content, doc_type_of, load, write_command
+from .errors import BadUpdate
 from .store import ReplicaStore
 from .yencoding import decode_state_vector
 
@@ -79,9 +81,10 @@ def merge_incoming(
 
     Updates that bring nothing new are dropped, so an echo of our own change
     is not logged twice. Documents in ``replace`` take the incoming state as
-    is (a resync after a rejection).
+    is (a resync after a rejection). Documents are held natively
+    (:class:`._ydoc.NativeDoc`): a fresh replica pulls every document once.
     """
-    docs: dict[str, tuple[Doc[Any], str, list[bytes]]] = {}
+    docs: dict[str, tuple[NativeDoc, str, list[bytes]]] = {}
     for item in incoming:
         doc_type_of(item.doc_type)
         if item.doc_id in docs:
@@ -90,23 +93,41 @@ def merge_incoming(
             known = stored.get(item.doc_id)
             keep = known is not None and item.doc_id not in replace
             doc, doc_type, updates = (
-                load(known.state if keep and known else None),
+                _native(known.state if keep and known else None),
                 item.doc_type,
                 [],
             )
             docs[item.doc_id] = (doc, doc_type, updates)
-        before = decode_state_vector(doc.get_state())
-        doc.apply_update(item.update)
-        if decode_state_vector(doc.get_state()) != before or item.doc_id in replace:
+        before = decode_state_vector(doc.state_vector())
+        try:
+            doc.apply(item.update)
+        except ValueError as exc:
+            raise BadUpdate(f"update of {item.doc_id} does not decode: {exc}") from exc
+        if decode_state_vector(doc.state_vector()) != before or item.doc_id in replace:
             updates.append(item.update)
     writes = []
     for doc_id, (doc, doc_type, updates) in docs.items():
         if not updates:
             continue
         known = stored.get(doc_id)
-        write = doc_write(
-            doc_id, doc_type, doc, known.scope if known else None, updates, origin_device
+        state, state_vector = doc.encode()
+        write = write_record(
+            doc_id,
+            doc_type,
+            state,
+            state_vector,
+            Content(*doc.read()),
+            known.scope if known else None,
+            updates,
+            origin_device,
         )
         write.replaces = doc_id in replace
         writes.append(write)
     return writes
+
+
+def _native(state: bytes | None) -> NativeDoc:
+    try:
+        return NativeDoc(state)
+    except ValueError as exc:
+        raise BadUpdate(f"stored state does not decode: {exc}") from exc

@@ -11,7 +11,7 @@ from typing import Any
 
 import msgspec
 
-from protocol.cash import fold_cash_book
+from protocol.cash_totals import BookSums
 from protocol.delivery import effective_info
 from protocol.events import Event, LimitPayload, event_type
 from protocol.info import CashBookInfo, ReturnInfo, ShipmentInfo
@@ -165,11 +165,7 @@ def _shipment(proj: Projection, info: ShipmentInfo, events: list[Event]) -> None
         proj.add("p_conflicts", (proj.doc_id, c.id, c.kind.value, c.message, int(c.resolved)))
 
 
-def _cash_book(
-    proj: Projection, info: CashBookInfo, events: list[Event], fresh: list[Event]
-) -> None:
-    book = fold_cash_book(events, info.currency)
-    discrepancy = sum(h.discrepancy.amount for h in book.discrepancies if h.discrepancy)
+def _cash_book(proj: Projection, info: CashBookInfo, book: BookSums, fresh: list[Event]) -> None:
     proj.add(
         "p_cash_books",
         (
@@ -186,7 +182,7 @@ def _cash_book(
             book.deposited.amount,
             book.remitted.amount,
             book.in_hand.amount,
-            discrepancy,
+            book.discrepancy.amount,
         ),
     )
     for e in fresh:
@@ -255,13 +251,14 @@ def project(doc_id: str, doc_type: DocType, content: Content, stored_events: int
     typed = content.typed_events(doc_type)
     # one row per event id: two copies of one event (merged from two replicas'
     # writes of it) are one event, as in the folds; the later copy's row stands
-    events = sort_events(typed)
-    fresh = sort_events(typed[stored_events:]) if stored_events else events
+    fresh = sort_events(typed[stored_events:])
     _event_rows(proj, doc_type, fresh)
+    if isinstance(info, CashBookInfo):  # its totals run on, whatever its length
+        _cash_book(proj, info, content.book_totals().in_currency(info.currency), fresh)
+        return proj
+    events = sort_events(typed) if stored_events else fresh
     if isinstance(info, ShipmentInfo):
         _shipment(proj, info, events)
-    elif isinstance(info, CashBookInfo):
-        _cash_book(proj, info, events, fresh)
     else:
         _return(proj, info, events)
     return proj

@@ -6,6 +6,7 @@ newer than this code is refused rather than guessed at.
 
 from __future__ import annotations
 
+from ._tails import TAIL_DDL
 from .projection import PROJECTION_DDL
 
 CORE_DDL = """
@@ -93,6 +94,8 @@ MIGRATIONS: tuple[str, ...] = (
     SCOPE_DOC_INDEXES_DDL,
     REPLICA_ID_DDL,
     STOCK_STATES_DDL,
+    # v6: updates appended beside a large document's state (see sync._tails)
+    TAIL_DDL,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -11,17 +11,19 @@ from __future__ import annotations
 import random
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import aiosqlite
 
 from ._log import LogReader
 from ._outbox import OutboxQueue
-from ._records import DocWrite, ScopeKeys, StoredDoc, now_ms
-from ._sqlite import Statement, Step, run_in_one_trip, run_steps
+from ._records import DocHead, DocWrite, ScopeKeys, StoredDoc, now_ms
+from ._sqlite import Statement, Step, on_sqlite_thread, run_in_one_trip, run_steps
+from ._tails import chunks as _chunks
+from ._tails import drop_tails, tail_sizes, with_tails
 from ._writes import lacks, rebase
 from .devices import DeviceRegistry
 from .documents import doc_type_of, load, read_content
@@ -37,6 +39,13 @@ from .projection import (
 from .schema import MIGRATIONS
 
 REPLICA_KEY = "replica.id"
+
+
+async def whole_states(db: aiosqlite.Connection, states: dict[str, bytes]) -> dict[str, bytes]:
+    """``states`` read from ``documents.state`` (doc id -> bytes) with the tail each
+    document keeps beside it merged in (see :mod:`._tails`), on ``db`` inside the
+    caller's transaction: what a query joining ``documents`` must do with ``state``."""
+    return await on_sqlite_thread(db, lambda connection: with_tails(connection, states))
 
 
 class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
@@ -101,20 +110,60 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
     # ---- documents ------------------------------------------------------------
 
     async def load(self, doc_ids: Iterable[str]) -> dict[str, StoredDoc]:
-        """Stored state of the documents among ``doc_ids`` this node holds."""
+        """Stored state of the documents among ``doc_ids`` this node holds (tails merged)."""
         ids = list(dict.fromkeys(doc_ids))
-        result: dict[str, StoredDoc] = {}
-        async with self._lock:
+
+        def read(connection: sqlite3.Connection) -> dict[str, StoredDoc]:
+            found: dict[str, tuple[str, bytes, ScopeKeys]] = {}
             for chunk in _chunks(ids):
                 marks = ",".join("?" * len(chunk))
-                rows = await self._all(
+                rows = connection.execute(
                     "SELECT doc_id, doc_type, state, depot_id, courier_id, merchant_id "
                     f"FROM documents WHERE doc_id IN ({marks})",
                     chunk,
                 )
-                for r in rows:
-                    result[r[0]] = StoredDoc(r[0], r[1], bytes(r[2]), (r[3], r[4], r[5]))
-        return result
+                found.update({r[0]: (r[1], bytes(r[2]), (r[3], r[4], r[5])) for r in rows})
+            states = with_tails(connection, {d: f[1] for d, f in found.items()})
+            return {d: StoredDoc(d, f[0], states[d], f[2]) for d, f in found.items()}
+
+        async with self._lock:
+            return await on_sqlite_thread(self._db, read)
+
+    async def load_heads(
+        self, doc_ids: Iterable[str], known: Mapping[str, tuple[int, bytes]] | None = None
+    ) -> dict[str, DocHead]:
+        """The stored documents among ``doc_ids``, with their whole states except for
+        those whose version is the one in ``known`` (a caller's cached copies)."""
+        ids = list(dict.fromkeys(doc_ids))
+        known = known or {}
+
+        def read(connection: sqlite3.Connection) -> dict[str, DocHead]:
+            rows = []
+            for chunk in _chunks(ids):
+                rows += connection.execute(
+                    "SELECT doc_id, doc_type, depot_id, courier_id, merchant_id, updated_seq, "
+                    "state_vector, length(state) FROM documents "
+                    f"WHERE doc_id IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                ).fetchall()
+            tails = tail_sizes(connection, [r[0] for r in rows])
+            wanted = [r[0] for r in rows if known.get(r[0]) != (r[5], bytes(r[6]))]
+            states = with_tails(connection, _states(connection, wanted))
+            return {
+                r[0]: DocHead(
+                    r[0],
+                    r[1],
+                    (r[2], r[3], r[4]),
+                    (r[5], bytes(r[6])),
+                    r[7],
+                    tails.get(r[0], (0, 0)),
+                    states.get(r[0]),
+                )
+                for r in rows
+            }
+
+        async with self._lock:
+            return await on_sqlite_thread(self._db, read)
 
     async def returns_of(self, shipment_id: str) -> list[str]:
         """Ids of the returns (RMAs) held here that were made for ``shipment_id``."""
@@ -204,21 +253,28 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
             )
             found.update({r[0]: (r[1], bytes(r[2]), (r[3], r[4], r[5])) for r in rows})
         behind: list[DocWrite] = []
+        writes = Counter(d.doc_id for d in docs)
         for d in docs:
+            if d.replaces:
+                d.whole()
             if d.doc_id in found and not d.replaces:
                 d.previous_scope = found[d.doc_id][2]
                 if lacks(d, found[d.doc_id][1]):
                     behind.append(d)
-            elif d.doc_id not in found and d.projection.partial:
+                elif writes[d.doc_id] > 1 or d.previous_scope != d.scope:
+                    d.whole()  # appended only to a document kept in place, once a batch
+            elif d.doc_id not in found and (d.projection.partial or d.tail is not None):
+                d.whole()
                 rebase(d, None)  # dropped since it was read: its rows went with it
-        for writes in _chunks(behind):
+        for batch in _chunks(behind):
             rows = connection.execute(
                 "SELECT doc_id, state FROM documents WHERE doc_id IN "
-                f"({','.join('?' * len(writes))})",
-                [w.doc_id for w in writes],
+                f"({','.join('?' * len(batch))})",
+                [w.doc_id for w in batch],
             )
-            states = {r[0]: bytes(r[1]) for r in rows}
-            for w in writes:
+            states = with_tails(connection, {r[0]: bytes(r[1]) for r in rows})
+            for w in batch:
+                w.whole()
                 rebase(w, states[w.doc_id])
         return {doc_id: f[0] for doc_id, f in found.items()}
 
@@ -283,8 +339,20 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
                 [
                     (d.doc_type, d.state, d.state_vector, d.doc_id)
                     for d in docs
-                    if d.doc_id in in_place
+                    if d.doc_id in in_place and d.tail is None
                 ],
+            ),
+            (  # an append: the state stays, its vector and version move
+                "UPDATE documents SET state_vector = ?, "
+                "updated_seq = (SELECT coalesce(max(seq), 0) FROM update_log) WHERE doc_id = ?",
+                [(d.state_vector, d.doc_id) for d in docs if d.tail is not None],
+            ),
+            (
+                "INSERT INTO doc_tail (doc_id, update_blob) VALUES (?, ?)",
+                [(d.doc_id, u) for d in docs if d.tail is not None for u in d.updates],
+            ),
+            lambda c: drop_tails(
+                c, [d.doc_id for d in docs if d.tail is None and d.doc_id in stored]
             ),
             (
                 "INSERT INTO documents VALUES (?,?,?,?,?,?,?,"
@@ -319,6 +387,7 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
                 "cursors",
                 "resync",
                 "evictions",
+                "doc_tail",
                 "device_resets",
                 "reset_acks",
                 *PROJECTION_TABLES,
@@ -327,19 +396,17 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
 
     async def rebuild_projections(self) -> int:
         """Drop every projection row and rebuild all from the documents; returns docs."""
-        rows = await self.query("SELECT doc_id, doc_type, state FROM documents")
+        rows = await self.query("SELECT doc_id, doc_type FROM documents")
+        states = await self.load(r[0] for r in rows)
         projections = [
-            project(doc_id, doc_type_of(doc_type), read_content(load(bytes(state))))
-            for doc_id, doc_type, state in rows
+            project(doc_id, doc_type_of(doc_type), read_content(load(states[doc_id].state)))
+            for doc_id, doc_type in rows
         ]
         async with self.transaction() as db:
             for table in PROJECTION_TABLES:
                 await db.execute(f"DELETE FROM {table}")
             await run_in_one_trip(db, _projection_steps(projections, {}))
         return len(projections)
-
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -349,6 +416,18 @@ class _Shape:
     columns: list[str]
     indexed: list[str]  # columns of its secondary indexes
     one_per_doc: bool  # keyed by ``doc_id`` alone
+
+
+def _states(connection: sqlite3.Connection, doc_ids: Sequence[str]) -> dict[str, bytes]:
+    """The stored ``documents.state`` of ``doc_ids`` (without their tails)."""
+    states: dict[str, bytes] = {}
+    for chunk in _chunks(doc_ids):
+        rows = connection.execute(
+            f"SELECT doc_id, state FROM documents WHERE doc_id IN ({','.join('?' * len(chunk))})",
+            chunk,
+        )
+        states.update({r[0]: bytes(r[1]) for r in rows})
+    return states
 
 
 def _projection_shapes() -> dict[str, _Shape]:
@@ -508,11 +587,6 @@ def _drop(connection: sqlite3.Connection, doc_ids: Sequence[str], now: int) -> N
     )
     connection.executemany("DELETE FROM documents WHERE doc_id = ?", ids)
     connection.executemany("DELETE FROM evictions WHERE doc_id = ?", ids)
+    drop_tails(connection, doc_ids)
     for table in PROJECTION_TABLES:
         connection.executemany(f"DELETE FROM {table} WHERE doc_id = ?", ids)
-
-
-def _chunks(items: Sequence[T], size: int = 500) -> Iterator[Sequence[T]]:
-    """``items`` in slices of at most ``size`` (SQLite caps a statement's parameters)."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

@@ -17,7 +17,7 @@ from protocol.notify import notices
 from protocol.vocab import DocType
 from sync._sqlite import run_in_one_trip
 from sync.documents import load, read_content
-from sync.store import ReplicaStore
+from sync.store import ReplicaStore, whole_states
 
 from .channels import Channel
 
@@ -48,8 +48,10 @@ async def queue_notices(
         cursor, head = next(iter(rows))
         queued: list[tuple[object, ...]] = []
         if cursor is not None and head > cursor:
-            for doc_id, state in await db.execute_fetchall(_CHANGED, (cursor, head)):
-                queued += _rows(doc_id, bytes(state), channels, public_url, now_ms)
+            changed = await db.execute_fetchall(_CHANGED, (cursor, head))
+            states = await whole_states(db, {doc_id: bytes(state) for doc_id, state in changed})
+            for doc_id, state in states.items():
+                queued += _rows(doc_id, state, channels, public_url, now_ms)
         await run_in_one_trip(
             db,
             [

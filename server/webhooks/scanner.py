@@ -19,7 +19,7 @@ import msgspec
 from protocol.ids import new_id
 from protocol.returns import recommend_refund
 from sync._sqlite import run_in_one_trip
-from sync.store import ReplicaStore
+from sync.store import ReplicaStore, whole_states
 
 from ..merchant_api._return_doc import folded_return, refund_out
 from .schemas import Envelope
@@ -102,7 +102,10 @@ async def _return_events(
         data = {"return_id": doc_id, "shipment_id": shipment_id}
         events.append((merchant, "return.graded", data | {"items": msgspec.json.decode(items)}))
         seen.append((f"graded:{doc_id}",))
-    for doc_id, merchant, order_ref, state in await _refund_approvals(db, span):
+    approvals = await _refund_approvals(db, span)
+    states = await whole_states(db, {r[0]: bytes(r[3]) for r in approvals})
+    for doc_id, merchant, order_ref, _ in approvals:
+        state = states[doc_id]
         events.append((merchant, REFUND_APPROVAL, _refund_approval(doc_id, order_ref, state)))
         seen.append((f"refund:{doc_id}",))
 
