@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -21,7 +21,7 @@ import aiosqlite
 from ._log import LogReader
 from ._outbox import OutboxQueue
 from ._records import DocWrite, ScopeKeys, StoredDoc, now_ms
-from ._sqlite import Statement, Step, run_in_one_trip, run_steps
+from ._sqlite import Statement, Step, on_sqlite_thread, run_in_one_trip, run_steps
 from ._writes import lacks, rebase
 from .devices import DeviceRegistry
 from .documents import doc_type_of, load, read_content
@@ -37,6 +37,7 @@ from .projection import (
 from .schema import MIGRATIONS
 
 REPLICA_KEY = "replica.id"
+CLIENT_ID_KEY = "client_id"
 
 
 class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
@@ -85,17 +86,28 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
         finally:
             await db.execute("PRAGMA secure_delete = OFF")
 
+    async def metas(self, keys: Sequence[str]) -> dict[str, str]:
+        """The metadata values of those of ``keys`` that are set, in one trip."""
+        marks = ",".join("?" * len(keys))
+        async with self._lock:
+            rows = await self._all(f"SELECT key, value FROM meta WHERE key IN ({marks})", keys)
+        return {str(r[0]): str(r[1]) for r in rows}
+
+    async def set_metas(self, values: dict[str, str]) -> None:
+        """Store several metadata values in one transaction and one trip."""
+        await self.in_one_transaction(lambda c: run_steps(c, [meta_step(values)]))
+
     async def client_id(self) -> int:
         """This node's Yjs client id (created on first use)."""
-        value = await self.meta("client_id")
+        value = await self.meta(CLIENT_ID_KEY)
         if value is None:
             return await self.rotate_client_id()
         return int(value)
 
     async def rotate_client_id(self) -> int:
         """A fresh Yjs client id, used after a rejected update left a clock hole."""
-        new = random.SystemRandom().randrange(1, 2**32)
-        await self.set_meta("client_id", str(new))
+        new = _fresh_client_id()
+        await self.set_meta(CLIENT_ID_KEY, str(new))
         return new
 
     # ---- documents ------------------------------------------------------------
@@ -103,18 +115,10 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
     async def load(self, doc_ids: Iterable[str]) -> dict[str, StoredDoc]:
         """Stored state of the documents among ``doc_ids`` this node holds."""
         ids = list(dict.fromkeys(doc_ids))
-        result: dict[str, StoredDoc] = {}
+        if not ids:
+            return {}
         async with self._lock:
-            for chunk in _chunks(ids):
-                marks = ",".join("?" * len(chunk))
-                rows = await self._all(
-                    "SELECT doc_id, doc_type, state, depot_id, courier_id, merchant_id "
-                    f"FROM documents WHERE doc_id IN ({marks})",
-                    chunk,
-                )
-                for r in rows:
-                    result[r[0]] = StoredDoc(r[0], r[1], bytes(r[2]), (r[3], r[4], r[5]))
-        return result
+            return await on_sqlite_thread(self._db, lambda c: load_stored(c, ids))
 
     async def document_ids(self) -> list[str]:
         """Ids of every document held, sorted."""
@@ -144,9 +148,26 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
         ``release_held``: rebuilt documents whose held outbox entries ``docs``
         replay; they go in the same transaction, so a crash cannot replay twice.
         """
+        return await self.write_built(
+            lambda _: docs, cursor=cursor, evict=evict, release_held=release_held, also=also
+        )
+
+    async def write_built(
+        self,
+        build: Callable[[sqlite3.Connection], Sequence[DocWrite]],
+        *,
+        cursor: tuple[str, int, str] | None = None,
+        evict: Sequence[str] = (),
+        release_held: Sequence[str] = (),
+        also: Sequence[Step] = (),
+    ) -> int:
+        """:meth:`write` of the documents ``build(connection)`` makes from what it
+        reads inside the transaction (:func:`load_stored`, :func:`client_id_in`):
+        read, change and write in one trip to SQLite's thread and one commit."""
         now = now_ms()
 
         def work(connection: sqlite3.Connection) -> int:
+            docs = build(connection)
             stored = self._rebase(connection, docs)
             steps = [
                 *self.write_steps(docs),
@@ -503,6 +524,40 @@ def _drop(connection: sqlite3.Connection, doc_ids: Sequence[str], now: int) -> N
     connection.executemany("DELETE FROM evictions WHERE doc_id = ?", ids)
     for table in PROJECTION_TABLES:
         connection.executemany(f"DELETE FROM {table} WHERE doc_id = ?", ids)
+
+
+def load_stored(connection: sqlite3.Connection, doc_ids: Sequence[str]) -> dict[str, StoredDoc]:
+    """Stored state of the documents among ``doc_ids`` (distinct) held, read on ``connection``."""
+    result: dict[str, StoredDoc] = {}
+    for chunk in _chunks(doc_ids):
+        marks = ",".join("?" * len(chunk))
+        rows = connection.execute(
+            "SELECT doc_id, doc_type, state, depot_id, courier_id, merchant_id "
+            f"FROM documents WHERE doc_id IN ({marks})",
+            chunk,
+        )
+        for r in rows:
+            result[r[0]] = StoredDoc(r[0], r[1], bytes(r[2]), (r[3], r[4], r[5]))
+    return result
+
+
+def client_id_in(connection: sqlite3.Connection) -> int:
+    """The node's Yjs client id, read (or made, on first use) inside a write transaction."""
+    row = connection.execute("SELECT value FROM meta WHERE key = ?", (CLIENT_ID_KEY,)).fetchone()
+    if row is not None:
+        return int(row[0])
+    new = _fresh_client_id()
+    run_steps(connection, [meta_step({CLIENT_ID_KEY: str(new)})])
+    return new
+
+
+def meta_step(values: dict[str, str]) -> Statement:
+    """A step storing metadata values, to run in a caller's transaction."""
+    return ("INSERT OR REPLACE INTO meta VALUES (?, ?)", list(values.items()))
+
+
+def _fresh_client_id() -> int:
+    return random.SystemRandom().randrange(1, 2**32)
 
 
 def _chunks(items: Sequence[T], size: int = 500) -> Iterator[Sequence[T]]:
