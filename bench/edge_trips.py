@@ -4,10 +4,11 @@
 
 A handheld replica syncs with an in-process central over
 :class:`sync.InMemoryChannel`, one :class:`edge.sync_loop.SyncLoop` round at a
-time (the rounds an :class:`edge.node.EdgeNode` runs, without its timer). Measured on the handheld's file only: a
-delivery command, the round that pushes it, and an idle round (nothing to
-push, nothing to pull). A round trip is one call into aiosqlite's thread
-(``Connection._execute``: every awaited aiosqlite call is one); a commit is a
+time (the rounds an :class:`edge.node.EdgeNode` runs, without its timer).
+Measured on the handheld's file only: a delivery command, the round that
+pushes it, and an idle round (nothing to push, nothing to pull). A round trip
+is one call into aiosqlite's thread (``Connection._execute``: every awaited
+aiosqlite call is one); a commit is a
 ``COMMIT`` statement SQLite ran (its trace callback); WAL bytes are the growth
 of the ``-wal`` file with automatic checkpoints off, so every frame written
 stays counted.
@@ -30,6 +31,7 @@ import aiosqlite
 
 from edge import commands
 from edge.context import EdgeContext, Identity, enroll, wall_ms
+from edge.node import HEARTBEAT_MS
 from edge.status import UPSTREAM, node_status
 from edge.store import EdgeStore
 from edge.sync_loop import SyncLoop
@@ -48,7 +50,7 @@ class TripCounter:
     def __init__(self) -> None:
         self.counts: Counter[str] = Counter()
         self._watched: set[int] = set()
-        self._original = aiosqlite.Connection._execute
+        self._original: Callable[..., Awaitable[Any]] = aiosqlite.Connection._execute
 
     def watch(self, store: ReplicaStore) -> None:
         """Count the trips of ``store``'s connections from now on."""
@@ -72,20 +74,24 @@ class TripCounter:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        aiosqlite.Connection._execute = self._original  # type: ignore[method-assign]
+        aiosqlite.Connection._execute = self._original  # type: ignore[method-assign,assignment]
 
     def _statement(self, sql: str) -> None:
         if sql.strip().upper() == "COMMIT":
             self.counts["commits"] += 1
 
 
+def _size(path: Path) -> int:
+    return path.stat().st_size if path.exists() else 0
+
+
 async def _measure(
     counter: TripCounter, wal: Path, action: Callable[[], Awaitable[object]]
 ) -> dict[str, int]:
     counter.counts.clear()
-    before = wal.stat().st_size if wal.exists() else 0
+    before = _size(wal)
     await action()
-    after = wal.stat().st_size if wal.exists() else 0
+    after = _size(wal)
     return {
         "trips": counter.counts["trips"],
         "commits": counter.counts["commits"],
@@ -95,7 +101,8 @@ async def _measure(
 
 @asynccontextmanager
 async def handheld(root: Path, stops: int) -> AsyncIterator[tuple[EdgeContext, SyncLoop]]:
-    """A handheld with ``stops`` shipments synced from an in-process central, and its loop."""
+    """A handheld with ``stops`` shipments synced from an in-process central, and its loop
+    (its client set up as :class:`edge.node.EdgeNode` sets it up)."""
     central = await ReplicaStore.open(root / "central.db")
     await commit_commands(
         central, [shipment(i, stops) for i in range(stops)], device_id="office", queue=False
@@ -110,7 +117,11 @@ async def handheld(root: Path, stops: int) -> AsyncIterator[tuple[EdgeContext, S
         await enroll(store, Identity(COURIER.id, Role.COURIER, "D1", "C1"))
     ctx = await EdgeContext.open(path)
     client = SyncClient(
-        ctx.store, InMemoryChannel(server, COURIER), device_id=COURIER.id, upstream=UPSTREAM
+        ctx.store,
+        InMemoryChannel(server, COURIER),
+        device_id=COURIER.id,
+        upstream=UPSTREAM,
+        heartbeat_ms=HEARTBEAT_MS,
     )
     try:
         loop = SyncLoop(client, wall=wall_ms)

@@ -25,8 +25,8 @@ from protocol.ids import new_id
 from protocol.permissions import Device
 from protocol.vocab import Role
 from sync import commit_commands
-from sync.store import meta_step
 from sync.secret_file import read_secret, write_secret
+from sync.store import meta_step
 
 from .errors import NotEnrolled, WrongRole
 from .store import EdgeStore

@@ -17,8 +17,8 @@ from protocol.commands import DocCommand
 from protocol.wire import DocUpdate
 
 from ._records import DocWrite, OutboxEntry, StoredDoc
-from ._writes import doc_write
 from ._sqlite import Step
+from ._writes import doc_write
 from .documents import doc_type_of, load, write_command
 from .store import ReplicaStore, client_id_in, load_stored
 from .yencoding import decode_state_vector
