@@ -6,16 +6,39 @@ It stays thin: every subcommand hands over to the package that owns the work
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import click
 
-from edge.cli import edge
-from server.office.cli import office
-from server.office.report import report
+
+class LazyGroup(click.Group):
+    """A command group whose ``lazy`` subcommands (``name -> "module:attribute"``)
+    are imported only when invoked (or listed): a one-shot ``parcelsync edge ...``
+    on a handheld never loads the server."""
+
+    lazy: dict[str, str] = {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy:
+            module, attribute = self.lazy[cmd_name].split(":")
+            command: click.Command = getattr(importlib.import_module(module), attribute)
+            return command
+        return super().get_command(ctx, cmd_name)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Main(LazyGroup):
+    lazy = {
+        "edge": "edge.cli:edge",
+        "report": "server.office.report:report",
+        "office": "server.office.cli:office",
+    }
+
+
+@click.group(cls=Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="parcelsync")
 def main() -> None:
     """parcelsync: offline-first backend for parcel couriers and returns.
@@ -195,11 +218,6 @@ def trim_log_command(db_path: str, keep_days: float, dry_run: bool) -> None:
             click.echo("trim-log: kept rows the webhook scanner has not read yet")
 
     asyncio.run(run())
-
-
-main.add_command(edge)
-main.add_command(report)
-main.add_command(office)
 
 
 @main.command()
