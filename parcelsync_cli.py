@@ -347,6 +347,13 @@ def demo(
     "and --reorder are refused). Their clocks and scheduling are real, so the state "
     "digest differs from run to run; in one process the same seed repeats it.",
 )
+@click.option(
+    "--national",
+    is_flag=True,
+    help="The fixtures' full size with chaos on: --depots 40 --couriers 40 --stops 115 "
+    "(184k shipments, 1,641 replicas), and --offline-rate 0.01 --wan-outage 30 "
+    "--duplicate 0.01 --cut 0.01 --reorder --kill 1 unless given.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object, nothing else.")
 def simulate(directory: str | None, as_json: bool, **options: object) -> None:
     """Run working days of a generated network in one process and check it.
