@@ -12,6 +12,7 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from edge.node import HEARTBEAT_MS
 from protocol.permissions import Device
 from simulation.digest import state_vectors
 from sync import (
@@ -83,7 +84,9 @@ class Network:
         up = self.nodes[upstream]
         assert up.server is not None, f"{upstream} does not serve sync"
         channel = InMemoryChannel(up.server, device, rng=rng)
-        client = SyncClient(store, channel, device_id=device.id, upstream=upstream)
+        client = SyncClient(
+            store, channel, device_id=device.id, upstream=upstream, heartbeat_ms=HEARTBEAT_MS
+        )
         server = SyncServer(store, self.lookup, relay=True) if relay else None
         if up.client is not None:  # a relay: it resets the devices enrolled at it
             await up.store.enroll(device)
