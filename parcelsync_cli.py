@@ -364,11 +364,9 @@ def simulate(directory: str | None, as_json: bool, **options: object) -> None:
     holds and remits. Exits 1 unless every replica converged, no update was
     lost and every money and returns identity holds.
 
-    Measured in-process on a 2-core machine, one day: the default 5.5 s; 2x10x100 (2k
-    shipments, 23 replicas) 78 s; 2x40x115 (9k, 83 replicas) 6.5 min, 490 MB;
-    4x40x115 (18k, 165 replicas) 14 min, 870 MB. Time grows with the
-    shipments, 43-46 ms each, so the fixtures' full size (40x40x~115, 184k
-    shipments, 1,641 replicas) would take ~2.5-3 hours and ~8 GB.
+    ``--national`` is the fixtures' full size (40x40x115, 184k shipments,
+    1,641 replicas) with chaos on; at the 24-29 ms of CPU per shipment measured
+    on the shared 2-core machine it takes well over an hour (docs/performance.md).
     Progress goes to stderr (also with --json) every simulated hour and at
     least every 30 s.
     """
