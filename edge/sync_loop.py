@@ -70,7 +70,6 @@ class SyncLoop:
         self._progress = asyncio.Condition()
         self._tasks: list[asyncio.Task[None]] = []
         self._poked = 0  # the highest head a poke announced since the last good round
-        self._recorded: dict[str, str] | None = None  # our metadata as stored (read once)
 
     def wake(self) -> None:
         """Start the next round now (a poke, a local command, a relayed push)."""
@@ -114,14 +113,13 @@ class SyncLoop:
         pull to ``cursor``, a stored head beyond it (another upstream file's) too.
         A head at or below the cursor needs no write: the status shows no lag."""
         store = self.client.store
-        if self._recorded is None:
-            self._recorded = await store.metas([LAST_ERROR_KEY, UPSTREAM_HEAD_KEY])
-        if cursor is not None and int(self._recorded.get(UPSTREAM_HEAD_KEY, 0)) > cursor:
+        # read each time: a one-shot ``edge sync`` in another process writes them too
+        stored = await store.metas([LAST_ERROR_KEY, UPSTREAM_HEAD_KEY])
+        if cursor is not None and int(stored.get(UPSTREAM_HEAD_KEY, 0)) > cursor:
             values = {**values, UPSTREAM_HEAD_KEY: str(cursor)}
-        changed = {k: v for k, v in values.items() if self._recorded.get(k, "") != v}
+        changed = {k: v for k, v in values.items() if stored.get(k, "") != v}
         if changed:
             await store.set_metas(changed)
-            self._recorded.update(changed)
 
     async def _run(self) -> None:
         while True:
