@@ -12,8 +12,6 @@ import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import anyio
-
 from edge import commands as c
 from edge.context import Identity, enroll
 from edge.node import EdgeNode
@@ -31,6 +29,14 @@ if TYPE_CHECKING:
     from .server_fixtures import Central, Names
 
 pytest_plugins = ["tests.server_fixtures"]
+
+
+def overwrite(path: str) -> None:
+    Path(path).write_bytes(png(9, 9))
+
+
+def remove(path: str) -> None:
+    Path(path).unlink()
 
 
 async def test_changed_or_missing_files_are_refused_for_good(
@@ -51,11 +57,13 @@ async def test_changed_or_missing_files_are_refused_for_good(
             await handheld.loop.next_round()
         folder = proof_folder(db)
         good, changed, gone = (save_proof(folder, png(n + 2, 2), "photo") for n in range(3))
-        for doc_id, photo in zip(ids, (good, changed, gone), strict=True):
+        await c.deliver(handheld.ctx, ids[0], recipient_name="Ann", photo=good)
+        # the loop syncs and uploads during any await: a file is spoiled as soon as its
+        # delivery returns, before anything else runs
+        for doc_id, photo, spoil in ((ids[1], changed, overwrite), (ids[2], gone, remove)):
             await c.deliver(handheld.ctx, doc_id, recipient_name="Ann", photo=photo)
+            spoil(photo.path)
         await handheld.loop.until_idle()
-        await anyio.Path(changed.path).write_bytes(png(9, 9))
-        await anyio.Path(gone.path).unlink()
         while await handheld.ctx.store.attachments_waiting():
             await handheld.loop.next_round()
         refused = await handheld.ctx.store.refused_attachments()
