@@ -6,16 +6,39 @@ It stays thin: every subcommand hands over to the package that owns the work
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import click
 
-from edge.cli import edge
-from server.office.cli import office
-from server.office.report import report
+
+class LazyGroup(click.Group):
+    """A command group whose ``lazy`` subcommands (``name -> "module:attribute"``)
+    are imported only when invoked (or listed): a one-shot ``parcelsync edge ...``
+    on a handheld never loads the server."""
+
+    lazy: dict[str, str] = {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy:
+            module, attribute = self.lazy[cmd_name].split(":")
+            command: click.Command = getattr(importlib.import_module(module), attribute)
+            return command
+        return super().get_command(ctx, cmd_name)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Main(LazyGroup):
+    lazy = {
+        "edge": "edge.cli:edge",
+        "report": "server.office.report:report",
+        "office": "server.office.cli:office",
+    }
+
+
+@click.group(cls=Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="parcelsync")
 def main() -> None:
     """parcelsync: offline-first backend for parcel couriers and returns.
@@ -213,11 +236,6 @@ def trim_log_command(db_path: str, keep_days: float, dry_run: bool) -> None:
     asyncio.run(run())
 
 
-main.add_command(edge)
-main.add_command(report)
-main.add_command(office)
-
-
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address central listens on.")
 @click.option("--port", default=8000, show_default=True, help="Port central listens on.")
@@ -351,6 +369,13 @@ def demo(
     default="",
     help="Central's store: a postgresql://user@host/db URL (default: a SQLite file in --dir).",
 )
+@click.option(
+    "--national",
+    is_flag=True,
+    help="The fixtures' full size with chaos on: --depots 40 --couriers 40 --stops 115 "
+    "(184k shipments, 1,641 replicas), and --offline-rate 0.01 --wan-outage 30 "
+    "--duplicate 0.01 --cut 0.01 --reorder --kill 1 unless given.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object, nothing else.")
 def simulate(directory: str | None, as_json: bool, **options: object) -> None:
     """Run working days of a generated network in one process and check it.
@@ -361,11 +386,9 @@ def simulate(directory: str | None, as_json: bool, **options: object) -> None:
     holds and remits. Exits 1 unless every replica converged, no update was
     lost and every money and returns identity holds.
 
-    Measured in-process on a 2-core machine, one day: the default 5.5 s; 2x10x100 (2k
-    shipments, 23 replicas) 78 s; 2x40x115 (9k, 83 replicas) 6.5 min, 490 MB;
-    4x40x115 (18k, 165 replicas) 14 min, 870 MB. Time grows with the
-    shipments, 43-46 ms each, so the fixtures' full size (40x40x~115, 184k
-    shipments, 1,641 replicas) would take ~2.5-3 hours and ~8 GB.
+    ``--national`` is the fixtures' full size (40x40x115, 184k shipments,
+    1,641 replicas) with chaos on; at the 24-29 ms of CPU per shipment measured
+    on the shared 2-core machine it takes well over an hour (docs/performance.md).
     Progress goes to stderr (also with --json) every simulated hour and at
     least every 30 s.
     """

@@ -6,8 +6,6 @@ from pathlib import Path
 
 import click
 
-from paper import manifest_pdf
-
 from . import commands as c
 from ._cli_support import (
     actor_option,
@@ -222,6 +220,8 @@ def stock(db: str, as_json: bool) -> None:
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="PDF file to write.")
 def manifest(db: str, day: str, courier: str, out: str) -> None:
     """Write the route manifest (PDF) of COURIER on DAY: stops in order, COD to collect."""
+
+    from paper import manifest_pdf  # reportlab: only to print
 
     async def call(ctx):  # type: ignore[no-untyped-def]
         stops = await c.manifest_stops(ctx, day, courier)

@@ -60,9 +60,13 @@ class Database:
         self._lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, path: str | Path) -> Self:
+    async def open(cls, path: str | Path, *, durable: bool = True) -> Self:
         """Open ``path`` (creating or migrating it forward), readable by its owner only;
-        a ``postgresql://`` URL opens that database instead (see :mod:`._postgres`)."""
+        a ``postgresql://`` URL opens that database instead (see :mod:`._postgres`).
+
+        ``durable=False`` is for simulations only: commits survive the process
+        being killed, not a power cut (WAL ``synchronous=NORMAL``, no fsync per commit).
+        """
         if is_postgres(path):
             return await cls._open_postgres(str(path))
         owner_only(path)
@@ -72,7 +76,7 @@ class Database:
             # FULL: each commit fsyncs the WAL before it returns, so whatever a
             # node acknowledges after a commit survives a power cut (NORMAL
             # syncs only at checkpoints). Group commit keeps it cheap.
-            await db.execute("PRAGMA synchronous=FULL")
+            await db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
             await db.execute("PRAGMA busy_timeout=5000")
             reader = await aiosqlite.connect(str(path), isolation_level=None)
         except BaseException:

@@ -9,7 +9,7 @@ answers (the server acted but the client never heard), duplicates.
 from __future__ import annotations
 
 import random
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from protocol.permissions import Device
 from protocol.wire import (
@@ -26,7 +26,8 @@ from protocol.wire import (
     server_decoder,
 )
 
-from .server_session import SyncServer
+if TYPE_CHECKING:
+    from .server_session import SyncServer
 
 
 class ChannelClosed(ConnectionError):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +39,7 @@ from .projection import (
 from .schema import MIGRATIONS
 
 REPLICA_KEY = "replica.id"
+CLIENT_ID_KEY = "client_id"
 
 
 async def whole_states(db: aiosqlite.Connection, states: dict[str, bytes]) -> dict[str, bytes]:
@@ -94,17 +95,28 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
         finally:
             await db.execute("PRAGMA secure_delete = OFF")
 
+    async def metas(self, keys: Sequence[str]) -> dict[str, str]:
+        """The metadata values of those of ``keys`` that are set, in one trip."""
+        marks = ",".join("?" * len(keys))
+        async with self._lock:
+            rows = await self._all(f"SELECT key, value FROM meta WHERE key IN ({marks})", keys)
+        return {str(r[0]): str(r[1]) for r in rows}
+
+    async def set_metas(self, values: dict[str, str]) -> None:
+        """Store several metadata values in one transaction and one trip."""
+        await self.in_one_transaction(lambda c: run_steps(c, [meta_step(values)]))
+
     async def client_id(self) -> int:
         """This node's Yjs client id (created on first use)."""
-        value = await self.meta("client_id")
+        value = await self.meta(CLIENT_ID_KEY)
         if value is None:
             return await self.rotate_client_id()
         return int(value)
 
     async def rotate_client_id(self) -> int:
         """A fresh Yjs client id, used after a rejected update left a clock hole."""
-        new = random.SystemRandom().randrange(1, 2**32)
-        await self.set_meta("client_id", str(new))
+        new = _fresh_client_id()
+        await self.set_meta(CLIENT_ID_KEY, str(new))
         return new
 
     # ---- documents ------------------------------------------------------------
@@ -112,22 +124,10 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
     async def load(self, doc_ids: Iterable[str]) -> dict[str, StoredDoc]:
         """Stored state of the documents among ``doc_ids`` this node holds (tails merged)."""
         ids = list(dict.fromkeys(doc_ids))
-
-        def read(connection: sqlite3.Connection) -> dict[str, StoredDoc]:
-            found: dict[str, tuple[str, bytes, ScopeKeys]] = {}
-            for chunk in _chunks(ids):
-                marks = ",".join("?" * len(chunk))
-                rows = connection.execute(
-                    "SELECT doc_id, doc_type, state, depot_id, courier_id, merchant_id "
-                    f"FROM documents WHERE doc_id IN ({marks})",
-                    chunk,
-                )
-                found.update({r[0]: (r[1], bytes(r[2]), (r[3], r[4], r[5])) for r in rows})
-            states = with_tails(connection, {d: f[1] for d, f in found.items()})
-            return {d: StoredDoc(d, f[0], states[d], f[2]) for d, f in found.items()}
-
+        if not ids:
+            return {}
         async with self._lock:
-            return await on_sqlite_thread(self._db, read)
+            return await on_sqlite_thread(self._db, lambda c: load_stored(c, ids))
 
     async def load_heads(
         self, doc_ids: Iterable[str], known: Mapping[str, tuple[int, bytes]] | None = None
@@ -200,9 +200,26 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
         ``release_held``: rebuilt documents whose held outbox entries ``docs``
         replay; they go in the same transaction, so a crash cannot replay twice.
         """
+        return await self.write_built(
+            lambda _: docs, cursor=cursor, evict=evict, release_held=release_held, also=also
+        )
+
+    async def write_built(
+        self,
+        build: Callable[[sqlite3.Connection], Sequence[DocWrite]],
+        *,
+        cursor: tuple[str, int, str] | None = None,
+        evict: Sequence[str] = (),
+        release_held: Sequence[str] = (),
+        also: Sequence[Step] = (),
+    ) -> int:
+        """:meth:`write` of the documents ``build(connection)`` makes from what it
+        reads inside the transaction (:func:`load_stored`, :func:`client_id_in`):
+        read, change and write in one trip to SQLite's thread and one commit."""
         now = now_ms()
 
         def work(connection: sqlite3.Connection) -> int:
+            docs = build(connection)
             stored = self._rebase(connection, docs)
             steps = [
                 *self.write_steps(docs),
@@ -590,3 +607,38 @@ def _drop(connection: sqlite3.Connection, doc_ids: Sequence[str], now: int) -> N
     drop_tails(connection, doc_ids)
     for table in PROJECTION_TABLES:
         connection.executemany(f"DELETE FROM {table} WHERE doc_id = ?", ids)
+
+
+def load_stored(connection: sqlite3.Connection, doc_ids: Sequence[str]) -> dict[str, StoredDoc]:
+    """Stored state of the documents among ``doc_ids`` (distinct) held, tails merged, read
+    on ``connection``."""
+    found: dict[str, tuple[str, bytes, ScopeKeys]] = {}
+    for chunk in _chunks(doc_ids):
+        marks = ",".join("?" * len(chunk))
+        rows = connection.execute(
+            "SELECT doc_id, doc_type, state, depot_id, courier_id, merchant_id "
+            f"FROM documents WHERE doc_id IN ({marks})",
+            chunk,
+        )
+        found.update({r[0]: (r[1], bytes(r[2]), (r[3], r[4], r[5])) for r in rows})
+    states = with_tails(connection, {d: f[1] for d, f in found.items()})
+    return {d: StoredDoc(d, f[0], states[d], f[2]) for d, f in found.items()}
+
+
+def client_id_in(connection: sqlite3.Connection) -> int:
+    """The node's Yjs client id, read (or made, on first use) inside a write transaction."""
+    row = connection.execute("SELECT value FROM meta WHERE key = ?", (CLIENT_ID_KEY,)).fetchone()
+    if row is not None:
+        return int(row[0])
+    new = _fresh_client_id()
+    run_steps(connection, [meta_step({CLIENT_ID_KEY: str(new)})])
+    return new
+
+
+def meta_step(values: dict[str, str]) -> Statement:
+    """A step storing metadata values, to run in a caller's transaction."""
+    return ("INSERT OR REPLACE INTO meta VALUES (?, ?)", list(values.items()))
+
+
+def _fresh_client_id() -> int:
+    return random.SystemRandom().randrange(1, 2**32)

@@ -27,6 +27,7 @@ from fixtures import StepKind as K
 from fixtures import build_dataset
 from parcelsync_cli import main
 from simulation.chaos import ChaosOptions
+from simulation.cli import NATIONAL_CHAOS, national
 from simulation.day import SimOptions, day_dataset, simulate
 from simulation.proc_script import attempts, decision, returns_to_origin
 from simulation.steps import COURIER_STEPS
@@ -196,3 +197,17 @@ def test_central_on_postgres_converges_with_chaos_to_the_sqlite_digest(tmp_path:
     summary = asyncio.run(simulate(on_pg, tmp_path / "pg", lambda _: None))
     assert_sound(summary)
     assert summary["state_digest"] == on_sqlite["state_digest"]
+
+
+def test_national_preset_sets_the_full_size_and_chaos_but_keeps_what_is_given() -> None:
+    simulate_command = main.commands["simulate"]
+    ctx = simulate_command.make_context("simulate", ["--national", "--kill", "0", "--days", "2"])
+    options = dict(ctx.params)
+    national(options, ctx)
+    assert (options["depots"], options["couriers"], options["stops"]) == (40, 40, 115)
+    assert options["kill"] == 0 and options["days"] == 2  # given: kept
+    assert {k: options[k] for k in NATIONAL_CHAOS if k != "kill"} == {
+        k: v for k, v in NATIONAL_CHAOS.items() if k != "kill"
+    }
+    refused = CliRunner().invoke(main, ["simulate", "--national", "--depots", "2"])
+    assert refused.exit_code == 2 and "leave out --depots" in refused.output
