@@ -116,13 +116,46 @@ PRELUDE = (
 )
 
 
+# A SQLite trigger that refuses a change (``BEGIN SELECT RAISE(ABORT, '...'); END``).
+_REFUSING_TRIGGER = re.compile(
+    r"CREATE TRIGGER (\w+) (BEFORE|AFTER) (INSERT|UPDATE|DELETE) ON (\w+)\s+"
+    r"BEGIN\s+SELECT RAISE\(ABORT,\s*'([^']*)'\);\s*END",
+    re.IGNORECASE,
+)
+
+
+def _refusing_trigger(match: re.Match[str]) -> str:
+    """The PostgreSQL form of a refusing trigger: a plpgsql function and its trigger."""
+    name, when, what, table, message = match.groups()
+    return (
+        f"CREATE OR REPLACE FUNCTION {name}_refuses() RETURNS trigger LANGUAGE plpgsql AS "
+        f"$$ BEGIN RAISE EXCEPTION '{message}' USING ERRCODE = 'restrict_violation'; END $$;\n"
+        f"CREATE TRIGGER {name} {when} {what} ON {table} "
+        f"FOR EACH ROW EXECUTE FUNCTION {name}_refuses()"
+    )
+
+
 def ddl(script: str) -> str:
-    """A SQLite schema migration as PostgreSQL DDL (types, identity keys, byte collation);
-    its statements go through :func:`statement`'s rewrites too, without placeholders."""
+    """A SQLite schema migration as PostgreSQL DDL (types, identity keys, byte collation,
+    refusing triggers); its statements go through :func:`statement`'s rewrites too, without
+    placeholders."""
+    triggers: list[str] = []
+
+    def set_aside(match: re.Match[str]) -> str:
+        triggers.append(_refusing_trigger(match))
+        return f"__trigger_{len(triggers) - 1}__"
+
+    script = _REFUSING_TRIGGER.sub(set_aside, script)
     for pattern, replacement in _DDL_COMPILED:
         script = pattern.sub(replacement, script)
     parts = [p.strip() for p in script.split(";") if p.strip()]
-    return ";\n".join(_ddl_statement(p) for p in parts) + ";"
+    out = [
+        triggers[int(p[len("__trigger_") : -2])]
+        if p.startswith("__trigger_")
+        else _ddl_statement(p)
+        for p in parts
+    ]
+    return ";\n".join(out) + ";"
 
 
 def _ddl_statement(sql: str) -> str:
