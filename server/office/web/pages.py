@@ -156,5 +156,19 @@ def statement_queries(table: Table) -> list[str]:
     return [urlencode({"merchant": row[i] or "", **period}) for row in table.rows]
 
 
+# The navigation's words for each table (its page's title is longer).
+NAV_WORDS = {
+    "cod": "COD",
+    "kpis": "KPIs",
+    "kpi_days": "KPIs per day",
+    "audit": "Audit log",
+}
+
+
 def nav_context(reader: OfficeReader) -> dict[str, Any]:
-    return {"table_names": reader.table_names}
+    """The office navigation: each table's name and the word a person reads for it."""
+    return {
+        "tables_nav": [
+            (name, NAV_WORDS.get(name, name.capitalize())) for name in reader.table_names
+        ]
+    }
