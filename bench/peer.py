@@ -13,6 +13,10 @@ Yjs update each) are served twice on 127.0.0.1, each server its own process:
   client opens one ``pycrdt.Provider`` per room over WebSocket, ``concurrency``
   at a time, and waits until each is synced, as a Yjs user would today.
 
+- bare batched pull: the same depot's updates pulled over the same HTTP
+  endpoint in the same pages, msgpack-decoded and nothing applied (no Doc, no
+  store): the floor a client's pull cannot go below, measured in the same run.
+
 Each side runs a warm-up sync first (a throwaway client), then ``rounds``
 measured ones, interleaved (median reported); every client must hold every
 document with its tracking number afterwards.
@@ -37,6 +41,7 @@ from fixtures import build_dataset
 from protocol.events import ShipmentCreated
 from protocol.hlc import HybridClock
 from protocol.ids import named_id
+from protocol.wire import DocUpdate, Hello, PullRequest
 from simulation.world import creation_command
 from sync import SyncClient
 from sync.documents import apply_command
@@ -94,6 +99,22 @@ async def parcelsync_fetch(
     return {"seconds": seconds, "bytes": exchanged, "tracking": dict(rows)}
 
 
+async def bare_pull(url: str, token: str, device_id: str = DEPOT_DEVICE) -> dict[str, Any]:
+    """The depot's scope pulled page by page and decoded, nothing applied or stored."""
+    async with HttpChannel(url, token) as channel:
+        started = time.perf_counter()
+        cursor, after, more = 0, "", True
+        pulled: list[DocUpdate] = []
+        while more:
+            request = PullRequest(Hello(device_id), cursor, [], 2000, snapshot_after=after)
+            page = await channel.pull(request)
+            pulled.extend((*page.updates, *page.entering))
+            cursor, after, more = page.cursor, page.snapshot_after, page.has_more
+        seconds = time.perf_counter() - started
+        exchanged = channel.bytes_sent + channel.bytes_received
+    return {"seconds": seconds, "bytes": exchanged, "docs": {u.doc_id for u in pulled}}
+
+
 def _check(side: str, got: dict[str, str], expected: dict[str, str]) -> None:
     if got != expected:
         missing = len(set(expected) - set(got))
@@ -114,31 +135,45 @@ async def run(count: int, concurrency: int = 50, rounds: int = 3) -> dict[str, A
             async with HttpChannel(url, TOKEN) as office:
                 await push_all(office, OFFICE, [(d, u) for d, _, u in shipments.docs])
             token = _enrol(url, role="depot", device_id=DEPOT_DEVICE, depot_id=shipments.depot_id)
-            ours, theirs = [], []
+            ours, theirs, bare = [], [], []
             for n in range(rounds + 1):  # round 0 warms both up and is not counted
+                floor = await bare_pull(url, token)
                 mine = await parcelsync_fetch(url, token, root / f"depot-{n}.db")
                 peer = await peer_rooms.fetch_rooms(ws_url, list(expected), concurrency)
+                if floor.pop("docs") != set(expected):
+                    raise RuntimeError("the bare pull did not get every document")
                 _check("parcelsync", mine.pop("tracking"), expected)
                 _check("pycrdt-websocket", peer.pop("tracking"), expected)
                 if n:
                     ours.append(mine)
                     theirs.append(peer)
+                    bare.append(floor)
         finally:
             for process in (central, rooms):
                 process.terminate()
                 process.wait(10)
-    return _result(count, concurrency, ours, theirs)
+    return _result(count, concurrency, ours, theirs, bare)
 
 
 def _median(runs: list[dict[str, Any]]) -> dict[str, Any]:
     seconds = statistics.median(r["seconds"] for r in runs)
-    return {"seconds": round(seconds, 4), "bytes": runs[0]["bytes"], "rounds": len(runs)}
+    every = [round(r["seconds"], 4) for r in runs]
+    return {
+        "seconds": round(seconds, 4),
+        "each": every,
+        "bytes": runs[0]["bytes"],
+        "rounds": len(runs),
+    }
 
 
 def _result(
-    count: int, concurrency: int, ours: list[dict[str, Any]], theirs: list[dict[str, Any]]
+    count: int,
+    concurrency: int,
+    ours: list[dict[str, Any]],
+    theirs: list[dict[str, Any]],
+    bare: list[dict[str, Any]],
 ) -> dict[str, Any]:
-    mine, peer = _median(ours), _median(theirs)
+    mine, peer, floor = _median(ours), _median(theirs), _median(bare)
     return {
         "documents": count,
         "parcelsync": {"transport": "HTTP msgpack, paged pull of the depot scope", **mine},
@@ -146,7 +181,15 @@ def _result(
             "transport": f"one WebSocket room per document, {concurrency} at a time",
             **peer,
         },
+        "bare_pull": {"transport": "the same pages over HTTP, msgpack-decoded only", **floor},
         "speedup": round(peer["seconds"] / mine["seconds"], 2),
+        "x_bare_pull": round(mine["seconds"] / floor["seconds"], 2),
+        "x_bare_pull_each": [
+            round(m["seconds"] / f["seconds"], 2) for m, f in zip(ours, bare, strict=True)
+        ],
+        "speedup_each": [
+            round(t["seconds"] / m["seconds"], 2) for m, t in zip(ours, theirs, strict=True)
+        ],
     }
 
 

@@ -15,7 +15,7 @@ Benchmarks (each measures its own baseline in the same run):
   (the bare Yjs updates are the baseline).
 - ``bench.peer``: a fresh client syncing 1,000 shipment documents through
   parcelsync vs through pycrdt-websocket, one room per document (the peer is
-  the baseline).
+  the baseline), and a bare batched msgpack pull of the same pages.
 - ``bench.memory``: central's resident memory as it grows to 100,000 synced
   documents (the first stage is the baseline; flat = good).
 """
@@ -181,6 +181,7 @@ def _peer_rows(p: dict[str, Any]) -> list[Row]:
         ("peer", f"{docs:,} docs, pycrdt-websocket rooms", theirs["seconds"], "s", None),
         ("peer", f"{docs:,} docs, parcelsync", ours["seconds"], "s", theirs["seconds"]),
         ("peer", f"{docs:,} docs, parcelsync bytes", ours["bytes"], "B", theirs["bytes"]),
+        ("peer", f"{docs:,} docs, bare batched pull", p["bare_pull"]["seconds"], "s", None),
     ]
 
 

@@ -37,9 +37,10 @@ def _check_new_benchmarks(results: dict) -> None:
     """Peer, memory and wire-bytes figures describe what was actually measured."""
     peer = results["peer"]
     assert peer["documents"] == 200
-    for side in ("parcelsync", "pycrdt_websocket"):
+    for side in ("parcelsync", "pycrdt_websocket", "bare_pull"):
         # every document crossed the wire: at least its ~800 B creation update
         assert peer[side]["bytes"] > 200 * 500, side
+    assert peer["x_bare_pull"] > 0 and len(peer["x_bare_pull_each"]) == peer["bare_pull"]["rounds"]
     floor = results["ingest_floor"]
     assert floor["updates"] == 2000
     assert set(floor["us_per_update"]) == {"crdt", "read", "rules", "project", "sqlite"}
