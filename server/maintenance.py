@@ -60,8 +60,7 @@ async def trim_log(
     if cutoff <= floor:
         return LogTrim(floor, 0, scanned < old_enough)
     if dry_run:
-        (row,) = await store.query("SELECT count(*) FROM update_log WHERE seq <= ?", (cutoff,))
-        rows = int(row[0])
+        rows = await store.log_rows_up_to(cutoff)
     else:
         rows = await store.truncate_log(cutoff)
     return LogTrim(cutoff, rows, scanned < old_enough)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import aiosqlite
 from pycrdt import merge_updates
 
 from protocol.wire import Scope
@@ -27,6 +28,37 @@ class LogReader(Database):
         async with self._lock:
             row = await self._one("SELECT value FROM meta WHERE key = 'log_floor'")
         return int(row[0]) if row else 0
+
+    async def changed_since(self, since: int, head: int) -> list[str] | None:
+        """Ids of the documents with log rows in ``(since, head]``; None when the log
+        no longer goes back to ``since`` (or ``since`` is past ``head``)."""
+        async with self.reading() as db:
+            return await self.changed_in(db, since, head)
+
+    @staticmethod
+    async def changed_in(db: aiosqlite.Connection, since: int, head: int) -> list[str] | None:
+        """:meth:`changed_since` inside a caller's read snapshot ``db`` (see :meth:`reading`)."""
+        rows = await db.execute_fetchall(
+            "SELECT coalesce(max(CAST(value AS INTEGER)), 0) FROM meta WHERE key = 'log_floor'"
+        )
+        if since > head or int(next(iter(rows))[0]) > since:
+            return None
+        changed = await db.execute_fetchall(
+            "SELECT DISTINCT doc_id FROM update_log WHERE seq > ? AND seq <= ?", (since, head)
+        )
+        return [r[0] for r in changed]
+
+    @staticmethod
+    async def head_in(db: aiosqlite.Connection) -> int:
+        """:meth:`head` inside a caller's read snapshot ``db``."""
+        rows = await db.execute_fetchall("SELECT coalesce(max(seq), 0) FROM update_log")
+        return int(next(iter(rows))[0])
+
+    async def log_rows_up_to(self, seq: int) -> int:
+        """How many log rows have a sequence number up to ``seq``."""
+        async with self._lock:
+            row = await self._one("SELECT count(*) FROM update_log WHERE seq <= ?", (seq,))
+        return int(row[0])
 
     async def read_log(
         self, cursor: int, scopes: Sequence[Scope], limit: int

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
+from ._health import HealthStore
 from ._log import LogReader
 from ._outbox import OutboxQueue
 from ._records import DocWrite, ScopeKeys, StoredDoc, now_ms
@@ -39,8 +40,10 @@ from .schema import MIGRATIONS
 REPLICA_KEY = "replica.id"
 
 
-class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
-    """A node's replica file. Open with ``await ReplicaStore.open(path)``."""
+class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry, HealthStore):
+    """A node's replica file. Open with ``await ReplicaStore.open(path)``.
+
+    Implements every part of :class:`.ports.SyncStore`."""
 
     migrations = MIGRATIONS
     _replica_id = ""
@@ -121,6 +124,12 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
         async with self._lock:
             rows = await self._all("SELECT doc_id FROM documents ORDER BY doc_id")
         return [r[0] for r in rows]
+
+    async def document_count(self) -> int:
+        """How many documents are held."""
+        async with self._lock:
+            row = await self._one("SELECT count(*) FROM documents")
+        return int(row[0])
 
     async def state_vectors(self) -> dict[str, bytes]:
         """``doc_id -> encoded state vector`` for every document."""
