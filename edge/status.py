@@ -58,14 +58,13 @@ async def node_status(store: EdgeStore, now_ms: int) -> NodeStatus:
     cursor, _ = await store.cursor(UPSTREAM)
     last = await store.meta(LAST_SYNC_KEY)
     head = int(await store.meta(UPSTREAM_HEAD_KEY) or 0)
-    count = await store.query("SELECT count(*) FROM documents")
     return NodeStatus(
         device_id=identity.device_id if identity else "",
         role=identity.role if identity else "",
         depot_id=identity.depot_id if identity else "",
         courier_id=identity.courier_id if identity else "",
         upstream=identity.upstream if identity else "",
-        documents=int(count[0][0]),
+        documents=await store.document_count(),
         last_sync_ms=int(last) if last else None,
         last_sync_age_s=(now_ms - int(last)) / 1000 if last else None,
         last_error=await store.meta(LAST_ERROR_KEY) or "",

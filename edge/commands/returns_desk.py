@@ -24,6 +24,8 @@ from protocol.vocab import Disposition, Grade, ReturnStatus, Role
 from ..context import EdgeContext
 from ..docs import ReturnView, return_by_id
 from ..errors import AlreadyRecorded, InvalidInput, InvalidTransition, NothingToDo
+from ..read_store import depot_returns
+from ..read_store import stock_levels as stock_levels_at
 from ._common import Outcome, in_my_depot, outcome, positive, write_event
 
 R = ReturnStatus
@@ -137,11 +139,8 @@ async def dispatch(ctx: EdgeContext, return_id: str, sku: str, quantity: int = 1
 
 async def stock_levels(ctx: EdgeContext) -> list[StockLevel]:
     """Stock per SKU at this depot, from the restock/dispatch entries."""
-    rows = await ctx.store.query(
-        "SELECT sku, sum(quantity) FROM p_stock WHERE depot_id = ? GROUP BY sku ORDER BY sku",
-        (ctx.identity.depot_id,),
-    )
-    return [StockLevel(r[0], int(r[1])) for r in rows]
+    rows = await stock_levels_at(ctx.store, ctx.identity.depot_id)
+    return [StockLevel(sku, quantity) for sku, quantity in rows]
 
 
 class ReturnRow(msgspec.Struct, frozen=True):
@@ -153,9 +152,4 @@ class ReturnRow(msgspec.Struct, frozen=True):
 async def returns_here(ctx: EdgeContext) -> list[ReturnRow]:
     """The returns of this depot, the ones still to handle first."""
     ctx.require(Role.DEPOT)
-    rows = await ctx.store.query(
-        "SELECT doc_id, shipment_id, status FROM p_returns WHERE depot_id = ? "
-        "ORDER BY status = 'completed', doc_id",
-        (ctx.identity.depot_id,),
-    )
-    return [ReturnRow(*r) for r in rows]
+    return [ReturnRow(*r) for r in await depot_returns(ctx.store, ctx.identity.depot_id)]

@@ -63,7 +63,7 @@ class MoveForm(msgspec.Struct):
 async def _cash(site: Site) -> dict[str, Any]:
     """Every courier handover at this depot, those still to count first."""
     books = await books_where(
-        site.ctx.store, "depot_id = ? AND owner_kind = 'courier'", (site.ctx.identity.depot_id,)
+        site.ctx.store, depot_id=site.ctx.identity.depot_id, owner_kind="courier"
     )
     rows: list[dict[str, Any]] = [
         {"courier": b.info.owner_id, "day": b.info.day, "count": h}
