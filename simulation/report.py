@@ -191,8 +191,8 @@ async def summarize(
         "converged": not bad,
         "divergent": bad,
         "replicas": 1 + len(replicas),
-        "documents": await _scalar(central, "SELECT count(*) FROM documents"),
-        "updates": await _scalar(central, "SELECT count(*) FROM update_log"),
+        "documents": await central.document_count(),
+        "updates": await central.log_rows_up_to(await central.head()),
         "events": await _scalar(central, "SELECT count(*) FROM p_events"),
         "state_digest": await content_digest(central),
         "cod": {

@@ -49,6 +49,8 @@ class Documents(Protocol):
 
     async def state_vectors(self) -> dict[str, bytes]: ...
 
+    async def scope_doc_ids(self, scopes: Sequence[Scope]) -> set[str]: ...
+
     async def write(
         self,
         docs: Sequence[DocWrite],
@@ -170,6 +172,10 @@ class Projections(Protocol):
     """The flat tables derived from the documents."""
 
     async def rebuild_projections(self) -> int: ...
+
+    async def projection_rows(
+        self, table: str, scopes: Sequence[Scope] | None = None
+    ) -> list[tuple[Any, ...]]: ...
 
 
 class SyncStore(

@@ -18,6 +18,8 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
+from protocol.wire import Scope
+
 from ._health import HealthStore
 from ._log import LogReader
 from ._outbox import OutboxQueue
@@ -36,6 +38,7 @@ from .projection import (
     project,
 )
 from .schema import MIGRATIONS
+from .scopes import scope_sql
 
 REPLICA_KEY = "replica.id"
 
@@ -130,6 +133,27 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry, HealthStore):
         async with self._lock:
             row = await self._one("SELECT count(*) FROM documents")
         return int(row[0])
+
+    async def scope_doc_ids(self, scopes: Sequence[Scope]) -> set[str]:
+        """Ids of the documents in ``scopes``, read through the scope indexes."""
+        clause, params = scope_sql(scopes)
+        async with self._lock:
+            rows = await self._all(f"SELECT doc_id FROM documents WHERE {clause}", params)
+        return {r[0] for r in rows}
+
+    async def projection_rows(
+        self, table: str, scopes: Sequence[Scope] | None = None
+    ) -> list[tuple[Any, ...]]:
+        """Every row of the projection ``table`` (only the documents in ``scopes``, when
+        given, read through the scope indexes)."""
+        if table not in PROJECTION_TABLES:
+            raise ValueError(f"no projection table {table!r}")
+        where, params = "", list[str]()
+        if scopes is not None:
+            clause, params = scope_sql(scopes)
+            where = f" WHERE doc_id IN (SELECT doc_id FROM documents WHERE {clause})"
+        async with self._lock:
+            return [tuple(r) for r in await self._all(f"SELECT * FROM {table}{where}", params)]
 
     async def state_vectors(self) -> dict[str, bytes]:
         """``doc_id -> encoded state vector`` for every document."""
