@@ -59,18 +59,6 @@ async def route_rows(store: ReplicaStore, courier_id: str, day: str) -> list[tup
     )
 
 
-async def manifest_rows(
-    store: ReplicaStore, depot_id: str, courier_id: str, day: str
-) -> list[tuple[Any, ...]]:
-    """``(id, route seq, status)`` of a courier's stops at a depot on ``day``, in order."""
-    return await store.query(
-        "SELECT doc_id, route_seq, status FROM p_shipments "
-        "WHERE depot_id = ? AND courier_id = ? AND route_day = ? "
-        "ORDER BY route_seq, tracking_number",
-        (depot_id, courier_id, day),
-    )
-
-
 async def open_shipment_rows(
     store: ReplicaStore, depot_id: str, done: Collection[str]
 ) -> list[tuple[Any, ...]]:

@@ -147,6 +147,8 @@ class Devices(Protocol):
 
     async def courier_depots(self, courier_ids: Collection[str]) -> dict[str, frozenset[str]]: ...
 
+    async def courier_home_depot(self, courier_id: str) -> str: ...
+
     async def devices(self) -> list[tuple[Device, str, int | None, int | None]]: ...
 
 
@@ -172,6 +174,10 @@ class Projections(Protocol):
     """The flat tables derived from the documents."""
 
     async def rebuild_projections(self) -> int: ...
+
+    async def manifest_rows(
+        self, depot_id: str, courier_id: str, day: str
+    ) -> list[tuple[str, int | None, str]]: ...
 
     async def projection_rows(
         self, table: str, scopes: Sequence[Scope] | None = None

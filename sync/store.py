@@ -155,6 +155,19 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry, HealthStore):
         async with self._lock:
             return [tuple(r) for r in await self._all(f"SELECT * FROM {table}{where}", params)]
 
+    async def manifest_rows(
+        self, depot_id: str, courier_id: str, day: str
+    ) -> list[tuple[str, int | None, str]]:
+        """``(id, route seq, status)`` of a courier's stops at a depot on ``day``, in order."""
+        async with self._lock:
+            rows = await self._all(
+                "SELECT doc_id, route_seq, status FROM p_shipments "
+                "WHERE depot_id = ? AND courier_id = ? AND route_day = ? "
+                "ORDER BY route_seq, tracking_number",
+                (depot_id, courier_id, day),
+            )
+        return [(r[0], r[1], r[2]) for r in rows]
+
     async def state_vectors(self) -> dict[str, bytes]:
         """``doc_id -> encoded state vector`` for every document."""
         async with self._lock:

@@ -11,7 +11,6 @@ from protocol.vocab import DocType, Role
 from ..context import EdgeContext
 from ..docs import contents
 from ..errors import InvalidInput, NothingToDo
-from ..read_store import manifest_rows
 
 
 def route_day(value: str) -> str:
@@ -26,7 +25,7 @@ async def manifest_stops(ctx: EdgeContext, day: str, courier_id: str) -> list[Ma
     """The stops of ``courier_id``'s route on ``day`` at this depot, in route order."""
     ctx.require(Role.DEPOT)
     day = route_day(day)
-    rows = await manifest_rows(ctx.store, ctx.identity.depot_id, courier_id, day)
+    rows = await ctx.store.manifest_rows(ctx.identity.depot_id, courier_id, day)
     if not rows:
         raise NothingToDo(f"courier {courier_id} has no stops at this depot on {day}")
     held = await contents(ctx.store, [r[0] for r in rows])

@@ -102,3 +102,67 @@ async def courier_limits(store: ReplicaStore) -> dict[str, int]:
     """Cash-in-hand limit per courier as head office set them."""
     rows = await store.query("SELECT courier_id, cash_limit_minor FROM courier_limits")
     return {r[0]: int(r[1]) for r in rows}
+
+
+async def save_terms(
+    store: ReplicaStore,
+    merchant_id: str,
+    fee: tuple[int, int],
+    name: str | None,
+    now: int,
+    actor: str,
+) -> str:
+    """Set a merchant's fee terms ``(percent in basis points, fixed)`` and, when
+    given, its name, in one transaction; returns the name it has now."""
+    async with store.transaction() as db:
+        await db.execute(
+            "INSERT OR REPLACE INTO merchant_terms VALUES (?, ?, ?, ?, ?)",
+            (merchant_id, *fee, now, actor),
+        )
+        if name is not None:
+            await db.execute(
+                "INSERT OR REPLACE INTO merchant_names VALUES (?, ?, ?, ?)",
+                (merchant_id, name, now, actor),
+            )
+            return name
+        rows = await db.execute_fetchall(
+            "SELECT name FROM merchant_names WHERE merchant_id = ?", (merchant_id,)
+        )
+        return str(next(iter(rows))[0]) if rows else ""
+
+
+async def save_cash_limit(
+    store: ReplicaStore, courier_id: str, limit_minor: int, now: int, actor: str
+) -> None:
+    """Set (or replace) the cash a courier may hold."""
+    async with store.transaction() as db:
+        await db.execute(
+            "INSERT OR REPLACE INTO courier_limits VALUES (?, ?, ?, ?)",
+            (courier_id, limit_minor, now, actor),
+        )
+
+
+async def stock_moves(
+    store: ReplicaStore, merchant_id: str | None = None
+) -> list[tuple[str, str, str, str | None]]:
+    """``(merchant, event type, hlc, payload)`` of every restock and dispatch of a
+    return's items (only ``merchant_id``'s, when given)."""
+    sql = (
+        "SELECT r.merchant_id, e.type, e.hlc, e.payload FROM p_events e "
+        "JOIN p_returns r ON r.doc_id = e.doc_id "
+        "WHERE e.doc_type = 'return' AND e.type IN ('restocked', 'dispatched')"
+    )
+    params: tuple[str, ...] = ()
+    if merchant_id is not None:
+        sql, params = sql + " AND r.merchant_id = ?", (merchant_id,)
+    return [(r[0], r[1], r[2], r[3]) for r in await store.query(sql, params)]
+
+
+async def tracking_place(store: ReplicaStore, doc_id: str) -> tuple[str, str, str, str]:
+    """A shipment's city, delivery slot start and end, and route day ("" when unset)."""
+    rows = await store.query(
+        "SELECT city, slot_start, slot_end, route_day FROM p_shipments WHERE doc_id = ?",
+        (doc_id,),
+    )
+    city, start, end, day = (str(v or "") for v in rows[0])
+    return city, start, end, day
