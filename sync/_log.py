@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 import aiosqlite
@@ -9,7 +10,7 @@ from pycrdt import merge_updates
 
 from protocol.wire import Scope
 
-from ._records import LogRow, StoredDoc
+from ._records import LogRow, ScopeKeys, StoredDoc
 from ._sqlite import Database
 from .scopes import scope_sql
 
@@ -43,10 +44,40 @@ class LogReader(Database):
         )
         if since > head or int(next(iter(rows))[0]) > since:
             return None
+        return await LogReader.logged_in(db, since, head)
+
+    @staticmethod
+    async def logged_in(db: aiosqlite.Connection, after: int, up_to: int) -> list[str]:
+        """Ids of the documents with log rows in ``(after, up_to]``, inside a caller's
+        transaction or read snapshot ``db`` (a scanner's, which holds the log back)."""
         changed = await db.execute_fetchall(
-            "SELECT DISTINCT doc_id FROM update_log WHERE seq > ? AND seq <= ?", (since, head)
+            "SELECT DISTINCT doc_id FROM update_log WHERE seq > ? AND seq <= ? ORDER BY doc_id",
+            (after, up_to),
         )
         return [r[0] for r in changed]
+
+    @staticmethod
+    async def states_in(db: aiosqlite.Connection, doc_ids: Sequence[str]) -> dict[str, bytes]:
+        """``doc_id -> merged state`` of the documents among ``doc_ids``, inside ``db``."""
+        rows = await db.execute_fetchall(
+            "SELECT doc_id, state FROM documents WHERE doc_id IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(doc_ids)),),
+        )
+        return {r[0]: bytes(r[1]) for r in rows}
+
+    async def log_updates(
+        self, doc_ids: Sequence[str], after: int, up_to: int
+    ) -> list[tuple[str, bytes, ScopeKeys]]:
+        """The update rows of ``doc_ids`` in ``(after, up_to]``, in log order:
+        ``(doc_id, update, scope keys)``."""
+        async with self._lock:
+            rows = await self._all(
+                "SELECT doc_id, update_blob, depot_id, courier_id, merchant_id FROM update_log "
+                "WHERE seq > ? AND seq <= ? AND kind = 'update' "
+                "AND doc_id IN (SELECT value FROM json_each(?)) ORDER BY seq",
+                (after, up_to, json.dumps(list(doc_ids))),
+            )
+        return [(r[0], bytes(r[1]), (r[2], r[3], r[4])) for r in rows]
 
     @staticmethod
     async def head_in(db: aiosqlite.Connection) -> int:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from protocol.permissions import Device
 from protocol.wire import DocReset, Scope
 
-from ._records import DocWrite, LogRow, OutboxEntry, StoredDoc
+from ._records import DocWrite, LogRow, OutboxEntry, ScopeKeys, StoredDoc
 
 if TYPE_CHECKING:
     from ._outbox import OutboxStats, Quarantined
@@ -80,6 +80,10 @@ class UpdateLog(Protocol):
     ) -> tuple[list[StoredDoc], int]: ...
 
     async def changed_since(self, since: int, head: int) -> list[str] | None: ...
+
+    async def log_updates(
+        self, doc_ids: Sequence[str], after: int, up_to: int
+    ) -> list[tuple[str, bytes, ScopeKeys]]: ...
 
     async def log_rows_up_to(self, seq: int) -> int: ...
 

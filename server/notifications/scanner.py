@@ -9,6 +9,7 @@ the cursor moved. A fresh queue starts at the log's head: history is not told.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 from protocol.hlc import Timestamp
@@ -22,11 +23,11 @@ from sync.store import ReplicaStore
 from .channels import Channel
 
 STALE_MS = 86_400_000  # an event synced a day late is not worth a message any more
-_CHANGED = (
-    "SELECT s.doc_id, d.state FROM p_shipments s JOIN documents d ON d.doc_id = s.doc_id "
-    "WHERE s.doc_id IN (SELECT doc_id FROM update_log WHERE seq > ? AND seq <= ?) "
+# Of the shipments among some ids, those with an event a recipient is told about.
+_TOLD = (
+    "SELECT s.doc_id FROM p_shipments s WHERE s.doc_id IN (SELECT value FROM json_each(?)) "
     "AND EXISTS (SELECT 1 FROM p_events e WHERE e.doc_id = s.doc_id "
-    "AND e.type IN ('out_for_delivery', 'delivered', 'attempt_failed'))"
+    "AND e.type IN ('out_for_delivery', 'delivered', 'attempt_failed')) ORDER BY s.doc_id"
 )
 
 
@@ -42,14 +43,17 @@ async def queue_notices(
     """Queue the notices of changes since the last scan; returns how many rows were added."""
     async with store.transaction() as db:
         rows = await db.execute_fetchall(
-            "SELECT (SELECT value FROM notification_scan WHERE key = 'log_seq'), "
-            "(SELECT coalesce(max(seq), 0) FROM update_log)"
+            "SELECT value FROM notification_scan WHERE key = 'log_seq'"
         )
-        cursor, head = next(iter(rows))
+        cursor = next(iter(rows))[0] if rows else None
+        head = await store.head_in(db)
         queued: list[tuple[object, ...]] = []
         if cursor is not None and head > cursor:
-            for doc_id, state in await db.execute_fetchall(_CHANGED, (cursor, head)):
-                queued += _rows(doc_id, bytes(state), channels, public_url, now_ms)
+            changed = json.dumps(await store.logged_in(db, cursor, head))
+            told = [r[0] for r in await db.execute_fetchall(_TOLD, (changed,))]
+            states = await store.states_in(db, told)
+            for doc_id in told:
+                queued += _rows(doc_id, states[doc_id], channels, public_url, now_ms)
         await run_in_one_trip(
             db,
             [

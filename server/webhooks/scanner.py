@@ -10,6 +10,7 @@ A crash anywhere leaves the cursor behind, so the next scan redoes it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,7 +27,7 @@ from .schemas import Envelope
 
 REFUND_APPROVAL = "return.refund_approval"
 
-_CHANGED = "doc_id IN (SELECT doc_id FROM update_log WHERE seq > ? AND seq <= ?)"
+_CHANGED = "doc_id IN (SELECT value FROM json_each(?))"  # the ids of the span scanned
 _SCANNED = "SELECT coalesce(max(value), 0) FROM webhook_scan"
 
 
@@ -34,7 +35,7 @@ async def _rows(db: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()) 
     return list(await db.execute_fetchall(sql, params))
 
 
-async def _status_changes(db: aiosqlite.Connection, span: tuple[int, int]) -> list[Any]:
+async def _status_changes(db: aiosqlite.Connection, span: tuple[str]) -> list[Any]:
     return await _rows(
         db,
         "SELECT s.doc_id, s.merchant_id, s.tracking_number, s.order_ref, s.status, w.status "
@@ -44,7 +45,7 @@ async def _status_changes(db: aiosqlite.Connection, span: tuple[int, int]) -> li
     )
 
 
-async def _gradings(db: aiosqlite.Connection, span: tuple[int, int]) -> list[Any]:
+async def _gradings(db: aiosqlite.Connection, span: tuple[str]) -> list[Any]:
     return await _rows(
         db,
         "SELECT r.doc_id, r.merchant_id, r.shipment_id, json_group_array(json_object("
@@ -56,7 +57,7 @@ async def _gradings(db: aiosqlite.Connection, span: tuple[int, int]) -> list[Any
     )
 
 
-async def _remittances(db: aiosqlite.Connection, span: tuple[int, int]) -> list[Any]:
+async def _remittances(db: aiosqlite.Connection, span: tuple[str]) -> list[Any]:
     return await _rows(
         db,
         "SELECT doc_id, event_id, payload FROM p_events WHERE doc_type = 'cashbook' "
@@ -66,12 +67,11 @@ async def _remittances(db: aiosqlite.Connection, span: tuple[int, int]) -> list[
     )
 
 
-async def _refund_approvals(db: aiosqlite.Connection, span: tuple[int, int]) -> list[Any]:
+async def _refund_approvals(db: aiosqlite.Connection, span: tuple[str]) -> list[Any]:
     """Returns received and graded, not yet announced, with their document state."""
-    return await _rows(
+    rows = await _rows(
         db,
-        "SELECT r.doc_id, r.merchant_id, s.order_ref, d.state FROM p_returns r "
-        "JOIN documents d ON d.doc_id = r.doc_id "
+        "SELECT r.doc_id, r.merchant_id, s.order_ref FROM p_returns r "
         "LEFT JOIN p_shipments s ON s.doc_id = r.shipment_id "
         f"WHERE r.{_CHANGED} "
         "AND EXISTS (SELECT 1 FROM p_return_items i WHERE i.doc_id = r.doc_id) "
@@ -79,6 +79,8 @@ async def _refund_approvals(db: aiosqlite.Connection, span: tuple[int, int]) -> 
         "AND 'refund:' || r.doc_id NOT IN (SELECT key FROM webhook_seen)",
         span,
     )
+    states = await ReplicaStore.states_in(db, [r[0] for r in rows])
+    return [(*r, states[r[0]]) for r in rows]
 
 
 def _refund_approval(return_id: str, order_ref: str | None, state: bytes) -> dict[str, Any]:
@@ -93,7 +95,7 @@ def _refund_approval(return_id: str, order_ref: str | None, state: bytes) -> dic
 
 async def _return_events(
     db: aiosqlite.Connection,
-    span: tuple[int, int],
+    span: tuple[str],
     events: list[tuple[str, str, dict[str, Any]]],
     seen: list[tuple[str]],
 ) -> None:
@@ -122,10 +124,10 @@ async def scan(store: ReplicaStore, now_ms: int) -> int:
     """Queue deliveries for changes since the last scan; returns how many were queued."""
     async with store.transaction() as db:
         (cursor,) = (await _rows(db, _SCANNED))[0]
-        (head,) = (await _rows(db, "SELECT coalesce(max(seq), 0) FROM update_log"))[0]
+        head = await store.head_in(db)
         if head <= cursor:
             return 0
-        span = (cursor, head)
+        span = (json.dumps(await store.logged_in(db, cursor, head)),)
         events: list[tuple[str, str, dict[str, Any]]] = []  # (merchant, event, data)
         changes = await _status_changes(db, span)
         for doc_id, merchant, tn, ref, status, before in changes:
