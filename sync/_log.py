@@ -65,6 +65,16 @@ class LogReader(Database):
         )
         return {r[0]: bytes(r[1]) for r in rows}
 
+    async def scopes_logged(self, after: int, up_to: int) -> list[ScopeKeys]:
+        """The distinct scope keys of the log rows in ``(after, up_to]``."""
+        async with self._lock:
+            rows = await self._all(
+                "SELECT DISTINCT depot_id, courier_id, merchant_id FROM update_log "
+                "WHERE seq > ? AND seq <= ?",
+                (after, up_to),
+            )
+        return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
+
     async def log_updates(
         self, doc_ids: Sequence[str], after: int, up_to: int
     ) -> list[tuple[str, bytes, ScopeKeys]]:

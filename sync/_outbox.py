@@ -18,6 +18,7 @@ class OutboxStats:
     waiting: int
     oldest_created_at: int | None
     quarantined: int
+    bytes: int = 0  # of the updates waiting
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,9 +137,12 @@ class OutboxQueue(ResetQueue):
     async def outbox_stats(self) -> OutboxStats:
         """How much is waiting, since when, and how much is quarantined."""
         async with self._lock:
-            waiting = await self._one("SELECT count(*), min(created_at) FROM outbox")
+            waiting = await self._one(
+                "SELECT count(*), min(created_at), coalesce(sum(length(update_blob)), 0) "
+                "FROM outbox"
+            )
             quarantined = await self._one("SELECT count(*) FROM quarantine")
-        return OutboxStats(int(waiting[0]), waiting[1], int(quarantined[0]))
+        return OutboxStats(int(waiting[0]), waiting[1], int(quarantined[0]), int(waiting[2]))
 
     async def cursor(self, upstream: str) -> tuple[int, int | None]:
         """``(cursor, last synced ms)`` for an upstream; ``(0, None)`` if never synced."""
