@@ -26,7 +26,7 @@ async def state_vectors(store: ReplicaStore) -> dict[str, dict[int, int]]:
 
 
 async def projection_rows(
-    store: ReplicaStore, doc_ids: Iterable[str] | None = None
+    store: Projections, doc_ids: Iterable[str] | None = None
 ) -> dict[str, list[tuple[Any, ...]]]:
     """Every projection table's rows (of ``doc_ids`` if given), sorted."""
     wanted = set(doc_ids) if doc_ids is not None else None
@@ -57,7 +57,7 @@ async def _rows(
     return result
 
 
-async def content_digest(store: ReplicaStore, doc_ids: Iterable[str] | None = None) -> str:
+async def content_digest(store: Projections, doc_ids: Iterable[str] | None = None) -> str:
     """SHA-256 over the canonical projection of the documents.
 
     Ids minted at random when an event is written (the event id, a handover

@@ -18,12 +18,12 @@ from protocol.wire import DocUpdate
 from ._records import DocWrite, OutboxEntry, StoredDoc
 from ._writes import doc_write
 from .documents import doc_type_of, load, write_command
-from .store import ReplicaStore
+from .ports import SyncStore
 from .yencoding import decode_state_vector
 
 
 async def commit_commands(
-    store: ReplicaStore,
+    store: SyncStore,
     commands: Sequence[tuple[str, DocCommand]],
     *,
     device_id: str,
