@@ -8,6 +8,7 @@ and hands its services to handlers through dependency injection.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -60,7 +61,10 @@ class Central:
         zones: DepotZones = UTC_EVERYWHERE,
         limits: Limits | None = None,
         webhook_allow_private: bool = False,
+        wall: Callable[[], int] = wall_ms,
     ):
+        """``wall``: central's wall clock in ms (the default reads the system's); it
+        stamps central's own events and bounds the clock skew it accepts."""
         self.db_path = str(db_path)
         self.secret_file = Path(secret_file or f"{db_path}.secret")  # the office session secret
         self.webhook_backoff = webhook_backoff
@@ -71,6 +75,7 @@ class Central:
         self._notify_client: httpx.AsyncClient | None = None
         self.webhook_allow_private = webhook_allow_private
         self.limits = limits or Limits()
+        self.wall = wall
         self._store: CentralStore | None = None
         self.bootstrap_token: str | None = None
         self.yjs = YjsHub()
@@ -96,15 +101,15 @@ class Central:
             self.store.device,
             on_change=self.changed,
             limits=self.limits,
-            wall=wall_ms,
+            wall=self.wall,
             max_skew_ms=self.max_skew_ms,
             knowledge=self.store,
         )
-        clock = HybridClock(CENTRAL_DEVICE, wall_ms)
-        self.reorder = ReorderService(self.store, wall_ms)
+        clock = HybridClock(CENTRAL_DEVICE, self.wall)
+        self.reorder = ReorderService(self.store, self.wall)
         self.shipments = ShipmentService(self.store, clock, self.changed, CENTRAL_DEVICE)
         self.returns = ReturnService(self.store, clock, self.changed, CENTRAL_DEVICE)
-        self.office = OfficeService(self.store)
+        self.office = OfficeService(self.store, clock_ms=self.wall)
         self.office_actions = OfficeActions(
             self.store, self.office, clock, self.changed, CENTRAL_DEVICE
         )
