@@ -57,6 +57,7 @@ from .demo_people import (
     returns_desk,
     until,
 )
+from .read_store import shipment_count
 from .world import shipment_info
 
 
@@ -336,5 +337,4 @@ async def _stop(node: EdgeNode) -> None:
 
 
 async def _holds(ctx: EdgeContext, count: int) -> bool:
-    rows = await ctx.store.query("SELECT count(*) FROM p_shipments")
-    return int(rows[0][0]) >= count
+    return await shipment_count(ctx.store) >= count

@@ -18,6 +18,7 @@ async def test_central_runs_on_the_clock_it_is_given(tmp_path: Path) -> None:
     ticks = itertools.count(T0)
     async with Central(tmp_path / "central.db", wall=lambda: next(ticks)) as central:
         (made,) = await central.shipments.create_many("M1", [ShipmentIn("a", "EUR")], "m1")
+        assert made.id is not None
         stored = (await central.store.load([made.id]))[made.id]
         (created,) = read_content(load(stored.state)).events
         assert T0 <= Timestamp.decode(created["hlc"]).wall_ms < T0 + 1_000

@@ -50,6 +50,14 @@ _TABLE = re.compile(
 )
 
 
+# Packages whose read models live in one store module each: no SQL anywhere else in them.
+READ_STORES = {
+    "edge": {"edge/store.py", "edge/read_store.py"},
+    "simulation": {"simulation/read_store.py"},
+}
+_ANY_TABLE = re.compile(r"\b(?:FROM|JOIN|INTO)\s+[a-z_]+\b|\bUPDATE\s+[a-z_]+\s+SET\b")
+
+
 def _docstrings(tree: ast.AST) -> set[int]:
     """``id()`` of every docstring node."""
     found = set()
@@ -61,8 +69,9 @@ def _docstrings(tree: ast.AST) -> set[int]:
     return found
 
 
-def core_sql(source: str) -> list[tuple[int, str]]:
-    """``(line, table)`` of each string constant in ``source`` that is SQL on a core table.
+def core_sql(source: str, tables: re.Pattern[str] = _TABLE) -> list[tuple[int, str]]:
+    """``(line, table)`` of each string constant in ``source`` that is SQL on a core table
+    (or, with ``tables`` :data:`_ANY_TABLE`, on any table).
 
     Adjacent literals are one constant to Python, and an f-string is scanned by
     its literal parts joined, so a statement split over lines is seen whole."""
@@ -80,9 +89,9 @@ def core_sql(source: str) -> list[tuple[int, str]]:
             text = node.value
         else:
             continue
-        table = _TABLE.search(text)
+        table = tables.search(text)
         if table and _STATEMENT.search(text):
-            hits.append((node.lineno, table.group(1)))
+            hits.append((node.lineno, table.group(table.lastindex or 0)))
     return hits
 
 
@@ -100,9 +109,21 @@ def test_no_core_table_sql_outside_the_store() -> None:
     assert offenders == [], "SQL on the store's tables outside the store: " + ", ".join(offenders)
 
 
+@pytest.mark.parametrize("package", sorted(READ_STORES))
+def test_no_sql_outside_the_read_stores(package: str) -> None:
+    offenders = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if str(path.relative_to(ROOT)) not in READ_STORES[package]
+        for line, _ in core_sql(path.read_text(), _ANY_TABLE)
+    ]
+    assert offenders == [], f"SQL in {package}/ outside its store modules: " + ", ".join(offenders)
+
+
 def test_every_allowed_module_exists() -> None:
     """An allowlist entry for a module gone would let a new one of that name in unseen."""
-    assert [m for m in sorted(STORE_MODULES) if not (ROOT / m).is_file()] == []
+    allowed = STORE_MODULES.union(*READ_STORES.values())
+    assert [m for m in sorted(allowed) if not (ROOT / m).is_file()] == []
 
 
 @pytest.mark.parametrize(
@@ -121,3 +142,10 @@ def test_every_allowed_module_exists() -> None:
 )
 def test_the_scan_finds_sql_and_not_prose(source: str, tables: list[str]) -> None:
     assert [t for _, t in core_sql(source)] == tables
+
+
+def test_the_wider_scan_finds_sql_on_any_table() -> None:
+    source = (
+        'A = "SELECT doc_id FROM p_shipments"\nB = "UPDATE p_x SET a = 1"\nC = "select from it"'
+    )
+    assert [line for line, _ in core_sql(source, _ANY_TABLE)] == [1, 2]
