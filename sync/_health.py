@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import msgspec
 
-from ._sqlite import Database, Statement, run_in_one_trip
+from ._sqlite import Database, Step, run_in_one_trip
 
 HEALTH_KEY = "health."
 # Joins each device row ``d`` to its stored health record, ``m.value`` (NULL: none).
@@ -61,7 +61,7 @@ class HealthStore(Database):
         async with self._lock:
             return [tuple(r) for r in await self._all(_HEALTH_OF, (ids,))]
 
-    def health_steps(self, records: Sequence[tuple[str, str]]) -> list[Statement]:
+    def health_steps(self, records: Sequence[tuple[str, str]]) -> list[Step]:
         """Steps storing ``(device id, encoded report)`` pairs, for a caller's transaction."""
         return [(_KEEP, [(HEALTH_KEY + device_id, raw) for device_id, raw in records])]
 

@@ -22,7 +22,7 @@ from ._records import OutboxEntry
 from .channel import Channel
 from .device_health import own_health
 from .ingest import commit_commands, merge_incoming
-from .store import ReplicaStore
+from .ports import SyncStore
 
 # Decides whether a pending command is still valid on the rebuilt document.
 ReplayFilter = Callable[[str, DocCommand], Awaitable[bool]]
@@ -42,7 +42,7 @@ class SyncClient:
 
     def __init__(
         self,
-        store: ReplicaStore,
+        store: SyncStore,
         channel: Channel,
         *,
         device_id: str,

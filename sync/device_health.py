@@ -15,6 +15,7 @@ it is newer than what it already holds for that device.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib import metadata
 from typing import Any
 
@@ -33,9 +34,8 @@ from protocol.wire import (
 
 from ._health import HEALTH_KEY
 from ._records import now_ms
-from ._sqlite import run_steps
+from .ports import SyncStore
 from .server_session import DeviceLookup, Recorded, SyncServer
-from .store import ReplicaStore
 
 
 def _app_version() -> str:
@@ -72,7 +72,7 @@ def last_heard(last_seen_ms: int | None, record: HealthRecord | None) -> int:
 
 
 async def own_health(
-    store: ReplicaStore, upstream: str, at_ms: int | None = None
+    store: SyncStore, upstream: str, at_ms: int | None = None
 ) -> tuple[DeviceHealth, list[RelayedHealth]]:
     """This node's health as of ``at_ms`` (default now) and its handhelds' latest reports."""
     waiting, oldest, quarantined, synced, handhelds = await store.own_health_counts(upstream)
@@ -125,20 +125,28 @@ class HealthRecorder:
     so an idle resync usually costs no extra write.
     """
 
-    def __init__(self, store: ReplicaStore):
+    def __init__(self, store: SyncStore):
         self.store = store
         self._written: dict[str, tuple[int, DeviceHealth]] = {}  # direct reports, this process
 
     async def record(self, sender: Device, hello: Hello) -> None:
         """Keep ``sender``'s report and, from a depot, its handhelds' newer ones."""
-        steps, done = await self.recording(sender, hello)
-        if steps:
-            await self.store.in_one_transaction(lambda connection: run_steps(connection, steps))
+        rows, done = await self._reports(sender, hello)
+        if rows:
+            await self.store.keep_health(rows)
         done()
 
     async def recording(self, sender: Device, hello: Hello) -> Recorded:
         """What :meth:`record` writes, as steps for the caller's transaction, and
         what to call once that transaction is durable."""
+        rows, done = await self._reports(sender, hello)
+        return (self.store.health_steps(rows) if rows else []), done
+
+    async def _reports(
+        self, sender: Device, hello: Hello
+    ) -> tuple[list[tuple[str, str]], Callable[[], None]]:
+        """The ``(device id, encoded record)`` pairs worth a write, and what to call
+        once they are durable."""
         now = now_ms()
         writes: dict[str, HealthRecord] = {}
         if hello.health is not None and _changed(self._written.get(sender.id), hello.health, now):
@@ -156,7 +164,7 @@ class HealthRecorder:
                 else:
                     self._written[device_id] = (now, record.health)
 
-        return list(self.store.health_steps(rows)), done
+        return rows, done
 
     async def _accepted_relays(
         self, depot: Device, relayed: list[RelayedHealth], now: int
@@ -185,7 +193,7 @@ class HealthRecorder:
 class HealthRecordingServer(SyncServer):
     """A :class:`SyncServer` that also records the health each answered Hello carries."""
 
-    def __init__(self, store: ReplicaStore, devices: DeviceLookup, **options: Any):
+    def __init__(self, store: SyncStore, devices: DeviceLookup, **options: Any):
         super().__init__(store, devices, **options)
         self.health = HealthRecorder(store)
 

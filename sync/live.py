@@ -20,8 +20,8 @@ from protocol.permissions import Device
 from protocol.wire import Poke, Scope, msgpack_encoder
 
 from .http_transport import Authenticate, TransportError, authorize, bearer_token
+from .ports import UpdateLog
 from .scopes import device_scopes, matches
-from .store import ReplicaStore
 
 
 class Subscription:
@@ -59,7 +59,7 @@ class ChangeFeed(Protocol):
 class LocalChangeFeed:
     """In-process fan-out: finds which scopes changed since the last publish."""
 
-    def __init__(self, store: ReplicaStore):
+    def __init__(self, store: UpdateLog):
         self._store = store
         self._subs: set[Subscription] = set()
         self._seen = -1

@@ -171,6 +171,8 @@ class HealthRecords(Protocol):
 
     async def keep_health(self, records: Sequence[tuple[str, str]]) -> None: ...
 
+    def health_steps(self, records: Sequence[tuple[str, str]]) -> list[Any]: ...
+
     async def device_overview(
         self,
     ) -> list[tuple[str, str, str, str, int | None, str | None, int]]: ...
@@ -180,6 +182,12 @@ class Projections(Protocol):
     """The flat tables derived from the documents."""
 
     async def rebuild_projections(self) -> int: ...
+
+    async def events_of(
+        self, doc_id: str, event_type: str
+    ) -> list[tuple[str, str, str | None, str | None, str | None]]: ...
+
+    async def shipment_depot(self, doc_id: str) -> str | None: ...
 
     async def manifest_rows(
         self, depot_id: str, courier_id: str, day: str

@@ -14,7 +14,7 @@ import msgspec
 from protocol.permissions import Device
 from protocol.vocab import Role
 
-from .store import ReplicaStore
+from .ports import Projections
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,13 +38,9 @@ class DeliveryProof:
         return bool(sha256) and sha256 in (self.signature_sha256, self.photo_sha256)
 
 
-async def delivery_proofs(store: ReplicaStore, doc_id: str) -> list[DeliveryProof]:
+async def delivery_proofs(store: Projections, doc_id: str) -> list[DeliveryProof]:
     """The delivery events of a shipment with their proof fields, in fold order."""
-    rows = await store.query(
-        "SELECT event_id, hlc, device, actor, payload FROM p_events "
-        "WHERE doc_id = ? AND type = 'delivered' ORDER BY hlc, event_id",
-        (doc_id,),
-    )
+    rows = await store.events_of(doc_id, "delivered")
     proofs = []
     for event_id, hlc, device, actor, raw in rows:
         pod: dict[str, Any] = msgspec.json.decode(raw or "{}")
@@ -66,7 +62,7 @@ async def delivery_proofs(store: ReplicaStore, doc_id: str) -> list[DeliveryProo
     return proofs
 
 
-async def upload_allowed(store: ReplicaStore, device: Device, doc_id: str, sha256: str) -> bool:
+async def upload_allowed(store: Projections, device: Device, doc_id: str, sha256: str) -> bool:
     """May ``device`` upload the file ``sha256`` of shipment ``doc_id`` to this replica?
 
     A handheld: one of its own deliveries of that shipment names the file. A
@@ -77,7 +73,7 @@ async def upload_allowed(store: ReplicaStore, device: Device, doc_id: str, sha25
     if device.role == Role.COURIER:
         return any(p.device == device.id and p.names(sha256) for p in proofs)
     if device.role == Role.DEPOT:
-        rows = await store.query("SELECT depot_id FROM p_shipments WHERE doc_id = ?", (doc_id,))
-        mine = bool(rows) and rows[0][0] == device.depot_id
+        depot = await store.shipment_depot(doc_id)
+        mine = depot is not None and depot == device.depot_id
         return mine and any(p.names(sha256) for p in proofs)
     return False

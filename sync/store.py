@@ -155,6 +155,25 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry, HealthStore):
         async with self._lock:
             return [tuple(r) for r in await self._all(f"SELECT * FROM {table}{where}", params)]
 
+    async def events_of(
+        self, doc_id: str, event_type: str
+    ) -> list[tuple[str, str, str | None, str | None, str | None]]:
+        """A document's events of ``event_type`` in fold order: id, hlc, device, actor
+        and payload JSON."""
+        async with self._lock:
+            rows = await self._all(
+                "SELECT event_id, hlc, device, actor, payload FROM p_events "
+                "WHERE doc_id = ? AND type = ? ORDER BY hlc, event_id",
+                (doc_id, event_type),
+            )
+        return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+
+    async def shipment_depot(self, doc_id: str) -> str | None:
+        """The depot of a shipment held here (None: no such shipment)."""
+        async with self._lock:
+            row = await self._one("SELECT depot_id FROM p_shipments WHERE doc_id = ?", (doc_id,))
+        return None if row is None else str(row[0] or "")
+
     async def manifest_rows(
         self, depot_id: str, courier_id: str, day: str
     ) -> list[tuple[str, int | None, str]]:

@@ -212,6 +212,9 @@ async def test_projections_follow_the_documents(store: SyncStore) -> None:
     rows = await store.projection_rows("p_shipments")
     assert sorted(r[0] for r in rows) == sorted(ids)
     assert len(await store.projection_rows("p_shipments", [Scope("courier", "C9")])) == 0
+    assert (await store.shipment_depot(ids[0]), await store.shipment_depot("nope")) == ("D1", None)
+    (created,) = await store.events_of(ids[0], "created")
+    assert created[1].endswith(".office") and await store.events_of(ids[0], "delivered") == []
     stops = await store.manifest_rows("D1", "C1", DAY)
     assert sorted(doc_id for doc_id, _, _ in stops) == sorted(ids)
     written = await projection_rows(store)
