@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .notifications.scanner import notices_scanned_up_to
 from .store import CentralStore
-from .webhooks.scanner import scanned_up_to
+from .webhooks.store import scanned_up_to
 
 DAY_MS = 86_400_000
 
