@@ -16,7 +16,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
-from .notifications.scanner import notices_scanned_up_to
+from .notifications.store import notices_scanned_up_to
 from .store import CentralStore
 from .webhooks.store import scanned_up_to
 

@@ -54,6 +54,8 @@ _TABLE = re.compile(
 READ_STORES = {
     "edge": {"edge/store.py", "edge/read_store.py"},
     "simulation": {"simulation/read_store.py"},
+    "server/webhooks": {"server/webhooks/store.py"},
+    "server/notifications": {"server/notifications/store.py"},
 }
 _ANY_TABLE = re.compile(r"\b(?:FROM|JOIN|INTO)\s+[a-z_]+\b|\bUPDATE\s+[a-z_]+\s+SET\b")
 

@@ -9,32 +9,19 @@ the cursor moved. A fresh queue starts at the log's head: history is not told.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 from protocol.hlc import Timestamp
 from protocol.info import ShipmentInfo
 from protocol.notify import notices
 from protocol.vocab import DocType
-from sync._sqlite import run_in_one_trip
 from sync.documents import load, read_content
 from sync.store import ReplicaStore
 
 from .channels import Channel
+from .store import queue_messages, scan_cursor, told_shipments
 
 STALE_MS = 86_400_000  # an event synced a day late is not worth a message any more
-# Of the shipments among some ids, those with an event a recipient is told about.
-_TOLD = (
-    "SELECT s.doc_id FROM p_shipments s WHERE s.doc_id IN (SELECT value FROM json_each(?)) "
-    "AND EXISTS (SELECT 1 FROM p_events e WHERE e.doc_id = s.doc_id "
-    "AND e.type IN ('out_for_delivery', 'delivered', 'attempt_failed')) ORDER BY s.doc_id"
-)
-
-
-async def notices_scanned_up_to(store: ReplicaStore) -> int | None:
-    """The log sequence read so far (None before the first scan)."""
-    rows = await store.query("SELECT value FROM notification_scan WHERE key = 'log_seq'")
-    return int(rows[0][0]) if rows else None
 
 
 async def queue_notices(
@@ -42,30 +29,15 @@ async def queue_notices(
 ) -> int:
     """Queue the notices of changes since the last scan; returns how many rows were added."""
     async with store.transaction() as db:
-        rows = await db.execute_fetchall(
-            "SELECT value FROM notification_scan WHERE key = 'log_seq'"
-        )
-        cursor = next(iter(rows))[0] if rows else None
+        cursor = await scan_cursor(db)
         head = await store.head_in(db)
         queued: list[tuple[object, ...]] = []
         if cursor is not None and head > cursor:
-            changed = json.dumps(await store.logged_in(db, cursor, head))
-            told = [r[0] for r in await db.execute_fetchall(_TOLD, (changed,))]
+            told = await told_shipments(db, await store.logged_in(db, cursor, head))
             states = await store.states_in(db, told)
             for doc_id in told:
                 queued += _rows(doc_id, states[doc_id], channels, public_url, now_ms)
-        await run_in_one_trip(
-            db,
-            [
-                (
-                    "INSERT OR IGNORE INTO notification_queue (key, channel, recipient, "
-                    "shipment_id, kind, subject, body, next_at, created_at) "
-                    "VALUES (?,?,?,?,?,?,?,?,?)",
-                    queued,
-                ),
-                ("INSERT OR REPLACE INTO notification_scan VALUES ('log_seq', ?)", [(head,)]),
-            ],
-        )
+        await queue_messages(db, queued, head)
     return len(queued)
 
 
