@@ -69,7 +69,8 @@ TASKS = {
         run(
             "mypy", "protocol", "sync", "server", "edge", "paper", "simulation", "bench", "fixtures"
         ),
-        run("pytest", *extra),
+        # one worker per core, each test file whole on one worker (its module fixtures once)
+        run("pytest", "--numprocesses=auto", "--dist=loadfile", *extra),
     ),
 }
 

@@ -6,16 +6,39 @@ It stays thin: every subcommand hands over to the package that owns the work
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import click
 
-from edge.cli import edge
-from server.office.cli import office
-from server.office.report import report
+
+class LazyGroup(click.Group):
+    """A command group whose ``lazy`` subcommands (``name -> "module:attribute"``)
+    are imported only when invoked (or listed): a one-shot ``parcelsync edge ...``
+    on a handheld never loads the server."""
+
+    lazy: dict[str, str] = {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy:
+            module, attribute = self.lazy[cmd_name].split(":")
+            command: click.Command = getattr(importlib.import_module(module), attribute)
+            return command
+        return super().get_command(ctx, cmd_name)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Main(LazyGroup):
+    lazy = {
+        "edge": "edge.cli:edge",
+        "report": "server.office.report:report",
+        "office": "server.office.cli:office",
+    }
+
+
+@click.group(cls=Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="parcelsync")
 def main() -> None:
     """parcelsync: offline-first backend for parcel couriers and returns.
@@ -29,9 +52,18 @@ def main() -> None:
 @click.option(
     "--db",
     "db_path",
+    envvar="PARCELSYNC_DB",
     default="var/central.db",
     show_default=True,
-    help="SQLite file of the central replica (created if missing).",
+    help="SQLite file of the central replica (created if missing), or a "
+    "postgresql://user@host/db URL.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Server processes (PostgreSQL only: a SQLite file has one writer).",
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, help="TCP port to listen on.")
@@ -120,6 +152,7 @@ def main() -> None:
 )
 def server(
     db_path: str,
+    workers: int,
     host: str,
     port: int,
     office_token: str | None,
@@ -136,8 +169,10 @@ def server(
 
     from server.auth_limit import AuthLimit
     from server.run import serve
+    from sync._pg_dialect import is_postgres
 
-    Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+    if not is_postgres(db_path):
+        Path(db_path).parent.mkdir(parents=True, exist_ok=True)
     limit = AuthLimit(auth_failures, auth_window, auth_lockout)
     serve(
         db_path,
@@ -148,6 +183,7 @@ def server(
         auth_limit=limit,
         secret_file=secret_file,
         max_skew_ms=skew_minutes * 60_000,
+        workers=workers,
         **notify,
     )
 
@@ -156,10 +192,10 @@ def server(
 @click.option(
     "--db",
     "db_path",
+    envvar="PARCELSYNC_DB",
     default="var/central.db",
     show_default=True,
-    type=click.Path(exists=True, dir_okay=False),
-    help="SQLite file of the central replica.",
+    help="SQLite file of the central replica, or its postgresql:// URL.",
 )
 @click.option(
     "--keep-days",
@@ -181,10 +217,13 @@ def trim_log_command(db_path: str, keep_days: float, dry_run: bool) -> None:
 
     from server.maintenance import DAY_MS, is_central_file, trim_log
     from server.store import CentralStore
+    from sync._pg_dialect import redacted
     from sync._records import now_ms
 
     if not is_central_file(db_path):
-        raise click.BadParameter(f"{db_path} is not a central replica file", param_hint="--db")
+        raise click.BadParameter(
+            f"{redacted(db_path)} is not a central replica file", param_hint="--db"
+        )
 
     async def run() -> None:
         async with await CentralStore.open(db_path) as store:
@@ -195,11 +234,6 @@ def trim_log_command(db_path: str, keep_days: float, dry_run: bool) -> None:
             click.echo("trim-log: kept rows the webhook scanner has not read yet")
 
     asyncio.run(run())
-
-
-main.add_command(edge)
-main.add_command(report)
-main.add_command(office)
 
 
 @main.command()
@@ -329,6 +363,19 @@ def demo(
     "and --reorder are refused). Their clocks and scheduling are real, so the state "
     "digest differs from run to run; in one process the same seed repeats it.",
 )
+@click.option(
+    "--db",
+    "central_db",
+    default="",
+    help="Central's store: a postgresql://user@host/db URL (default: a SQLite file in --dir).",
+)
+@click.option(
+    "--national",
+    is_flag=True,
+    help="The fixtures' full size with chaos on: --depots 40 --couriers 40 --stops 115 "
+    "(184k shipments, 1,641 replicas), and --offline-rate 0.01 --wan-outage 30 "
+    "--duplicate 0.01 --cut 0.01 --reorder --kill 1 unless given.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object, nothing else.")
 def simulate(directory: str | None, as_json: bool, **options: object) -> None:
     """Run working days of a generated network in one process and check it.
@@ -339,11 +386,9 @@ def simulate(directory: str | None, as_json: bool, **options: object) -> None:
     holds and remits. Exits 1 unless every replica converged, no update was
     lost and every money and returns identity holds.
 
-    Measured in-process on a 2-core machine, one day: the default 5.5 s; 2x10x100 (2k
-    shipments, 23 replicas) 78 s; 2x40x115 (9k, 83 replicas) 6.5 min, 490 MB;
-    4x40x115 (18k, 165 replicas) 14 min, 870 MB. Time grows with the
-    shipments, 43-46 ms each, so the fixtures' full size (40x40x~115, 184k
-    shipments, 1,641 replicas) would take ~2.5-3 hours and ~8 GB.
+    ``--national`` is the fixtures' full size (40x40x115, 184k shipments,
+    1,641 replicas) with chaos on; at the 24-29 ms of CPU per shipment measured
+    on the shared 2-core machine it takes well over an hour (docs/performance.md).
     Progress goes to stderr (also with --json) every simulated hour and at
     least every 30 s.
     """

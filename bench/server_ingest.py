@@ -1,4 +1,4 @@
-"""Central ingest and idle-resync benchmark: ``python -m bench.server_ingest [--quick] [--json]``.
+"""Central ingest and idle-resync: ``python -m bench.server_ingest [--quick] [--json] [--stores]``.
 
 1. Validated updates/s over HTTP batch push (batches of 200, one client, one
    uvicorn worker): shipment creations pushed by an office device, then one
@@ -13,6 +13,8 @@
 Every figure is durable: the server and the raw baseline fsync each commit.
 3. Idle resync: a courier holding N documents asks "anything new?" at its
    cursor; request and answer bytes and round-trip time, at each N.
+``--stores sqlite,pg1,pg2`` runs it all against central on a SQLite file, then on
+PostgreSQL (``--pg URL``, default ``$PARCELSYNC_TEST_PG``) with 1 and with 2 workers.
 """
 
 from __future__ import annotations
@@ -70,12 +72,15 @@ def _port() -> int:
         return int(s.getsockname()[1])
 
 
-def _start(db: Path, runner: str = "uvicorn") -> tuple[subprocess.Popen[bytes], str]:
-    """Central on a free port, served by ``runner``; returns the process and its URL."""
+def _start(
+    db: Path | str, runner: str = "uvicorn", workers: int = 1, secret: Path | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Central on a free port, served by ``runner`` (``workers`` processes on a
+    PostgreSQL ``db``); returns the process and its URL."""
     port = _port()
     code = (
         f"from server.run import serve; serve({str(db)!r}, '127.0.0.1', {port}, {TOKEN!r}, "
-        f"runner={runner!r})"
+        f"runner={runner!r}, workers={workers}, secret_file={str(secret) if secret else None!r})"
     )
     root = Path(__file__).resolve().parent.parent
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=root, stdout=subprocess.DEVNULL)
@@ -325,15 +330,43 @@ async def idle_resync(url: str, courier: str, token: str, holding: int) -> dict[
     }
 
 
-async def run(ingest: int, scopes: list[int], pushes: int = 0) -> dict[str, object]:
-    """Run the measurements against a fresh central; returns the figures."""
-    with tempfile.TemporaryDirectory() as tmp:
-        proc, url = _start(Path(tmp) / "central.db")
+STORES = ("sqlite", "pg1", "pg2")  # a SQLite file; PostgreSQL with 1 and 2 workers
+
+
+async def run(
+    ingest: int, scopes: list[int], pushes: int = 0, store: str = "sqlite", pg: str = ""
+) -> dict[str, object]:
+    """Run the measurements against a fresh central on ``store`` (see :data:`STORES`;
+    ``pg``: the PostgreSQL database, where a fresh schema is made); returns the figures."""
+    with tempfile.TemporaryDirectory() as tmp, _database(store, Path(tmp), pg) as db:
+        workers = 2 if store == "pg2" else 1
+        proc, url = _start(db, workers=workers, secret=Path(tmp) / "secret")
         try:
             return await _measure(url, ingest, scopes, pushes or ingest // 5)
         finally:
             proc.terminate()
             proc.wait(10)
+
+
+@contextlib.contextmanager
+def _database(store: str, tmp: Path, pg: str) -> Iterator[str]:
+    """The ``--db`` of a fresh central on ``store``: a new file, or a new schema of
+    ``pg`` (dropped afterwards)."""
+    if store == "sqlite":
+        yield str(tmp / "central.db")
+        return
+    if not pg:
+        raise SystemExit("bench.server_ingest: PostgreSQL stores need --pg URL")
+    import psycopg
+
+    schema = f"bench_{os.getpid()}_{store}"
+    with psycopg.connect(pg, autocommit=True) as admin:
+        admin.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}".encode())
+        try:
+            joiner = "&" if "?" in pg else "?"
+            yield f"{pg}{joiner}options=-csearch_path%3D{schema}"
+        finally:
+            admin.execute(f"DROP SCHEMA {schema} CASCADE".encode())
 
 
 async def _measure(url: str, ingest: int, scopes: list[int], pushes: int) -> dict[str, object]:
@@ -388,12 +421,32 @@ def main() -> None:
     parser.add_argument(
         "--pushes", type=int, default=0, help="single-update pushes per concurrency (ingest/5)"
     )
+    parser.add_argument(
+        "--stores",
+        default="sqlite",
+        help="comma-separated, run one after another: sqlite, pg1, pg2 (PostgreSQL, 1/2 workers)",
+    )
+    parser.add_argument(
+        "--pg",
+        default=os.environ.get("PARCELSYNC_TEST_PG", ""),
+        help="PostgreSQL database for pg1/pg2 (default $PARCELSYNC_TEST_PG)",
+    )
     args = parser.parse_args()
+    stores = [s.strip() for s in args.stores.split(",") if s.strip()]
+    if unknown := [s for s in stores if s not in STORES]:
+        parser.error(f"--stores: unknown {', '.join(unknown)} (known: {', '.join(STORES)})")
     ingest, scopes = (1000, [100, 1000]) if args.quick else (10_000, [100, 10_000, 100_000])
-    result = asyncio.run(run(ingest, scopes, args.pushes))
+    results = {s: asyncio.run(run(ingest, scopes, args.pushes, s, args.pg)) for s in stores}
     if args.json:
-        print(json.dumps(result))
+        print(json.dumps(results[stores[0]] if len(stores) == 1 else results))
         return
+    for store, result in results.items():
+        if len(stores) > 1:
+            print(f"== central on {store}")
+        _print(result)
+
+
+def _print(result: dict[str, object]) -> None:
     ing: dict[str, object] = result["ingest"]  # type: ignore[assignment]
     print(f"validated: {ing['validated_updates_per_s']} updates/s over HTTP (batches of {BATCH})")
     ratio = ing["raw_over_validated"]

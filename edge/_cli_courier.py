@@ -155,15 +155,6 @@ def handover(db: str, as_json: bool) -> None:
     command(db, None, as_json, c.handover, text)
 
 
-@click.command("pickup-return")
-@db_option
-@click.argument("return_id")
-@json_option
-def pickup_return(db: str, return_id: str, as_json: bool) -> None:
-    """Record the reverse pickup of a return from the customer."""
-    command(db, None, as_json, lambda ctx: c.pickup_return(ctx, return_id), outcome_text)
-
-
 COURIER_COMMANDS = [
     route,
     find,
@@ -173,5 +164,4 @@ COURIER_COMMANDS = [
     collect,
     cash,
     handover,
-    pickup_return,
 ]

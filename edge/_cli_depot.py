@@ -6,8 +6,6 @@ from pathlib import Path
 
 import click
 
-from paper import manifest_pdf
-
 from . import commands as c
 from ._cli_support import (
     actor_option,
@@ -43,11 +41,59 @@ def receive(db: str, codes: tuple[str, ...], actor: str | None, as_json: bool) -
 @click.option("--courier", required=True, help="Courier id of the route.")
 @click.option("--day", required=True, help="Route day YYYY-MM-DD.")
 @click.option("--seq", type=int, required=True, help="Stop number on the route.")
+@click.option("--reason", default="", help="Why (kept in the shipment's history).")
 @actor_option
 @json_option
-def assign(db, code, courier, day, seq, actor, as_json) -> None:  # type: ignore[no-untyped-def]
+def assign(db, code, courier, day, seq, reason, actor, as_json) -> None:  # type: ignore[no-untyped-def]
     """Assign or reassign a parcel to a courier's route."""
-    command(db, actor, as_json, lambda ctx: c.assign(ctx, code, courier, day, seq), outcome_text)
+    command(
+        db, actor, as_json, lambda ctx: c.assign(ctx, code, courier, day, seq, reason), outcome_text
+    )
+
+
+@click.command("answer-change")
+@db_option
+@click.argument("code")
+@click.argument("request_id")
+@click.option("--accept/--refuse", required=True, help="Accept or refuse the change.")
+@click.option("--reason", default="", help="Why (required to refuse).")
+@actor_option
+@json_option
+def answer_change(db, code, request_id, accept, reason, actor, as_json) -> None:  # type: ignore[no-untyped-def]
+    """Answer the merchant's change request REQUEST_ID on parcel CODE."""
+    command(
+        db,
+        actor,
+        as_json,
+        lambda ctx: c.answer_change(ctx, code, request_id, accept, reason),
+        outcome_text,
+    )
+
+
+@click.command("back-at-origin")
+@db_option
+@click.argument("code")
+@actor_option
+@json_option
+def back_at_origin(db: str, code: str, actor: str | None, as_json: bool) -> None:
+    """A parcel returning to origin is back at this depot."""
+    command(db, actor, as_json, lambda ctx: c.back_at_origin(ctx, code), outcome_text)
+
+
+@click.command("hand-back")
+@db_option
+@click.argument("code")
+@click.option("--received-by", required=True, help="Who took the parcel for the merchant.")
+@click.option("--signature", required=True, type=click.Path(exists=True, dir_okay=False))
+@actor_option
+@json_option
+def hand_back(db, code, received_by, signature, actor, as_json) -> None:  # type: ignore[no-untyped-def]
+    """Hand a returned parcel back to its merchant, signed for (releases its frozen COD)."""
+
+    async def call(ctx):  # type: ignore[no-untyped-def]
+        return await c.hand_back(ctx, code, received_by, c.Attachment.from_file(signature))
+
+    command(db, actor, as_json, call, outcome_text)
 
 
 @click.command("count-cash")
@@ -159,8 +205,11 @@ def adjust_count(  # type: ignore[no-untyped-def]
 @db_option
 @json_option
 def stock(db: str, as_json: bool) -> None:
-    """Stock per SKU at this depot."""
-    text = lambda levels: "\n".join(f"{s.sku}: {s.quantity}" for s in levels) or "no stock"  # noqa: E731
+    """Stock per SKU and state at this depot."""
+
+    def text(levels: list[c.StockLevel]) -> str:
+        return "\n".join(f"{s.sku} {s.state}: {s.quantity}" for s in levels) or "no stock"
+
     command(db, None, as_json, c.stock_levels, text)
 
 
@@ -171,6 +220,8 @@ def stock(db: str, as_json: bool) -> None:
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="PDF file to write.")
 def manifest(db: str, day: str, courier: str, out: str) -> None:
     """Write the route manifest (PDF) of COURIER on DAY: stops in order, COD to collect."""
+
+    from paper import manifest_pdf  # reportlab: only to print
 
     async def call(ctx):  # type: ignore[no-untyped-def]
         stops = await c.manifest_stops(ctx, day, courier)
@@ -187,6 +238,9 @@ def manifest(db: str, day: str, courier: str, out: str) -> None:
 DEPOT_COMMANDS = [
     receive,
     assign,
+    answer_change,
+    back_at_origin,
+    hand_back,
     count_cash,
     adjust_count,
     deposit,

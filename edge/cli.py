@@ -18,15 +18,11 @@ from protocol.vocab import Role
 
 from ._cli_courier import COURIER_COMMANDS
 from ._cli_depot import DEPOT_COMMANDS
+from ._cli_returns import RETURN_COMMANDS
 from ._cli_support import amount_minor, db_option, json_option, run, with_ctx
 from .context import EdgeContext, Identity, enroll, read_identity, wall_ms
 from .errors import NotEnrolled, WrongRole
-from .node import EdgeNode
-from .pages.pin import set_pin
-from .pages.session import staff_key
-from .status import NodeStatus, node_status
 from .store import EdgeStore
-from .sync_loop import Backoff
 
 
 @click.group()
@@ -97,6 +93,9 @@ async def _serve(  # type: ignore[no-untyped-def]
         changes = {k: v for k, v in (("upstream", upstream), ("token", token)) if v}
         if changes:
             await enroll(store, msgspec.structs.replace(identity, **changes))
+    from .node import EdgeNode  # the node's servers and pages: only when running one
+    from .sync_loop import Backoff
+
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         asyncio.get_running_loop().add_signal_handler(sig, stop.set)
@@ -181,6 +180,8 @@ def depot(
 )
 def staff_pin(db: str, staff: str, pin: str) -> None:
     """On a depot node: give a staff member a PIN for the desk pages (or a new one)."""
+    from .pages.pin import set_pin
+    from .pages.session import staff_key
 
     async def call(ctx: EdgeContext) -> None:
         ctx.require(Role.DEPOT)
@@ -215,6 +216,8 @@ def loopback_address(text: str) -> tuple[str, int]:
 def status(db: str, as_json: bool) -> None:
     """Last sync, items waiting, oldest unsent, quarantined items, cursor lag."""
 
+    from .status import NodeStatus, node_status  # the sync client's health report
+
     async def call() -> NodeStatus:
         async with await EdgeStore.open(db) as store:
             return await node_status(store, wall_ms())
@@ -241,6 +244,8 @@ def status(db: str, as_json: bool) -> None:
 def sync_once(db: str) -> None:
     """Run one sync round now (push, then pull until caught up) and exit."""
 
+    from .node import EdgeNode
+
     async def call() -> str:
         node = EdgeNode(db, interval=3600)
         await node.start()
@@ -254,7 +259,7 @@ def sync_once(db: str) -> None:
     click.echo(run(call()))
 
 
-for _cmd in (*COURIER_COMMANDS, *DEPOT_COMMANDS):
+for _cmd in (*COURIER_COMMANDS, *DEPOT_COMMANDS, *RETURN_COMMANDS):
     edge.add_command(_cmd)
 
 __all__ = ["edge"]

@@ -26,6 +26,7 @@ from protocol.permissions import Device
 from protocol.vocab import Role
 from sync import commit_commands
 from sync.secret_file import read_secret, write_secret
+from sync.store import meta_step
 
 from .errors import NotEnrolled, WrongRole
 from .store import EdgeStore
@@ -202,9 +203,13 @@ class EdgeContext:
     async def commit(
         self, clock: HybridClock, commands: Sequence[tuple[str, DocCommand]]
     ) -> list[bytes]:
-        """Persist the clock, then write every command in ONE transaction."""
-        await self.store.set_meta(CLOCK_KEY, clock.last.encode())
-        updates = await commit_commands(self.store, commands, device_id=self.device_id)
+        """Write every command and the clock in ONE transaction (one trip, one commit)."""
+        updates = await commit_commands(
+            self.store,
+            commands,
+            device_id=self.device_id,
+            also=[meta_step({CLOCK_KEY: clock.last.encode()})],
+        )
         for callback in self.on_commit:
             callback()
         return updates

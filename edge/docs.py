@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from protocol.cash import CashBookState, fold_cash_book
+from protocol.delivery import effective_info
 from protocol.errors import InvalidTrackingNumber
 from protocol.events import Event
 from protocol.ids import is_uuid, validate_tracking_number
@@ -72,6 +73,7 @@ async def shipment_by_id(store: EdgeStore, doc_id: str) -> ShipmentView | None:
     if found is None or found[0] != DocType.SHIPMENT or not found[1].info:
         return None
     info, events = _typed(DocType.SHIPMENT, found[1])
+    info = effective_info(info, events)  # the address, slot and day after every correction
     return ShipmentView(doc_id, info, events, fold_shipment(events, info.cod))
 
 
@@ -111,6 +113,18 @@ async def return_by_id(store: EdgeStore, doc_id: str) -> ReturnView:
         raise UnknownDocument(f"no return {doc_id} on this node: check the id, or sync first")
     info, events = _typed(DocType.RETURN, found[1])
     return ReturnView(doc_id, info, events, fold_return(events))
+
+
+async def returns_by_id(store: EdgeStore, doc_ids: list[str]) -> list[ReturnView]:
+    """The returns among ``doc_ids`` held here, folded, in the order of ``doc_ids``."""
+    found = await contents(store, doc_ids)
+    views = []
+    for doc_id in doc_ids:
+        doc_type, content = found.get(doc_id, ("", None))
+        if doc_type == DocType.RETURN and content is not None and content.info:
+            info, events = _typed(DocType.RETURN, content)
+            views.append(ReturnView(doc_id, info, events, fold_return(events)))
+    return views
 
 
 async def cash_books(store: EdgeStore, doc_ids: list[str]) -> list[CashBookView]:

@@ -41,6 +41,10 @@ from .relay import DepotRelay
 from .status import UPSTREAM, NodeStatus, node_status
 from .sync_loop import Backoff, SyncLoop
 
+# An idle sync round writes nothing; the stored time of the last sync (what
+# ``parcelsync edge status`` in another process shows) is refreshed this often.
+HEARTBEAT_MS = 10 * 60 * 1000
+
 
 class EdgeNode:
     """A long-lived edge service: ``start``/``stop`` or ``async with``."""
@@ -97,6 +101,7 @@ class EdgeNode:
                 upstream=UPSTREAM,
                 batch=self._batch,
                 replay_filter=self._still_ours,
+                heartbeat_ms=HEARTBEAT_MS,
             )
             self.loop = SyncLoop(
                 client,
@@ -207,7 +212,8 @@ class EdgeNode:
 
     async def status(self) -> NodeStatus:
         """Sync health: last sync, waiting items, quarantine, cursor lag."""
-        return await node_status(self.ctx.store, self._wall())
+        synced = self.loop.last_sync_ms if self.loop is not None else None
+        return await node_status(self.ctx.store, self._wall(), synced)
 
     async def __aenter__(self) -> Self:
         await self.start()

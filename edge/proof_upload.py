@@ -1,7 +1,10 @@
 """Upload proof files to the upstream in the background, never holding up the events.
 
 After each sync round the uploader sends the files still waiting, oldest
-first, one ``PUT /sync/proofs/{sha256}?doc_id=...`` each. A file is marked
+first, one ``PUT /sync/proofs/{sha256}?doc_id=...`` each; a file larger than
+one piece (``piece`` bytes, 256 KiB) goes in pieces (``Content-Range``), after
+a ``HEAD`` that says how much of it the upstream already holds, so a cut
+upload continues from there instead of starting over. A file is marked
 uploaded on 200/201. An upstream that is unreachable, busy (5xx), does not
 serve proofs (404: a depot relay) or has not seen the delivery yet (409)
 keeps the file waiting for the next round; a file it refuses for good (the
@@ -20,21 +23,32 @@ from contextlib import suppress
 import anyio
 import httpx
 
+from sync.proof_http import OFFSET, STORED
+
 from .errors import NodeStateError
 from .store import EdgeStore, PendingFile
 
 log = logging.getLogger("parcelsync.edge.proofs")
 
 NEVER = {400, 403, 413, 415, 422}
+PIECE = 256 * 1024
 
 
 class ProofUploader:
     """Sends waiting proof files after each :meth:`wake` until stopped."""
 
     def __init__(
-        self, store: EdgeStore, url: str, token: str, *, wall: Callable[[], int], batch: int = 20
+        self,
+        store: EdgeStore,
+        url: str,
+        token: str,
+        *,
+        wall: Callable[[], int],
+        batch: int = 20,
+        piece: int = PIECE,
     ):
-        self.store, self._wall, self._batch = store, wall, batch
+        self.store, self._wall, self._batch, self._piece = store, wall, batch, piece
+        self.sent_bytes = 0  # file bytes sent so far (a resumed file counts only the rest)
         self._client = httpx.AsyncClient(
             base_url=url.rstrip("/"), headers={"authorization": f"Bearer {token}"}, timeout=60
         )
@@ -82,9 +96,7 @@ class ProofUploader:
             await self.store.refuse_attachment(item.sha256, f"file missing: {exc.strerror}")
             return False
         try:
-            answer = await self._client.put(
-                f"/sync/proofs/{item.sha256}", params={"doc_id": item.doc_id}, content=data
-            )
+            answer = await self._send(item, data)
         except httpx.TransportError as exc:
             log.info("proof upload: upstream unreachable (%s); later", exc)
             return False
@@ -94,6 +106,37 @@ class ProofUploader:
         if answer.status_code in NEVER:
             await self.store.refuse_attachment(item.sha256, _detail(answer))
         return False
+
+    async def _send(self, item: PendingFile, data: bytes) -> httpx.Response:
+        """The file whole, or piece after piece from where the upstream's copy ends;
+        the last answer (201/200 once whole)."""
+        url, params = f"/sync/proofs/{item.sha256}", {"doc_id": item.doc_id}
+        if len(data) <= self._piece:
+            answer = await self._client.put(url, params=params, content=data)
+            self.sent_bytes += len(data) if answer.status_code == 201 else 0
+            return answer
+        answer = await self._client.head(url, params=params)
+        if answer.status_code != 200 or answer.headers.get(STORED) == "complete":
+            return answer
+        offset = _offset(answer)
+        for _ in range(len(data) // self._piece + 3):  # each turn sends a piece or re-reads
+            end = min(offset + self._piece, len(data)) - 1
+            headers = {"content-range": f"bytes {offset}-{end}/{len(data)}"}
+            answer = await self._client.put(
+                url, params=params, content=data[offset : end + 1], headers=headers
+            )
+            if answer.status_code in (201, 202):
+                self.sent_bytes += end + 1 - offset
+            if answer.status_code not in (202, 416):
+                return answer
+            offset = _offset(answer)
+        return answer
+
+
+def _offset(answer: httpx.Response) -> int:
+    """The ``Upload-Offset`` the upstream reported (0 when absent or unreadable)."""
+    value = answer.headers.get(OFFSET, "0")
+    return int(value) if value.isdigit() else 0
 
 
 def _detail(answer: httpx.Response) -> str:

@@ -74,15 +74,6 @@ async def open_shipment_rows(
     )
 
 
-async def stock_levels(store: ReplicaStore, depot_id: str) -> list[tuple[str, int]]:
-    """``(sku, quantity)`` in stock at a depot, by SKU."""
-    rows = await store.query(
-        "SELECT sku, sum(quantity) FROM p_stock WHERE depot_id = ? GROUP BY sku ORDER BY sku",
-        (depot_id,),
-    )
-    return [(r[0], int(r[1])) for r in rows]
-
-
 async def depot_returns(store: ReplicaStore, depot_id: str) -> list[tuple[str, str, str]]:
     """``(id, shipment id, status)`` of a depot's returns, those still to handle first."""
     rows = await store.query(
@@ -91,3 +82,13 @@ async def depot_returns(store: ReplicaStore, depot_id: str) -> list[tuple[str, s
         (depot_id,),
     )
     return [(r[0], r[1], r[2]) for r in rows]
+
+
+async def change_requested_ids(store: ReplicaStore, depot_id: str) -> list[str]:
+    """Ids of a depot's shipments with a change requested (answered or not), by id."""
+    rows = await store.query(
+        "SELECT DISTINCT e.doc_id FROM p_events e JOIN p_shipments s ON s.doc_id = e.doc_id "
+        "WHERE e.type = 'change_requested' AND s.depot_id = ? ORDER BY e.doc_id",
+        (depot_id,),
+    )
+    return [str(r[0]) for r in rows]

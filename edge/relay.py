@@ -26,7 +26,8 @@ from sync._records import now_ms
 from sync.device_health import HealthRecordingServer
 from sync.http_transport import sync_router
 from sync.live import LocalChangeFeed, live_route
-from sync.proof_http import proof_route
+from sync.proof_http import proof_routes
+from sync.proof_parts import PartialUploads
 
 from ._serving import Served, serve
 from .errors import NodeStateError
@@ -99,7 +100,8 @@ class DepotRelay:
             live_route(self.feed, auth),
         ]
         if self.proofs is not None:
-            routes.append(proof_route(self.store, auth, RelayedProofs(self, self.proofs)))
+            sink, parts = RelayedProofs(self, self.proofs), PartialUploads(self.proofs / ".parts")
+            routes += proof_routes(self.store, auth, sink, parts)
         app = Litestar(route_handlers=routes)
         self._served = serve(app, self.host, self.port, "relay")
         self.port = self._served.port

@@ -12,7 +12,7 @@ from sync.device_health import own_health
 
 from .context import read_identity
 from .store import EdgeStore
-from .sync_loop import LAST_ERROR_KEY, LAST_SYNC_KEY, UPSTREAM_HEAD_KEY
+from .sync_loop import LAST_ERROR_KEY, UPSTREAM_HEAD_KEY
 
 UPSTREAM = "upstream"
 
@@ -51,12 +51,13 @@ def _command_name(raw: bytes) -> str:
         return ""
 
 
-async def node_status(store: EdgeStore, now_ms: int) -> NodeStatus:
-    """Sync health of the node owning ``store``, as of ``now_ms``."""
+async def node_status(store: EdgeStore, now_ms: int, synced_ms: int | None = None) -> NodeStatus:
+    """Sync health of the node owning ``store``, as of ``now_ms``; ``synced_ms``:
+    a later sync than the one stored (a running node's idle rounds write nothing)."""
     identity = await read_identity(store)
     health, handhelds = await own_health(store, UPSTREAM, now_ms)
-    cursor, _ = await store.cursor(UPSTREAM)
-    last = await store.meta(LAST_SYNC_KEY)
+    cursor, stored = await store.cursor(UPSTREAM)
+    last = max(stored or 0, synced_ms or 0) or None
     head = int(await store.meta(UPSTREAM_HEAD_KEY) or 0)
     return NodeStatus(
         device_id=identity.device_id if identity else "",
@@ -65,8 +66,8 @@ async def node_status(store: EdgeStore, now_ms: int) -> NodeStatus:
         courier_id=identity.courier_id if identity else "",
         upstream=identity.upstream if identity else "",
         documents=await store.document_count(),
-        last_sync_ms=int(last) if last else None,
-        last_sync_age_s=(now_ms - int(last)) / 1000 if last else None,
+        last_sync_ms=last,
+        last_sync_age_s=(now_ms - last) / 1000 if last else None,
         last_error=await store.meta(LAST_ERROR_KEY) or "",
         waiting=health.waiting,
         oldest_unsent_age_s=health.oldest_unsent_age_s,

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from protocol.commands import command_decoder
+from protocol.wire import Scope
 from sync import ReplicaStore
 from sync._records import DocWrite, OutboxEntry, now_ms
 from sync._sqlite import Step
@@ -118,9 +119,42 @@ class EdgeStore(ReplicaStore):
                 (*item, at_ms),
             )
 
+    async def route_records(self, depot_id: str) -> dict[str, list[tuple[str, str]]]:
+        """``doc_id -> [(actor, hlc)]`` of the route assignments of a depot's shipments,
+        oldest first."""
+        rows = await self.query(
+            "SELECT e.doc_id, e.actor, e.hlc FROM p_events e JOIN p_shipments s USING (doc_id) "
+            "WHERE s.depot_id = ? AND e.type = 'reassigned' ORDER BY e.hlc, e.event_id",
+            (depot_id,),
+        )
+        found: dict[str, list[tuple[str, str]]] = {}
+        for doc_id, actor, hlc in rows:
+            found.setdefault(str(doc_id), []).append((str(actor or ""), str(hlc)))
+        return found
+
     async def mark_uploaded(self, sha256: str, at_ms: int) -> None:
         """Upstream holds the file ``sha256`` now."""
         async with self.transaction() as db:
             await db.execute(
                 "UPDATE edge_attachments SET uploaded_at = ? WHERE sha256 = ?", (at_ms, sha256)
             )
+
+    async def stock_levels(self, depot_id: str) -> list[tuple[str, str, int]]:
+        """``(sku, state, units)`` at ``depot_id`` over every return, states with units only."""
+        rows = await self.query(
+            "SELECT sku, state, sum(quantity) FROM p_stock_states WHERE depot_id = ? "
+            "GROUP BY sku, state HAVING sum(quantity) != 0 ORDER BY sku, state",
+            (depot_id,),
+        )
+        return [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
+
+    async def returns_at(self, depot_id: str) -> list[str]:
+        """Ids of the returns (RMAs) of ``depot_id`` held here."""
+        rows = await self.query(
+            "SELECT doc_id FROM p_returns WHERE depot_id = ? ORDER BY doc_id", (depot_id,)
+        )
+        return [str(r[0]) for r in rows]
+
+    async def returns_of_courier(self, courier_id: str) -> list[str]:
+        """Ids of the returns held here that are routed to ``courier_id``."""
+        return sorted(await self.scope_doc_ids([Scope("courier", courier_id)], "return"))

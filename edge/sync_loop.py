@@ -23,7 +23,6 @@ from .errors import NodeStateError
 
 log = logging.getLogger("parcelsync.edge.sync")
 
-LAST_SYNC_KEY = "edge.last_sync_ms"
 LAST_ERROR_KEY = "edge.last_error"
 UPSTREAM_HEAD_KEY = "edge.upstream_head"
 
@@ -64,11 +63,13 @@ class SyncLoop:
         self.rounds = 0
         self.last_report: SyncReport | None = None
         self.last_error = ""
+        self.last_sync_ms: int | None = None  # when the last good round ended (``wall``)
         self._wall = wall
         self._after_round = after_round
         self._wake = asyncio.Event()
         self._progress = asyncio.Condition()
         self._tasks: list[asyncio.Task[None]] = []
+        self._poked = 0  # the highest head a poke announced since the last good round
 
     def wake(self) -> None:
         """Start the next round now (a poke, a local command, a relayed push)."""
@@ -88,21 +89,37 @@ class SyncLoop:
         self._tasks.clear()
 
     async def round(self) -> SyncReport:
-        """One push + pull round; records its outcome in the store's metadata."""
-        store = self.client.store
+        """One push + pull round; records its outcome in the store's metadata.
+
+        Only what changed is written (in one transaction): an idle round after a
+        good one commits nothing.
+        """
         try:
             report = await self.client.sync()
         except Exception as exc:
             self.last_error = f"{type(exc).__name__}: {exc}"
-            await store.set_meta(LAST_ERROR_KEY, self.last_error)
+            poked = {UPSTREAM_HEAD_KEY: str(self._poked)} if self._poked else {}
+            await self._record({LAST_ERROR_KEY: self.last_error, **poked})
             raise
         self.last_error = ""
         self.last_report = report
-        cursor, _ = await store.cursor(self.client.upstream)
-        await store.set_meta(UPSTREAM_HEAD_KEY, str(cursor))
-        await store.set_meta(LAST_SYNC_KEY, str(self._wall()))
-        await store.set_meta(LAST_ERROR_KEY, "")
+        self.last_sync_ms = self._wall()
+        self._poked = 0
+        await self._record({LAST_ERROR_KEY: ""}, cursor=self.client.cursor or 0)
         return report
+
+    async def _record(self, values: dict[str, str], cursor: int | None = None) -> None:
+        """Store those of ``values`` that differ from what the store holds; after a
+        pull to ``cursor``, a stored head beyond it (another upstream file's) too.
+        A head at or below the cursor needs no write: the status shows no lag."""
+        store = self.client.store
+        # read each time: a one-shot ``edge sync`` in another process writes them too
+        stored = await store.metas([LAST_ERROR_KEY, UPSTREAM_HEAD_KEY])
+        if cursor is not None and int(stored.get(UPSTREAM_HEAD_KEY, 0)) > cursor:
+            values = {**values, UPSTREAM_HEAD_KEY: str(cursor)}
+        changed = {k: v for k, v in values.items() if stored.get(k, "") != v}
+        if changed:
+            await store.set_metas(changed)
 
     async def _run(self) -> None:
         while True:
@@ -127,7 +144,7 @@ class SyncLoop:
 
     async def poked(self, head: int) -> None:
         """The upstream's log moved to ``head``: remember it (cursor lag) and sync now."""
-        await self.client.store.set_meta(UPSTREAM_HEAD_KEY, str(head))
+        self._poked = max(self._poked, head)
         self.wake()
 
     async def next_round(self) -> None:

@@ -1,7 +1,8 @@
 """Operational exceptions head office must act on, with configurable thresholds.
 
-Kinds: ``late`` (not delivered and the promised slot has ended), ``stuck``
-(in one non-final status longer than allowed), ``device_silent`` (no sync
+Kinds: ``late`` (not delivered and the promised slot has ended, in any slot
+format of :mod:`protocol.slots`), ``stuck`` (in one non-final status longer
+than allowed, ``created`` counted from its ``created`` event), ``device_silent`` (no sync
 for longer than allowed), ``device_quarantine`` (items rejected and held on
 a device), ``cash_over_limit``, ``handover_overdue`` (cash in hand from an
 earlier day) and ``unresolved_conflict``. ``now_ms`` is passed in.
@@ -61,7 +62,7 @@ def _shipments(recon: Reconciliation, th: Thresholds, now_ms: int) -> Iterable[A
         end = slot_end_ms(line)
         if end is not None and now_ms > end + th.late_grace_ms:
             yield Alert("late", line.doc_id, f"slot ended, still {state.status}", end, courier)
-        since = hlc_ms(state.history[-1][0]) if state.history else 0
+        since = hlc_ms(state.history[-1][0] if state.history else state.created_at or "")
         if since and now_ms - since > th.stuck_ms:
             yield Alert("stuck", line.doc_id, f"{state.status} since", since, "depot")
 

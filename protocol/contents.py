@@ -4,8 +4,9 @@
 where; :func:`check_contents` decides whether what they say is true of the
 writer: the clock (an HLC that parses, within a bounded skew of the receiver's
 clock), the people (``actor`` is the device's person), a cash book's owner,
-depot and id, the shipment lifecycle, the courier a depot assigns and the
-tracking number. What only the receiver knows (its clock, its enrolments, the
+depot and id, the shipment lifecycle, the courier a depot assigns, the
+tracking number, and the day and slot a decision or correction names (no day
+before the receiver's). What only the receiver knows (its clock, its enrolments, the
 numbers it issued) comes in :class:`Facts`, gathered before the call
 (:func:`facts_needed` says which); a fact the receiver does not hold (``None``)
 is left to the node above it, which checks the same update again.
@@ -15,11 +16,23 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
+import msgspec
+
 from .errors import ProtocolError
-from .events import Event, OutForDelivery, ReturnPickedUp, event_type
+from .events import (
+    ChangeRequested,
+    DeliveryChanged,
+    Event,
+    OutForDelivery,
+    Reassigned,
+    ReturnPickedUp,
+    SenderDecision,
+    event_type,
+)
+from .followups import fields_refused
 from .hlc import Timestamp
 from .ids import courier_book_id, depot_book_id
 from .lifecycle import transition_error
@@ -57,7 +70,11 @@ def _assigned_couriers(device: Device, change: Change) -> frozenset[str]:
     """Couriers a depot puts a document in the hands of, by the info or an event."""
     if device.role != Role.DEPOT:
         return frozenset()
-    named = {str(e.payload.courier_id) for e in change.new_events if isinstance(e, OutForDelivery)}
+    named = {
+        str(e.payload.courier_id)
+        for e in change.new_events
+        if isinstance(e, OutForDelivery | Reassigned)
+    }
     if "courier_id" in change.changed_fields:
         named.add(str(change.info_after.get("courier_id") or ""))
     return frozenset(c for c in named if c)
@@ -197,6 +214,29 @@ def _assignment(device: Device, change: Change, facts: Facts) -> Refusal | None:
     return None
 
 
+ROUTE_FIELDS = ("courier_id", "route_day", "route_seq")
+
+
+def _route_record(device: Device, change: Change, facts: Facts) -> Refusal | None:
+    """A ``reassigned`` event states the route stop the same update sets (what it leaves
+    out, a day or a stop number, it does not state)."""
+    for event in change.new_events:
+        if not isinstance(event, Reassigned):
+            continue
+        said = {
+            key: value
+            for key, value in msgspec.structs.asdict(event.payload).items()
+            if key in ROUTE_FIELDS and (value or key == "courier_id")
+        }
+        now = {key: change.info_after.get(key) for key in said}
+        if said != now:  # a Yjs 3.0 equals 3
+            return Refusal(
+                "route_record_mismatch",
+                f"reassigned says {said}, but the shipment's route is now {now}",
+            )
+    return None
+
+
 def _tracking(device: Device, change: Change, facts: Facts) -> Refusal | None:
     number = _claimed_number(change)
     if number is None or facts.tracking_holders is None:
@@ -213,7 +253,29 @@ def _tracking(device: Device, change: Change, facts: Facts) -> Refusal | None:
     return None
 
 
-_RULES = (_clock, _people, _cash_book, _lifecycle, _assignment, _tracking)
+def _delivery_fields(device: Device, change: Change, facts: Facts) -> Refusal | None:
+    """A decision, correction or request names no past day and a slot that reads."""
+    if facts.now_ms is None:
+        return None
+    today = datetime.fromtimestamp(facts.now_ms / 1000, UTC).date().isoformat()
+    for event in change.new_events:
+        if isinstance(event, SenderDecision | DeliveryChanged | ChangeRequested):
+            refused = fields_refused(event.payload, today)
+            if refused is not None:
+                return Refusal("delivery_refused", f"event {event.id}: payload.{refused}")
+    return None
+
+
+_RULES = (
+    _clock,
+    _people,
+    _cash_book,
+    _lifecycle,
+    _assignment,
+    _route_record,
+    _tracking,
+    _delivery_fields,
+)
 
 
 def check_contents(device: Device, change: Change, facts: Facts) -> Refusal | None:

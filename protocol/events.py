@@ -21,7 +21,11 @@ from .vocab import (
     PaymentMethod,
     PodRelation,
     ShipmentStatus,
+    StockSource,
+    StockState,
 )
+
+MAX_ATTEMPTS_LIMIT = 10
 
 
 class Payload(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
@@ -74,7 +78,17 @@ class Stamp(TypedDict):
 
 
 class ShipmentCreated(Event, frozen=True, tag="created"):
-    payload: NoPayload = NoPayload()
+    class Body(Payload, frozen=True):
+        """``max_attempts``: failed attempts before the automatic return, stamped from
+        the merchant's setting when the shipment is made (0: the default)."""
+
+        max_attempts: int = 0
+
+        def __post_init__(self) -> None:
+            if not 0 <= self.max_attempts <= MAX_ATTEMPTS_LIMIT:
+                raise ValueError(f"payload.max_attempts must be 0..{MAX_ATTEMPTS_LIMIT}")
+
+    payload: Body = Body()
 
 
 class ReceivedAtDepot(Event, frozen=True, tag="received_at_depot"):
@@ -125,8 +139,23 @@ class CodCollected(Event, frozen=True, tag="cod_collected"):
     payload: CodCollectedPayload
 
 
+class DeliveryFields(Payload, frozen=True):
+    """Where and when to deliver instead: every field left empty keeps the current one."""
+
+    route_day: str = ""  # YYYY-MM-DD
+    address: str = ""
+    postcode: str = ""
+    city: str = ""
+    slot_start: str = ""
+    slot_end: str = ""
+    reason: str = ""
+
+
 class SenderDecision(Event, frozen=True, tag="sender_decision"):
-    class Body(Payload, frozen=True):
+    """The sender's answer to a hold: deliver again (on a date, to an address, in a
+    slot) or return to origin."""
+
+    class Body(DeliveryFields, frozen=True, kw_only=True):
         decision: Literal["reattempt", "return"]
 
     payload: Body
@@ -139,6 +168,7 @@ class ReturnedToOrigin(Event, frozen=True, tag="returned_to_origin"):
 class MarkedLost(Event, frozen=True, tag="marked_lost"):
     class Body(Payload, frozen=True):
         note: str = ""
+        liable: str = ""  # who bears the loss: a courier, a depot, a carrier, "company"
 
     payload: Body = Body()
 
@@ -170,6 +200,67 @@ class ConflictResolved(Event, frozen=True, tag="conflict_resolved"):
     payload: Body
 
 
+class DeliveryChanged(Event, frozen=True, tag="delivery_changed"):
+    """The merchant (or head office) corrects the address or slot before the parcel
+    is out for delivery."""
+
+    payload: DeliveryFields
+
+
+class ChangeRequested(Event, frozen=True, tag="change_requested"):
+    """A correction asked for once the parcel is out: the depot accepts or refuses it."""
+
+    payload: DeliveryFields
+
+
+class ChangeAnswered(Event, frozen=True, tag="change_answered"):
+    class Body(Payload, frozen=True):
+        request_id: str
+        accepted: bool
+        reason: str = ""
+
+    payload: Body
+
+
+class HandedToMerchant(Event, frozen=True, tag="handed_to_merchant"):
+    """A returned parcel given back to its merchant at the depot, signed for."""
+
+    class Body(Payload, frozen=True):
+        received_by: str
+        signature_sha256: str
+        depot_id: str = ""
+
+        def __post_init__(self) -> None:
+            if not self.received_by.strip():
+                raise ValueError("payload.received_by: say who took the parcel back")
+            if len(self.signature_sha256) != 64:
+                raise ValueError("payload.signature_sha256 must be a SHA-256 hex digest")
+
+    payload: Body
+
+
+class FoundAgain(Event, frozen=True, tag="found"):
+    """A parcel marked lost turned up again, at ``depot_id``."""
+
+    class Body(Payload, frozen=True):
+        depot_id: str = ""
+        note: str = ""
+
+    payload: Body = Body()
+
+
+class Reassigned(Event, frozen=True, tag="reassigned"):
+    """Who moved a parcel to which route and why (the routing fields change with it)."""
+
+    class Body(Payload, frozen=True):
+        courier_id: str
+        route_day: str = ""
+        reason: str = ""
+        route_seq: int = 0
+
+    payload: Body
+
+
 ShipmentEvent = (
     ShipmentCreated
     | ReceivedAtDepot
@@ -183,6 +274,12 @@ ShipmentEvent = (
     | Cancelled
     | PinMismatch
     | ConflictResolved
+    | DeliveryChanged
+    | ChangeRequested
+    | ChangeAnswered
+    | HandedToMerchant
+    | FoundAgain
+    | Reassigned
 )
 
 # ---- return (RMA) -------------------------------------------------------------
@@ -193,8 +290,16 @@ class ReturnRequested(Event, frozen=True, tag="requested"):
 
 
 class ReturnPickedUp(Event, frozen=True, tag="picked_up"):
+    """The courier took the return from the customer; the proof as for a delivery."""
+
     class Body(Payload, frozen=True):
         courier_id: str
+        handed_by: str = ""  # who gave the parcel to the courier
+        device_time_ms: int = 0
+        signature_sha256: str | None = None
+        photo_sha256: str | None = None
+        lat: float | None = None
+        lon: float | None = None
 
     payload: Body
 
@@ -226,6 +331,18 @@ class StockMovement(Payload, frozen=True):
     depot_id: str
 
 
+class StockTransfer(StockMovement, frozen=True):
+    """Units of a return moved between stock states (see :mod:`protocol.stock`).
+
+    ``source`` is ``graded`` (units not yet in any state) or a state; sending
+    units back to the merchant names who received them and their signature."""
+
+    source: StockSource = StockSource.GRADED
+    target: StockState = StockState.AVAILABLE
+    received_by: str = ""
+    signature_sha256: str | None = None
+
+
 class Restocked(Event, frozen=True, tag="restocked"):
     payload: StockMovement
 
@@ -242,6 +359,10 @@ class SentBackToMerchant(Event, frozen=True, tag="sent_back"):
     payload: NoPayload = NoPayload()
 
 
+class StockMoved(Event, frozen=True, tag="stock_moved"):
+    payload: StockTransfer
+
+
 ReturnEvent = (
     ReturnRequested
     | ReturnPickedUp
@@ -251,6 +372,7 @@ ReturnEvent = (
     | Dispatched
     | Refunded
     | SentBackToMerchant
+    | StockMoved
     | ConflictResolved
 )
 

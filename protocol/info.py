@@ -68,6 +68,10 @@ class ShipmentInfo(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
 
 
 class ReturnInfo(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
+    """An RMA: the items of a delivered shipment coming back, and where to pick them up
+    (the shipment's recipient, copied when the RMA was made); the depot routes the
+    reverse pickup like a shipment (``courier_id``, ``route_day``, ``route_seq``)."""
+
     shipment_id: str
     merchant_id: str
     reason: str = ""
@@ -75,6 +79,13 @@ class ReturnInfo(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
     items: list[Item] = []
     depot_id: str = ""
     courier_id: str = ""
+    route_day: str = ""
+    route_seq: int = 0
+    recipient_name: str = ""
+    recipient_phone: str = ""
+    address: str = ""
+    postcode: str = ""
+    city: str = ""
 
 
 class CashBookInfo(msgspec.Struct, frozen=True, forbid_unknown_fields=False):

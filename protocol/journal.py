@@ -197,6 +197,9 @@ def journal(
     for line in listed:
         _collections(post, line)
         _banking(post, line, terms.get(line.info.merchant_id, FeeTerms()))
+        if line.released:
+            recipient, cur = f"recipient:{line.doc_id}", line.info.currency
+            post.move(_where(line), recipient, line.released, cur, "release", line.release_event_id)
     _books(post, books, links)
     owners = {
         e.id: b.info.owner_id for b in books if b.info.owner_kind == "courier" for e in b.events

@@ -21,10 +21,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from .ledger import RETURNING, CodLine, day_of, hlc_ms
 from .reconcile import Reconciliation
+from .slots import slot_moment
 from .vocab import ShipmentStatus
 
 GROUPS = ("all", "depot", "courier", "merchant", "day")
@@ -74,15 +74,10 @@ class KpiRow:
 
 
 def slot_end_ms(line: CodLine) -> int | None:
-    """End of the promised slot in Unix ms, if the shipment has one."""
-    info = line.info
-    if not info.route_day or not info.slot_end:
-        return None
-    try:
-        moment = datetime.fromisoformat(f"{info.route_day}T{info.slot_end}").replace(tzinfo=UTC)
-    except ValueError:
-        return None
-    return int(moment.timestamp() * 1000)
+    """End of the promised slot in Unix ms, if the shipment has one (every format of
+    :mod:`protocol.slots`)."""
+    moment = slot_moment(line.info.slot_end, line.info.route_day)
+    return int(moment.timestamp() * 1000) if moment else None
 
 
 def _key(group: str) -> Callable[[CodLine], str]:

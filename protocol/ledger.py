@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from .delivery import effective_info
 from .events import ConflictResolved, Event
 from .info import CashBookInfo, ReturnInfo, ShipmentInfo
 from .lifecycle import ShipmentState, fold_shipment, sort_events
@@ -113,6 +114,8 @@ class CodLine:
     foreign: tuple[Taken, ...] = ()
     event_ids: list[str] = field(default_factory=list)  # the COD collections
     status_event_id: str = ""  # the event that set the current status
+    release_event_id: str = ""  # the signed hand-back of a returned parcel to its merchant
+    released: int = 0  # frozen COD given back to the recipient at the hand-back (in reversed)
 
     @property
     def extra(self) -> int:
@@ -143,7 +146,7 @@ def _standing_id(events: Iterable[Event], taken: list[Taken]) -> str:
 
 def cod_line(record: ShipmentRecord) -> CodLine:
     """The ledger line of one shipment from its own events (cash book links added later)."""
-    info = record.info
+    info = effective_info(record.info, record.events)
     state = fold_shipment(record.events, info.cod)
     actors = {e.id: e.actor for e in record.events}
     taken = [
@@ -172,6 +175,10 @@ def cod_line(record: ShipmentRecord) -> CodLine:
     if state.history:
         moved_at = state.history[-1][0]
         line.status_event_id = next((e.id for e in record.events if e.hlc == moved_at), "")
+    if state.handed_back_at:
+        line.release_event_id = next(
+            (e.id for e in record.events if e.hlc == state.handed_back_at), ""
+        )
     if standing is not None:
         first = next(c for c in state.collections if c.event_id == standing.event_id)
         line.collected_at, line.method = first.hlc, first.method

@@ -18,12 +18,15 @@ from .events import (
     ConflictResolved,
     Delivered,
     Event,
+    FoundAgain,
+    HandedToMerchant,
     MarkedLost,
     OutForDelivery,
     PinMismatch,
     ReceivedAtDepot,
     ReturnedToOrigin,
     SenderDecision,
+    ShipmentCreated,
 )
 from .money import Money
 from .vocab import (
@@ -42,8 +45,17 @@ _CAN_GO_OUT = frozenset({S.CREATED, S.AT_DEPOT, S.ATTEMPT_FAILED, S.OUT_FOR_DELI
 _CAN_FAIL = frozenset({S.CREATED, S.AT_DEPOT, S.ATTEMPT_FAILED, S.OUT_FOR_DELIVERY})
 _CAN_RETURN = frozenset({S.RETURNING_TO_ORIGIN, S.ON_HOLD, S.AT_DEPOT, S.ATTEMPT_FAILED})
 CANCELLABLE = _PRE_PICKUP
+CORRECTABLE = _PRE_PICKUP  # the merchant corrects the address or slot itself
+REQUESTABLE = frozenset({S.OUT_FOR_DELIVERY, S.ATTEMPT_FAILED})  # then it asks the depot
 # Events a writer may append only while the shipment is in one of these statuses.
-_ONLY_FROM: dict[str, frozenset[ShipmentStatus]] = {"cancelled": CANCELLABLE}
+_ONLY_FROM: dict[str, frozenset[ShipmentStatus]] = {
+    "cancelled": CANCELLABLE,
+    "sender_decision": frozenset({S.ON_HOLD}),
+    "delivery_changed": CORRECTABLE,
+    "change_requested": REQUESTABLE,
+    "handed_to_merchant": frozenset({S.RETURNED_TO_ORIGIN}),
+    "found": frozenset({S.LOST}),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +78,8 @@ class ShipmentState:
     conflicts: tuple[Conflict, ...]
     history: tuple[tuple[str, ShipmentStatus], ...]
     delivered_at: str | None = None
+    created_at: str | None = None  # hlc of the ``created`` event
+    handed_back_at: str | None = None  # hlc of the signed hand-back to the merchant
 
     @property
     def open_conflicts(self) -> tuple[Conflict, ...]:
@@ -84,6 +98,8 @@ class _Fold:
     collections: list[CodCollected] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
     history: list[tuple[str, ShipmentStatus]] = field(default_factory=list)
+    created_at: str | None = None
+    handed_back_at: str | None = None
 
     def move(self, event: Event, status: ShipmentStatus) -> None:
         if status != self.status:
@@ -95,6 +111,10 @@ class _Fold:
 
     def apply(self, event: Event) -> None:
         match event:
+            case ShipmentCreated():
+                if self.created_at is None:
+                    self.created_at = event.hlc
+                    self.max_attempts = self.max_attempts or event.payload.max_attempts
             case ReceivedAtDepot():
                 if self.status in _PRE_PICKUP or self.status == S.ATTEMPT_FAILED:
                     self.move(event, S.AT_DEPOT)
@@ -120,6 +140,13 @@ class _Fold:
                     self.move(event, S.RETURNED_TO_ORIGIN)
                 else:
                     self.after_final(event)
+            case HandedToMerchant():
+                if self.status == S.RETURNED_TO_ORIGIN and self.handed_back_at is None:
+                    self.handed_back_at = event.hlc
+            case FoundAgain():
+                if self.status == S.LOST:
+                    self.lost = None
+                    self.move(event, S.AT_DEPOT)
             case Cancelled():
                 if self.status in _PRE_PICKUP:
                     self.move(event, S.CANCELLED)
@@ -162,8 +189,9 @@ class _Fold:
             return
         self.attempts += 1
         outcome = FAILURE_OUTCOME[event.payload.reason]
+        most = self.max_attempts or DEFAULT_MAX_ATTEMPTS
         if outcome == FailureOutcome.RETURN or (
-            outcome == FailureOutcome.NEXT_ATTEMPT and self.attempts >= self.max_attempts
+            outcome == FailureOutcome.NEXT_ATTEMPT and self.attempts >= most
         ):
             self.move(event, S.RETURNING_TO_ORIGIN)
         elif outcome == FailureOutcome.HOLD:
@@ -230,9 +258,12 @@ def sort_events(events: Iterable[Event]) -> list[Event]:
 def fold_shipment(
     events: Iterable[Event],
     cod_expected: Money | None,
-    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    max_attempts: int = 0,
 ) -> ShipmentState:
-    """Status, attempts, COD collections and conflicts of one shipment."""
+    """Status, attempts, COD collections and conflicts of one shipment.
+
+    ``max_attempts`` (0: the one the ``created`` event carries, else
+    :data:`DEFAULT_MAX_ATTEMPTS`): failed attempts before the automatic return."""
     ordered = sort_events(events)
     fold = _Fold(cod_expected=cod_expected, max_attempts=max_attempts)
     for event in ordered:
@@ -247,4 +278,6 @@ def fold_shipment(
         conflicts=mark_resolved(fold.conflicts, ordered),
         history=tuple(fold.history),
         delivered_at=fold.delivery.hlc if fold.delivery else None,
+        created_at=fold.created_at,
+        handed_back_at=fold.handed_back_at,
     )

@@ -29,6 +29,12 @@ EVENT_ROLES: dict[DocType, dict[str, frozenset[Role]]] = {
         "cancelled": frozenset({_M, _O}),
         "pin_mismatch": frozenset({_O}),
         "conflict_resolved": frozenset({_O}),
+        "delivery_changed": frozenset({_M, _O}),
+        "change_requested": frozenset({_M, _O}),
+        "change_answered": frozenset({_D, _O}),
+        "handed_to_merchant": frozenset({_D}),
+        "found": frozenset({_O}),
+        "reassigned": frozenset({_D, _O}),
     },
     DocType.RETURN: {
         "requested": frozenset({_M, _O}),
@@ -39,6 +45,7 @@ EVENT_ROLES: dict[DocType, dict[str, frozenset[Role]]] = {
         "dispatched": frozenset({_D}),
         "refunded": frozenset({_M, _O}),
         "sent_back": frozenset({_D}),
+        "stock_moved": frozenset({_D}),
         "conflict_resolved": frozenset({_O}),
     },
     DocType.CASHBOOK: {

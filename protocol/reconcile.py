@@ -24,6 +24,7 @@ from .discrepancies import Discrepancy, discrepancies
 from .events import CashRemitted
 from .journal import Journal, journal
 from .ledger import CashBookRecord, CodLine, ReturnRecord, ShipmentRecord, cod_line
+from .release import release_handed_back
 from .returns import ReturnState, fold_return
 from .statement import FeeTerms, Period, Statement, statements
 
@@ -233,6 +234,7 @@ def reconcile_lines(
     facts are written into them, and they become the result's ``lines``.
     """
     links: Links = link_books(lines, books)
+    release_handed_back(lines.values())
     deposited = depot_deposits(books)
     attribute_deposits(lines.values(), links.handovers, deposited)
     return_lines, stock = _returns(returns)

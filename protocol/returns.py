@@ -7,19 +7,18 @@ from dataclasses import dataclass
 
 from .conflicts import Conflict, make_conflict, mark_resolved
 from .events import (
-    Dispatched,
     Event,
     ItemInspection,
     ItemsInspected,
     Refunded,
-    Restocked,
     ReturnPickedUp,
     ReturnReceived,
     SentBackToMerchant,
 )
 from .info import ReturnInfo
 from .lifecycle import sort_events
-from .vocab import ConflictKind, Disposition, Grade, ReturnStatus
+from .stock import fold_stock
+from .vocab import ConflictKind, Disposition, Grade, ReturnStatus, StockState
 
 _RANK = {s: i for i, s in enumerate(ReturnStatus)}
 
@@ -30,17 +29,20 @@ class ReturnState:
 
     status: ReturnStatus
     items: tuple[ItemInspection, ...]
-    stock: tuple[tuple[str, str, int], ...]  # (depot_id, sku, restocked - dispatched)
+    stock: tuple[tuple[str, str, int], ...]  # (depot_id, sku, units available)
     refunded_minor: int
     conflicts: tuple[Conflict, ...]
+    levels: tuple[tuple[str, str, StockState, int], ...] = ()  # (depot_id, sku, state, units)
+    graded_left: tuple[tuple[str, StockState, int], ...] = ()  # (sku, target, units to move)
 
 
 def fold_return(events: Iterable[Event]) -> ReturnState:
-    """Fold a return's events; a second inspection is a conflict, the first stands."""
+    """Fold a return's events; a second inspection is a conflict, the first stands.
+
+    Stock moves as :mod:`protocol.stock` says, within what the first inspection graded."""
     ordered = sort_events(events)
     status = ReturnStatus.REQUESTED
     inspection: ItemsInspected | None = None
-    stock: dict[tuple[str, str], int] = {}
     refunded = 0
     conflicts: list[Conflict] = []
 
@@ -67,22 +69,23 @@ def fold_return(events: Iterable[Event]) -> ReturnState:
                             "items graded twice; the first grading stands",
                         )
                     )
-            case Restocked() | Dispatched():
-                key = (event.payload.depot_id, event.payload.sku)
-                sign = 1 if isinstance(event, Restocked) else -1
-                stock[key] = stock.get(key, 0) + sign * event.payload.quantity
             case Refunded():
                 refunded += event.payload.amount
             case SentBackToMerchant():
                 advance(ReturnStatus.COMPLETED)
     if status == ReturnStatus.INSPECTED and refunded:
         status = ReturnStatus.COMPLETED
+    items = tuple(inspection.payload.items) if inspection else ()
+    book = fold_stock(items, ordered)
+    levels = sorted(book.levels.items())
     return ReturnState(
         status=status,
-        items=tuple(inspection.payload.items) if inspection else (),
-        stock=tuple((d, s, q) for (d, s), q in sorted(stock.items())),
+        items=items,
+        stock=tuple((d, s, q) for (d, s, state), q in levels if state == StockState.AVAILABLE),
         refunded_minor=refunded,
         conflicts=mark_resolved(conflicts, ordered),
+        levels=tuple((d, s, state, q) for (d, s, state), q in levels),
+        graded_left=tuple((s, t, q) for (s, t), q in sorted(book.graded.items())),
     )
 
 

@@ -113,6 +113,23 @@ class Disposition(StrEnum):
     BACK_TO_MERCHANT = "back_to_merchant"
 
 
+class StockState(StrEnum):
+    """Where units of a returned SKU are at a depot."""
+
+    AVAILABLE = "available"
+    QUARANTINED = "quarantined"
+    DISPOSED = "disposed"
+    RETURNED_TO_MERCHANT = "returned_to_merchant"
+
+
+class StockSource(StrEnum):
+    """Where a stock movement takes units from: graded units not yet moved, or a state."""
+
+    GRADED = "graded"
+    AVAILABLE = "available"
+    QUARANTINED = "quarantined"
+
+
 class CashKind(StrEnum):
     COLLECTED = "collected"
     HANDED_OVER = "handed_over"

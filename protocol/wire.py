@@ -144,6 +144,34 @@ class PullResponse(msgspec.Struct, tag=True, frozen=True, forbid_unknown_fields=
     replica: str = ""  # the answering replica file (older servers: "")
 
 
+class VectorsRequest(msgspec.Struct, tag=True, frozen=True, forbid_unknown_fields=False):
+    """Anti-entropy: does the server hold what the client holds in ``scopes``?
+
+    ``digest`` is the client's digest of its state vectors there (see
+    :mod:`sync.anti_entropy`); with ``buckets`` the client asks for the server's
+    state vectors of the documents in those buckets.
+    """
+
+    hello: Hello
+    scopes: list[Scope] = []
+    digest: bytes = b""
+    buckets: list[int] = []
+
+
+class DocVector(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
+    doc_id: str
+    state_vector: bytes
+
+
+class VectorsResponse(msgspec.Struct, tag=True, frozen=True, forbid_unknown_fields=False):
+    """The server's digest of the scopes; when it differs from the client's, the
+    digest of each bucket; the state vectors of the buckets asked for."""
+
+    digest: bytes
+    buckets: list[bytes] = []
+    vectors: list[DocVector] = []
+
+
 class Poke(msgspec.Struct, tag=True, frozen=True, forbid_unknown_fields=False):
     """Server to client over the live socket: there is news after ``cursor``."""
 
@@ -155,8 +183,8 @@ class ErrorReply(msgspec.Struct, tag=True, frozen=True, forbid_unknown_fields=Fa
     message: str
 
 
-ClientMessage = PushRequest | PullRequest
-ServerMessage = PushResponse | PullResponse | Poke | ErrorReply
+ClientMessage = PushRequest | PullRequest | VectorsRequest
+ServerMessage = PushResponse | PullResponse | VectorsResponse | Poke | ErrorReply
 
 msgpack_encoder = msgspec.msgpack.Encoder()
 client_decoder = msgspec.msgpack.Decoder(ClientMessage)

@@ -22,9 +22,12 @@ from .auth_limit import AuthFailureLimiter, AuthLimit, AuthLimitMiddleware
 from .core import Central
 from .devices import DeviceController
 from .failures import failure_handlers
+from .followups.controllers import FollowUpController, OfficeFollowUpController
+from .followups.service import FollowUpService
 from .merchant_api.controllers import ReturnController, ShipmentController
 from .merchant_api.returns import ReturnService
 from .merchant_api.services import ShipmentService
+from .merchant_api.stock import StockTotalsController
 from .notifications.config import NO_NOTIFICATIONS, NotifyConfig
 from .office.actions import OfficeActions
 from .office.controllers import OfficeController, StockController
@@ -54,6 +57,10 @@ def _office_actions(central: Central) -> OfficeActions:
     return central.office_actions
 
 
+def _followups(central: Central) -> FollowUpService:
+    return central.followups
+
+
 def _reorder(central: Central) -> ReorderService:
     return central.reorder
 
@@ -72,6 +79,7 @@ def create_app(
     zones: DepotZones = UTC_EVERYWHERE,
     limits: Limits | None = None,
     webhook_allow_private: bool = False,
+    background: bool = True,
 ) -> Litestar:
     """The central app over the SQLite file ``db_path`` (created on first start).
 
@@ -89,7 +97,8 @@ def create_app(
     ``zones`` the depots' time zones (the tracking page's times).
     ``limits`` bounds pushes, events, documents and pull pages (see
     :class:`sync.limits.Limits`). ``webhook_allow_private`` lets webhooks point
-    at loopback and private addresses (tests, closed networks).
+    at loopback and private addresses (tests, closed networks). ``background``:
+    this process runs the webhook, PIN and notification workers (one of several does).
     """
     if office_token and (weakness := token_weakness(office_token)):
         raise ValueError(f"office token: {weakness}")
@@ -102,6 +111,7 @@ def create_app(
         zones=zones,
         limits=limits,
         webhook_allow_private=webhook_allow_private,
+        background=background,
     )
     limit = auth_limit or AuthLimit()
 
@@ -120,10 +130,13 @@ def create_app(
             yjs_route(central),
             DeviceController,
             ShipmentController,
+            FollowUpController,
+            OfficeFollowUpController,
             ReturnController,
             WebhookController,
             OfficeController,
             StockController,
+            StockTotalsController,
             *office_web_handlers(secure_cookies),
         ],
         dependencies={
@@ -134,6 +147,7 @@ def create_app(
             "office_service": Provide(_office, sync_to_thread=False),
             "office_actions": Provide(_office_actions, sync_to_thread=False),
             "reorder_service": Provide(_reorder, sync_to_thread=False),
+            "followups": Provide(_followups, sync_to_thread=False),
         },
         state=State({"central": central, "yjs": central.yjs}),
         lifespan=[lifespan],

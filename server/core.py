@@ -7,8 +7,10 @@ and hands its services to handlers through dependency injection.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -19,10 +21,12 @@ from protocol.contents import DEFAULT_MAX_SKEW_MS
 from protocol.hlc import HybridClock
 from protocol.permissions import Device
 from protocol.vocab import Role
+from sync._pg_dialect import is_postgres
 from sync.device_health import HealthRecordingServer
 from sync.limits import Limits
 from sync.live import LocalChangeFeed
 
+from .followups.service import FollowUpService
 from .merchant_api.returns import ReturnService
 from .merchant_api.services import ShipmentService
 from .notifications.config import NO_NOTIFICATIONS, NotifyConfig
@@ -40,11 +44,24 @@ from .zones import UTC_EVERYWHERE, DepotZones
 
 CENTRAL_DEVICE = "central"
 OFFICE_BOOTSTRAP_ID = "office-bootstrap"
+DEFAULT_PG_SECRET = "parcelsync-central.secret"
 
 
 def wall_ms() -> int:
     """Central's wall clock, in ms."""
     return time.time_ns() // 1_000_000
+
+
+async def bootstrap_office(store: CentralStore, office_token: str | None) -> str | None:
+    """Enrol (or re-key to ``office_token``) the bootstrap office device; returns the
+    random token made for a fresh store without one (shown once), else None."""
+    known = await store.device(OFFICE_BOOTSTRAP_ID)
+    device = Device(OFFICE_BOOTSTRAP_ID, Role.OFFICE)
+    if office_token and (known is None or await store.authenticate(office_token) is None):
+        await store.enroll(device, "bootstrap", office_token)
+    elif known is None:
+        return await store.enroll(device, "bootstrap")
+    return None
 
 
 class Central:
@@ -62,11 +79,18 @@ class Central:
         limits: Limits | None = None,
         webhook_allow_private: bool = False,
         wall: Callable[[], int] = wall_ms,
+        background: bool = True,
     ):
         """``wall``: central's wall clock in ms (the default reads the system's); it
         stamps central's own events and bounds the clock skew it accepts."""
         self.db_path = str(db_path)
-        self.secret_file = Path(secret_file or f"{db_path}.secret")  # the office session secret
+        # the office session secret, beside the file (for PostgreSQL: where central runs)
+        default_secret = DEFAULT_PG_SECRET if is_postgres(db_path) else f"{db_path}.secret"
+        self.secret_file = Path(secret_file or default_secret)
+        # webhooks, PIN checks and notifications: in one process of several (see run.serve)
+        self.background = background
+        self._listener: asyncio.Task[None] | None = None
+        self._telling: set[asyncio.Future[None]] = set()
         self.webhook_backoff = webhook_backoff
         self.max_skew_ms = max_skew_ms
         self.zones = zones
@@ -109,16 +133,25 @@ class Central:
         self.reorder = ReorderService(self.store, self.wall)
         self.shipments = ShipmentService(self.store, clock, self.changed, CENTRAL_DEVICE)
         self.returns = ReturnService(self.store, clock, self.changed, CENTRAL_DEVICE)
-        self.office = OfficeService(self.store, clock_ms=self.wall)
+        self.office = OfficeService(self.store, clock_ms=self.wall, zone=self.zones.default)
+        self.followups = FollowUpService(self.store, clock, self.changed, CENTRAL_DEVICE, self.wall)
         self.office_actions = OfficeActions(
             self.store, self.office, clock, self.changed, CENTRAL_DEVICE
         )
         self.pins = PinChecker(self.store, clock, self.changed, CENTRAL_DEVICE)
         await self._bootstrap(office_token)
         self.yjs.follow_from(await self.store.head())
-        await self.webhooks.start()
-        await self.pins.start()
-        await self._start_notifications()
+        if self.store.on_postgres:  # other processes' writes reach this one's sockets
+            from sync._postgres import listen_heads
+
+            self._listener = asyncio.create_task(
+                listen_heads(self.db_path, self.changed, self._disconnect_here),
+                name="log-listener",
+            )
+        if self.background:
+            await self.webhooks.start()
+            await self.pins.start()
+            await self._start_notifications()
 
     async def _start_notifications(self) -> None:
         self._notify_client = httpx.AsyncClient(timeout=10)
@@ -131,19 +164,20 @@ class Central:
             await self.notifications.start()
 
     async def _bootstrap(self, office_token: str | None) -> None:
-        known = await self.store.device(OFFICE_BOOTSTRAP_ID)
-        if office_token and (known is None or await self.store.authenticate(office_token) is None):
-            await self.store.enroll(
-                Device(OFFICE_BOOTSTRAP_ID, Role.OFFICE), "bootstrap", office_token
-            )
-        elif known is None:
-            device = Device(OFFICE_BOOTSTRAP_ID, Role.OFFICE)
-            self.bootstrap_token = await self.store.enroll(device, "bootstrap")
+        self.bootstrap_token = await bootstrap_office(self.store, office_token)
 
     def disconnect(self, device_id: str) -> int:
         """Close every open socket of ``device_id`` (``/sync/live`` and ``/yjs``) with 4401:
         after a revocation or a new token, nothing it opened before keeps listening or
-        writing. Returns how many were told to close."""
+        writing. Returns how many of this process's were told to close; on PostgreSQL
+        the other processes are told too, and close theirs."""
+        if self.store.on_postgres:
+            told = asyncio.ensure_future(self.store.tell_other_processes_revoked(device_id))
+            self._telling.add(told)
+            told.add_done_callback(self._telling.discard)
+        return self._disconnect_here(device_id)
+
+    def _disconnect_here(self, device_id: str) -> int:
         reason = "revoked: the device's token is no longer valid"
         sockets = self.yjs.disconnect(device_id, UNAUTHORIZED, reason)
         return self.feed.disconnect(device_id) + sockets
@@ -161,6 +195,11 @@ class Central:
         """Stop the worker and close the store (every committed write is on disk)."""
         if self._store is None:
             return
+        if self._listener is not None:
+            self._listener.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._listener
+            self._listener = None
         await self.webhooks.stop()
         await self.pins.stop()
         if self.notifications is not None:

@@ -16,6 +16,8 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
+from sync._pg_dialect import is_postgres
+
 from .notifications.store import notices_scanned_up_to
 from .store import CentralStore
 from .webhooks.store import scanned_up_to
@@ -24,8 +26,13 @@ DAY_MS = 86_400_000
 
 
 def is_central_file(path: str | Path) -> bool:
-    """True when ``path`` is a central replica file (opened read-only: a depot's or a
-    handheld's file must not be migrated into a central one by mistake)."""
+    """True when ``path`` is a central replica file, or a PostgreSQL URL of central's
+    database (opened read-only: a depot's or a handheld's file must not be migrated
+    into a central one by mistake)."""
+    if is_postgres(path):
+        from sync._postgres import has_schema
+
+        return has_schema(str(path), "server")
     try:
         with closing(sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)) as db:
             row = db.execute("SELECT 1 FROM schema_versions WHERE name = 'server'").fetchone()

@@ -14,14 +14,17 @@ from pathlib import Path
 from typing import Any, Literal
 
 import uvicorn
+from litestar import Litestar
 
 from protocol.contents import DEFAULT_MAX_SKEW_MS
+from sync._pg_dialect import is_postgres, redacted
 from sync.http_transport import MAX_BODY
 from sync.limits import Limits
 
 from .app import create_app
 from .auth_limit import AuthLimit
 from .notifications.config import NotifyConfig
+from .workers import run_workers
 from .zones import DepotZones
 
 Runner = Literal["uvicorn", "granian"]
@@ -52,8 +55,12 @@ def serve(
     limits: dict[str, int] | None = None,
     max_body: int | None = None,
     webhook_allow_private: bool | None = None,
+    workers: int = 1,
 ) -> None:
     """Serve central with ``runner`` (uvicorn or granian) until interrupted (blocking).
+
+    ``db_path`` is a SQLite file, or a ``postgresql://`` URL; on PostgreSQL
+    ``workers`` processes serve one listening socket (see :mod:`server.workers`).
 
     ``office_token`` defaults to ``$PARCELSYNC_OFFICE_TOKEN``. On a fresh file
     without either, a bootstrap office token is printed once on stdout.
@@ -83,9 +90,18 @@ def serve(
     office_token = office_token or os.environ.get("PARCELSYNC_OFFICE_TOKEN") or None
     if max_skew_ms is None:
         max_skew_ms = skew_from_env(os.environ)
-    try:
-        app = create_app(
+    if workers < 1:
+        raise SystemExit(f"parcelsync server: --workers must be >= 1, got {workers}")
+    if workers > 1 and not is_postgres(db_path):
+        raise SystemExit(
+            "parcelsync server: --workers needs --db postgresql://...: "
+            "a SQLite file is written by one process"
+        )
+
+    def make_app(background: bool = True) -> Litestar:
+        return create_app(
             db_path,
+            background=background,
             office_token=office_token,
             webhook_backoff=webhook_backoff,
             secure_cookies=secure_cookies,
@@ -102,6 +118,12 @@ def serve(
                 else webhook_allow_private
             ),
         )
+
+    try:
+        if workers > 1:
+            run_workers(make_app, str(db_path), office_token, host, port, workers)
+            return
+        app = make_app()
     except ValueError as exc:
         raise SystemExit(f"parcelsync server: {exc}") from None
 
@@ -110,7 +132,7 @@ def serve(
         token = app.state.central.bootstrap_token
         if token:
             print(f"office token (shown once, store it): {token}", flush=True)
-        print(f"parcelsync central on http://{host}:{port} (db {db_path})", flush=True)
+        print(f"parcelsync central on http://{host}:{port} (db {redacted(db_path)})", flush=True)
 
     if runner == "granian":
         _granian(app, host, port)

@@ -13,6 +13,8 @@ from sync._records import DocWrite, now_ms
 from sync._sqlite import Step
 from sync.store import ReplicaStore
 
+from .followups.store import FOLLOWUPS_SCHEMA
+
 SERVER_DDL_V1 = """
 CREATE TABLE merchant_orders (
     merchant_id TEXT NOT NULL, order_ref TEXT NOT NULL, shipment_id TEXT NOT NULL,
@@ -85,6 +87,22 @@ CREATE TABLE notification_scan (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
 
 
+# v7: head office's audit log (append-only: triggers refuse any change or removal) and
+# the names people read for couriers, depots and devices (merchants keep merchant_names).
+SERVER_DDL_V7 = """
+CREATE TABLE office_audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, actor TEXT NOT NULL,
+    action TEXT NOT NULL, subject TEXT NOT NULL, detail TEXT NOT NULL, reason TEXT NOT NULL);
+CREATE TRIGGER office_audit_no_update BEFORE UPDATE ON office_audit
+    BEGIN SELECT RAISE(ABORT, 'the office audit log is append-only'); END;
+CREATE TRIGGER office_audit_no_delete BEFORE DELETE ON office_audit
+    BEGIN SELECT RAISE(ABORT, 'the office audit log is append-only'); END;
+CREATE TABLE party_names (
+    kind TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL, updated_at INTEGER NOT NULL,
+    PRIMARY KEY (kind, id)) WITHOUT ROWID;
+"""
+
+
 class CentralStore(ReplicaStore):
     """The central node's replica file (``await CentralStore.open(path)``)."""
 
@@ -96,7 +114,9 @@ class CentralStore(ReplicaStore):
             SERVER_DDL_V4,
             SERVER_DDL_V5,
             SERVER_DDL_V6,
-        )
+            SERVER_DDL_V7,
+        ),
+        "followups": FOLLOWUPS_SCHEMA,
     }
 
     async def unchecked_deliveries(self, after: int, head: int) -> list[tuple[str, str, str]]:
@@ -172,3 +192,27 @@ class CentralStore(ReplicaStore):
             for number, doc_id in rows:
                 found.setdefault(number, set()).add(doc_id)
         return {n: frozenset(d) for n, d in found.items()}
+
+    async def append_audit(
+        self, at: int, actor: str, action: str, subject: str, detail: str, reason: str = ""
+    ) -> None:
+        """Append one office action to the audit log (it is never changed or removed)."""
+        async with self.transaction() as db:
+            await db.execute(
+                "INSERT INTO office_audit (at, actor, action, subject, detail, reason) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (at, actor, action, subject, detail, reason),
+            )
+
+    async def set_party_name(self, kind: str, party_id: str, name: str) -> None:
+        """Name a courier, depot or device for people (``""`` forgets the name)."""
+        async with self.transaction() as db:
+            if name:
+                await db.execute(
+                    "INSERT OR REPLACE INTO party_names VALUES (?, ?, ?, ?)",
+                    (kind, party_id, name, now_ms()),
+                )
+            else:
+                await db.execute(
+                    "DELETE FROM party_names WHERE kind = ? AND id = ?", (kind, party_id)
+                )

@@ -19,6 +19,8 @@ _CHAOS = ("offline_rate", "wan_outage", "duplicate", "cut", "reorder", "kill")
 
 def run_simulate(options: dict[str, Any], directory: str | None, as_json: bool) -> bool:
     """Run the simulation with the CLI's options; True when every check passed."""
+    if options.pop("national", False):
+        national(options, click.get_current_context())
     processes = options.pop("processes", False)
     refused = [why for name, why in _NOT_IN_PROCESSES.items() if options[name]]
     if processes and refused:
@@ -43,7 +45,36 @@ def run_simulate(options: dict[str, Any], directory: str | None, as_json: bool) 
     return bool(summary["ok"])
 
 
+# ``--national``: the fixtures' full size, and chaos on (each used unless given)
+NATIONAL_SIZE = {"depots": 40, "couriers": 40, "stops": 115}
+NATIONAL_CHAOS = {
+    "offline_rate": 0.01,
+    "wan_outage": 30,
+    "duplicate": 0.01,
+    "cut": 0.01,
+    "reorder": True,
+    "kill": 1,
+}
+
+
+def national(options: dict[str, Any], ctx: click.Context) -> None:
+    """Apply the ``--national`` preset to ``options``: its size, and its chaos where
+    the command line left an option at its default."""
+    given = [
+        f"--{name}"
+        for name in NATIONAL_SIZE
+        if ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT
+    ]
+    if given:
+        raise click.UsageError(f"--national sets the size: leave out {', '.join(given)}")
+    options.update(NATIONAL_SIZE)
+    for name, value in NATIONAL_CHAOS.items():
+        if ctx.get_parameter_source(name) == click.core.ParameterSource.DEFAULT:
+            options[name] = value
+
+
 _NOT_IN_PROCESSES = {  # the options --processes cannot apply, each with the reason
+    "central_db": "--db (central is a process of its own there, on its file)",
     "duplicate": "--duplicate (messages are real HTTP requests between processes)",
     "cut": "--cut (messages are real HTTP requests between processes)",
     "reorder": "--reorder (each process syncs in its own order)",

@@ -46,6 +46,7 @@ class SimOptions:
     days: int = 1
     seed: int = 1
     chaos: ChaosOptions = field(default_factory=ChaosOptions)
+    central_db: str = ""  # a postgresql:// URL for central's store (default: a file)
 
 
 def day_dataset(options: SimOptions, index: int) -> Dataset:
@@ -142,7 +143,7 @@ async def simulate(options: SimOptions, root: Path, progress: Progress) -> dict[
     started = time.perf_counter()
     rng = random.Random(f"parcelsync/simulate/{options.seed}")
     first = day_dataset(options, 0)
-    world = World(root, first.network, SimClock(first.day), rng)
+    world = World(root, first.network, SimClock(first.day), rng, options.central_db)
     timings: dict[str, float] = {}
     expected = Expected()
     try:

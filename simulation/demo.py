@@ -95,9 +95,10 @@ async def wait_ready(http: httpx.AsyncClient, server: subprocess.Popen[bytes]) -
     await until_answering(str(http.base_url).rstrip("/"), server)
 
 
-async def enrol(http: httpx.AsyncClient, device: Device, label: str) -> str:
-    """Enrol a device at central; returns its token."""
-    body = {"role": device.role, "device_id": device.id, "label": label}
+async def enrol(http: httpx.AsyncClient, device: Device, label: str, **names: str) -> str:
+    """Enrol a device at central; returns its token. ``names`` (``courier_name``,
+    ``depot_name``) are what head office's pages show for its courier and depot."""
+    body = {"role": device.role, "device_id": device.id, "label": label, **names}
     body |= {"depot_id": device.depot_id or "", "courier_id": device.courier_id or ""}
     body |= {"merchant_id": device.merchant_id or ""}
     answer = await http.post("/api/v1/devices", json=body)
@@ -259,13 +260,14 @@ async def _network(config: DemoConfig, http: httpx.AsyncClient, url: str, echo: 
     depot = data.network.depots[0]
     today = dt.date.today().isoformat()
     depot_device = Device(f"demo-{depot.code}", Role.DEPOT, depot_id=depot.id)
-    depot_token = await enrol(http, depot_device, f"depot {depot.name}")
+    depot_token = await enrol(http, depot_device, f"depot {depot.name}", depot_name=depot.name)
     handhelds: list[tuple[Device, str]] = []
     for c in data.network.couriers:
         device = Device(
             f"{HANDHELD_PREFIX}{c.code}", Role.COURIER, depot_id=c.depot_id, courier_id=c.id
         )
-        handhelds.append((device, await enrol(http, device, f"handheld of {c.name}")))
+        token = await enrol(http, device, f"handheld of {c.name}", courier_name=c.name)
+        handhelds.append((device, token))
     echo(f"devices: depot {depot_device.id} and {len(handhelds)} handhelds enrolled")
     ids = await seed(http, data, echo)
     await office_terms(http, data)

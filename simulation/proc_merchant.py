@@ -76,7 +76,7 @@ class MerchantReplica:
         latest = max(await hlcs(self.store, doc_id), default=None)
         if latest:
             self.clock.observe(Timestamp.decode(latest))
-        body = SenderDecision.Body(answer)
+        body = SenderDecision.Body(decision=answer)
         event = SenderDecision(
             id=new_id(),
             hlc=self.clock.now().encode(),

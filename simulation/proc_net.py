@@ -101,7 +101,7 @@ async def start_network(net: ProcessNet, network: FixtureNetwork, http: httpx.As
     """Enrol every device at central, then start each depot's and handheld's process."""
     for depot in network.depots:
         device = Device(f"proc-{depot.code}", Role.DEPOT, depot_id=depot.id)
-        token = await enrol(http, device, f"depot {depot.name}")
+        token = await enrol(http, device, f"depot {depot.name}", depot_name=depot.name)
         wan = WanLink(net.port)
         await wan.start()
         db = net.root / f"depot-{depot.code}.db"
@@ -110,7 +110,8 @@ async def start_network(net: ProcessNet, network: FixtureNetwork, http: httpx.As
         handhelds = []
         for c in network.couriers_at(depot.id):
             hh = Device(f"proc-hh-{c.code}", Role.COURIER, depot_id=depot.id, courier_id=c.id)
-            handhelds.append((hh, await enrol(http, hh, f"handheld of {c.name}")))
+            label = f"handheld of {c.name}"
+            handhelds.append((hh, await enrol(http, hh, label, courier_name=c.name)))
             net.devices[c.id] = hh
         identity = Identity(
             device.id, Role.DEPOT, depot.id, upstream=wan.url, token=token, currency=depot.currency

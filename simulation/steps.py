@@ -122,7 +122,9 @@ async def _decide(world: World, doc_id: str, step: Step) -> str:
     """Head office records the sender's answer to a shipment on hold."""
     assert step.decision is not None
     seen = await hlcs(world.central, doc_id)
-    event = SenderDecision(**world.office_base(seen), payload=SenderDecision.Body(step.decision))
+    event = SenderDecision(
+        **world.office_base(seen), payload=SenderDecision.Body(decision=step.decision)
+    )
     await world.office_write(doc_id, DocCommand.build("decide", "shipment", [event]))
     return event.id
 

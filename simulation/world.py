@@ -106,8 +106,15 @@ def creation_command(spec: ShipmentSpec, created: ShipmentCreated) -> DocCommand
 class World:
     """The network of replicas plus an edge context per depot and handheld."""
 
-    def __init__(self, root: Path, fixture: FixtureNetwork, clock: SimClock, rng: random.Random):
-        self.net = Network(root)
+    def __init__(
+        self,
+        root: Path,
+        fixture: FixtureNetwork,
+        clock: SimClock,
+        rng: random.Random,
+        central_db: str = "",
+    ):
+        self.net = Network(root, central_db=central_db)
         self.wakes = Wakes(self.net)  # which edges have a reason to sync
         self.fixture = fixture
         self.clock = clock

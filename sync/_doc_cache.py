@@ -3,10 +3,9 @@
 Validating an update needs the document loaded (a :class:`NativeDoc`) and its
 content decoded. Loading and decoding it again for every update is most of the cost of
 ingest, so a server session keeps the documents it touched recently. An entry
-is used only while the stored state is byte for byte the one it was loaded
-from or written as: a document changed by any other writer is simply loaded
-again. (Equal bytes mean equal state; different bytes may still be the same
-state, which only costs a reload.)
+is used only while the stored document's version (its ``updated_seq`` and state
+vector, which every write moves) is the one it was loaded or written at: a
+document changed by any other writer is simply loaded again.
 """
 
 from __future__ import annotations
@@ -25,10 +24,17 @@ DEFAULT_CAPACITY = 1024  # ~16 KB a loaded document: ~16 MB at most
 
 @dataclass(slots=True)
 class LoadedDoc:
-    """A document and its decoded content, in step, and the ids of its events."""
+    """A document and its decoded content, in step, and the ids of its events.
+
+    ``base`` merged with ``since`` is the document's state as stored (or about to
+    be): an append is stored beside the state (see :mod:`._tails`), without
+    encoding the whole document again.
+    """
 
     doc: NativeDoc
     content: Content
+    base: bytes = b""
+    since: list[bytes] = field(default_factory=list)
     _ids: set[Any] | None = None
     unread: Delta = field(default_factory=list)  # applied to ``doc``, not yet in ``content``
 
@@ -52,34 +58,42 @@ class LoadedDoc:
             doc = NativeDoc(state)
         except ValueError as exc:
             raise BadUpdate(f"stored state does not decode: {exc}") from exc
-        return cls(doc, Content(*doc.read()) if state else Content({}, [], None, []))
+        content = Content(*doc.read()) if state else Content({}, [], None, [])
+        return cls(doc, content, state or b"")
+
+
+Version = tuple[int, bytes]  # see :class:`.DocHead`
 
 
 class DocCache:
-    """At most ``capacity`` loaded documents, keyed by doc id and stored state."""
+    """At most ``capacity`` loaded documents, keyed by doc id and stored version."""
 
     def __init__(self, capacity: int = DEFAULT_CAPACITY):
         if capacity < 0:
             raise ValueError(f"capacity must be >= 0, got {capacity}")
         self.capacity = capacity
-        self._entries: OrderedDict[str, tuple[bytes, LoadedDoc]] = OrderedDict()
+        self._entries: OrderedDict[str, tuple[Version, LoadedDoc]] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def take(self, doc_id: str, state: bytes | None) -> LoadedDoc:
-        """The document holding ``state``: the cached one (removed from the cache,
-        since the caller will change it) when it matches, else freshly loaded."""
-        entry = self._entries.pop(doc_id, None)
-        if entry is not None and state is not None and entry[0] == state:
-            return entry[1]
-        return LoadedDoc.of(state)
+    def versions(self, doc_ids: Iterable[str]) -> dict[str, Version]:
+        """The versions the cache holds ``doc_ids`` at (those it holds)."""
+        return {d: self._entries[d][0] for d in doc_ids if d in self._entries}
 
-    def keep(self, doc_id: str, state: bytes, loaded: LoadedDoc) -> None:
-        """Remember ``loaded`` as holding exactly ``state``; drops the oldest beyond capacity."""
+    def take(self, doc_id: str, version: Version) -> LoadedDoc | None:
+        """The cached document at ``version`` (removed from the cache, since the
+        caller will change it), or ``None``: load it."""
+        entry = self._entries.pop(doc_id, None)
+        if entry is not None and entry[0] == version:
+            return entry[1]
+        return None
+
+    def keep(self, doc_id: str, version: Version, loaded: LoadedDoc) -> None:
+        """Remember ``loaded`` as the document at ``version``; drops the oldest beyond capacity."""
         if self.capacity == 0:
             return
-        self._entries[doc_id] = (state, loaded)
+        self._entries[doc_id] = (version, loaded)
         self._entries.move_to_end(doc_id)
         while len(self._entries) > self.capacity:
             self._entries.popitem(last=False)

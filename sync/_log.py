@@ -11,7 +11,8 @@ from pycrdt import merge_updates
 from protocol.wire import Scope
 
 from ._records import LogRow, ScopeKeys, StoredDoc
-from ._sqlite import Database
+from ._sqlite import Database, on_sqlite_thread
+from ._tails import with_tails
 from .scopes import scope_sql
 
 
@@ -58,12 +59,14 @@ class LogReader(Database):
 
     @staticmethod
     async def states_in(db: aiosqlite.Connection, doc_ids: Sequence[str]) -> dict[str, bytes]:
-        """``doc_id -> merged state`` of the documents among ``doc_ids``, inside ``db``."""
+        """``doc_id -> merged state`` (tail included) of the documents among ``doc_ids``,
+        inside ``db``."""
         rows = await db.execute_fetchall(
             "SELECT doc_id, state FROM documents WHERE doc_id IN (SELECT value FROM json_each(?))",
             (json.dumps(list(doc_ids)),),
         )
-        return {r[0]: bytes(r[1]) for r in rows}
+        stored = {r[0]: bytes(r[1]) for r in rows}
+        return await on_sqlite_thread(db, lambda c: with_tails(c, stored))
 
     async def scopes_logged(self, after: int, up_to: int) -> list[ScopeKeys]:
         """The distinct scope keys of the log rows in ``(after, up_to]``."""
@@ -111,7 +114,7 @@ class LogReader(Database):
                 "SELECT h.head, l.* FROM (SELECT coalesce(max(seq), 0) AS head FROM update_log) h "
                 "LEFT JOIN (SELECT seq, doc_id, doc_type, kind, update_blob, depot_id, courier_id, "
                 f"merchant_id FROM update_log WHERE seq > ? AND {where} ORDER BY seq LIMIT ?) l "
-                "ORDER BY l.seq",
+                "ON 1 = 1 ORDER BY l.seq",
                 [cursor, *params, limit],
             )
         page = [
@@ -140,8 +143,20 @@ class LogReader(Database):
                 f"FROM documents WHERE doc_id > ? AND {where} ORDER BY doc_id LIMIT ?",
                 [after_doc_id, *params, limit],
             )
-        docs = [StoredDoc(r[0], r[1], bytes(r[2]), (r[3], r[4], r[5])) for r in rows]
+            states = await on_sqlite_thread(
+                self._db, lambda c: with_tails(c, {r[0]: bytes(r[2]) for r in rows})
+            )
+        docs = [StoredDoc(r[0], r[1], states[r[0]], (r[3], r[4], r[5])) for r in rows]
         return docs, int(head_row[0])
+
+    async def scope_vectors(self, scopes: Sequence[Scope]) -> dict[str, bytes]:
+        """``doc_id -> encoded state vector`` of every document in ``scopes``."""
+        where, params = scope_sql(scopes)
+        async with self._lock:
+            rows = await self._all(
+                f"SELECT doc_id, state_vector FROM documents WHERE {where}", params
+            )
+        return {r[0]: bytes(r[1]) for r in rows}
 
     async def seq_received_before(self, received_at_ms: int) -> int:
         """The highest log sequence received before ``received_at_ms`` (0: none).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -10,7 +11,7 @@ import aiosqlite
 
 from ._records import OutboxEntry, now_ms
 from ._resets import ResetQueue
-from ._sqlite import Statement, run_in_one_trip
+from ._sqlite import Statement, on_sqlite_thread, run_in_one_trip, run_steps
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,22 @@ class Quarantined:
     created_at: int
 
 
+@dataclass(frozen=True, slots=True)
+class PullState:
+    """Where a pull starts: the cursor (when it was last written, of which upstream
+    file), the documents wanted whole, the last reset taken, and the documents that
+    left scope whose outbox has drained (to drop now)."""
+
+    cursor: int
+    synced_at: int | None
+    replica: str
+    resync: list[str]
+    reset_ack: int
+    drained: list[str]
+
+
+_CURSOR = "SELECT cursor, synced_at, replica FROM cursors WHERE upstream = ?"
+_DRAINED = "SELECT doc_id FROM evictions WHERE doc_id NOT IN (SELECT doc_id FROM outbox)"
 _OUTBOX_COLUMNS = "id, doc_id, doc_type, update_blob, command, origin_device, created_at"
 
 
@@ -61,6 +78,10 @@ class OutboxQueue(ResetQueue):
         and they are replayed. The resets this node owes its own devices for it
         wait for that rebuild too (see ``pending_resets``).
         """
+        if not rejected:  # the usual answer: one trip
+            deleted: Statement = ("DELETE FROM outbox WHERE id = ?", [(i,) for i in acked])
+            await self.in_one_transaction(lambda c: run_steps(c, [deleted]))
+            return
         async with self.transaction() as db:
             await db.executemany(
                 "INSERT OR IGNORE INTO resync SELECT doc_id FROM outbox WHERE id = ?",
@@ -144,6 +165,26 @@ class OutboxQueue(ResetQueue):
             quarantined = await self._one("SELECT count(*) FROM quarantine")
         return OutboxStats(int(waiting[0]), waiting[1], int(quarantined[0]), int(waiting[2]))
 
+    async def pull_state(self, upstream: str) -> PullState:
+        """What a pull from ``upstream`` starts from, read in one trip."""
+
+        def read(connection: sqlite3.Connection) -> PullState:
+            row = connection.execute(_CURSOR, (upstream,)).fetchone()
+            ack = connection.execute(
+                "SELECT acked FROM reset_acks WHERE upstream = ?", (upstream,)
+            ).fetchone()
+            return PullState(
+                int(row[0]) if row else 0,
+                int(row[1]) if row else None,
+                str(row[2]) if row else "",
+                [r[0] for r in connection.execute("SELECT doc_id FROM resync ORDER BY doc_id")],
+                int(ack[0]) if ack else 0,
+                [r[0] for r in connection.execute(_DRAINED)],
+            )
+
+        async with self._lock:
+            return await on_sqlite_thread(self._db, read)
+
     async def cursor(self, upstream: str) -> tuple[int, int | None]:
         """``(cursor, last synced ms)`` for an upstream; ``(0, None)`` if never synced."""
         cursor, synced, _ = await self.cursor_of(upstream)
@@ -152,9 +193,7 @@ class OutboxQueue(ResetQueue):
     async def cursor_of(self, upstream: str) -> tuple[int, int | None, str]:
         """``(cursor, last synced ms, upstream replica id)``; ``(0, None, "")`` if never synced."""
         async with self._lock:
-            row = await self._one(
-                "SELECT cursor, synced_at, replica FROM cursors WHERE upstream = ?", (upstream,)
-            )
+            row = await self._one(_CURSOR, (upstream,))
         return (int(row[0]), int(row[1]), str(row[2])) if row else (0, None, "")
 
     async def resync_wanted(self) -> list[str]:
@@ -166,9 +205,7 @@ class OutboxQueue(ResetQueue):
     async def pending_evictions(self) -> list[str]:
         """Documents that left scope and wait for their outbox to drain."""
         async with self._lock:
-            rows = await self._all(
-                "SELECT doc_id FROM evictions WHERE doc_id NOT IN (SELECT doc_id FROM outbox)"
-            )
+            rows = await self._all(_DRAINED)
         return [r[0] for r in rows]
 
     async def clear_resync(self, doc_ids: Sequence[str]) -> None:

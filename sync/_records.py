@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from pycrdt import merge_updates
+
 from .projection import Projection
 
 ScopeKeys = tuple[str, str, str]  # (depot_id, courier_id, merchant_id)
@@ -21,6 +23,25 @@ class StoredDoc:
     doc_type: str
     state: bytes
     scope: ScopeKeys
+
+
+@dataclass(frozen=True, slots=True)
+class DocHead:
+    """A stored document without its state: enough to tell whether a loaded copy
+    is current (``version``) and how big it is."""
+
+    doc_id: str
+    doc_type: str
+    scope: ScopeKeys
+    version: tuple[int, bytes]  # (updated_seq, state vector): changes with every write
+    state_bytes: int  # the stored state, without the tail
+    tail: tuple[int, int]  # (updates, bytes) in its tail
+    state: bytes | None = None  # the whole state, when read with the head
+
+    @property
+    def size(self) -> int:
+        """Bytes of the whole state as stored (state and tail)."""
+        return self.state_bytes + self.tail[1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +72,15 @@ class DocWrite:
     # the device that wrote each of ``updates``, when they differ (a relay's push)
     update_origins: list[str] = field(default_factory=list)
     replaces: bool = False  # the upstream's whole state rebuilding the document: not rebased
+    # Set: ``updates`` join the stored state's tail (see :mod:`._tails`) instead of a
+    # whole state being stored; the document's state is then ``state`` (a base, not
+    # stored) merged with ``tail`` (the updates since it, ending with ``updates``).
+    tail: list[bytes] | None = None
+
+    def whole(self) -> None:
+        """Make a tail write one that stores the whole state."""
+        if self.tail is not None:
+            self.state, self.tail = merge_updates(self.state, *self.tail), None
 
     def origins(self) -> list[str]:
         """The writer of each update, in the order of ``updates``."""

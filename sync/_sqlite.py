@@ -10,10 +10,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypeVar, cast
 
 import aiosqlite
 
+from ._pg_dialect import is_postgres, redacted
 from .errors import StoreError
 
 T = TypeVar("T")
@@ -59,8 +60,15 @@ class Database:
         self._lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, path: str | Path) -> Self:
-        """Open ``path`` (creating or migrating it forward), readable by its owner only."""
+    async def open(cls, path: str | Path, *, durable: bool = True) -> Self:
+        """Open ``path`` (creating or migrating it forward), readable by its owner only;
+        a ``postgresql://`` URL opens that database instead (see :mod:`._postgres`).
+
+        ``durable=False`` is for simulations only: commits survive the process
+        being killed, not a power cut (WAL ``synchronous=NORMAL``, no fsync per commit).
+        """
+        if is_postgres(path):
+            return await cls._open_postgres(str(path))
         owner_only(path)
         db = await aiosqlite.connect(str(path), isolation_level=None)
         try:
@@ -68,7 +76,7 @@ class Database:
             # FULL: each commit fsyncs the WAL before it returns, so whatever a
             # node acknowledges after a commit survives a power cut (NORMAL
             # syncs only at checkpoints). Group commit keeps it cheap.
-            await db.execute("PRAGMA synchronous=FULL")
+            await db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
             await db.execute("PRAGMA busy_timeout=5000")
             reader = await aiosqlite.connect(str(path), isolation_level=None)
         except BaseException:
@@ -84,6 +92,41 @@ class Database:
             await db.close()
             raise
         return store
+
+    @classmethod
+    async def _open_postgres(cls, url: str) -> Self:
+        try:
+            from ._postgres import AsyncPg, migrate
+        except ImportError:
+            raise StoreError(
+                "PostgreSQL needs psycopg: pip install 'parcelsync[postgres]'"
+            ) from None
+        # AsyncPg answers aiosqlite's connection methods the stores call
+        db = cast(aiosqlite.Connection, await AsyncPg.connect(url))
+        try:
+            reader = cast(aiosqlite.Connection, await AsyncPg.connect(url))
+        except BaseException:
+            await db.close()
+            raise
+        store = cls(db, url, reader)
+        try:
+            await migrate(cast(AsyncPg, db), cls.migrations, cls.extra_schemas, redacted(url))
+        except BaseException:
+            await store.close()
+            raise
+        return store
+
+    @property
+    def on_postgres(self) -> bool:
+        """Whether this store is a PostgreSQL database (central's, several processes)."""
+        return is_postgres(self.path)
+
+    async def tell_other_processes_revoked(self, device_id: str) -> None:
+        """On PostgreSQL, have every other server process close ``device_id``'s sockets;
+        a SQLite file has one process, so nothing to do."""
+        if self.on_postgres:
+            async with self._lock:
+                await on_sqlite_thread(self._db, lambda c: c.notify_revoked(device_id))  # type: ignore[attr-defined]
 
     async def close(self) -> None:
         """Close the file; every committed batch is on disk."""

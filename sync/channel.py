@@ -9,7 +9,7 @@ answers (the server acted but the client never heard), duplicates.
 from __future__ import annotations
 
 import random
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from protocol.permissions import Device
 from protocol.wire import (
@@ -19,12 +19,15 @@ from protocol.wire import (
     PushRequest,
     PushResponse,
     ServerMessage,
+    VectorsRequest,
+    VectorsResponse,
     client_decoder,
     msgpack_encoder,
     server_decoder,
 )
 
-from .server_session import SyncServer
+if TYPE_CHECKING:
+    from .server_session import SyncServer
 
 
 class ChannelClosed(ConnectionError):
@@ -37,6 +40,8 @@ class Channel(Protocol):
     async def push(self, request: PushRequest) -> PushResponse: ...
 
     async def pull(self, request: PullRequest) -> PullResponse: ...
+
+    async def vectors(self, request: VectorsRequest) -> VectorsResponse: ...
 
 
 class InMemoryChannel:
@@ -84,6 +89,8 @@ class InMemoryChannel:
                 return await self.server.push(self.device, message)
             case PullRequest():
                 return await self.server.pull(self.device, message)
+            case VectorsRequest():
+                return await self.server.vectors(self.device, message)
 
     def _chance(self, p: float) -> bool:
         return p > 0 and self._rng.random() < p
@@ -96,4 +103,9 @@ class InMemoryChannel:
     async def pull(self, request: PullRequest) -> PullResponse:
         answer = await self._call(request)
         assert isinstance(answer, PullResponse)
+        return answer
+
+    async def vectors(self, request: VectorsRequest) -> VectorsResponse:
+        answer = await self._call(request)
+        assert isinstance(answer, VectorsResponse)
         return answer

@@ -15,10 +15,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+import msgspec
+
 from protocol.commands import DocCommand, command_decoder
 from protocol.wire import DocReset, Hello, PullRequest, PushItem, PushRequest, Scope
 
-from ._records import OutboxEntry
+from ._records import OutboxEntry, now_ms
+from .anti_entropy import Repair, repair
 from .channel import Channel
 from .device_health import own_health
 from .ingest import commit_commands, merge_incoming
@@ -35,10 +38,17 @@ class SyncReport:
     pulled_docs: int = 0
     pages: int = 0
     evicted: int = 0
+    restored: bool = False  # the upstream's file no longer held our cursor: check it
+    repair: Repair | None = None  # the anti-entropy exchange, when the round made one
 
 
 class SyncClient:
-    """Syncs one replica with one upstream over a :class:`Channel`."""
+    """Syncs one replica with one upstream over a :class:`Channel`.
+
+    ``heartbeat_ms``: how stale the stored time of the last sync (the cursor's
+    ``synced_at``, reported in every Hello) may get before an idle pull writes
+    it again; 0: every pull writes it.
+    """
 
     def __init__(
         self,
@@ -51,6 +61,8 @@ class SyncClient:
         batch: int = 200,
         page: int = 500,
         replay_filter: ReplayFilter | None = None,
+        check_every: int = 0,
+        heartbeat_ms: int = 0,
     ):
         self.store = store
         self.channel = channel
@@ -60,28 +72,55 @@ class SyncClient:
         self.batch = batch
         self.page = page
         self._replay_filter = replay_filter
+        self.check_every = check_every  # rounds between two anti-entropy checks (0: never)
+        self._rounds = 0
+        self.heartbeat_ms = heartbeat_ms
+        self.cursor: int | None = None  # the upstream's cursor after the last pull page
+        self._unrecorded_sync: int | None = None
 
     async def _hello(self) -> Hello:
         """Who we are, this replica's health and (a depot) its handhelds' latest reports."""
         health, relayed = await own_health(self.store, self.upstream)
+        if self._unrecorded_sync is not None:  # an idle pull left the stored time older
+            last = max(health.last_sync_ms or 0, self._unrecorded_sync)
+            health = msgspec.structs.replace(health, last_sync_ms=last)
         return Hello(device_id=self.device_id, health=health, relayed=relayed)
 
     async def sync(self) -> SyncReport:
-        """Push everything waiting, then pull until there is nothing more."""
+        """Push everything waiting, then pull until there is nothing more; on the
+        first round, every ``check_every`` rounds and whenever the upstream's file
+        turned out older than our cursor, give back what it lacks (:meth:`repair`)."""
         report = SyncReport()
-        await self.push(report)
-        await self.pull(report)
+        hello = await self._push(report)
+        await self._pull(report, hello)
+        due = self.check_every and self._rounds % self.check_every == 0
+        if due or report.restored:
+            report.repair = await self.repair()
+        self._rounds += 1
         return report
+
+    async def repair(self) -> Repair:
+        """Anti-entropy with the upstream (see :mod:`.anti_entropy`)."""
+        return await repair(self.store, self.channel, await self._hello(), self.scopes)
 
     async def push(self, report: SyncReport | None = None) -> SyncReport:
         """Send the outbox in batches until it is empty or only rejects remain."""
         report = report or SyncReport()
+        await self._push(report)
+        return report
+
+    async def _push(self, report: SyncReport) -> Hello | None:
+        """:meth:`push`; returns the last Hello made when nothing was sent after it
+        (it still holds for the pull), else None."""
         while True:
+            hello = await self._hello()
+            if hello.health is not None and not hello.health.waiting:
+                return hello
             entries = await self.store.outbox_pending(self.batch)
             if not entries:
-                return report
+                return hello
             request = PushRequest(
-                hello=await self._hello(),
+                hello=hello,
                 items=[
                     # the command stays in the local outbox for replay; the wire
                     # carries only the update (half the bytes per event)
@@ -99,6 +138,9 @@ class SyncClient:
             await self._settle(acked, rejected)
             report.pushed += len(acked)
             report.rejected += len(rejected)
+            if len(entries) < self.batch:
+                # that was every sendable entry; one written since woke the next round
+                return None
 
     async def _settle(self, acked: list[int], rejected: list[tuple[OutboxEntry, str, str]]) -> None:
         first_per_doc: dict[str, tuple[int, str, str]] = {}
@@ -111,18 +153,34 @@ class SyncClient:
 
     async def pull(self, report: SyncReport | None = None) -> SyncReport:
         """Pull pages until ``has_more`` is false; apply each page atomically."""
-        report = report or SyncReport()
-        cursor, _, replica = await self.store.cursor_of(self.upstream)
-        start = (cursor, replica)
-        resync = await self.store.resync_wanted()
-        reset_ack = await self.store.reset_ack(self.upstream)
+        return await self._pull(report or SyncReport(), None)
+
+    def _recorded_lately(self, synced_at: int | None, now: int) -> bool:
+        return synced_at is not None and now - synced_at < self.heartbeat_ms
+
+    async def _pull(self, report: SyncReport, hello: Hello | None) -> SyncReport:
+        """:meth:`pull`, its first request saying ``hello`` when given.
+
+        A page that changes nothing (no documents, none leaving, the cursor as
+        stored) is not written while the stored sync time is younger than
+        ``heartbeat_ms``: an idle round commits nothing.
+        """
+        state = await self.store.pull_state(self.upstream)
+        cursor, replica, resync, reset_ack = (
+            state.cursor,
+            state.replica,
+            state.resync,
+            state.reset_ack,
+        )
+        start = stored_at = (cursor, replica)
+        synced_at = state.synced_at
         snapshot_after = ""
         snapshot_seen: set[str] = set()
         was_snapshot = False
         while True:
             response = await self.channel.pull(
                 PullRequest(
-                    await self._hello(),
+                    hello or await self._hello(),
                     cursor,
                     self.scopes,
                     self.page,
@@ -132,6 +190,9 @@ class SyncClient:
                     replica,
                 )
             )
+            if response.snapshot and not snapshot_after and cursor and response.replica == replica:
+                report.restored = True  # it answered a cursor of its own file with a snapshot
+            hello = None
             if response.replica != replica:
                 # another upstream file answered: it ignored our cursor and our
                 # acknowledgement of the old file's resets (the answer is a snapshot)
@@ -150,7 +211,15 @@ class SyncClient:
             # before the next page would resume from the log and skip the unsent documents.
             partial = response.snapshot and response.has_more
             saved = start if partial else (response.cursor, replica)
-            await self.store.write(writes, cursor=(self.upstream, *saved), evict=response.leaving)
+            last = not response.resets and not response.has_more
+            # documents that left scope and whose outbox drained go with the last page
+            evict = [*response.leaving, *(state.drained if last else [])]
+            now = now_ms()
+            if writes or evict or saved != stored_at or not self._recorded_lately(synced_at, now):
+                await self.store.write(writes, cursor=(self.upstream, *saved), evict=evict)
+                stored_at, synced_at, self._unrecorded_sync = saved, now, None
+            else:
+                self._unrecorded_sync = now
             answered = replace | (frozenset(resync) & set(response.leaving))
             if answered:
                 await self._finish_resync(replace, answered)
@@ -158,7 +227,7 @@ class SyncClient:
             report.pulled_docs += len(writes)
             report.evicted += len(response.leaving)
             report.pages += 1
-            cursor = response.cursor
+            cursor = self.cursor = response.cursor
             if response.snapshot:
                 was_snapshot = True
                 snapshot_seen.update(u.doc_id for u in response.entering)
@@ -171,11 +240,10 @@ class SyncClient:
                 reset_ack = max(r.id for r in resets)
             elif not response.has_more:
                 break
-        if was_snapshot:
+        if was_snapshot and not report.restored:
+            # after a restore, what the upstream's snapshot lacks is ours to give
+            # back (:meth:`repair`), not documents that left our scope
             await self._drop_unseen(snapshot_seen)
-        drained = await self.store.pending_evictions()
-        if drained:
-            await self.store.write([], evict=drained)
         return report
 
     async def _take_resets(self, resets: list[DocReset], resync: list[str]) -> list[str]:

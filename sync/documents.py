@@ -14,6 +14,7 @@ from typing import Any
 import msgspec
 from pycrdt import Array, Doc, Map
 
+from protocol.cash_totals import BookTotals
 from protocol.commands import DocCommand
 from protocol.events import Event, ints_from_floats
 from protocol.info import DocInfo
@@ -79,6 +80,7 @@ class Content:
     events: list[Any]
     _info: DocInfo | None = field(default=None, repr=False)
     _events: list[Event] | None = field(default=None, repr=False)
+    _book: BookTotals | None = field(default=None, repr=False)
 
     def typed_info(self, doc_type: DocType) -> DocInfo:
         """The info map validated as ``doc_type``'s info struct."""
@@ -92,6 +94,12 @@ class Content:
             self._events = events_of(doc_type, self.events)
         return self._events
 
+    def book_totals(self) -> BookTotals:
+        """A cash book's running totals (computed once; :meth:`evolved` advances them)."""
+        if self._book is None:
+            self._book = BookTotals.of(self.typed_events(DocType.CASHBOOK))
+        return self._book
+
     def evolved(
         self,
         info: dict[str, Any],
@@ -100,9 +108,12 @@ class Content:
         appended: list[Event] | None,
     ) -> Content:
         """A later content: ``info`` (decoded: ``info_typed``) and ``events``, which are
-        the old ones followed by the decoded ``appended`` (``None``: not a pure append)."""
-        typed = None if self._events is None or appended is None else self._events + appended
-        return Content(info, events, info_typed, typed)
+        the old ones followed by the decoded ``appended`` (``None``: not a pure append),
+        whose ids are new to the document (the inspection refuses a repeated one)."""
+        if self._events is None or appended is None:
+            return Content(info, events, info_typed)
+        book = None if self._book is None else self._book.advanced(appended)
+        return Content(info, events, info_typed, self._events + appended, book)
 
 
 def decode_json(text: str) -> Any:

@@ -24,6 +24,8 @@ def storage_fault(exc: BaseException) -> str | None:
     """The reason ``exc`` is a storage fault (say what to do), or ``None`` if it is not one."""
     if not isinstance(exc, sqlite3.OperationalError | sqlite3.DatabaseError):
         return None
+    if reason := getattr(exc, "database_fault", None):  # PostgreSQL's (see ._postgres)
+        return str(reason)
     code = getattr(exc, "sqlite_errorcode", None)
     if isinstance(code, int):
         return _REASONS.get(code & 0xFF)

@@ -1,7 +1,8 @@
 """Sync over HTTP: the codec, the Litestar routes and the client channel.
 
-Central and the depot edge both serve ``POST /sync/push`` and ``POST
-/sync/pull`` with this module, so neither imports the other. Bodies are
+Central and the depot edge both serve ``POST /sync/push``, ``POST /sync/pull``
+and ``POST /sync/vectors`` (anti-entropy) with this module, so neither imports
+the other. Bodies are
 MessagePack (``application/msgpack``) or, for debugging, JSON
 (``application/json``); the answer uses the request's format. Every failure
 answers with a :class:`protocol.wire.ErrorReply` and a 4xx status:
@@ -43,6 +44,8 @@ from protocol.wire import (
     PushRequest,
     PushResponse,
     ServerMessage,
+    VectorsRequest,
+    VectorsResponse,
     msgpack_encoder,
     server_decoder,
 )
@@ -67,7 +70,7 @@ MALFORMED_ITEM_CODES = frozenset(
 
 WireFormat = Literal["msgpack", "json"]
 Authenticate = Callable[[str], Awaitable[Device | None]]
-T = TypeVar("T", PushRequest, PullRequest)
+T = TypeVar("T", PushRequest, PullRequest, VectorsRequest)
 
 
 class TransportError(SyncError):
@@ -242,7 +245,7 @@ def sync_router(
     path: str = "/sync",
     max_body: int = MAX_BODY,
 ) -> Router:
-    """``POST {path}/push`` and ``POST {path}/pull`` serving ``server``.
+    """``POST {path}/push``, ``{path}/pull`` and ``{path}/vectors`` serving ``server``.
 
     ``server`` may be a callable returning the server, for apps that open
     their store in a lifespan hook after the routes are built.
@@ -259,7 +262,11 @@ def sync_router(
     async def pull(request: Request[Any, Any, Any]) -> Response[bytes]:
         return await _serve(request, authenticate, PullRequest, current().pull, max_body)
 
-    return Router(path=path, route_handlers=[push, pull])
+    @post("/vectors", request_max_body_size=max_body, include_in_schema=False)
+    async def vectors(request: Request[Any, Any, Any]) -> Response[bytes]:
+        return await _serve(request, authenticate, VectorsRequest, current().vectors, max_body)
+
+    return Router(path=path, route_handlers=[push, pull, vectors])
 
 
 class HttpChannel:
@@ -292,6 +299,13 @@ class HttpChannel:
         answer = await self._call("/sync/pull", msgpack_encoder.encode(request))
         if not isinstance(answer, PullResponse):
             raise ChannelClosed(f"expected a PullResponse, got {type(answer).__name__}")
+        return answer
+
+    async def vectors(self, request: VectorsRequest) -> VectorsResponse:
+        """Anti-entropy: compare digests, or ask for state vectors."""
+        answer = await self._call("/sync/vectors", msgpack_encoder.encode(request))
+        if not isinstance(answer, VectorsResponse):
+            raise ChannelClosed(f"expected a VectorsResponse, got {type(answer).__name__}")
         return answer
 
     async def _call(self, path: str, body: bytes) -> ServerMessage:

@@ -7,6 +7,7 @@ outbox entries).
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -16,9 +17,13 @@ from protocol.commands import DocCommand
 from protocol.wire import DocUpdate
 
 from ._records import DocWrite, OutboxEntry, StoredDoc
-from ._writes import doc_write
-from .documents import doc_type_of, load, write_command
+from ._sqlite import Step
+from ._writes import doc_write, write_record
+from ._ydoc import NativeDoc
+from .documents import Content, doc_type_of, load, write_command
+from .errors import BadUpdate
 from .ports import SyncStore
+from .store import client_id_in, load_stored
 from .yencoding import decode_state_vector
 
 
@@ -30,19 +35,50 @@ async def commit_commands(
     queue: bool = True,
     origin_device: str | None = None,
     replaying_held: bool = False,
+    also: Sequence[Step] = (),
 ) -> list[bytes]:
     """Apply local commands in ONE transaction; returns each command's update.
 
     With ``queue`` the updates also enter the outbox for the upstream. With
     ``replaying_held`` the commands replay the held entries of rebuilt
-    documents, which leave the outbox in the same transaction.
+    documents, which leave the outbox in the same transaction. ``also``: more
+    steps of the caller's in that transaction. The documents are read, changed
+    and written in one trip to SQLite's thread.
     """
-    client_id = await store.client_id()
-    stored = await store.load(doc_id for doc_id, _ in commands)
-    docs: dict[str, tuple[Doc[Any], str, list[bytes], list[OutboxEntry]]] = {}
-    updates: list[bytes] = []
-    for doc_id, command in commands:
+    for _, command in commands:
         doc_type_of(command.doc_type)
+    updates: list[bytes] = []
+
+    def build(connection: sqlite3.Connection) -> list[DocWrite]:
+        return _command_writes(
+            commands,
+            load_stored(connection, list(dict.fromkeys(d for d, _ in commands))),
+            client_id_in(connection),
+            updates,
+            device_id=device_id,
+            queue=queue,
+            origin_device=origin_device,
+        )
+
+    docs = list(dict.fromkeys(d for d, _ in commands)) if replaying_held else []
+    await store.write_built(build, release_held=docs, also=also)
+    return updates
+
+
+def _command_writes(
+    commands: Sequence[tuple[str, DocCommand]],
+    stored: Mapping[str, StoredDoc],
+    client_id: int,
+    updates: list[bytes],
+    *,
+    device_id: str,
+    queue: bool,
+    origin_device: str | None,
+) -> list[DocWrite]:
+    """The writes of ``commands`` applied to the ``stored`` documents as ``client_id``;
+    each command's update is appended to ``updates``."""
+    docs: dict[str, tuple[Doc[Any], str, list[bytes], list[OutboxEntry]]] = {}
+    for doc_id, command in commands:
         if doc_id not in docs:
             known = stored.get(doc_id)
             docs[doc_id] = (
@@ -65,8 +101,7 @@ async def commit_commands(
         write = doc_write(doc_id, doc_type, doc, previous, doc_updates, origin_device or device_id)
         write.outbox = outbox
         writes.append(write)
-    await store.write(writes, release_held=list(docs) if replaying_held else ())
-    return updates
+    return writes
 
 
 def merge_incoming(
@@ -79,9 +114,10 @@ def merge_incoming(
 
     Updates that bring nothing new are dropped, so an echo of our own change
     is not logged twice. Documents in ``replace`` take the incoming state as
-    is (a resync after a rejection).
+    is (a resync after a rejection). Documents are held natively
+    (:class:`._ydoc.NativeDoc`): a fresh replica pulls every document once.
     """
-    docs: dict[str, tuple[Doc[Any], str, list[bytes]]] = {}
+    docs: dict[str, tuple[NativeDoc, str, list[bytes]]] = {}
     for item in incoming:
         doc_type_of(item.doc_type)
         if item.doc_id in docs:
@@ -90,23 +126,41 @@ def merge_incoming(
             known = stored.get(item.doc_id)
             keep = known is not None and item.doc_id not in replace
             doc, doc_type, updates = (
-                load(known.state if keep and known else None),
+                _native(known.state if keep and known else None),
                 item.doc_type,
                 [],
             )
             docs[item.doc_id] = (doc, doc_type, updates)
-        before = decode_state_vector(doc.get_state())
-        doc.apply_update(item.update)
-        if decode_state_vector(doc.get_state()) != before or item.doc_id in replace:
+        before = decode_state_vector(doc.state_vector())
+        try:
+            doc.apply(item.update)
+        except ValueError as exc:
+            raise BadUpdate(f"update of {item.doc_id} does not decode: {exc}") from exc
+        if decode_state_vector(doc.state_vector()) != before or item.doc_id in replace:
             updates.append(item.update)
     writes = []
     for doc_id, (doc, doc_type, updates) in docs.items():
         if not updates:
             continue
         known = stored.get(doc_id)
-        write = doc_write(
-            doc_id, doc_type, doc, known.scope if known else None, updates, origin_device
+        state, state_vector = doc.encode()
+        write = write_record(
+            doc_id,
+            doc_type,
+            state,
+            state_vector,
+            Content(*doc.read()),
+            known.scope if known else None,
+            updates,
+            origin_device,
         )
         write.replaces = doc_id in replace
         writes.append(write)
     return writes
+
+
+def _native(state: bytes | None) -> NativeDoc:
+    try:
+        return NativeDoc(state)
+    except ValueError as exc:
+        raise BadUpdate(f"stored state does not decode: {exc}") from exc

@@ -10,16 +10,16 @@ every implementation; ``tests/test_store_boundary.py`` keeps the SQL inside.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from protocol.permissions import Device
 from protocol.wire import DocReset, Scope
 
-from ._records import DocWrite, LogRow, OutboxEntry, ScopeKeys, StoredDoc
+from ._records import DocHead, DocWrite, LogRow, OutboxEntry, ScopeKeys, StoredDoc
 
 if TYPE_CHECKING:
-    from ._outbox import OutboxStats, Quarantined
+    from ._outbox import OutboxStats, PullState, Quarantined
 
 
 class Meta(Protocol):
@@ -30,6 +30,10 @@ class Meta(Protocol):
     async def set_meta(self, key: str, value: str, *, scrub: bool = False) -> None: ...
 
     async def forget_meta(self, key: str) -> None: ...
+
+    async def metas(self, keys: Sequence[str]) -> dict[str, str]: ...
+
+    async def set_metas(self, values: dict[str, str]) -> None: ...
 
     async def replica_id(self) -> str: ...
 
@@ -43,17 +47,33 @@ class Documents(Protocol):
 
     async def load(self, doc_ids: Iterable[str]) -> dict[str, StoredDoc]: ...
 
+    async def load_heads(
+        self, doc_ids: Iterable[str], known: Mapping[str, tuple[int, bytes]] | None = None
+    ) -> dict[str, DocHead]: ...
+
     async def document_ids(self) -> list[str]: ...
 
     async def document_count(self) -> int: ...
 
     async def state_vectors(self) -> dict[str, bytes]: ...
 
-    async def scope_doc_ids(self, scopes: Sequence[Scope]) -> set[str]: ...
+    async def scope_doc_ids(
+        self, scopes: Sequence[Scope], doc_type: str | None = None
+    ) -> set[str]: ...
 
     async def write(
         self,
         docs: Sequence[DocWrite],
+        *,
+        cursor: tuple[str, int, str] | None = None,
+        evict: Sequence[str] = (),
+        release_held: Sequence[str] = (),
+        also: Sequence[Any] = (),
+    ) -> int: ...
+
+    async def write_built(
+        self,
+        build: Callable[[Any], Sequence[DocWrite]],
         *,
         cursor: tuple[str, int, str] | None = None,
         evict: Sequence[str] = (),
@@ -80,6 +100,8 @@ class UpdateLog(Protocol):
     ) -> tuple[list[StoredDoc], int]: ...
 
     async def changed_since(self, since: int, head: int) -> list[str] | None: ...
+
+    async def scope_vectors(self, scopes: Sequence[Scope]) -> dict[str, bytes]: ...
 
     async def scopes_logged(self, after: int, up_to: int) -> list[ScopeKeys]: ...
 
@@ -128,6 +150,8 @@ class Cursors(Protocol):
     async def cursor(self, upstream: str) -> tuple[int, int | None]: ...
 
     async def cursor_of(self, upstream: str) -> tuple[int, int | None, str]: ...
+
+    async def pull_state(self, upstream: str) -> PullState: ...
 
     async def pending_resets(
         self, device_id: str, acked: int, limit: int = 500
@@ -184,10 +208,12 @@ class Projections(Protocol):
     async def rebuild_projections(self) -> int: ...
 
     async def events_of(
-        self, doc_id: str, event_type: str
+        self, doc_id: str, *event_types: str
     ) -> list[tuple[str, str, str | None, str | None, str | None]]: ...
 
-    async def shipment_depot(self, doc_id: str) -> str | None: ...
+    async def returns_of(self, shipment_id: str) -> list[str]: ...
+
+    async def document_depot(self, doc_id: str) -> str | None: ...
 
     async def manifest_rows(
         self, depot_id: str, courier_id: str, day: str

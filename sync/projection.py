@@ -11,7 +11,8 @@ from typing import Any
 
 import msgspec
 
-from protocol.cash import fold_cash_book
+from protocol.cash_totals import BookSums
+from protocol.delivery import effective_info
 from protocol.events import Event, LimitPayload, event_type
 from protocol.info import CashBookInfo, ReturnInfo, ShipmentInfo
 from protocol.lifecycle import fold_shipment, sort_events
@@ -51,6 +52,9 @@ CREATE TABLE IF NOT EXISTS p_return_items (
 CREATE TABLE IF NOT EXISTS p_stock (
     doc_id TEXT, depot_id TEXT, sku TEXT, quantity INTEGER,
     PRIMARY KEY (doc_id, depot_id, sku));
+CREATE TABLE IF NOT EXISTS p_stock_states (
+    doc_id TEXT, depot_id TEXT, sku TEXT, state TEXT, quantity INTEGER,
+    PRIMARY KEY (doc_id, depot_id, sku, state));
 CREATE TABLE IF NOT EXISTS p_conflicts (
     doc_id TEXT, conflict_id TEXT, kind TEXT, message TEXT, resolved INTEGER,
     PRIMARY KEY (doc_id, conflict_id));
@@ -64,6 +68,7 @@ PROJECTION_TABLES = (
     "p_returns",
     "p_return_items",
     "p_stock",
+    "p_stock_states",
     "p_conflicts",
 )
 
@@ -77,6 +82,7 @@ TABLES_OF: dict[str, tuple[str, ...]] = {
         "p_events",
         "p_return_items",
         "p_stock",
+        "p_stock_states",
         "p_conflicts",
     ),
 }
@@ -125,6 +131,7 @@ def _event_rows(proj: Projection, doc_type: DocType, events: list[Event]) -> Non
 
 
 def _shipment(proj: Projection, info: ShipmentInfo, events: list[Event]) -> None:
+    info = effective_info(info, events)
     state = fold_shipment(events, info.cod)
     collected = sum(c.amount.amount for c in state.collections)
     last = max((e.hlc for e in events), default="")
@@ -158,11 +165,7 @@ def _shipment(proj: Projection, info: ShipmentInfo, events: list[Event]) -> None
         proj.add("p_conflicts", (proj.doc_id, c.id, c.kind.value, c.message, int(c.resolved)))
 
 
-def _cash_book(
-    proj: Projection, info: CashBookInfo, events: list[Event], fresh: list[Event]
-) -> None:
-    book = fold_cash_book(events, info.currency)
-    discrepancy = sum(h.discrepancy.amount for h in book.discrepancies if h.discrepancy)
+def _cash_book(proj: Projection, info: CashBookInfo, book: BookSums, fresh: list[Event]) -> None:
     proj.add(
         "p_cash_books",
         (
@@ -179,7 +182,7 @@ def _cash_book(
             book.deposited.amount,
             book.remitted.amount,
             book.in_hand.amount,
-            discrepancy,
+            book.discrepancy.amount,
         ),
     )
     for e in fresh:
@@ -226,6 +229,8 @@ def _return(proj: Projection, info: ReturnInfo, events: list[Event]) -> None:
         )
     for depot_id, sku, quantity in state.stock:
         proj.add("p_stock", (proj.doc_id, depot_id, sku, quantity))
+    for depot_id, sku, stock_state, quantity in state.levels:
+        proj.add("p_stock_states", (proj.doc_id, depot_id, sku, stock_state.value, quantity))
     for c in state.conflicts:
         proj.add("p_conflicts", (proj.doc_id, c.id, c.kind.value, c.message, int(c.resolved)))
 
@@ -246,13 +251,14 @@ def project(doc_id: str, doc_type: DocType, content: Content, stored_events: int
     typed = content.typed_events(doc_type)
     # one row per event id: two copies of one event (merged from two replicas'
     # writes of it) are one event, as in the folds; the later copy's row stands
-    events = sort_events(typed)
-    fresh = sort_events(typed[stored_events:]) if stored_events else events
+    fresh = sort_events(typed[stored_events:])
     _event_rows(proj, doc_type, fresh)
+    if isinstance(info, CashBookInfo):  # its totals run on, whatever its length
+        _cash_book(proj, info, content.book_totals().in_currency(info.currency), fresh)
+        return proj
+    events = sort_events(typed) if stored_events else fresh
     if isinstance(info, ShipmentInfo):
         _shipment(proj, info, events)
-    elif isinstance(info, CashBookInfo):
-        _cash_book(proj, info, events, fresh)
     else:
         _return(proj, info, events)
     return proj

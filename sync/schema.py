@@ -6,6 +6,7 @@ newer than this code is refused rather than guessed at.
 
 from __future__ import annotations
 
+from ._tails import TAIL_DDL
 from .projection import PROJECTION_DDL
 
 CORE_DDL = """
@@ -77,11 +78,24 @@ INSERT OR IGNORE INTO meta VALUES ('replica.id', lower(hex(randomblob(16))));
 ALTER TABLE cursors ADD COLUMN replica TEXT NOT NULL DEFAULT '';
 """
 
+# v5: stock per state (available, quarantined, disposed, returned to the merchant); the
+# rows of the files before it are all available units, as p_stock holds them.
+STOCK_STATES_DDL = """
+CREATE TABLE IF NOT EXISTS p_stock_states (
+    doc_id TEXT, depot_id TEXT, sku TEXT, state TEXT, quantity INTEGER,
+    PRIMARY KEY (doc_id, depot_id, sku, state));
+INSERT OR IGNORE INTO p_stock_states
+    SELECT doc_id, depot_id, sku, 'available', quantity FROM p_stock;
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     CORE_DDL + PROJECTION_DDL,
     DEVICE_RESETS_DDL,
     SCOPE_DOC_INDEXES_DDL,
     REPLICA_ID_DDL,
+    STOCK_STATES_DDL,
+    # v6: updates appended beside a large document's state (see sync._tails)
+    TAIL_DDL,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

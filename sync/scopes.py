@@ -33,9 +33,10 @@ def matches(scopes: Sequence[Scope], keys: ScopeKeys) -> bool:
 
 def scope_sql(scopes: Sequence[Scope]) -> tuple[str, list[str]]:
     if any(s.kind == "all" for s in scopes):
-        return "1", []
+        return "1 = 1", []
     clauses = [f"{s.kind}_id = ?" for s in scopes if s.key]
-    return ("(" + " OR ".join(clauses) + ")" if clauses else "0"), [s.key for s in scopes if s.key]
+    where = "(" + " OR ".join(clauses) + ")" if clauses else "1 = 0"
+    return where, [s.key for s in scopes if s.key]
 
 
 def device_scopes(device: Device) -> list[Scope]:

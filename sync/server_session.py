@@ -19,8 +19,10 @@ from protocol.cash_rules import entry_refusal
 from protocol.contents import DEFAULT_MAX_SKEW_MS, Facts, check_contents, facts_needed
 from protocol.events import CashCollected, Event
 from protocol.ids import is_uuid
-from protocol.info import CashBookInfo, ShipmentInfo
+from protocol.info import CashBookInfo, ReturnInfo, ShipmentInfo
+from protocol.lifecycle import fold_shipment
 from protocol.permissions import Change, Device, check_change
+from protocol.return_rules import requested_in, rma_refusal, units
 from protocol.vocab import DocType, Role
 from protocol.wire import (
     DocUpdate,
@@ -31,19 +33,23 @@ from protocol.wire import (
     PushRequest,
     PushResponse,
     Scope,
+    VectorsRequest,
+    VectorsResponse,
 )
 
 from ._doc_cache import DEFAULT_CAPACITY, DocCache, LoadedDoc
 from ._group_commit import GroupCommit
-from ._records import DocWrite, LogRow, OutboxEntry, ScopeKeys
+from ._records import DocHead, DocWrite, LogRow, OutboxEntry, ScopeKeys
 from ._sqlite import Step
+from ._tails import TAIL_FROM, due
 from ._writes import write_record
+from .anti_entropy import answer
 from .documents import Content, doc_type_of
 from .errors import ScopeDenied, UnknownDocType
 from .limits import Limits
 from .ports import SyncStore
 from .scopes import allowed, device_scopes, matches
-from .validation import changes_content, inspect_update, money_refusal
+from .validation import changes_content, inspect_update, money_refusal, returns_refusal
 
 DeviceLookup = Callable[[str], Awaitable[Device | None]]
 MAX_PULL_LIMIT = 2000
@@ -69,17 +75,22 @@ Recorded = tuple[list[Step], Callable[[], None]]  # see SyncServer.recorded
 
 @dataclass(slots=True)
 class _Working:
-    """One document during a push: its stored state and what this push accepted."""
+    """One document during a push: its stored head and what this push accepted."""
 
     doc_type: str
-    state: bytes | None  # as stored before this push (None: new)
+    head: DocHead | None  # as stored before this push (None: new)
     previous_scope: ScopeKeys | None
     size: int = 0  # bytes: the stored state plus the updates accepted (its bound)
     loaded: LoadedDoc | None = None  # the stored state plus ``updates``, once needed
-    stored: Content | None = None  # the content of ``state``, once loaded
+    stored: Content | None = None  # the content stored before this push, once loaded
     updates: list[bytes] = field(default_factory=list)
     outbox: list[OutboxEntry] = field(default_factory=list)
     origins: list[str] = field(default_factory=list)  # the writer of each of ``updates``
+    appends: bool = True  # every accepted update only appended events
+
+    @classmethod
+    def of(cls, head: DocHead) -> _Working:
+        return cls(head.doc_type, head, head.scope, head.size)
 
 
 class Rejected(Exception):
@@ -95,6 +106,9 @@ class SyncServer:
     ``cache_size`` of them (~16 KB each), so memory does not grow with the
     number of documents. ``limits`` bounds what one push or pull carries; a
     push gives the event loop to other requests every ``YIELD_EVERY`` items.
+
+    A stored document of at least ``tail_from`` bytes gets the updates of a push
+    appended beside its state (see :mod:`._tails`) rather than stored whole again.
 
     ``wall`` (ms) bounds incoming HLCs to ``max_skew_ms`` ahead of it (no bound
     without it); ``knowledge`` supplies the enrolments and issued tracking
@@ -113,8 +127,10 @@ class SyncServer:
         max_skew_ms: int = DEFAULT_MAX_SKEW_MS,
         knowledge: Knowledge | None = None,
         limits: Limits | None = None,
+        tail_from: int = TAIL_FROM,
     ):
         self.store = store
+        self._tail_from = tail_from
         self._wall, self._max_skew_ms, self._knowledge = wall, max_skew_ms, knowledge
         self.limits = limits or Limits()
         self._devices = devices
@@ -138,10 +154,9 @@ class SyncServer:
 
     async def _push_group(self, pushes: Sequence[tuple[Device, PushRequest]]) -> list[PushResponse]:
         """Validate ``pushes`` in order and store what they add in one transaction."""
-        stored = await self.store.load(item.doc_id for _, r in pushes for item in r.items)
-        working: dict[str, _Working] = {
-            d.doc_id: _Working(d.doc_type, d.state, d.scope, len(d.state)) for d in stored.values()
-        }
+        ids = list(dict.fromkeys(item.doc_id for _, r in pushes for item in r.items))
+        heads = await self.store.load_heads(ids, self._cache.versions(ids))
+        working = {doc_id: _Working.of(head) for doc_id, head in heads.items()}
         answers = []
         # the tracking numbers the group's accepted shipments hold: a later push of the
         # group must see an earlier one's, which is not committed yet
@@ -159,15 +174,15 @@ class SyncServer:
                 except Rejected as exc:
                     results.append(ItemResult(item.doc_id, False, exc.code, exc.message))
             answers.append(results)
-        writes = [self._write(doc_id, w) for doc_id, w in working.items() if w.updates]
-        computed = {w.doc_id: w.state for w in writes}
+        writes = [await self._write(doc_id, w) for doc_id, w in working.items() if w.updates]
+        computed = {w.doc_id: w.state_vector for w in writes}
         recorded = [await self.recorded(sender, request) for sender, request in pushes]
         also = [step for steps, _ in recorded for step in steps]
         if writes or also:
             head = await self.store.write(writes, also=also)
         else:
             head = await self.store.head()
-        self._keep_loaded(working, writes, computed)
+        self._keep_loaded(working, writes, computed, head)
         for _, done in recorded:
             done()
         if writes and self._on_change:
@@ -210,7 +225,7 @@ class SyncServer:
         current = working.get(item.doc_id)
         if current is not None and current.doc_type != doc_type:
             raise Rejected("doc_type_mismatch", f"{item.doc_id} is a {current.doc_type}")
-        loaded = self._loaded(item.doc_id, current)
+        loaded = await self._loaded(item.doc_id, current)
         if current is not None and _already_has(loaded, item):
             if not changes_content(loaded, item.update):
                 return  # a re-send: accepted, not logged twice
@@ -224,7 +239,7 @@ class SyncServer:
                 f"{self.limits.document_bytes} bytes",
             )
         try:
-            change, after = _validated(
+            change, after, appended = _validated(
                 writer, doc_type, loaded, current is None, item.update, item.doc_id, self.limits
             )
             refusal = check_contents(writer, change, await self._facts(writer, change, claims))
@@ -232,6 +247,8 @@ class SyncServer:
                 raise Rejected(refusal.code, refusal.message)
             if doc_type == DocType.CASHBOOK:
                 await self._entries_checked(after, change.new_events, working)
+            if requested_in(change):
+                await self._rma_checked(item.doc_id, after, working)
             loaded.advance(after, [event.id for event in change.new_events])
         except Rejected:
             if current is not None:
@@ -240,7 +257,9 @@ class SyncServer:
         entry = current or _Working(doc_type.value, None, None)
         entry.loaded = loaded
         entry.size = size
+        entry.appends = entry.appends and appended
         entry.updates.append(item.update)
+        loaded.since.append(item.update)
         entry.origins.append(writer.id)
         if self._relay:
             entry.outbox.append(
@@ -284,44 +303,98 @@ class SyncServer:
             if refusal is not None:
                 raise Rejected(refusal.code, refusal.message)
 
+    async def _rma_checked(self, doc_id: str, rma: Content, working: dict[str, _Working]) -> None:
+        """``Rejected`` unless the RMA names only items of its delivered shipment, within
+        what the shipment's other RMAs (stored or in this push) left
+        (:func:`protocol.return_rules.rma_refusal`); a relay not holding the shipment
+        leaves it to central."""
+        info = rma.typed_info(DocType.RETURN)
+        assert isinstance(info, ReturnInfo)
+        shipment, events = await self._shipment(info.shipment_id, working)
+        if shipment is None and self._relay:
+            return
+        status = fold_shipment(events, shipment.cod).status if shipment else None
+        others = set(await self.store.returns_of(info.shipment_id))
+        others |= {d for d, w in working.items() if w.doc_type == DocType.RETURN.value}
+        others.discard(doc_id)
+        earlier = [
+            r for r in await self._returns(others, working) if r.shipment_id == info.shipment_id
+        ]
+        asked = units(item for r in earlier for item in r.items)
+        refusal = rma_refusal(info.items, shipment, status, asked, "info.items")
+        if refusal is not None:
+            raise Rejected(refusal.code, refusal.message)
+
+    async def _returns(self, doc_ids: set[str], working: dict[str, _Working]) -> list[ReturnInfo]:
+        """The info of the returns among ``doc_ids`` as this push has them so far."""
+        missing = sorted(doc_ids - working.keys())
+        if missing:
+            heads = await self.store.load_heads(missing, self._cache.versions(missing))
+            working.update((d, _Working.of(head)) for d, head in heads.items())
+        found = []
+        for doc_id in sorted(doc_ids & working.keys()):
+            w = working[doc_id]
+            content = (await self._loaded(doc_id, w)).content
+            if w.doc_type == DocType.RETURN.value and content.info:
+                info = content.typed_info(DocType.RETURN)
+                assert isinstance(info, ReturnInfo)
+                found.append(info)
+        return found
+
     async def _shipment(
         self, doc_id: str, working: dict[str, _Working]
     ) -> tuple[ShipmentInfo | None, list[Event]]:
         """A shipment's info and events as this push has it so far (``None`` if unknown)."""
         if doc_id not in working:
-            working.update(
-                (d.doc_id, _Working(d.doc_type, d.state, d.scope, len(d.state)))
-                for d in (await self.store.load([doc_id])).values()
-            )
+            heads = await self.store.load_heads([doc_id], self._cache.versions([doc_id]))
+            working.update((d, _Working.of(head)) for d, head in heads.items())
         w = working.get(doc_id)
         if w is None or w.doc_type != DocType.SHIPMENT.value:
             return None, []
-        content = self._loaded(doc_id, w).content
+        content = (await self._loaded(doc_id, w)).content
         info = content.typed_info(DocType.SHIPMENT)
         assert isinstance(info, ShipmentInfo)
         return info, content.typed_events(DocType.SHIPMENT)
 
-    def _loaded(self, doc_id: str, w: _Working | None) -> LoadedDoc:
+    async def _loaded(self, doc_id: str, w: _Working | None) -> LoadedDoc:
         """The document as this push has it so far, loaded once."""
-        if w is None:
-            return self._cache.take(doc_id, None)
+        if w is None or w.head is None:  # new: made of this push's updates so far
+            if w is not None and w.loaded is None:
+                w.loaded = LoadedDoc.of(merge_updates(*w.updates) if w.updates else None)
+            return w.loaded if w is not None and w.loaded is not None else LoadedDoc.of(None)
         if w.loaded is None:
-            if w.updates:
-                base = [w.state] if w.state is not None else []
-                w.loaded = LoadedDoc.of(merge_updates(*base, *w.updates))
-            else:
-                w.loaded = self._cache.take(doc_id, w.state)
-                w.stored = w.loaded.content
+            cached = None if w.updates else self._cache.take(doc_id, w.head.version)
+            if cached is None:
+                state = w.head.state
+                if state is None:  # the copy cached at its version has gone since
+                    stored = (await self.store.load([doc_id])).get(doc_id)
+                    state = stored.state if stored is not None else b""
+                base = [state] if state else []
+                cached = LoadedDoc.of(merge_updates(*base, *w.updates) if w.updates else state)
+            w.loaded = cached
+            if not w.updates:
+                w.stored = cached.content
         return w.loaded
 
-    def _write(self, doc_id: str, w: _Working) -> DocWrite:
-        """The write record of an accepted document; when this push only appended
-        events to the stored content, the rows of the stored events are not made
-        again (see :func:`.projection.project`)."""
-        loaded = self._loaded(doc_id, w)
-        state, state_vector = loaded.doc.encode()
-        before = w.stored.events if w.stored is not None else []
-        appended = loaded.content.events[: len(before)] == before
+    async def _write(self, doc_id: str, w: _Working) -> DocWrite:
+        """The write record of an accepted document.
+
+        A document stored large enough gets its updates appended beside its state
+        (see :mod:`._tails`) until its tail is due to be folded in; the rows of its
+        stored events are not made again when this push only appended events (see
+        :func:`.projection.project`).
+        """
+        loaded = await self._loaded(doc_id, w)
+        head = w.head
+        stored_events = len(w.stored.events) if w.stored is not None and w.appends else 0
+        added = (len(w.updates), sum(len(u) for u in w.updates))
+        tail = head is not None and not due(
+            head.state_bytes, head.tail[0] + added[0], head.tail[1] + added[1], self._tail_from
+        )
+        if tail:
+            state, state_vector = loaded.base, loaded.doc.state_vector()
+        else:
+            state, state_vector = loaded.doc.encode()
         write = write_record(
             doc_id,
             w.doc_type,
@@ -331,24 +404,35 @@ class SyncServer:
             w.previous_scope,
             w.updates,
             w.origins[-1],
-            len(before) if appended else 0,
+            stored_events,
         )
         write.outbox, write.update_origins = w.outbox, w.origins
+        write.tail = list(loaded.since) if tail else None
         return write
 
     def _keep_loaded(
-        self, working: dict[str, _Working], writes: list[DocWrite], computed: dict[str, bytes]
+        self,
+        working: dict[str, _Working],
+        writes: list[DocWrite],
+        computed: dict[str, bytes],
+        head: int,
     ) -> None:
-        """After a committed write, cache each loaded document under the state stored
-        for it; one the store rebased on a concurrent change (its state is no longer
-        the one computed here) is dropped instead."""
-        written = {w.doc_id: w.state for w in writes}
+        """After a committed write, cache each loaded document at the version stored
+        for it (``head``: the log's head after the write); one the store rebased on
+        a concurrent change (its state vector is no longer the one ``computed``
+        here) is dropped instead."""
+        written = {w.doc_id: w for w in writes}
         for doc_id, w in working.items():
-            state = written.get(doc_id, w.state)
-            if w.loaded is None or state is None:
+            write = written.get(doc_id)
+            if w.loaded is None:
                 continue
-            if doc_id not in computed or computed[doc_id] is state:
-                self._cache.keep(doc_id, state, w.loaded)
+            if write is None:
+                if w.head is not None:
+                    self._cache.keep(doc_id, w.head.version, w.loaded)
+            elif write.state_vector is computed[doc_id]:
+                if write.tail is None:
+                    w.loaded.base, w.loaded.since = write.state, []
+                self._cache.keep(doc_id, (head, write.state_vector), w.loaded)
 
     async def pull(self, device: Device, request: PullRequest) -> PullResponse:
         """Updates after the client's cursor in its scopes, paged, with the resets
@@ -360,10 +444,7 @@ class SyncServer:
         another file's resets is ignored.
         """
         request.hello.check()
-        permitted = device_scopes(device)
-        scopes: Sequence[Scope] = request.scopes or permitted
-        if not allowed(scopes, permitted):
-            raise ScopeDenied(f"device {device.id} may not read scopes {list(scopes)}")
+        scopes = _readable(device, request.scopes)
         limit = max(1, min(request.limit, MAX_PULL_LIMIT))
         replica = await self.store.replica_id()
         if request.replica and request.replica != replica:
@@ -395,6 +476,13 @@ class SyncServer:
             resets=resets,
             replica=replica,
         )
+
+    async def vectors(self, device: Device, request: VectorsRequest) -> VectorsResponse:
+        """Anti-entropy: the digests and state vectors of the device's scopes
+        (see :mod:`.anti_entropy`)."""
+        request.hello.check()
+        scopes = _readable(device, request.scopes)
+        return answer(await self.store.scope_vectors(scopes), request)
 
     async def _resync(
         self, scopes: Sequence[Scope], doc_ids: Sequence[str]
@@ -464,10 +552,12 @@ def _validated(
     update: bytes,
     doc_id: str,
     limits: Limits,
-) -> tuple[Change, Content]:
-    """The change ``update`` makes (applied to ``loaded``'s doc) and the content
-    after it, or ``Rejected`` saying why ``writer`` may not make it."""
+) -> tuple[Change, Content, bool]:
+    """The change ``update`` makes (applied to ``loaded``'s doc), the content after
+    it and whether it only appended events, or ``Rejected`` saying why ``writer``
+    may not make it."""
     need_status = writer.role in (Role.MERCHANT, Role.OFFICE)
+    before = loaded.content
     inspection = inspect_update(
         doc_type, loaded, created, update, need_status=need_status, doc_id=doc_id
     )
@@ -481,12 +571,24 @@ def _validated(
                 "event_too_large",
                 f"event {raw.get('id')!r}: {size} bytes as JSON, at most {limits.event_bytes}",
             )
-    refusal = check_change(writer, inspection.change) or money_refusal(
-        doc_type, inspection.change, inspection.after
+    change, after = inspection.change, inspection.after
+    refusal = (
+        check_change(writer, change)
+        or money_refusal(doc_type, change, before, after)
+        or returns_refusal(doc_type, change, after)
     )
     if refusal is not None:
         raise Rejected(refusal.code, refusal.message)
-    return inspection.change, inspection.after
+    return inspection.change, inspection.after, inspection.appended
+
+
+def _readable(device: Device, asked: Sequence[Scope]) -> Sequence[Scope]:
+    """The scopes ``device`` reads (``asked``, or all it may), or ``ScopeDenied``."""
+    permitted = device_scopes(device)
+    scopes: Sequence[Scope] = asked or permitted
+    if not allowed(scopes, permitted):
+        raise ScopeDenied(f"device {device.id} may not read scopes {list(scopes)}")
+    return scopes
 
 
 def _fitting(items: list[T], size: Callable[[T], int], budget: int) -> list[T]:

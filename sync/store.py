@@ -11,10 +11,10 @@ from __future__ import annotations
 import random
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import aiosqlite
 
@@ -23,8 +23,10 @@ from protocol.wire import Scope
 from ._health import HealthStore
 from ._log import LogReader
 from ._outbox import OutboxQueue
-from ._records import DocWrite, ScopeKeys, StoredDoc, now_ms
-from ._sqlite import Statement, Step, run_in_one_trip, run_steps
+from ._records import DocHead, DocWrite, ScopeKeys, StoredDoc, now_ms
+from ._sqlite import Statement, Step, on_sqlite_thread, run_in_one_trip, run_steps
+from ._tails import chunks as _chunks
+from ._tails import drop_tails, tail_sizes, with_tails
 from ._writes import lacks, rebase
 from .devices import DeviceRegistry
 from .documents import doc_type_of, load, read_content
@@ -41,6 +43,14 @@ from .schema import MIGRATIONS
 from .scopes import scope_sql
 
 REPLICA_KEY = "replica.id"
+CLIENT_ID_KEY = "client_id"
+
+
+async def whole_states(db: aiosqlite.Connection, states: dict[str, bytes]) -> dict[str, bytes]:
+    """``states`` read from ``documents.state`` (doc id -> bytes) with the tail each
+    document keeps beside it merged in (see :mod:`._tails`), on ``db`` inside the
+    caller's transaction: what a query joining ``documents`` must do with ``state``."""
+    return await on_sqlite_thread(db, lambda connection: with_tails(connection, states))
 
 
 class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry, HealthStore):
@@ -91,36 +101,82 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry, HealthStore):
         finally:
             await db.execute("PRAGMA secure_delete = OFF")
 
+    async def metas(self, keys: Sequence[str]) -> dict[str, str]:
+        """The metadata values of those of ``keys`` that are set, in one trip."""
+        marks = ",".join("?" * len(keys))
+        async with self._lock:
+            rows = await self._all(f"SELECT key, value FROM meta WHERE key IN ({marks})", keys)
+        return {str(r[0]): str(r[1]) for r in rows}
+
+    async def set_metas(self, values: dict[str, str]) -> None:
+        """Store several metadata values in one transaction and one trip."""
+        await self.in_one_transaction(lambda c: run_steps(c, [meta_step(values)]))
+
     async def client_id(self) -> int:
         """This node's Yjs client id (created on first use)."""
-        value = await self.meta("client_id")
+        value = await self.meta(CLIENT_ID_KEY)
         if value is None:
             return await self.rotate_client_id()
         return int(value)
 
     async def rotate_client_id(self) -> int:
         """A fresh Yjs client id, used after a rejected update left a clock hole."""
-        new = random.SystemRandom().randrange(1, 2**32)
-        await self.set_meta("client_id", str(new))
+        new = _fresh_client_id()
+        await self.set_meta(CLIENT_ID_KEY, str(new))
         return new
 
     # ---- documents ------------------------------------------------------------
 
     async def load(self, doc_ids: Iterable[str]) -> dict[str, StoredDoc]:
-        """Stored state of the documents among ``doc_ids`` this node holds."""
+        """Stored state of the documents among ``doc_ids`` this node holds (tails merged)."""
         ids = list(dict.fromkeys(doc_ids))
-        result: dict[str, StoredDoc] = {}
+        if not ids:
+            return {}
         async with self._lock:
+            return await on_sqlite_thread(self._db, lambda c: load_stored(c, ids))
+
+    async def load_heads(
+        self, doc_ids: Iterable[str], known: Mapping[str, tuple[int, bytes]] | None = None
+    ) -> dict[str, DocHead]:
+        """The stored documents among ``doc_ids``, with their whole states except for
+        those whose version is the one in ``known`` (a caller's cached copies)."""
+        ids = list(dict.fromkeys(doc_ids))
+        known = known or {}
+
+        def read(connection: sqlite3.Connection) -> dict[str, DocHead]:
+            rows = []
             for chunk in _chunks(ids):
-                marks = ",".join("?" * len(chunk))
-                rows = await self._all(
-                    "SELECT doc_id, doc_type, state, depot_id, courier_id, merchant_id "
-                    f"FROM documents WHERE doc_id IN ({marks})",
+                rows += connection.execute(
+                    "SELECT doc_id, doc_type, depot_id, courier_id, merchant_id, updated_seq, "
+                    "state_vector, length(state) FROM documents "
+                    f"WHERE doc_id IN ({','.join('?' * len(chunk))})",
                     chunk,
+                ).fetchall()
+            tails = tail_sizes(connection, [r[0] for r in rows])
+            wanted = [r[0] for r in rows if known.get(r[0]) != (r[5], bytes(r[6]))]
+            states = with_tails(connection, _states(connection, wanted))
+            return {
+                r[0]: DocHead(
+                    r[0],
+                    r[1],
+                    (r[2], r[3], r[4]),
+                    (r[5], bytes(r[6])),
+                    r[7],
+                    tails.get(r[0], (0, 0)),
+                    states.get(r[0]),
                 )
-                for r in rows:
-                    result[r[0]] = StoredDoc(r[0], r[1], bytes(r[2]), (r[3], r[4], r[5]))
-        return result
+                for r in rows
+            }
+
+        async with self._lock:
+            return await on_sqlite_thread(self._db, read)
+
+    async def returns_of(self, shipment_id: str) -> list[str]:
+        """Ids of the returns (RMAs) held here that were made for ``shipment_id``."""
+        rows = await self.query(
+            "SELECT doc_id FROM p_returns WHERE shipment_id = ? ORDER BY doc_id", (shipment_id,)
+        )
+        return [str(r[0]) for r in rows]
 
     async def document_ids(self) -> list[str]:
         """Ids of every document held, sorted."""
@@ -134,9 +190,12 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry, HealthStore):
             row = await self._one("SELECT count(*) FROM documents")
         return int(row[0])
 
-    async def scope_doc_ids(self, scopes: Sequence[Scope]) -> set[str]:
-        """Ids of the documents in ``scopes``, read through the scope indexes."""
+    async def scope_doc_ids(self, scopes: Sequence[Scope], doc_type: str | None = None) -> set[str]:
+        """Ids of the documents in ``scopes`` (only those of ``doc_type``, when given),
+        read through the scope indexes."""
         clause, params = scope_sql(scopes)
+        if doc_type is not None:
+            clause, params = f"doc_type = ? AND {clause}", [doc_type, *params]
         async with self._lock:
             rows = await self._all(f"SELECT doc_id FROM documents WHERE {clause}", params)
         return {r[0] for r in rows}
@@ -156,22 +215,27 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry, HealthStore):
             return [tuple(r) for r in await self._all(f"SELECT * FROM {table}{where}", params)]
 
     async def events_of(
-        self, doc_id: str, event_type: str
+        self, doc_id: str, *event_types: str
     ) -> list[tuple[str, str, str | None, str | None, str | None]]:
-        """A document's events of ``event_type`` in fold order: id, hlc, device, actor
-        and payload JSON."""
+        """A document's events of any of ``event_types`` in fold order: id, hlc, device,
+        actor and payload JSON."""
+        marks = ", ".join("?" * len(event_types))
         async with self._lock:
             rows = await self._all(
                 "SELECT event_id, hlc, device, actor, payload FROM p_events "
-                "WHERE doc_id = ? AND type = ? ORDER BY hlc, event_id",
-                (doc_id, event_type),
+                f"WHERE doc_id = ? AND type IN ({marks}) ORDER BY hlc, event_id",
+                (doc_id, *event_types),
             )
         return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
 
-    async def shipment_depot(self, doc_id: str) -> str | None:
-        """The depot of a shipment held here (None: no such shipment)."""
+    async def document_depot(self, doc_id: str) -> str | None:
+        """The depot of a shipment or return held here (None: no such document)."""
         async with self._lock:
-            row = await self._one("SELECT depot_id FROM p_shipments WHERE doc_id = ?", (doc_id,))
+            row = await self._one(
+                "SELECT depot_id FROM p_shipments WHERE doc_id = ? "
+                "UNION ALL SELECT depot_id FROM p_returns WHERE doc_id = ?",
+                (doc_id, doc_id),
+            )
         return None if row is None else str(row[0] or "")
 
     async def manifest_rows(
@@ -209,9 +273,26 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry, HealthStore):
         ``release_held``: rebuilt documents whose held outbox entries ``docs``
         replay; they go in the same transaction, so a crash cannot replay twice.
         """
+        return await self.write_built(
+            lambda _: docs, cursor=cursor, evict=evict, release_held=release_held, also=also
+        )
+
+    async def write_built(
+        self,
+        build: Callable[[sqlite3.Connection], Sequence[DocWrite]],
+        *,
+        cursor: tuple[str, int, str] | None = None,
+        evict: Sequence[str] = (),
+        release_held: Sequence[str] = (),
+        also: Sequence[Step] = (),
+    ) -> int:
+        """:meth:`write` of the documents ``build(connection)`` makes from what it
+        reads inside the transaction (:func:`load_stored`, :func:`client_id_in`):
+        read, change and write in one trip to SQLite's thread and one commit."""
         now = now_ms()
 
         def work(connection: sqlite3.Connection) -> int:
+            docs = build(connection)
             stored = self._rebase(connection, docs)
             steps = [
                 *self.write_steps(docs),
@@ -262,21 +343,28 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry, HealthStore):
             )
             found.update({r[0]: (r[1], bytes(r[2]), (r[3], r[4], r[5])) for r in rows})
         behind: list[DocWrite] = []
+        writes = Counter(d.doc_id for d in docs)
         for d in docs:
+            if d.replaces:
+                d.whole()
             if d.doc_id in found and not d.replaces:
                 d.previous_scope = found[d.doc_id][2]
                 if lacks(d, found[d.doc_id][1]):
                     behind.append(d)
-            elif d.doc_id not in found and d.projection.partial:
+                elif writes[d.doc_id] > 1 or d.previous_scope != d.scope:
+                    d.whole()  # appended only to a document kept in place, once a batch
+            elif d.doc_id not in found and (d.projection.partial or d.tail is not None):
+                d.whole()
                 rebase(d, None)  # dropped since it was read: its rows went with it
-        for writes in _chunks(behind):
+        for batch in _chunks(behind):
             rows = connection.execute(
                 "SELECT doc_id, state FROM documents WHERE doc_id IN "
-                f"({','.join('?' * len(writes))})",
-                [w.doc_id for w in writes],
+                f"({','.join('?' * len(batch))})",
+                [w.doc_id for w in batch],
             )
-            states = {r[0]: bytes(r[1]) for r in rows}
-            for w in writes:
+            states = with_tails(connection, {r[0]: bytes(r[1]) for r in rows})
+            for w in batch:
+                w.whole()
                 rebase(w, states[w.doc_id])
         return {doc_id: f[0] for doc_id, f in found.items()}
 
@@ -341,8 +429,20 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry, HealthStore):
                 [
                     (d.doc_type, d.state, d.state_vector, d.doc_id)
                     for d in docs
-                    if d.doc_id in in_place
+                    if d.doc_id in in_place and d.tail is None
                 ],
+            ),
+            (  # an append: the state stays, its vector and version move
+                "UPDATE documents SET state_vector = ?, "
+                "updated_seq = (SELECT coalesce(max(seq), 0) FROM update_log) WHERE doc_id = ?",
+                [(d.state_vector, d.doc_id) for d in docs if d.tail is not None],
+            ),
+            (
+                "INSERT INTO doc_tail (doc_id, update_blob) VALUES (?, ?)",
+                [(d.doc_id, u) for d in docs if d.tail is not None for u in d.updates],
+            ),
+            lambda c: drop_tails(
+                c, [d.doc_id for d in docs if d.tail is None and d.doc_id in stored]
             ),
             (
                 "INSERT INTO documents VALUES (?,?,?,?,?,?,?,"
@@ -360,8 +460,8 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry, HealthStore):
             *_projection_steps([d.projection for d in docs], stored),
             (
                 "INSERT INTO outbox (doc_id, doc_type, update_blob, command, origin_device, "
-                "created_at, held) VALUES (?,?,?,?,?,?, EXISTS "
-                "(SELECT 1 FROM resync WHERE doc_id = ?))",
+                "created_at, held) VALUES (?,?,?,?,?,?, "
+                "(SELECT count(*) FROM resync WHERE doc_id = ?))",
                 outbox,
             ),
         ]
@@ -377,6 +477,7 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry, HealthStore):
                 "cursors",
                 "resync",
                 "evictions",
+                "doc_tail",
                 "device_resets",
                 "reset_acks",
                 *PROJECTION_TABLES,
@@ -385,19 +486,17 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry, HealthStore):
 
     async def rebuild_projections(self) -> int:
         """Drop every projection row and rebuild all from the documents; returns docs."""
-        rows = await self.query("SELECT doc_id, doc_type, state FROM documents")
+        rows = await self.query("SELECT doc_id, doc_type FROM documents")
+        states = await self.load(r[0] for r in rows)
         projections = [
-            project(doc_id, doc_type_of(doc_type), read_content(load(bytes(state))))
-            for doc_id, doc_type, state in rows
+            project(doc_id, doc_type_of(doc_type), read_content(load(states[doc_id].state)))
+            for doc_id, doc_type in rows
         ]
         async with self.transaction() as db:
             for table in PROJECTION_TABLES:
                 await db.execute(f"DELETE FROM {table}")
             await run_in_one_trip(db, _projection_steps(projections, {}))
         return len(projections)
-
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -407,6 +506,18 @@ class _Shape:
     columns: list[str]
     indexed: list[str]  # columns of its secondary indexes
     one_per_doc: bool  # keyed by ``doc_id`` alone
+
+
+def _states(connection: sqlite3.Connection, doc_ids: Sequence[str]) -> dict[str, bytes]:
+    """The stored ``documents.state`` of ``doc_ids`` (without their tails)."""
+    states: dict[str, bytes] = {}
+    for chunk in _chunks(doc_ids):
+        rows = connection.execute(
+            f"SELECT doc_id, state FROM documents WHERE doc_id IN ({','.join('?' * len(chunk))})",
+            chunk,
+        )
+        states.update({r[0]: bytes(r[1]) for r in rows})
+    return states
 
 
 def _projection_shapes() -> dict[str, _Shape]:
@@ -566,11 +677,41 @@ def _drop(connection: sqlite3.Connection, doc_ids: Sequence[str], now: int) -> N
     )
     connection.executemany("DELETE FROM documents WHERE doc_id = ?", ids)
     connection.executemany("DELETE FROM evictions WHERE doc_id = ?", ids)
+    drop_tails(connection, doc_ids)
     for table in PROJECTION_TABLES:
         connection.executemany(f"DELETE FROM {table} WHERE doc_id = ?", ids)
 
 
-def _chunks(items: Sequence[T], size: int = 500) -> Iterator[Sequence[T]]:
-    """``items`` in slices of at most ``size`` (SQLite caps a statement's parameters)."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def load_stored(connection: sqlite3.Connection, doc_ids: Sequence[str]) -> dict[str, StoredDoc]:
+    """Stored state of the documents among ``doc_ids`` (distinct) held, tails merged, read
+    on ``connection``."""
+    found: dict[str, tuple[str, bytes, ScopeKeys]] = {}
+    for chunk in _chunks(doc_ids):
+        marks = ",".join("?" * len(chunk))
+        rows = connection.execute(
+            "SELECT doc_id, doc_type, state, depot_id, courier_id, merchant_id "
+            f"FROM documents WHERE doc_id IN ({marks})",
+            chunk,
+        )
+        found.update({r[0]: (r[1], bytes(r[2]), (r[3], r[4], r[5])) for r in rows})
+    states = with_tails(connection, {d: f[1] for d, f in found.items()})
+    return {d: StoredDoc(d, f[0], states[d], f[2]) for d, f in found.items()}
+
+
+def client_id_in(connection: sqlite3.Connection) -> int:
+    """The node's Yjs client id, read (or made, on first use) inside a write transaction."""
+    row = connection.execute("SELECT value FROM meta WHERE key = ?", (CLIENT_ID_KEY,)).fetchone()
+    if row is not None:
+        return int(row[0])
+    new = _fresh_client_id()
+    run_steps(connection, [meta_step({CLIENT_ID_KEY: str(new)})])
+    return new
+
+
+def meta_step(values: dict[str, str]) -> Statement:
+    """A step storing metadata values, to run in a caller's transaction."""
+    return ("INSERT OR REPLACE INTO meta VALUES (?, ?)", list(values.items()))
+
+
+def _fresh_client_id() -> int:
+    return random.SystemRandom().randrange(1, 2**32)

@@ -14,11 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from protocol.cash_rules import book_refusal, collection_refusal
+from protocol.cash_totals import UNDECIDED, handover_refusal
 from protocol.errors import ProtocolError
 from protocol.events import Event, ints_from_floats
-from protocol.info import ShipmentInfo
+from protocol.info import ReturnInfo, ShipmentInfo
 from protocol.lifecycle import fold_shipment
 from protocol.permissions import Change, Refusal
+from protocol.return_rules import return_refusal
 from protocol.vocab import DocType
 
 from ._doc_cache import LoadedDoc
@@ -35,6 +37,7 @@ class Inspection:
     refusal: Refusal | None
     after: Content | None = None
     added: tuple[Any, ...] = ()  # the new events as the document holds them (raw maps)
+    appended: bool = False  # the change only appended events after the ones there were
 
 
 def _refuse(code: str, message: str) -> Inspection:
@@ -84,7 +87,7 @@ def _checked_added(
 
 def _after(
     doc_type: DocType, before: Content, info: dict[str, Any], events: list[Any], added: list[Any]
-) -> tuple[Content, list[Event]]:
+) -> tuple[Content, list[Event], bool]:
     """The content after the change, decoded; raises ``ProtocolError`` on bad fields.
 
     What was decoded before carries over: the info struct when the map is
@@ -94,7 +97,8 @@ def _after(
     new_events = events_of(doc_type, added)
     tail = events[len(before.events) :]
     appended = new_events if tail == added else None
-    return before.evolved(info, info_typed, events, appended), new_events
+    after = before.evolved(info, info_typed, events, appended)
+    return after, new_events, appended is not None
 
 
 def changes_content(loaded: LoadedDoc, update: bytes) -> bool:
@@ -176,7 +180,7 @@ def inspect_update(
     if refusal:
         return refusal
     try:
-        after, new_events = _after(doc_type, before, info, events, added)
+        after, new_events, appended = _after(doc_type, before, info, events, added)
         status_before = None if created or not need_status else _status_before(doc_type, before)
     except ProtocolError as exc:
         return _refuse(exc.code, str(exc))
@@ -189,12 +193,17 @@ def inspect_update(
         status_before=status_before,
         doc_id=doc_id,
     )
-    return Inspection(change, None, after, tuple(added))
+    return Inspection(change, None, after, tuple(added), appended)
 
 
-def money_refusal(doc_type: DocType, change: Change, after: Content) -> Refusal | None:
+def money_refusal(
+    doc_type: DocType, change: Change, before: Content, after: Content
+) -> Refusal | None:
     """The money rules one document decides (see :mod:`protocol.cash_rules`): a COD
-    collection in the shipment's currency, a handover within the cash in hand."""
+    collection in the shipment's currency, a handover within the cash in hand.
+
+    A cash book's handovers are judged from its running totals when they come
+    after every entry it held (the usual append), else by the ordered fold."""
     if not change.new_events:
         return None
     if doc_type == DocType.SHIPMENT:
@@ -202,6 +211,20 @@ def money_refusal(doc_type: DocType, change: Change, after: Content) -> Refusal 
         assert isinstance(info, ShipmentInfo)
         return collection_refusal(info, change.new_events)
     if doc_type == DocType.CASHBOOK:
-        new_ids = {e.id for e in change.new_events}
-        return book_refusal(after.typed_events(doc_type), new_ids)
+        new = change.new_events
+        verdict = handover_refusal(before.book_totals(), after.book_totals(), new)
+        if verdict != UNDECIDED:
+            return verdict  # type: ignore[return-value]
+        return book_refusal(after.typed_events(doc_type), {e.id for e in new})
     return None
+
+
+def returns_refusal(doc_type: DocType, change: Change, after: Content) -> Refusal | None:
+    """The rules one return document decides (see :mod:`protocol.return_rules`): its
+    RMA fields fixed, gradings within the RMA, stock movements within their source."""
+    if doc_type != DocType.RETURN or not (change.new_events or change.changed_fields):
+        return None
+    info = after.typed_info(doc_type)
+    assert isinstance(info, ReturnInfo)
+    new_ids = {e.id for e in change.new_events}
+    return return_refusal(change, info, after.typed_events(doc_type), new_ids)

@@ -96,13 +96,20 @@ def shipment_command(
     return doc_id, DocCommand.build("create", "shipment", [created], info=msgspec.to_builtins(info))
 
 
-def return_command(name: str, *, courier: str = COURIER, skus: tuple[str, ...] = ("SKU-1",)):
+def return_command(
+    name: str, *, courier: str = COURIER, skus: tuple[str, ...] = ("SKU-1",), day: str = ""
+):
     info = ReturnInfo(
         shipment_id=named_id("test-shipment", "1"),
         merchant_id="M1",
         items=[Item(sku=s, quantity=2) for s in skus],
         depot_id=DEPOT,
         courier_id=courier,
+        route_day=day,
+        route_seq=3,
+        recipient_name="Radu Ionescu",
+        address="Calea Victoriei 15",
+        city="Bucuresti",
     )
     requested = ReturnRequested(
         id=named_id("requested", name),

@@ -60,6 +60,17 @@ SAMPLE_PAYLOADS: dict[str, dict[str, Any]] = {
     "cancelled": {"reason": "customer changed mind"},
     "pin_mismatch": {"delivered_event_id": "delivered-1", "reason": "the recorded PIN is wrong"},
     "conflict_resolved": {"conflict_id": "double_delivery:a+b", "note": "checked"},
+    "delivery_changed": {"address": "Keizersgracht 1", "reason": "typo in the street"},
+    "change_requested": {"slot_start": "14:00", "slot_end": "16:00", "reason": "at work"},
+    "change_answered": {"request_id": "request-1", "accepted": True},
+    "handed_to_merchant": {"received_by": "Ana at the shop", "signature_sha256": "a" * 64},
+    "found": {"depot_id": "depot-ams", "note": "behind a shelf"},
+    "reassigned": {
+        "courier_id": "courier-2",
+        "route_day": "2026-12-09",
+        "reason": "sick",
+        "route_seq": 3,
+    },
     # return
     "requested": {},
     "picked_up": {"courier_id": "courier-1"},
@@ -74,6 +85,13 @@ SAMPLE_PAYLOADS: dict[str, dict[str, Any]] = {
     "dispatched": {"sku": "SKU-1", "quantity": 1, "depot_id": "depot-ams"},
     "refunded": {"amount": 1999, "currency": "EUR"},
     "sent_back": {},
+    "stock_moved": {
+        "sku": "SKU-1",
+        "quantity": 1,
+        "depot_id": "depot-ams",
+        "source": "graded",
+        "target": "quarantined",
+    },
     # cash book
     "collected": {"amount": 2500, "currency": "EUR", "shipment_id": "ship-1"},
     "handed_over": {

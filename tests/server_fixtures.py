@@ -23,6 +23,7 @@ import httpx
 import pytest
 
 from simulation.central_process import wait_answering
+from tests.pg import STORE_KINDS, pg_url
 
 OFFICE_TOKEN = "office-test-token-0123456789"
 WEBHOOK_BACKOFF = 0.05
@@ -123,6 +124,27 @@ def stop_central(central: Central) -> None:
     except subprocess.TimeoutExpired:
         central.process.kill()
         central.process.wait()
+
+
+def central_on(kind: str, tmp_path_factory: pytest.TempPathFactory) -> Central:
+    """A central server on a store of ``kind``: a SQLite file, or (``postgres``) a fresh
+    PostgreSQL schema served by two worker processes."""
+    folder = tmp_path_factory.mktemp(f"central-{kind}")
+    if kind == "postgres":
+        url = pg_url("central")
+        return start_central(url, secret_file=str(folder / "secret"), workers=2)  # type: ignore[arg-type]
+    return start_central(folder / "central.db")
+
+
+@pytest.fixture(scope="module", params=STORE_KINDS)
+def central_each(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Central]:
+    """A module's central server, once on SQLite and once on PostgreSQL with 2 workers
+    (a module opts in with ``central = central_each``)."""
+    server = central_on(request.param, tmp_path_factory)
+    yield server
+    stop_central(server)
 
 
 @pytest.fixture(scope="session")

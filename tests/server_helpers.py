@@ -47,8 +47,11 @@ def office_rows(central: Central, name: str, **filters: str) -> list[dict[str, A
     return [dict(zip(columns, row, strict=True)) for row in table["rows"]]
 
 
-async def seed(central: Central, names: Names, count: int) -> list[str]:
-    """``count`` shipments of the test's merchant at the test's depot, via the office."""
+async def seed(
+    central: Central, names: Names, count: int, items: list[dict[str, Any]] | None = None
+) -> list[str]:
+    """``count`` shipments of the test's merchant at the test's depot, via the office,
+    each of ``items`` (none by default)."""
     shipments = [
         {
             "order_ref": f"order-{i}",
@@ -57,6 +60,7 @@ async def seed(central: Central, names: Names, count: int) -> list[str]:
             "depot_id": names.depot,
             "merchant_id": names.merchant,
             "recipient_name": f"Recipient {i}",
+            "items": items or [],
         }
         for i in range(count)
     ]

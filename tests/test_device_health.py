@@ -50,7 +50,8 @@ def devices_by_id(central: Central, **filters: str) -> dict[str, dict[str, Any]]
 
 def exceptions_of(central: Central, subject: str) -> set[str]:
     """The kinds of open exceptions about ``subject``."""
-    return {r["kind"] for r in office_rows(central, "exceptions") if r["subject"] == subject}
+    rows = office_rows(central, "exceptions")
+    return {r["kind"] for r in rows if r["subject"] == f"device:{subject}"}
 
 
 async def quarantine_one(handheld: SyncClient, shipment_id: str) -> None:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 from click.testing import CliRunner
 
@@ -86,3 +89,51 @@ def test_every_command_has_help():
     for name in edge.commands:
         result = runner.invoke(edge, [name, "--help"])
         assert result.exit_code == 0 and "Usage" in result.output
+
+
+# Runs ``parcelsync`` commands in a fresh interpreter, then prints which of the
+# packages named in its second argument they loaded.
+_WHAT_LOADED = """
+import json, sys
+from parcelsync_cli import main
+for args in json.loads(sys.argv[1]):
+    try:
+        main(args, standalone_mode=False)
+    except SystemExit:
+        pass
+loaded = {name.split(".")[0] for name in sys.modules}
+print(json.dumps(sorted(loaded & set(json.loads(sys.argv[2])))))
+"""
+_SERVING = ["litestar", "jinja2", "yaml", "uvicorn", "reportlab", "server", "httpx"]
+
+
+def loaded_by(commands: list[list[str]]) -> tuple[str, list[str]]:
+    """``(output, serving packages loaded)`` of ``commands`` run in one fresh process."""
+    done = subprocess.run(
+        [sys.executable, "-c", _WHAT_LOADED, json.dumps(commands), json.dumps(_SERVING)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).parent.parent,
+    )
+    assert done.returncode == 0, done.stderr
+    output, _, loaded = done.stdout.strip().rpartition("\n")
+    return output, json.loads(loaded)
+
+
+def test_one_shot_commands_do_not_load_the_server_or_pages(tmp_path):
+    db = str(tmp_path / "hh.db")
+    setup_handheld(db)
+    output, loaded = loaded_by(
+        [
+            ["edge", "--help"],
+            ["edge", "route", "--db", db, "--day", DAY],
+            ["edge", "collect", "--db", db, TN(1), "25.00"],
+            ["edge", "deliver", "--db", db, TN(1), "--name", "Ann"],
+            ["edge", "status", "--db", db],
+        ]
+    )
+    assert "delivered to Ann" in output and "waiting 3" in output, output
+    assert loaded == []
+    # listing every command (office and report are the server's) does load them
+    assert "server" in loaded_by([["--help"]])[1]

@@ -15,6 +15,8 @@ from edge.errors import (
     UnknownDocument,
     WrongRole,
 )
+from edge.pages.site import Site, sync_bar
+from edge.status import node_status
 from protocol.events import ItemInspection
 from protocol.ids import make_tracking_number, named_id
 from tests._edge_world import (
@@ -39,7 +41,12 @@ async def world(tmp_path):
     courier = handheld()
     central = await Central.open(tmp_path / "central.db", [courier])
     await seed(
-        central.store, [shipment_command(1, cod=2500), shipment_command(2), return_command("r1")]
+        central.store,
+        [
+            shipment_command(1, cod=2500),
+            shipment_command(2),
+            return_command("r1", skus=("SKU-1", "SKU-2")),
+        ],
     )
     depot = await node(tmp_path / "depot.db", DEPOT_DEVICE)
     hh = await node(tmp_path / "hh.db", courier)
@@ -78,13 +85,20 @@ async def test_assign_moves_the_shipment_between_handhelds(world, tmp_path):
     try:
         await central.client(hh2).sync()
         assert await c.load_route(hh2, DAY) == []
-        result = await c.assign(depot, TN(1), "C2", DAY, 7)
+        result = await c.assign(depot.acting_as("ana"), TN(1), "C2", DAY, 7)
         assert "C2" in result.message
         await refused(depot, AlreadyRecorded, c.assign(depot, TN(1), "C2", DAY, 7))
         await refused(depot, InvalidInput, c.assign(depot, TN(1), "", DAY, 7))
         await refused(depot, InvalidInput, c.assign(depot, TN(1), "C3", DAY, -1))
         report = await central.client(depot).sync()
         assert report.rejected == 0
+        recorded = await central.store.query(
+            "SELECT actor, payload FROM p_events WHERE type = 'reassigned' AND doc_id = ?",
+            (named_id("test-shipment", "1"),),
+        )
+        assert [(actor, '"C2"' in payload) for actor, payload in recorded] == [
+            (f"{DEPOT_DEVICE.id}/ana", True)
+        ]
         await central.client(hh).sync()
         await central.client(hh2).sync()
         assert [s.tracking_number for s in await c.load_route(hh2, DAY)] == [TN(1)]
@@ -112,9 +126,15 @@ async def test_cash_desk_count_and_deposit(world):
     assert book == [(2500, 2400, -100)]
     await refused(depot, AmountMismatch, c.deposit(depot, 2500))
     await refused(depot, InvalidInput, c.deposit(depot, 0))
-    done = await c.deposit(depot, 2400, batch_id="B-1")
-    assert (done.amount, done.remaining) == (2400, 0)
+    await refused(depot, InvalidInput, c.deposit(depot, 100, batch_id="slip 7; drop"))
+    done = await c.deposit(depot, 2000, batch_id="B-1")
+    assert (done.amount, done.remaining) == (2000, 400)
+    await refused(depot, AlreadyRecorded, c.deposit(depot.acting_as("ana"), 400, batch_id="B-1"))
+    await c.deposit(depot.acting_as("ana"), 400)
     assert await c.undeposited(depot) == 0
+    batches = await c.deposits(depot)
+    assert [(b.amount, b.actor) for b in batches] == [(400, "depot-dev/ana"), (2000, "depot-dev")]
+    assert batches[1].batch_id == "B-1"
     report = await central.client(depot).sync()
     assert report.rejected == 0
     rows = await central.store.query(
@@ -135,6 +155,12 @@ async def test_returns_desk(world):
     await refused(depot, AlreadyRecorded, c.receive_return(depot, R1))
     await refused(depot, InvalidTransition, c.restock(depot, R1, "SKU-1"))
     await refused(depot, InvalidInput, c.inspect(depot, R1, []))
+    never_shipped = [ItemInspection("SKU-9", "sellable", "restock", 50)]
+    error = await refused(depot, InvalidInput, c.inspect(depot, R1, never_shipped))
+    assert "items[0].sku: 'SKU-9' is not in the return" in str(error)
+    too_many = [c.parse_item("SKU-1:sellable:restock:2"), c.parse_item("SKU-1:damaged:dispose")]
+    error = await refused(depot, InvalidInput, c.inspect(depot, R1, too_many))
+    assert "items[1].quantity: 3 unit(s) of 'SKU-1', only 2 in the return" in str(error)
     items = [
         c.parse_item("SKU-1:sellable:restock:2"),
         ItemInspection("SKU-2", "damaged", "dispose"),
@@ -147,9 +173,27 @@ async def test_returns_desk(world):
     await refused(depot, NothingToDo, c.dispatch(depot, R1, "SKU-1", 3))
     await c.dispatch(depot, R1, "SKU-1", 1)
     assert [(s.sku, s.quantity) for s in await c.stock_levels(depot)] == [("SKU-1", 1)]
+    await refused(depot, NothingToDo, c.move_stock(depot, R1, "SKU-2", 1, "graded", "quarantined"))
+    await c.move_stock(depot, R1, "SKU-2", 1, "graded", "disposed")
+    await c.move_stock(depot, R1, "SKU-1", 1, "available", "quarantined")
+    error = await refused(
+        depot,
+        NothingToDo,
+        c.move_stock(depot, R1, "SKU-1", 1, "quarantined", "returned_to_merchant"),
+    )
+    assert "received_by" in str(error)
+    await c.move_stock(
+        depot, R1, "SKU-1", 1, "quarantined", "returned_to_merchant", received_by="Ana (M1)"
+    )
+    levels = [(s.sku, s.state, s.quantity) for s in await c.stock_levels(depot)]
+    assert levels == [("SKU-1", "returned_to_merchant", 1), ("SKU-2", "disposed", 1)]
     assert (await central.client(depot).sync()).rejected == 0
-    rows = await central.store.query("SELECT sku, quantity FROM p_stock")
-    assert rows == [("SKU-1", 1)]
+    rows = await central.store.query("SELECT sku, quantity FROM p_stock ORDER BY sku")
+    assert rows == [("SKU-1", 0)]
+    rows = await central.store.query(
+        "SELECT sku, state, quantity FROM p_stock_states WHERE quantity > 0 ORDER BY sku"
+    )
+    assert rows == [("SKU-1", "returned_to_merchant", 1), ("SKU-2", "disposed", 1)]
 
 
 def test_parse_item_refusals():
@@ -163,3 +207,20 @@ async def test_depot_commands_refuse_on_a_handheld(world):
     await refused(hh, WrongRole, c.receive(hh, TN(1)))
     await refused(hh, WrongRole, c.deposit(hh, 100))
     await refused(hh, WrongRole, c.receive_return(hh, R1))
+
+
+async def test_a_refused_delivery_reaches_the_courier_in_plain_words(world, tmp_path):
+    central, depot, hh = world
+    await c.deliver(hh, TN(2), recipient_name="Ann")  # offline, while the depot moves it
+    await c.assign(depot, TN(2), "C2", DAY, 3)
+    assert (await central.client(depot).sync()).rejected == 0
+    assert (await central.client(hh).sync()).rejected == 1
+    site = Site(hh, lambda: node_status(hh.store, hh.wall()), tmp_path / "proofs")
+    bar = await sync_bar(site)
+    assert bar.refused == [
+        (
+            "Delivery",  # of a parcel the handheld no longer holds: no number to show
+            "the parcel is no longer on your route",
+            "Give it back at the depot; the courier it moved to delivers it.",
+        )
+    ]

@@ -16,9 +16,11 @@ import pytest
 
 from edge import commands as c
 from edge.node import EdgeNode
+from edge.pages.desk_handhelds import verdict
 from edge.pages.pin import set_pin
 from edge.pages.session import staff_key
 from protocol.ids import make_tracking_number
+from protocol.wire import DeviceHealth, RelayedHealth
 
 from ._edge_world import (
     DEPOT_DEVICE,
@@ -119,6 +121,43 @@ async def test_cash_desk_counts_a_handover_as_the_staff_member(desk) -> None:
             (DEPOT_DEVICE.id,),
         )
         assert rows == [(f"{DEPOT_DEVICE.id}/{STAFF}",)]
+        assert re.search(r'class="by">ana, \d+ s ago<', page)  # who counted it
+
+
+async def test_cash_desk_deposits_counted_cash_in_batches(desk) -> None:
+    hub, handover_id = desk
+    async with client(hub) as web:
+        form = await web.get("/login")
+        await web.post("/login", data={"staff": STAFF, "pin": PIN, CSRF: token(form)})
+        csrf = token(await web.get("/cash"))
+        await web.post(
+            f"/cash/{handover_id}/count", data={"amount": "25.00", "currency": "EUR", CSRF: csrf}
+        )
+        page = (await web.get("/cash")).text
+        assert 'id="deposit-amount" name="amount" inputmode="decimal" value="25.00"' in page
+        before = await snapshot(hub.ctx.store)
+        for data, field, words in (
+            ({"amount": "30.00"}, "deposit", "only EUR 25.00 counted"),
+            ({"amount": "ten"}, "deposit", "is not an amount"),
+            ({"amount": "5.00", "batch": "slip 7"}, "batch", "is not a batch name"),
+        ):
+            bad = await web.post("/cash/deposit", data={**data, CSRF: csrf})
+            assert bad.status_code in (400, 409) and words in error_of(bad.text, field)
+            assert 'aria-invalid="true"' in bad.text
+        assert (await web.post("/cash/deposit", data={"amount": "5.00"})).status_code == 403
+        assert await snapshot(hub.ctx.store) == before
+        done = await web.post(
+            "/cash/deposit", data={"amount": "20.00", "batch": "SLIP-0042", CSRF: csrf}
+        )
+        assert done.status_code == 303
+        page = (await web.get("/cash")).text
+        assert "deposit SLIP-0042: EUR 20.00 to the bank, EUR 5.00 left to deposit" in page
+        assert re.search(r'data-batch="SLIP-0042">.*EUR 20.00.*class="by">ana, ', page)
+        again = await web.post(
+            "/cash/deposit", data={"amount": "5.00", "batch": "SLIP-0042", CSRF: csrf}
+        )
+        assert "already recorded" in error_of(again.text, "batch")
+        assert await c.undeposited(hub.ctx) == 500
 
 
 async def test_route_planning_reassigns_and_reorders(desk) -> None:
@@ -144,9 +183,55 @@ async def test_route_planning_reassigns_and_reorders(desk) -> None:
         assert "courier id and route day are required" in error_of(nobody.text, f"assign_{doc_id}")
         assert await snapshot(hub.ctx.store) == before
         moved = await web.post(
-            f"/routes/{doc_id}", data={"courier": "C2", "day": "2024-05-03", "seq": "4", CSRF: csrf}
+            f"/routes/{doc_id}",
+            data={
+                "courier": "C2",
+                "day": "2024-05-03",
+                "seq": "4",
+                "reason": "C1 sick",
+                CSRF: csrf,
+            },
         )
         assert moved.status_code == 303
         assert "assigned to C2 on 2024-05-03 stop 4" in (await web.get("/routes")).text
         [row] = await c.to_plan(hub.ctx)
         assert (row.courier_id, row.route_day, row.route_seq) == ("C2", "2024-05-03", 4)
+        rows = await hub.ctx.store.query(
+            "SELECT actor, payload FROM p_events WHERE type = 'reassigned' AND doc_id = ?",
+            (doc_id,),
+        )
+        assert [(a, '"reason":"C1 sick"' in p) for a, p in rows] == [
+            (f"{DEPOT_DEVICE.id}/{STAFF}", True)
+        ]
+        again = await web.post(
+            f"/routes/{doc_id}", data={"courier": "C1", "day": "2024-05-03", "seq": "2", CSRF: csrf}
+        )
+        assert again.status_code == 303
+        page = await web.get("/routes")
+        assert re.search(r'class="by">ana, \d+ s ago', page.text) and "reassigned 1" in page.text
+        rows = await hub.ctx.store.query(
+            "SELECT actor FROM p_events WHERE type = 'reassigned' AND doc_id = ?", (doc_id,)
+        )
+        assert rows == [(f"{DEPOT_DEVICE.id}/{STAFF}",)] * 2
+
+
+NOW_MS = 1_790_000_000_000
+
+
+@pytest.mark.parametrize(
+    ("seen_s_ago", "health", "level", "words"),
+    [
+        (30, DeviceHealth(waiting=2, oldest_unsent_age_s=40, last_sync_ms=NOW_MS), "ok", "OK"),
+        (30, DeviceHealth(quarantined=2), "act", "2 record(s) refused"),
+        (7200, DeviceHealth(quarantined=1), "act", "1 record(s) refused"),
+        (7200, DeviceHealth(), "watch", "not heard from for 2 h"),
+        (30, DeviceHealth(waiting=9, oldest_unsent_age_s=1800), "watch", "not getting through"),
+        (30, None, "watch", "an older app"),
+    ],
+)
+def test_a_handhelds_health_in_one_verdict(
+    seen_s_ago: int, health: DeviceHealth | None, level: str, words: str
+) -> None:
+    record = RelayedHealth("hh-1", NOW_MS - seen_s_ago * 1000, health)
+    got_level, got_words = verdict(record, NOW_MS)
+    assert got_level == level and words in got_words

@@ -27,7 +27,12 @@ from simulation.fleet import spawn, stop_all
 from sync import commit_commands
 
 from .browser.chromium import WAIT_S, chromium, office_log_in
-from .browser.world import create_shipment, deliver_on_handheld, route_to_courier
+from .browser.world import (
+    create_shipment,
+    deliver_on_handheld,
+    hand_over_via_depot,
+    route_to_courier,
+)
 from .edge_pages_helpers import PIN, png
 from .server_helpers import node
 
@@ -41,16 +46,37 @@ pytestmark = pytest.mark.slow
 SHOTS = Path(os.environ.get("EDGE_SHOTS", "/tmp/edge-shots"))
 
 
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[WebDriver]:
-    with chromium(tmp_path / "downloads") as driver:
+@pytest.fixture(scope="module")
+def chromium_once(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
+    """One Chromium for the module's tests."""
+    with chromium(tmp_path_factory.mktemp("downloads")) as driver:
         yield driver
 
 
+@pytest.fixture
+def browser(chromium_once: WebDriver) -> WebDriver:
+    """The module's Chromium with no cookies: every node here is 127.0.0.1, and cookies
+    ignore ports, so one test's sessions would reach the next test's pages."""
+    chromium_once.execute_cdp_cmd("Network.clearBrowserCookies", {})
+    return chromium_once
+
+
 def shot(driver: WebDriver, name: str, width: int) -> None:
-    """A full-page screenshot of the current page at ``width`` CSS pixels."""
+    """A full-page screenshot of the current page at ``width`` CSS pixels; at 360 px the
+    page must fit the width (nothing to scroll sideways on a phone; a desk's wide table
+    scrolls inside itself)."""
+    driver.set_window_size(width, 800)
     height = driver.execute_script("return document.documentElement.scrollHeight")
     driver.set_window_size(width, max(640, min(int(height) + 120, 4000)))
+    if width == 360:
+        wide = driver.execute_script("return document.documentElement.scrollWidth")
+        over = driver.execute_script(
+            "return [...document.querySelectorAll('body *')]"
+            ".filter(e => e.getBoundingClientRect().right > arguments[0] + 1)"
+            ".slice(0, 5).map(e => e.tagName + '#' + e.id + '.' + e.className)",
+            width,
+        )
+        assert wide <= width, f"{name}: {wide} px wide at {width} px: {over}"
     SHOTS.mkdir(parents=True, exist_ok=True)
     driver.save_screenshot(str(SHOTS / f"{name}-{width}.png"))
     driver.set_window_size(360, 800)
@@ -97,19 +123,27 @@ def wait_for(driver: WebDriver, css: str, reload: bool = False):  # type: ignore
     return WebDriverWait(driver, WAIT_S).until(found)
 
 
-def wait_text(driver: WebDriver, css: str) -> str:
-    """The text of the element at ``css`` once it exists; read inside the wait, so a page
-    that re-renders meanwhile (the sync bar refreshes it) is read again, not stale."""
-    from selenium.common.exceptions import StaleElementReferenceException
+def wait_text(driver: WebDriver, css: str, expect: str) -> str:
+    """The text of the element at ``css`` once it says ``expect``: a notice from the page
+    before a click is not taken for the answer to it. Read inside the wait, so a page that
+    re-renders meanwhile (the sync bar refreshes it) is read again, not stale."""
+    from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
+    seen = ""
+
     def text(d: WebDriver) -> str | bool:
+        nonlocal seen
         elements = d.find_elements(By.CSS_SELECTOR, css)
-        return str(elements[0].text) if elements else False
+        seen = str(elements[0].text) if elements else seen
+        return seen if elements and expect in seen else False
 
     wait = WebDriverWait(driver, WAIT_S, ignored_exceptions=(StaleElementReferenceException,))
-    return str(wait.until(text))
+    try:
+        return str(wait.until(text))
+    except TimeoutException:
+        raise AssertionError(f"{css} says {seen!r}, not {expect!r}") from None
 
 
 def draw_signature(driver: WebDriver) -> None:
@@ -205,6 +239,7 @@ def test_courier_works_offline_and_the_office_sees_the_proof(
         browser.find_element(By.CSS_SELECTOR, "#scan button[type=submit]").click()
         wait_for(browser, "#collect")
         shot(browser, "03-stop-cod", 360)
+        shot(browser, "03-stop-cod", 1280)
         amount = browser.find_element(By.ID, "amount")
         assert amount.get_attribute("value") == "23.50"
         amount.clear()
@@ -212,7 +247,7 @@ def test_courier_works_offline_and_the_office_sees_the_proof(
         assert browser.find_element(By.ID, "collect-reason").is_displayed()
         browser.find_element(By.ID, "collect-reason").send_keys("no change for 23.50")
         browser.find_element(By.ID, "collect-button").click()
-        assert "collected EUR 23.00" in wait_text(browser, "#notice")
+        wait_text(browser, "#notice", "collected EUR 23.00")
 
         browser.find_element(By.ID, "recipient_name").send_keys("Wilhelmina Oosterhuis")
         draw_signature(browser)
@@ -229,7 +264,7 @@ def test_courier_works_offline_and_the_office_sees_the_proof(
         )
         shot(browser, "04-deliver-form", 360)
         browser.find_element(By.ID, "deliver-button").click()
-        assert "delivered to Wilhelmina Oosterhuis" in wait_text(browser, "#notice")
+        wait_text(browser, "#notice", "delivered to Wilhelmina Oosterhuis")
         assert browser.find_element(By.ID, "delivered").is_displayed()
         assert "collected EUR 23.00 (cash)" in browser.find_element(By.ID, "cod-due").text
 
@@ -237,8 +272,8 @@ def test_courier_works_offline_and_the_office_sees_the_proof(
         browser.find_element(By.ID, "fail-open").click()
         browser.find_element(By.CSS_SELECTOR, 'input[name=reason][value="not_home"]').click()
         browser.find_element(By.ID, "fail-button").click()
-        notice = wait_text(browser, "#notice")
-        assert "failed attempt recorded (Nobody home)" in notice and "next attempt" in notice
+        notice = wait_text(browser, "#notice", "failed attempt recorded (Nobody home)")
+        assert "next attempt" in notice
         assert "goes out again" in browser.find_element(By.ID, "next-step").text
         shot(browser, "05-after-failed-attempt", 360)
 
@@ -246,8 +281,9 @@ def test_courier_works_offline_and_the_office_sees_the_proof(
         assert "EUR 23.00" in browser.find_element(By.ID, "cash").text
         assert browser.find_element(By.ID, "limit").text == "EUR 500.00"
         browser.find_element(By.ID, "handover-button").click()
-        assert "Handed over EUR 23.00" in wait_text(browser, "#notice")
+        wait_text(browser, "#notice", "Handed over EUR 23.00")
         shot(browser, "06-cash-handed-over", 360)
+        shot(browser, "06-cash-handed-over", 1280)
         bar = browser.find_element(By.CSS_SELECTOR, ".sync")
         assert bar.get_attribute("data-online") == "no"
         assert int(bar.get_attribute("data-waiting")) >= 3
@@ -292,7 +328,8 @@ def test_depot_desk_scans_grades_a_return_and_restocks(
 
     from .server_fixtures import free_port
 
-    sold = create_shipment(central, names, "desk-sold", cod_amount=1200)
+    sold_items = [{"sku": "SKU-A", "quantity": 2}, {"sku": "SKU-B", "quantity": 1}]
+    sold = create_shipment(central, names, "desk-sold", cod_amount=1200, items=sold_items)
     inbound = create_shipment(central, names, "desk-inbound")
     asyncio.run(route_to_courier(central, names, tmp_path, [sold["id"]]))
     asyncio.run(deliver_on_handheld(central, names, tmp_path, sold["tracking_number"], cod=1200))
@@ -321,6 +358,18 @@ def test_depot_desk_scans_grades_a_return_and_restocks(
         token,
     )
     edge_cli("staff-pin", "--db", str(db), "--staff", "ana", "--pin", "1357")
+    hh_id, hh_token = central.enrol("courier", depot_id=names.depot, courier_id=names.courier)
+    edge_cli(
+        "enroll-handheld",
+        "--db",
+        str(db),
+        "--device-id",
+        hh_id,
+        "--courier",
+        names.courier,
+        "--token",
+        hh_token,
+    )
     pages = f"127.0.0.1:{free_port()}"
     relay = f"127.0.0.1:{free_port()}"
     args = ("edge", "depot", "--db", str(db), "--listen", relay, "--pages", pages)
@@ -337,7 +386,7 @@ def test_depot_desk_scans_grades_a_return_and_restocks(
         browser.find_element(By.ID, "staff").send_keys("ana")
         browser.find_element(By.ID, "pin").send_keys("9999")
         browser.find_element(By.CSS_SELECTOR, "#login button").click()
-        assert "wrong PIN" in wait_text(browser, "#pin-error")
+        wait_text(browser, "#pin-error", "wrong PIN")
         browser.find_element(By.ID, "pin").send_keys("1357")
         browser.find_element(By.CSS_SELECTOR, "#login button").click()
 
@@ -351,27 +400,36 @@ def test_depot_desk_scans_grades_a_return_and_restocks(
         shot(browser, "09-desk-inbound", 1280)
         shot(browser, "09-desk-inbound", 360)
         browser.get(url + "/routes")
-        assert wait_for(browser, f'#plan [data-tracking="{inbound["tracking_number"]}"]')
+        planned = f'#plan [data-tracking="{inbound["tracking_number"]}"]'
+        row = wait_for(browser, planned)
+        for name, value in (("courier", names.courier), ("seq", "1")):
+            field = row.find_element(By.NAME, name)
+            field.clear()
+            field.send_keys(value)
+        row.find_element(By.TAG_NAME, "button").click()
+        wait_text(browser, "#notice", "assigned to")
+        wait_text(browser, f"{planned} .by", "ana, ")
         shot(browser, "12-desk-routes", 1280)
+        shot(browser, "12-desk-routes", 360)
 
         browser.get(url + "/returns")
         wait_for(browser, f'[data-return="{return_id}"] a', reload=True).click()
         browser.find_element(By.ID, "receive-button").click()
-        assert "received" in wait_text(browser, "#notice")
+        wait_text(browser, "#notice", "received")
         for n, (grade, disposition) in enumerate((("sellable", "restock"), ("damaged", "dispose"))):
             Select(browser.find_element(By.ID, f"grade_{n}")).select_by_value(grade)
             Select(browser.find_element(By.ID, f"disposition_{n}")).select_by_value(disposition)
         shot(browser, "10-desk-grading", 1280)
         browser.find_element(By.ID, "inspect-button").click()
-        assert "2 item(s) graded" in wait_text(browser, "#notice")
+        wait_text(browser, "#notice", "2 item(s) graded")
         form = browser.find_element(By.ID, "restock-SKU-A")
         quantity = form.find_element(By.NAME, "quantity")
         quantity.clear()
         quantity.send_keys("3")
         form.find_element(By.TAG_NAME, "button").click()
-        assert "2 unit(s) graded for restock are left" in wait_text(browser, "#restock_SKU-A-error")
+        wait_text(browser, "#restock_SKU-A-error", "2 unit(s) graded for restock are left")
         browser.find_element(By.CSS_SELECTOR, "#restock-SKU-A button").click()
-        assert "SKU-A: 1 in stock" in wait_text(browser, "#notice")
+        wait_text(browser, "#notice", "SKU-A: 1 restocked; 1 in stock here")
         assert (
             browser.find_element(By.CSS_SELECTOR, '#graded [data-sku="SKU-A"] .in-stock').text
             == "1"
@@ -393,6 +451,40 @@ def test_depot_desk_scans_grades_a_return_and_restocks(
             ]
 
         WebDriverWait(browser, WAIT_S).until(merchant_stock)
+
+        # the courier's handheld, syncing through this depot, hands the COD cash over
+        via = tmp_path / "handheld-via-depot.db"
+        asyncio.run(hand_over_via_depot(via, hh_id, hh_token, names, f"http://{relay}"))
+        browser.get(url + "/cash")
+        handover = wait_for(browser, "#handovers tr[data-handover]", reload=True)
+        hid = handover.get_attribute("data-handover")
+        browser.find_element(By.ID, f"count-{hid}").send_keys("11.50")
+        browser.find_element(By.CSS_SELECTOR, f'[data-handover="{hid}"] button').click()
+        wait_text(browser, "#notice", "discrepancy EUR -0.50")
+        wait_text(browser, f'[data-handover="{hid}"] .by', "ana, ")
+        amount = browser.find_element(By.ID, "deposit-amount")
+        assert amount.get_attribute("value") == "11.50"
+        amount.clear()
+        amount.send_keys("20.00")
+        browser.find_element(By.ID, "deposit-button").click()
+        wait_text(browser, "#deposit-error", "only EUR 11.50 counted")
+        amount = browser.find_element(By.ID, "deposit-amount")
+        assert amount.get_attribute("aria-invalid") == "true"
+        amount.clear()
+        amount.send_keys("11.50")
+        browser.find_element(By.ID, "deposit-batch").send_keys("SLIP-0007")
+        browser.find_element(By.ID, "deposit-button").click()
+        wait_text(browser, "#notice", "deposit SLIP-0007: EUR 11.50 to the bank")
+        wait_text(browser, '[data-batch="SLIP-0007"] .by', "ana, ")
+        assert browser.find_element(By.ID, "undeposited").text == "EUR 0.00"
+        shot(browser, "13-desk-cash", 1280)
+        shot(browser, "13-desk-cash", 360)
+
+        browser.get(url + "/handhelds")
+        health = wait_for(browser, f'#handhelds [data-device="{hh_id}"]', reload=True)
+        assert names.courier in health.text and "OK" in health.text
+        shot(browser, "14-desk-handhelds", 1280)
+        shot(browser, "14-desk-handhelds", 360)
     finally:
         stop_all([process])
 
@@ -404,6 +496,7 @@ def test_depot_desk_scans_grades_a_return_and_restocks(
             )
         assert {r[0] for r in rows} == {
             "received_at_depot",
+            "reassigned",
             "received",
             "inspected",
             "restocked",

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, closing
 from pathlib import Path
 
 import pytest
@@ -81,6 +82,34 @@ async def test_loop_pulls_route_and_pushes_commands(central, tmp_path):
         status = await hh.status()
         assert (status.waiting, status.quarantined, status.cursor_lag) == (0, [], 0)
         assert status.last_sync_ms is not None and status.last_error == ""
+
+
+def wal_size(db: Path) -> int:
+    return Path(f"{db}-wal").stat().st_size
+
+
+async def test_idle_rounds_write_nothing(central, tmp_path):
+    """Nothing to push or pull: rounds go on, and the replica file is not written
+    (no commit by the node's connections, the WAL does not grow)."""
+    device = handheld("C1")
+    path = tmp_path / "hh.db"
+    async with synced(path, device, central.channel(device)) as hh:
+        await hh.loop.next_round()  # the round after the first idle one
+        with closing(sqlite3.connect(path)) as watcher:
+            version = watcher.execute("PRAGMA data_version").fetchone()[0]
+            wal = wal_size(path)
+            rounds = hh.loop.rounds
+            for _ in range(3):
+                await hh.loop.next_round()
+            assert hh.loop.rounds >= rounds + 3 and hh.loop.last_error == ""
+            assert watcher.execute("PRAGMA data_version").fetchone()[0] == version
+            assert wal_size(path) == wal
+        status = await hh.status()
+        assert status.last_sync_ms is not None and status.cursor_lag == 0
+        # a command still commits, and the next round pushes it
+        await c.deliver(hh.ctx, TN(3), recipient_name="Ann")
+        await idle(hh)
+        assert (await hh.status()).waiting == 0
 
 
 async def test_double_start_and_stop_before_start(central, tmp_path):

@@ -286,7 +286,9 @@ def replay(spec: ShipmentSpec, steps: tuple[Step, ...]) -> list[Event]:
             events.append(Delivered(**base, payload=pod))
         elif step.kind == K.HOLD_DECISION:
             assert step.decision is not None
-            events.append(SenderDecision(**base, payload=SenderDecision.Body(step.decision)))
+            events.append(
+                SenderDecision(**base, payload=SenderDecision.Body(decision=step.decision))
+            )
         elif step.kind == K.RETURN_TO_ORIGIN:
             events.append(ReturnedToOrigin(**base))
     return events

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import msgspec
+import pytest
 
 from protocol.commands import DocCommand
 from protocol.events import (
@@ -42,6 +43,12 @@ if TYPE_CHECKING:
     from .server_fixtures import Central, Names
 
 pytest_plugins = ["tests.server_fixtures"]
+
+
+@pytest.fixture(scope="module")
+def central(central_each: Central) -> Central:
+    """Every test here runs on SQLite and on PostgreSQL with 2 workers."""
+    return central_each
 
 
 def _base(device: str, actor: str, hlc: Any) -> dict[str, Any]:
@@ -231,7 +238,7 @@ async def test_bad_input_is_a_4xx_naming_the_field_and_changes_nothing(
 
 
 async def test_merchant_sees_its_own_stock(central: Central, names: Names, tmp_path: Path) -> None:
-    ids = await seed(central, names, 1)
+    ids = await seed(central, names, 1, [{"sku": "SKU-9", "quantity": 2}])
     depot_id, depot_token = await routed(central, names, tmp_path, ids)
     hh_id, hh_token = central.enrol("courier", depot_id=names.depot, courier_id=names.courier)
     async with node(central, tmp_path / "hh.db", hh_id, hh_token) as handheld:

@@ -36,7 +36,7 @@ pytest_plugins = ["tests.server_fixtures"]
 
 
 async def _paid_twice(central: Central, names: Names, tmp_path: Path) -> dict[str, Any]:
-    shipment = create_shipment(central, names, "page-1", cod_amount=2000)
+    shipment = create_shipment(central, names, "page-1", cod_amount=2000, items=[{"sku": "K"}])
     await route_on_days(central, names, tmp_path, {shipment["id"]: "2026-01-05"})
 
     def door(device_id: str) -> list[tuple[str, DocCommand]]:

@@ -76,8 +76,8 @@ def test_dashboard_updates_live_exports_csv_and_tracks(
     WebDriverWait(browser, WAIT_S).until(lambda _: target.exists())
     with target.open(newline="") as f:
         rows = list(csv.DictReader(f))
-    assert [(r["Tracking"], r["Status"], r["COD"]) for r in rows] == [
-        (tracking, "delivered", "15.75")
+    assert [(r["Tracking"], r["Status"], r["Status code"], r["COD"]) for r in rows] == [
+        (tracking, "Delivered", "delivered", "15.75")
     ]
 
     link = f'a[href="/office/shipments/{shipment["id"]}"]'

@@ -129,6 +129,20 @@ def test_a_depot_assigns_only_couriers_enrolled_with_it():
     assert code(MERCHANT, routed, here) == "forbidden_field"
 
 
+def test_a_route_record_states_the_route_the_update_sets():
+    before = {"depot_id": "D1", "courier_id": "A", "route_day": "2026-12-08", "route_seq": 1.0}
+    after = before | {"courier_id": "X", "route_seq": 4.0}  # Yjs numbers are floats
+    said = {"courier_id": "X", "route_day": "2026-12-08", "route_seq": 4}
+    record = event("reassigned", DEPOT, "dp1/ana", **said)
+    assert code(DEPOT, change(record, info_before=before, info_after=after)) is None
+    assert facts_needed(DEPOT, change(record, info_before=before)).couriers == {"X"}
+    lie = event("reassigned", DEPOT, "dp1/ana", **(said | {"courier_id": "Y"}))
+    wrong = change(lie, info_before=before, info_after=after)
+    assert code(DEPOT, wrong) == "route_record_mismatch"
+    elsewhere = Facts(NOW, courier_depots={"X": frozenset({"D2"})})
+    assert code(DEPOT, change(record, info_before=before), elsewhere) == "courier_of_other_depot"
+
+
 def test_a_tracking_number_is_held_once_and_issued_to_merchants():
     info = {"merchant_id": "M1", "tracking_number": "PS1", "currency": "EUR"}
     created = change(created=True, info_after=info, doc_id="s1")

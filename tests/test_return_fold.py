@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from protocol.events import Event, ItemsInspected
 from protocol.lifecycle import sort_events
 from protocol.returns import fold_return
-from protocol.vocab import ConflictKind, Disposition, Grade, ReturnStatus
+from protocol.vocab import ConflictKind, Disposition, Grade, ReturnStatus, StockSource, StockState
 from tests.factories import ev
 
 R = ReturnStatus
@@ -79,8 +79,18 @@ def test_a_second_grading_is_a_conflict_and_the_first_stands() -> None:
     assert resolved.items == state.items
 
 
+def graded(*lines: tuple[str, str, int]) -> Event:
+    """An inspection at t=50 grading ``(sku, disposition, quantity)`` lines sellable."""
+    items = [
+        {"sku": sku, "grade": "sellable", "disposition": disposition, "quantity": quantity}
+        for sku, disposition, quantity in lines
+    ]
+    return ev("inspected", 50, items=items)
+
+
 def test_stock_is_restocked_minus_dispatched_per_depot_and_sku() -> None:
     events = [
+        graded(("SKU-1", "restock", 8), ("SKU-2", "restock", 1)),
         ev("restocked", 100, sku="SKU-1", quantity=3, depot_id="ams"),
         ev("restocked", 200, sku="SKU-2", quantity=1, depot_id="ams"),
         ev("dispatched", 300, sku="SKU-1", quantity=2, depot_id="ams"),
@@ -89,6 +99,38 @@ def test_stock_is_restocked_minus_dispatched_per_depot_and_sku() -> None:
     ]
     state = fold_return(events)
     assert state.stock == (("ams", "SKU-1", 1), ("ams", "SKU-2", 0), ("rtm", "SKU-1", 5))
+
+
+RELEASE = {"source": "quarantined", "target": "available"}
+
+
+def test_stock_moves_only_what_was_graded_and_what_its_source_holds() -> None:
+    events = [
+        ev("restocked", 100, sku="SKU-1", quantity=2, depot_id="ams"),  # before grading: nothing
+        graded(("SKU-1", "restock", 2), ("SKU-2", "quarantine", 3)),
+        ev("restocked", 110, sku="SKU-1", quantity=5, depot_id="ams"),  # 2 of 5 were graded
+        ev("dispatched", 120, sku="SKU-1", quantity=9, depot_id="ams"),  # 2 there
+        ev("stock_moved", 130, sku="SKU-2", quantity=3, depot_id="ams", target="quarantined"),
+        ev("stock_moved", 140, sku="SKU-2", quantity=1, depot_id="ams", **RELEASE),
+        ev(
+            "stock_moved",
+            150,
+            sku="SKU-2",
+            quantity=1,
+            depot_id="ams",
+            source="quarantined",
+            target="disposed",
+        ),
+    ]
+    state = fold_return(events)
+    assert state.levels == (
+        ("ams", "SKU-1", "available", 0),
+        ("ams", "SKU-2", "available", 1),
+        ("ams", "SKU-2", "disposed", 1),
+        ("ams", "SKU-2", "quarantined", 1),
+    )
+    assert state.stock == (("ams", "SKU-1", 0), ("ams", "SKU-2", 1))
+    assert state.graded_left == (("SKU-1", "available", 0), ("SKU-2", "quarantined", 0))
 
 
 def test_refunds_are_summed_in_minor_units() -> None:
@@ -119,6 +161,7 @@ RETURN_KINDS = [
     "dispatched",
     "refunded",
     "sent_back",
+    "stock_moved",
 ]
 GRADES = st.fixed_dictionaries(
     {
@@ -135,10 +178,20 @@ MOVEMENT = st.fixed_dictionaries(
         "quantity": st.integers(0, 5),
     }
 )
+TRANSFER = st.fixed_dictionaries(
+    {
+        "sku": st.sampled_from(["SKU-1", "SKU-2"]),
+        "depot_id": st.sampled_from(["ams", "rtm"]),
+        "quantity": st.integers(0, 5),
+        "source": st.sampled_from(list(StockSource)),
+        "target": st.sampled_from(list(StockState)),
+    }
+)
 RETURN_PAYLOADS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
     "inspected": st.fixed_dictionaries({"items": st.lists(GRADES, min_size=1, max_size=3)}),
     "restocked": MOVEMENT,
     "dispatched": MOVEMENT,
+    "stock_moved": TRANSFER,
     "refunded": st.fixed_dictionaries({"amount": st.integers(1, 10_000)}),
 }
 
@@ -194,20 +247,39 @@ def test_fold_return_matches_a_plain_oracle(events: list[Event]) -> None:
     state = fold_return(events)
     ordered = sort_events(events)
 
-    stock: dict[tuple[str, str], int] = {}
     refunded = 0
     inspections = [e for e in ordered if isinstance(e, ItemsInspected)]
+    to_state = {"restock": "available", "quarantine": "quarantined", "dispose": "disposed"}
+    graded: dict[tuple[str, str], int] = {}
+    for item in inspections[0].payload.items if inspections else []:
+        key = (item.sku, to_state.get(item.disposition, "returned_to_merchant"))
+        graded[key] = graded.get(key, 0) + item.quantity
+    levels: dict[tuple[str, str, str], int] = {}
     rank = -1
     ranks = {"picked_up": 1, "received": 2, "inspected": 3, "sent_back": 4}
     for event in ordered:
         tag = type(event).__struct_config__.tag
         p: Any = event.payload
-        if tag in ("restocked", "dispatched"):
-            sign = 1 if tag == "restocked" else -1
-            stock[(p.depot_id, p.sku)] = stock.get((p.depot_id, p.sku), 0) + sign * p.quantity
+        if tag in ("restocked", "dispatched", "stock_moved"):
+            source = {"restocked": "graded", "dispatched": "available"}.get(tag) or p.source
+            target = p.target if tag == "stock_moved" else "available"
+            if source == "graded":
+                there = graded.get((p.sku, target), 0)
+            else:
+                there = levels.get((p.depot_id, p.sku, source), 0)
+            moved = min(p.quantity, there)
+            if moved > 0:
+                if source == "graded":
+                    graded[(p.sku, target)] = there - moved
+                else:
+                    levels[(p.depot_id, p.sku, source)] = there - moved
+                if tag != "dispatched":
+                    key = (p.depot_id, p.sku, target)
+                    levels[key] = levels.get(key, 0) + moved
         if tag == "refunded":
             refunded += p.amount
         rank = max(rank, ranks.get(tag, 0))
+    stock = {(d, s): q for (d, s, state), q in levels.items() if state == "available"}
     statuses = list(ReturnStatus)
     status = statuses[max(rank, 0)]
     if status == R.INSPECTED and refunded:
@@ -216,6 +288,7 @@ def test_fold_return_matches_a_plain_oracle(events: list[Event]) -> None:
     assert state.status == status
     assert dict(((d, s), q) for d, s, q in state.stock) == stock
     assert [(d, s) for d, s, _ in state.stock] == sorted(stock)
+    assert dict(((d, s, t), q) for d, s, t, q in state.levels) == levels
     assert state.refunded_minor == refunded
     assert state.items == (tuple(inspections[0].payload.items) if inspections else ())
     assert len(state.conflicts) == max(0, len(inspections) - 1)

@@ -1,9 +1,12 @@
-"""Validated ingest keeps documents loaded between pushes: that changes speed, never answers.
+"""Validated ingest keeps documents loaded between pushes and appends updates beside
+a stored state: that changes speed, never answers.
 
 The property: a ``SyncServer`` whose loaded-document cache is tiny (so entries
-are reused, evicted and invalidated) answers every item of any sequence of
-pushes exactly as one that loads every document afresh from the store, and
-both end with the same documents and projection rows. The pushes mix valid
+are reused, evicted and invalidated) and that appends every push to a
+document's tail (folding it in now and then) answers every item of any
+sequence of pushes exactly as one that loads every document afresh from the
+store and stores it whole, and both end with the same documents and
+projection rows. The pushes mix valid
 courier and office writes with every structural violation, re-sends, updates
 with a gap, nested maps (as the JS Yjs client writes events) and changes made
 to the store behind the server's back.
@@ -29,7 +32,7 @@ from simulation import actions
 from simulation.digest import projection_rows, state_vectors
 from sync import ReplicaStore, SyncServer
 from sync._doc_cache import DocCache, LoadedDoc
-from sync.documents import apply_command, load
+from sync.documents import apply_command, load, read_content
 from sync.ingest import merge_incoming
 from tests.core_helpers import COURIER, DAY, OFFICE, actor, lookup
 
@@ -165,8 +168,8 @@ async def _run(schedule: list[list[tuple[int, str, Device]]]) -> None:
         stores = [await ReplicaStore.open(Path(tmp) / f"{n}.db") for n in range(2)]
         try:
             servers = (
-                SyncServer(stores[0], lookup, cache_size=0),
-                SyncServer(stores[1], lookup, cache_size=2),
+                SyncServer(stores[0], lookup, cache_size=0, tail_from=2**62),
+                SyncServer(stores[1], lookup, cache_size=2, tail_from=0),
             )
             items = [PushItem(d, "shipment", apply_command(None, c, 1)[1]) for d, c in creations]
             for server in servers:
@@ -176,6 +179,11 @@ async def _run(schedule: list[list[tuple[int, str, Device]]]) -> None:
                 await _batch(servers, writer, batch)
             assert await state_vectors(stores[0]) == await state_vectors(stores[1])
             assert await projection_rows(stores[0]) == await projection_rows(stores[1])
+            whole = [await store.load(writer.docs) for store in stores]
+            for doc_id in writer.docs:
+                contents = [read_content(load(w[doc_id].state)) for w in whole]
+                assert contents[0].info == contents[1].info
+                assert contents[0].events == contents[1].events
         finally:
             for store in stores:
                 await store.close()
@@ -187,19 +195,19 @@ def test_cached_documents_answer_exactly_as_fresh_loads(schedule):
     asyncio.run(_run(schedule))
 
 
-def test_the_cache_is_bounded_and_matches_state_bytes():
+def test_the_cache_is_bounded_and_matches_the_stored_version():
     states = [apply_command(None, c, 1)[0] for _, c in _creations(5)]
+    versions = [(n + 1, bytes([n])) for n in range(5)]
     cache = DocCache(capacity=3)
     loaded = [LoadedDoc.of(s) for s in states]
-    for n, (state, doc) in enumerate(zip(states, loaded, strict=True)):
-        cache.keep(f"doc-{n}", state, doc)
+    for n, (version, doc) in enumerate(zip(versions, loaded, strict=True)):
+        cache.keep(f"doc-{n}", version, doc)
     assert len(cache) == 3
-    assert cache.take("doc-4", states[4]) is loaded[4]
+    assert cache.take("doc-4", versions[4]) is loaded[4]
     assert len(cache) == 2, "a taken document leaves the cache until kept again"
-    assert cache.take("doc-0", states[0]) is not loaded[0], "the oldest was evicted"
-    other = cache.take("doc-3", states[4])
-    assert other is not loaded[3], "another state's bytes never match"
-    assert other.content.info["tracking_number"] == loaded[4].content.info["tracking_number"]
+    assert cache.take("doc-0", versions[0]) is None, "the oldest was evicted"
+    assert cache.take("doc-3", versions[4]) is None, "another version never matches"
+    assert cache.take("doc-3", versions[3]) is None, "a mismatch dropped it"
     assert len(cache) == 1, "only doc-2 is left"
 
 
@@ -314,5 +322,27 @@ async def test_a_write_rebased_by_the_store_is_not_cached_as_computed(tmp_path):
         edit = _set_phone(stored, "+33 2", 73)  # overwrites the rebased-in phone
         answer = await _push(server, OFFICE, [PushItem(doc_id, "shipment", edit)])
         assert answer == [(doc_id, True, "ok")]
+    finally:
+        await store.close()
+
+
+async def test_a_new_document_refused_midway_keeps_what_the_push_accepted(tmp_path):
+    """Created, then a refused change, then an event, all in one push: the refusal
+    reloads the new document from the push's accepted updates, not from nothing."""
+    [(doc_id, create)] = _creations(1)
+    store = await ReplicaStore.open(tmp_path / "c.db")
+    try:
+        server = SyncServer(store, lookup)
+        created = apply_command(None, create, 1)[1]
+        doc = load(created, client_id=80)
+        writer = Writer([doc_id])
+        edit = writer.update(doc, "edit_event", OFFICE)
+        doc = load(created, client_id=81)
+        attempt = writer.update(doc, "attempt", OFFICE)
+        items = [PushItem(doc_id, "shipment", u) for u in (created, edit, attempt)]
+        answers = await _push(server, OFFICE, items)
+        assert [ok for _, ok, _ in answers] == [True, False, True]
+        content = read_content(load((await store.load([doc_id]))[doc_id].state))
+        assert len(content.events) == 2 and content.info["tracking_number"]
     finally:
         await store.close()

@@ -20,6 +20,12 @@ if TYPE_CHECKING:
 pytest_plugins = ["tests.server_fixtures"]
 
 
+@pytest.fixture(scope="module")
+def central(central_each: Central) -> Central:
+    """Every test here runs on SQLite and on PostgreSQL with 2 workers."""
+    return central_each
+
+
 def shipment(ref: str, **extra: object) -> dict[str, object]:
     return {"order_ref": ref, "currency": "EUR", "cod_amount": 2500, **extra}
 
@@ -83,7 +89,8 @@ async def test_cancel_and_returns_follow_the_lifecycle(
 ):
     _, token = central.enrol("merchant", merchant_id=names.merchant)
     with central.api(token) as api:
-        refs = [shipment(r, depot_id=names.depot) for r in ("C-1", "C-2")]
+        sold = [{"sku": "SKU-1", "quantity": 2}]
+        refs = [shipment(r, depot_id=names.depot, items=sold) for r in ("C-1", "C-2")]
         results = api.post("/api/v1/shipments/bulk", json={"shipments": refs}).json()["results"]
         to_cancel, to_deliver = (r["id"] for r in results)
         cancelled = api.post(f"/api/v1/shipments/{to_cancel}/cancel", json={"reason": "oops"})

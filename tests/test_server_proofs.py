@@ -35,8 +35,10 @@ def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-async def _delivered_with_proof(central, names, tmp_path: Path) -> tuple[str, str, str]:
-    """A delivery by the test courier's handheld naming SIGNATURE and NOT_A_PICTURE."""
+async def _delivered_with_proof(
+    central, names, tmp_path: Path, signature: bytes = SIGNATURE
+) -> tuple[str, str, str]:
+    """A delivery by the test courier's handheld naming ``signature`` and NOT_A_PICTURE."""
     [shipment_id] = await seed(central, names, 1)
     await routed(central, names, tmp_path, [shipment_id])
     device_id, token = central.enrol("courier", depot_id=names.depot, courier_id=names.courier)
@@ -46,7 +48,7 @@ async def _delivered_with_proof(central, names, tmp_path: Path) -> tuple[str, st
         recipient_name="Ann",
         relation="self",
         device_time_ms=1,
-        signature_sha256=sha(SIGNATURE),
+        signature_sha256=sha(signature),
         photo_sha256=sha(NOT_A_PICTURE),
         lat=52.37,
         lon=4.89,
@@ -120,3 +122,69 @@ def test_upload_refusals_store_nothing_and_the_office_sees_the_signature(
 def test_office_proof_names_must_be_a_sha256(central, name: str) -> None:
     with office_session(central) as office:
         assert office.get(f"/office/proofs/{name}").status_code == 404
+
+
+def test_an_upload_in_pieces_resumes_from_the_offset_central_reports(
+    central, names, tmp_path: Path
+) -> None:
+    drawn = png(7, 5, shade=40)
+    shipment_id, _, token = asyncio.run(_delivered_with_proof(central, names, tmp_path, drawn))
+    auth = {"authorization": f"Bearer {token}"}
+
+    def status(name: str) -> tuple[int, str, str]:
+        answer = httpx.head(
+            f"{central.url}/sync/proofs/{name}", params={"doc_id": shipment_id}, headers=auth
+        )
+        return answer.status_code, answer.headers["proof-stored"], answer.headers["upload-offset"]
+
+    def piece(name: str, body: bytes, start: int, total: int) -> httpx.Response:
+        headers = {**auth, "content-range": f"bytes {start}-{start + len(body) - 1}/{total}"}
+        return httpx.put(
+            f"{central.url}/sync/proofs/{name}",
+            params={"doc_id": shipment_id},
+            content=body,
+            headers=headers,
+            timeout=30,
+        )
+
+    name, total = sha(drawn), len(drawn)
+    assert status(name) == (200, "none", "0")
+    refusals = [
+        (piece(name, drawn[:20], 0, MAX_PROOF_BYTES + 1), 413, "larger than"),
+        (piece(name, drawn[:20], 5, total), 416, "continues at byte 0"),
+        (piece(sha(NOT_A_PICTURE), NOT_A_PICTURE[:20], 0, 99), 415, "not a png"),
+    ]
+    bad_header = httpx.put(
+        f"{central.url}/sync/proofs/{name}",
+        params={"doc_id": shipment_id},
+        content=drawn[:20],
+        headers={**auth, "content-range": "bytes 0-30/70"},
+    )
+    refusals.append((bad_header, 400, "does not match a body of 20 bytes"))
+    for answer, code, words in refusals:
+        assert answer.status_code == code, (code, answer.text)
+        assert words in answer.text.lower() or words in answer.text
+    assert status(name) == (200, "none", "0")
+
+    first = piece(name, drawn[:20], 0, total)  # then the connection is cut
+    assert (first.status_code, first.headers["upload-offset"]) == (202, "20")
+    assert status(name) == (200, "partial", "20")
+    again = piece(name, drawn[:20], 0, total)  # a client that forgot where it was
+    assert (again.status_code, again.headers["upload-offset"]) == (416, "20")
+    assert piece(name, drawn[20:], 20, total).status_code == 201
+    assert (
+        httpx.head(
+            f"{central.url}/sync/proofs/{name}", params={"doc_id": shipment_id}, headers=auth
+        ).headers["proof-stored"]
+        == "complete"
+    )
+    with office_session(central) as office:
+        assert office.get(f"/office/proofs/{name}").content == drawn
+
+    # pieces that do not hash to the name are dropped whole: the next upload starts over
+    fake = png(3, 3)
+    assert piece(sha(NOT_A_PICTURE), fake[:10], 0, len(fake)).status_code == 202
+    last = piece(sha(NOT_A_PICTURE), fake[10:], 10, len(fake))
+    assert last.status_code == 422 and "not the name" in last.text
+    assert status(sha(NOT_A_PICTURE)) == (200, "none", "0")
+    assert not list(Path(f"{central.db_path}.proofs").glob(f"{sha(NOT_A_PICTURE)}*"))

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 import httpx
+import pytest
 from pycrdt import YMessageType, YSyncMessageType, write_message
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
@@ -22,6 +23,13 @@ if TYPE_CHECKING:
     from .server_fixtures import Central, Names
 
 pytest_plugins = ["tests.server_fixtures"]
+
+
+@pytest.fixture(scope="module")
+def central(central_each: Central) -> Central:
+    """Every test here runs on SQLite and on PostgreSQL with 2 workers."""
+    return central_each
+
 
 EMPTY_STATE_VECTOR = b"\x00"
 

@@ -28,6 +28,12 @@ if TYPE_CHECKING:
 pytest_plugins = ["tests.server_fixtures"]
 
 
+@pytest.fixture(scope="module")
+def central(central_each: Central) -> Central:
+    """Every test here runs on SQLite and on PostgreSQL with 2 workers."""
+    return central_each
+
+
 async def test_round_trip_delivery_reaches_central(central: Central, names: Names, tmp_path: Path):
     ids = await seed(central, names, 3)
     await routed(central, names, tmp_path, ids)

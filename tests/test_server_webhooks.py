@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 import msgspec
+import pytest
 
 from protocol.commands import DocCommand
 from protocol.events import (
@@ -30,6 +31,12 @@ if TYPE_CHECKING:
     from .server_fixtures import Central, Names
 
 pytest_plugins = ["tests.server_fixtures"]
+
+
+@pytest.fixture(scope="module")
+def central(central_each: Central) -> Central:
+    """Every test here runs on SQLite and on PostgreSQL with 2 workers (one scans)."""
+    return central_each
 
 
 def shipment(ref: str, **extra: object) -> dict[str, object]:
@@ -67,7 +74,10 @@ async def test_return_grading_and_cod_remittance_are_retried_until_delivered(
         _, token = central.enrol("merchant", merchant_id=names.merchant)
         with central.api(token) as api:
             api.post("/api/v1/webhooks", json={"url": hook.url}).raise_for_status()
-            created = api.post("/api/v1/shipments", json=shipment("G-1", depot_id=names.depot))
+            created = api.post(
+                "/api/v1/shipments",
+                json=shipment("G-1", depot_id=names.depot, items=[{"sku": "SKU-1"}]),
+            )
             shipment_id = created.json()["id"]
         await deliver(central, names, tmp_path, shipment_id)
         with central.api(token) as api:

@@ -8,6 +8,7 @@ random seeds and chaos settings.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import sqlite3
@@ -26,9 +27,11 @@ from fixtures import StepKind as K
 from fixtures import build_dataset
 from parcelsync_cli import main
 from simulation.chaos import ChaosOptions
+from simulation.cli import NATIONAL_CHAOS, national
 from simulation.day import SimOptions, day_dataset, simulate
 from simulation.proc_script import attempts, decision, returns_to_origin
 from simulation.steps import COURIER_STEPS
+from tests.pg import needs_pg, pg_url
 
 CHAOS = [
     "--offline-rate=0.1",
@@ -180,3 +183,31 @@ def test_processes_split_each_plan_into_the_courier_attempts_and_the_others_step
         holds = [s for s in plan.outcome if s.kind == K.HOLD_DECISION]
         assert decision(plan) == (holds[0].decision if holds else None)
         assert returns_to_origin(plan) == (plan.final == "returned_to_origin")
+
+
+@needs_pg
+def test_central_on_postgres_converges_with_chaos_to_the_sqlite_digest(tmp_path: Path) -> None:
+    """The same seeded chaotic day with central on PostgreSQL: every check holds and
+    every replica ends byte for byte as with central on SQLite."""
+    chaos = ChaosOptions(offline_rate=0.1, wan_outage=60, duplicate=0.1, cut=0.1, kill=2)
+    options = SimOptions(depots=1, couriers=2, stops=8, seed=5, chaos=chaos)
+    on_sqlite = asyncio.run(simulate(options, tmp_path, lambda _: None))
+    on_pg = dataclasses.replace(options, central_db=pg_url("sim"))
+    (tmp_path / "pg").mkdir()
+    summary = asyncio.run(simulate(on_pg, tmp_path / "pg", lambda _: None))
+    assert_sound(summary)
+    assert summary["state_digest"] == on_sqlite["state_digest"]
+
+
+def test_national_preset_sets_the_full_size_and_chaos_but_keeps_what_is_given() -> None:
+    simulate_command = main.commands["simulate"]
+    ctx = simulate_command.make_context("simulate", ["--national", "--kill", "0", "--days", "2"])
+    options = dict(ctx.params)
+    national(options, ctx)
+    assert (options["depots"], options["couriers"], options["stops"]) == (40, 40, 115)
+    assert options["kill"] == 0 and options["days"] == 2  # given: kept
+    assert {k: options[k] for k in NATIONAL_CHAOS if k != "kill"} == {
+        k: v for k, v in NATIONAL_CHAOS.items() if k != "kill"
+    }
+    refused = CliRunner().invoke(main, ["simulate", "--national", "--depots", "2"])
+    assert refused.exit_code == 2 and "leave out --depots" in refused.output

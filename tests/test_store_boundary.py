@@ -41,6 +41,7 @@ STORE_MODULES = {
     "sync/devices.py",
     "sync/schema.py",
     "server/store.py",  # central's store: extends ReplicaStore in the same transactions
+    "sync/_postgres.py",  # the PostgreSQL connection beneath the same store (its head, its LISTEN)
     # measures raw SQLite under the pipeline, on its own connection, by design
     "bench/ingest_floor.py",
 }

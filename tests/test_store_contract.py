@@ -1,4 +1,5 @@
-"""One contract for every store implementation (see ``tests/store_backends.py``).
+"""One contract for every store implementation (``tests.pg.STORE_KINDS``: SQLite, and
+PostgreSQL when ``PARCELSYNC_TEST_PG`` names a database).
 
 Each test runs over every backend through the one ``store`` fixture, and uses
 only the typed parts of :mod:`sync.ports`: what the sync core, the office and
@@ -21,12 +22,12 @@ from simulation.digest import projection_rows
 from sync.ingest import commit_commands
 from sync.ports import SyncStore
 from tests.core_helpers import COURIER, DAY, OFFICE, actor
-from tests.store_backends import BACKENDS, open_test_store
+from tests.pg import STORE_KINDS, open_test_store
 
 COURIER_SCOPE = [Scope("courier", "C1")]
 
 
-@pytest.fixture(params=sorted(BACKENDS))
+@pytest.fixture(params=STORE_KINDS)
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SyncStore]:
     """A fresh, empty store of each backend."""
     opened = await open_test_store(request.param, tmp_path)
@@ -212,7 +213,7 @@ async def test_projections_follow_the_documents(store: SyncStore) -> None:
     rows = await store.projection_rows("p_shipments")
     assert sorted(r[0] for r in rows) == sorted(ids)
     assert len(await store.projection_rows("p_shipments", [Scope("courier", "C9")])) == 0
-    assert (await store.shipment_depot(ids[0]), await store.shipment_depot("nope")) == ("D1", None)
+    assert (await store.document_depot(ids[0]), await store.document_depot("nope")) == ("D1", None)
     (created,) = await store.events_of(ids[0], "created")
     assert created[1].endswith(".office") and await store.events_of(ids[0], "delivered") == []
     stops = await store.manifest_rows("D1", "C1", DAY)

@@ -15,6 +15,7 @@ from server.webhooks.scanner import scan
 from sync import ReplicaStore, SyncServer
 from sync._records import now_ms
 from tests.core_helpers import COURIER, lookup, seeded_central
+from tests.pg import STORE_KINDS, store_path
 
 
 async def test_rows_the_webhook_scanner_has_not_read_stay(tmp_path):
@@ -56,8 +57,9 @@ async def test_rows_younger_than_the_kept_days_stay_and_a_dry_run_drops_nothing(
             await trim_log(store, -1, now_ms())
 
 
-def test_the_command_trims_a_central_file_and_refuses_any_other(tmp_path):
-    path, edge_file = tmp_path / "central.db", tmp_path / "handheld.db"
+@pytest.mark.parametrize("kind", STORE_KINDS)
+def test_the_command_trims_a_central_file_and_refuses_any_other(kind, tmp_path):
+    path, edge_file = (store_path(kind, tmp_path, name) for name in ("central", "handheld"))
 
     async def files() -> int:
         store, _ = await seeded_central(path, 3, CentralStore)

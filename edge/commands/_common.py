@@ -49,8 +49,10 @@ async def write_event(
     kind: Callable[..., Event],
     payload: object,
     command: str,
+    **args: Any,
 ) -> list[Event]:
-    """Stamp one ``kind`` event and append it to the viewed document as ``command``.
+    """Stamp one ``kind`` event and append it to the viewed document as ``command``
+    (``args``: the command's arguments, e.g. its ``attachments``).
 
     The node's clock first observes the document's events; the write is ONE
     local transaction. Returns the written events.
@@ -58,7 +60,7 @@ async def write_event(
     clock = await ctx.clock(view.hlcs)
     events: list[Event] = [kind(**ctx.base(clock.now()), payload=payload)]
     doc_type = "shipment" if isinstance(view, ShipmentView) else "return"
-    await ctx.commit(clock, [(view.doc_id, DocCommand.build(command, doc_type, events))])
+    await ctx.commit(clock, [(view.doc_id, DocCommand.build(command, doc_type, events, **args))])
     return events
 
 

@@ -1,9 +1,9 @@
-"""Courier commands on the handheld: route, scan, out for delivery, deliver, fail, pickup.
+"""Courier commands on the handheld: route, scan, out for delivery, deliver, fail.
 
 Each command reads and folds the documents first, raises an
 :class:`edge.errors.EdgeError` and writes nothing when a rule says no, and
 otherwise writes its events in ONE local transaction. Cash commands live in
-:mod:`edge.commands.cash`.
+:mod:`edge.commands.cash`, reverse pickups in :mod:`edge.commands.pickups`.
 """
 
 from __future__ import annotations
@@ -15,22 +15,15 @@ from pathlib import Path
 
 import msgspec
 
-from protocol.events import (
-    AttemptFailed,
-    Delivered,
-    Event,
-    OutForDelivery,
-    ProofOfDelivery,
-    ReturnPickedUp,
-)
+from protocol.events import AttemptFailed, Delivered, Event, OutForDelivery, ProofOfDelivery
 from protocol.hlc import HybridClock
 from protocol.lifecycle import fold_shipment
 from protocol.pin import BadPinDigest, normal_pin, pin_matches
-from protocol.vocab import FailureReason, PodRelation, ReturnStatus, Role, ShipmentStatus
+from protocol.vocab import FailureReason, PodRelation, Role, ShipmentStatus
 
 from ..context import EdgeContext
-from ..docs import ShipmentView, find_shipment, return_by_id
-from ..errors import AlreadyRecorded, InvalidInput, InvalidTransition, OtpRejected, OutOfScope
+from ..docs import ShipmentView, find_shipment
+from ..errors import AlreadyRecorded, InvalidInput, InvalidTransition, OtpRejected
 from ..read_store import route_rows
 from ._common import Outcome, on_my_route, one_of, outcome, shipment_command, write_event
 
@@ -200,17 +193,3 @@ async def fail(ctx: EdgeContext, code: str, reason: FailureReason | str, note: s
     return outcome(
         view, after.status, events, f"attempt {after.attempts} failed ({reason}): {after.status}"
     )
-
-
-async def pickup_return(ctx: EdgeContext, return_id: str) -> Outcome:
-    """Record the reverse pickup of a return from the customer."""
-    ctx.require(Role.COURIER)
-    async with ctx.lock:
-        view = await return_by_id(ctx.store, return_id)
-        if view.info.courier_id != ctx.identity.courier_id:
-            raise OutOfScope(f"return {return_id} is not assigned to {ctx.identity.courier_id}")
-        if view.state.status != ReturnStatus.REQUESTED:
-            raise AlreadyRecorded(f"return {return_id} is already {view.state.status}")
-        body = ReturnPickedUp.Body(courier_id=ctx.identity.courier_id)
-        events = await write_event(ctx, view, ReturnPickedUp, body, "pickup_return")
-    return outcome(view, ReturnStatus.PICKED_UP, events, "picked up")

@@ -6,6 +6,8 @@ and write nothing, else write ONE local transaction.
 
 from __future__ import annotations
 
+import re
+
 import msgspec
 
 from protocol.cash import fold_by_currency
@@ -15,6 +17,8 @@ from protocol.events import (
     CashCounted,
     CashDeposited,
     CountPayload,
+    Event,
+    Reassigned,
     ReceivedAtDepot,
 )
 from protocol.ids import depot_book_id, new_id
@@ -42,6 +46,7 @@ from ._common import (
 )
 
 S = ShipmentStatus
+BATCH_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 class CountResult(msgspec.Struct, frozen=True):
@@ -87,9 +92,10 @@ async def receive(ctx: EdgeContext, code: str) -> Outcome:
 
 
 async def assign(
-    ctx: EdgeContext, code: str, courier_id: str, route_day: str, route_seq: int
+    ctx: EdgeContext, code: str, courier_id: str, route_day: str, route_seq: int, reason: str = ""
 ) -> Outcome:
-    """Assign (or reassign) a shipment to a courier's route; routing fields only."""
+    """Assign (or reassign) a shipment to a courier's route: the routing fields, and a
+    ``reassigned`` event that keeps who did it and why in the shipment's history."""
     if not courier_id.strip() or not route_day.strip():
         raise InvalidInput("courier id and route day are required")
     if route_seq < 0:
@@ -105,10 +111,14 @@ async def assign(
         if current == fields:
             raise AlreadyRecorded(f"{view.info.tracking_number} is already on that route stop")
         clock = await ctx.clock(view.hlcs)
-        command = DocCommand.build("assign", "shipment", info=fields)
+        body = Reassigned.Body(
+            courier_id=courier_id, route_day=route_day, reason=reason.strip(), route_seq=route_seq
+        )
+        events: list[Event] = [Reassigned(**ctx.base(clock.now()), payload=body)]
+        command = DocCommand.build("assign", "shipment", events, info=fields)
         await ctx.commit(clock, [(view.doc_id, command)])
     message = f"assigned to {courier_id} on {route_day} stop {route_seq}"
-    return outcome(view, view.state.status, [], message)
+    return outcome(view, view.state.status, events, message)
 
 
 async def count_cash(ctx: EdgeContext, handover_id: str, amount: int) -> CountResult:
@@ -171,12 +181,52 @@ async def undeposited(ctx: EdgeContext) -> int:
     return counted - deposited
 
 
+class DepositBatch(msgspec.Struct, frozen=True):
+    """A deposit batch recorded at this depot, with who recorded it."""
+
+    batch_id: str
+    day: str
+    amount: int
+    currency: str
+    actor: str
+    hlc: str
+
+
+async def deposits(ctx: EdgeContext) -> list[DepositBatch]:
+    """Every deposit batch in this depot's cash books, newest first."""
+    books = await books_where(ctx.store, owner_kind="depot", owner_id=ctx.identity.depot_id)
+    found = [
+        DepositBatch(
+            e.payload.batch_id, b.info.day, e.payload.amount, e.payload.currency, e.actor, e.hlc
+        )
+        for b in books
+        for e in b.events
+        if isinstance(e, CashDeposited)
+    ]
+    return sorted(found, key=lambda d: d.hlc, reverse=True)
+
+
+def _batch_name(batch_id: str | None) -> str:
+    """``batch_id`` (a bank slip number, say) if it is a short plain name, else a new id."""
+    name = (batch_id or "").strip()
+    if not name:
+        return new_id()
+    if not BATCH_NAME.fullmatch(name):
+        raise InvalidInput(
+            f"batch: {name[:40]!r} is not a batch name: up to 64 letters, digits, '.', '-', '_'"
+        )
+    return name
+
+
 async def deposit(ctx: EdgeContext, amount: int, batch_id: str | None = None) -> Deposit:
     """Record a deposit batch of counted cash in the depot's cash book of today."""
     ctx.require(Role.DEPOT)
     positive(amount, "deposit amount")
     currency = ctx.identity.currency
+    batch = _batch_name(batch_id)
     async with ctx.lock:
+        if any(d.batch_id == batch for d in await deposits(ctx)):
+            raise AlreadyRecorded(f"batch: a deposit {batch} was already recorded")
         available = await undeposited(ctx)
         if available <= 0:
             raise NothingToDo("no counted cash waiting to be deposited")
@@ -189,7 +239,6 @@ async def deposit(ctx: EdgeContext, amount: int, batch_id: str | None = None) ->
         book_id = depot_book_id(ctx.identity.depot_id, day)
         existing = await cash_books(ctx.store, [book_id])
         clock = await ctx.clock(existing[0].hlcs if existing else [])
-        batch = batch_id or new_id()
         payload = BatchPayload(amount=amount, currency=currency, batch_id=batch)
         event = CashDeposited(**ctx.base(clock.now()), payload=payload)
         info = None if existing else book_info("depot", ctx.identity.depot_id, ctx, day, currency)
@@ -209,13 +258,26 @@ class PlanRow(msgspec.Struct, frozen=True):
     courier_id: str
     route_day: str
     route_seq: int
+    assignments: list[tuple[str, str]] = []  # (actor, hlc) of each reassigned, oldest first
 
 
 async def to_plan(ctx: EdgeContext) -> list[PlanRow]:
-    """This depot's parcels still to deliver, by courier, day and stop."""
+    """This depot's parcels still to deliver, by courier, day and stop, with who routed
+    each (the ``reassigned`` events)."""
     ctx.require(Role.DEPOT)
     rows = await open_shipment_rows(ctx.store, ctx.identity.depot_id, TERMINAL_STATUSES)
+    trail = await ctx.store.route_records(ctx.identity.depot_id)
     return [
-        PlanRow(r[0], r[1], r[2] or "", r[3] or "", r[4], r[5] or "", r[6] or "", r[7] or 0)
+        PlanRow(
+            r[0],
+            r[1],
+            r[2] or "",
+            r[3] or "",
+            r[4],
+            r[5] or "",
+            r[6] or "",
+            r[7] or 0,
+            trail.get(r[0], []),
+        )
         for r in rows
     ]

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
-from paper import ManifestStop
 from protocol.info import ShipmentInfo
 from protocol.vocab import DocType, Role
 
 from ..context import EdgeContext
 from ..docs import contents
 from ..errors import InvalidInput, NothingToDo
+
+if TYPE_CHECKING:
+    from paper import ManifestStop
 
 
 def route_day(value: str) -> str:
@@ -23,6 +26,8 @@ def route_day(value: str) -> str:
 
 async def manifest_stops(ctx: EdgeContext, day: str, courier_id: str) -> list[ManifestStop]:
     """The stops of ``courier_id``'s route on ``day`` at this depot, in route order."""
+    from paper import ManifestStop  # reportlab: only for a manifest
+
     ctx.require(Role.DEPOT)
     day = route_day(day)
     rows = await ctx.store.manifest_rows(ctx.identity.depot_id, courier_id, day)

@@ -1,8 +1,6 @@
-"""Depot returns desk: receive a return, grade its items, move stock.
-
-Stock per SKU changes only through ``restocked``/``dispatched`` entries, and
-only within what the inspection allows (restock what was graded for restock,
-dispatch what is in stock).
+"""Depot returns desk: receive a return, grade its items (only items of the RMA, up to
+their quantities), list the returns and the stock here. Stock movements are
+:mod:`edge.commands.stock`.
 """
 
 from __future__ import annotations
@@ -11,21 +9,14 @@ from collections.abc import Sequence
 
 import msgspec
 
-from protocol.events import (
-    Dispatched,
-    ItemInspection,
-    ItemsInspected,
-    Restocked,
-    ReturnReceived,
-    StockMovement,
-)
-from protocol.vocab import Disposition, Grade, ReturnStatus, Role
+from protocol.events import ItemInspection, ItemsInspected, ReturnReceived
+from protocol.return_rules import grading_refusal
+from protocol.vocab import Disposition, Grade, ReturnStatus, Role, StockState
 
 from ..context import EdgeContext
 from ..docs import ReturnView, return_by_id
-from ..errors import AlreadyRecorded, InvalidInput, InvalidTransition, NothingToDo
+from ..errors import AlreadyRecorded, InvalidInput, InvalidTransition
 from ..read_store import depot_returns
-from ..read_store import stock_levels as stock_levels_at
 from ._common import Outcome, in_my_depot, outcome, positive, write_event
 
 R = ReturnStatus
@@ -34,9 +25,11 @@ R = ReturnStatus
 class StockLevel(msgspec.Struct, frozen=True):
     sku: str
     quantity: int
+    state: str = StockState.AVAILABLE.value
 
 
-async def _view(ctx: EdgeContext, return_id: str) -> ReturnView:
+async def desk_view(ctx: EdgeContext, return_id: str) -> ReturnView:
+    """A return of this depot, folded, for a depot node."""
     ctx.require(Role.DEPOT)
     view = await return_by_id(ctx.store, return_id)
     in_my_depot(ctx, view)
@@ -46,7 +39,7 @@ async def _view(ctx: EdgeContext, return_id: str) -> ReturnView:
 async def receive_return(ctx: EdgeContext, return_id: str) -> Outcome:
     """A returned parcel arrived at the returns desk."""
     async with ctx.lock:
-        view = await _view(ctx, return_id)
+        view = await desk_view(ctx, return_id)
         if view.state.status not in (R.REQUESTED, R.PICKED_UP):
             raise AlreadyRecorded(f"return {return_id} is already {view.state.status}")
         body = ReturnReceived.Body(depot_id=ctx.identity.depot_id)
@@ -78,69 +71,24 @@ async def inspect(ctx: EdgeContext, return_id: str, items: Sequence[ItemInspecti
     for item in items:
         positive(item.quantity, f"quantity of {item.sku}")
     async with ctx.lock:
-        view = await _view(ctx, return_id)
+        view = await desk_view(ctx, return_id)
         if view.state.status in (R.INSPECTED, R.COMPLETED) or view.state.items:
             raise AlreadyRecorded(f"return {return_id} was already inspected")
         if view.state.status != R.RECEIVED:
             raise InvalidTransition(f"return {return_id} is {view.state.status}: receive it first")
+        refusal = grading_refusal(view.info, items, "items")
+        if refusal is not None:
+            raise InvalidInput(refusal.message)
         body = ItemsInspected.Body(items=list(items))
         events = await write_event(ctx, view, ItemsInspected, body, "inspect")
     return outcome(view, R.INSPECTED, events, f"{len(items)} item(s) graded")
 
 
-def _stock(view: ReturnView, depot_id: str, sku: str) -> int:
-    return sum(q for d, s, q in view.state.stock if d == depot_id and s == sku)
-
-
-async def _move(
-    ctx: EdgeContext, return_id: str, sku: str, quantity: int, restock: bool
-) -> Outcome:
-    positive(quantity, "quantity")
-    depot = ctx.identity.depot_id
-    async with ctx.lock:
-        view = await _view(ctx, return_id)
-        if not view.state.items:
-            raise InvalidTransition(f"return {return_id} is not inspected yet: inspect it first")
-        in_stock = _stock(view, depot, sku)
-        if restock:
-            allowed = sum(
-                i.quantity
-                for i in view.state.items
-                if i.sku == sku and i.disposition == Disposition.RESTOCK
-            )
-            restocked = sum(
-                e.payload.quantity
-                for e in view.events
-                if isinstance(e, Restocked) and e.payload.sku == sku
-            )
-            if quantity > allowed - restocked:
-                raise NothingToDo(
-                    f"{sku}: {allowed - restocked} unit(s) graded for restock are left, "
-                    f"cannot restock {quantity}"
-                )
-        elif quantity > in_stock:
-            raise NothingToDo(f"{sku}: only {in_stock} in stock here, cannot dispatch {quantity}")
-        kind, name = (Restocked, "restock") if restock else (Dispatched, "dispatch")
-        payload = StockMovement(sku=sku, quantity=quantity, depot_id=depot)
-        events = await write_event(ctx, view, kind, payload, name)
-    after = in_stock + (quantity if restock else -quantity)
-    return outcome(view, view.state.status, events, f"{sku}: {after} in stock")
-
-
-async def restock(ctx: EdgeContext, return_id: str, sku: str, quantity: int = 1) -> Outcome:
-    """Put graded-for-restock units back on the shelf."""
-    return await _move(ctx, return_id, sku, quantity, restock=True)
-
-
-async def dispatch(ctx: EdgeContext, return_id: str, sku: str, quantity: int = 1) -> Outcome:
-    """Take units out of stock (back to the merchant, sold on)."""
-    return await _move(ctx, return_id, sku, quantity, restock=False)
-
-
 async def stock_levels(ctx: EdgeContext) -> list[StockLevel]:
-    """Stock per SKU at this depot, from the restock/dispatch entries."""
-    rows = await stock_levels_at(ctx.store, ctx.identity.depot_id)
-    return [StockLevel(sku, quantity) for sku, quantity in rows]
+    """Units per SKU and state at this depot, from every return's stock movements."""
+    ctx.require(Role.DEPOT)
+    rows = await ctx.store.stock_levels(ctx.identity.depot_id)
+    return [StockLevel(sku, quantity, state) for sku, state, quantity in rows]
 
 
 class ReturnRow(msgspec.Struct, frozen=True):

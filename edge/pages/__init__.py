@@ -7,13 +7,19 @@ The courier's pages (:mod:`.courier`), on the handheld's 127.0.0.1:
     /login, /logout          the courier's PIN (chosen on first use), a session cookie
     /                        today's route in the planned order; search; scan or type a code
     /stops/{doc_id}          one stop: out for delivery, collect COD, deliver with proof, fail
+    /pickups/{doc_id}        a reverse pickup of a return: what to collect, with proof
     /cash                    cash in hand, the limit, the end-of-day handover
     /sync                    the sync bar (the page's script refreshes it)
     /static/...              css and plain js (no build chain, nothing from the internet)
 
 The depot's desk pages (:mod:`.depot`), on the depot LAN: ``/login`` (staff
 id and PIN), ``/`` (inbound scan stream), ``/returns`` and
-``/returns/{doc_id}`` (receive, grade, restock, stock), ``/handhelds``.
+``/returns/{doc_id}`` (receive, grade, restock, stock), ``/routes`` (assign
+and reassign, with who did it), ``/cash`` (:mod:`.desk_cash`: count the
+handovers, deposit batches), ``/handhelds`` (:mod:`.desk_handhelds`: each
+handheld's health and what to look at); and (:mod:`.depot_returns`) ``/pickups``
+(reverse pickups on the couriers' routes) and ``/returns/{doc_id}/move`` (stock
+between states).
 
 Every POST carries the CSRF token; every handler calls the same command
 function as ``parcelsync edge`` (:mod:`edge.commands`).
@@ -39,6 +45,11 @@ from protocol.proofs import MAX_PROOF_BYTES
 from .cash import CourierCash
 from .courier import CourierPages
 from .depot import DepotPages
+from .depot_changes import DepotChangePages
+from .depot_returns import DepotReturnPages
+from .desk_cash import DepotCash
+from .desk_handhelds import DepotHandhelds
+from .pickups import PickupPages
 from .session import SessionCSRF, pages_secret, session_config
 from .signin import CourierSignIn
 from .site import Site
@@ -61,12 +72,14 @@ def _filters(engine: JinjaTemplateEngine) -> None:
 
 def handheld_app(site: Site, secret: bytes) -> Litestar:
     """The courier's pages over ``site`` (the running node), cookies keyed by ``secret``."""
-    return _app(site, secret, CourierSignIn, CourierPages, CourierCash)
+    return _app(site, secret, CourierSignIn, CourierPages, CourierCash, PickupPages)
 
 
 def depot_app(site: Site, secret: bytes) -> Litestar:
     """The depot desk pages over ``site`` (the running depot node)."""
-    return _app(site, secret, DepotPages)
+    return _app(
+        site, secret, DepotPages, DepotChangePages, DepotCash, DepotHandhelds, DepotReturnPages
+    )
 
 
 def _app(site: Site, secret: bytes, *pages: type[Controller]) -> Litestar:

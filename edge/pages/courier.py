@@ -18,6 +18,10 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, MultipartBody, URLEncodedBody
 from litestar.response import Redirect, Template
 
+from protocol.delivery import effective_info
+from protocol.info import ShipmentInfo
+from protocol.vocab import DocType
+
 from .. import commands as c
 from .._cli_support import amount_minor
 from ..docs import contents, shipment_by_id
@@ -32,6 +36,7 @@ from ..errors import (
 )
 from ..proofs import save_proof, signature_bytes
 from .forms import DeliverForm, field_error, parse_point, status_code_of
+from .pickup_rows import pickup_of, pickup_rows
 from .session import signed_in
 from .site import Site, notify, page
 from .words import AFTER_FAILURE, REASON_LABEL, reason_groups, status_label
@@ -61,7 +66,13 @@ async def _route_rows(site: Site) -> list[dict[str, Any]]:
     docs = await contents(site.ctx.store, [s.doc_id for s in stops])
     rows = []
     for stop in stops:
-        info = docs[stop.doc_id][1].info if stop.doc_id in docs else {}
+        info: dict[str, Any] = {}
+        if stop.doc_id in docs:
+            content = docs[stop.doc_id][1]
+            typed = content.typed_info(DocType.SHIPMENT)
+            if isinstance(typed, ShipmentInfo):
+                events = content.typed_events(DocType.SHIPMENT)
+                info = msgspec.structs.asdict(effective_info(typed, events))
         address = " ".join(str(info.get(k) or "") for k in ("address", "postcode")).strip()
         rows.append({"stop": stop, "address": address, "label": status_label(stop.status)})
     return rows
@@ -92,7 +103,10 @@ class CourierPages(Controller):
                     )
                 ).lower()
             ]
-        return await page(site, request, "route.html", rows=rows, q=q, day=site.ctx.today())
+        pickups = await pickup_rows(site)
+        return await page(
+            site, request, "route.html", rows=rows, q=q, day=site.ctx.today(), pickups=pickups
+        )
 
     @post("/scan", status_code=303)
     async def scan(
@@ -106,6 +120,9 @@ class CourierPages(Controller):
         try:
             view = await c.find(site.ctx, data.code)
         except (NotFound, OutOfScope, InvalidInput) as exc:
+            pickup = await pickup_of(site, data.code)
+            if pickup is not None:
+                return Redirect(f"/pickups/{pickup}", status_code=303)
             rows = await _route_rows(site)
             return await page(
                 site,

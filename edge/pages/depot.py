@@ -20,14 +20,13 @@ from protocol.events import ItemInspection
 from protocol.vocab import Disposition, Grade
 
 from .. import commands as c
-from .._cli_support import amount_minor
-from ..commands._common import money
-from ..docs import books_where, return_by_id
+from ..docs import return_by_id
 from ..errors import EdgeError, InvalidInput, NotFound, OutOfScope
 from .forms import status_code_of
 from .pin import verify_pin
 from .session import sign_out, staff_key, staff_sign_in, staff_signed_in
-from .site import Site, age_text, notify, page
+from .site import Site, notify, page
+from .trail import Deed, history, record
 
 SiteDep = NamedDependency[Site]
 Short = Annotated[str, msgspec.Meta(max_length=200)]
@@ -48,11 +47,7 @@ class AssignForm(msgspec.Struct):
     courier: Short = ""
     day: Short = ""
     seq: Short = ""
-
-
-class CountForm(msgspec.Struct):
-    amount: Short = ""
-    currency: Short = "EUR"
+    reason: Short = ""  # why (kept in the shipment's history)
 
 
 class MoveForm(msgspec.Struct):
@@ -60,21 +55,13 @@ class MoveForm(msgspec.Struct):
     quantity: Short = "1"
 
 
-async def _cash(site: Site) -> dict[str, Any]:
-    """Every courier handover at this depot, those still to count first."""
-    books = await books_where(
-        site.ctx.store, depot_id=site.ctx.identity.depot_id, owner_kind="courier"
-    )
-    rows: list[dict[str, Any]] = [
-        {"courier": b.info.owner_id, "day": b.info.day, "count": h}
-        for b in books
-        for h in b.state.handovers
+async def _plan(site: Site) -> list[tuple[c.PlanRow, list[Deed]]]:
+    """The parcels to plan, each with its route assignments as lines, newest first."""
+    now, device = site.ctx.wall(), site.ctx.identity.device_id
+    return [
+        (row, [record("reassigned", a, h, device, now) for a, h in reversed(row.assignments)])
+        for row in await c.to_plan(site.ctx)
     ]
-    rows.sort(key=lambda r: (r["count"].counted is not None, r["day"], r["courier"]))
-    return {
-        "rows": rows,
-        "undeposited": money(await c.undeposited(site.ctx), site.ctx.identity.currency),
-    }
 
 
 def _remember_scan(request: Request[Any, Any, Any], entry: list[str]) -> None:
@@ -96,6 +83,36 @@ def _grades(form: dict[str, str], count: int) -> list[ItemInspection]:
         sku = form.get(f"sku_{n}", "")[:100]
         items.append(ItemInspection(sku, Grade(grade), Disposition(disposition), int(quantity)))
     return items
+
+
+async def return_page(
+    site: Site,
+    request: Request[Any, Any, Any],
+    staff: str,
+    doc_id: str,
+    status_code: int = 200,
+    **extra: Any,
+) -> Template:
+    """One return of this depot: its grades, its stock per state, the forms; 404 if not ours."""
+    try:
+        view = await return_by_id(site.ctx.store, doc_id)
+    except NotFound:
+        view = None
+    if view is None or view.info.depot_id != site.ctx.identity.depot_id:
+        return await page(site, request, "desk_gone.html", 404, person=staff)
+    depot = site.ctx.identity.depot_id
+    context = {
+        "view": view,
+        "grades": list(Grade),
+        "dispositions": list(Disposition),
+        "stock": {sku: q for d, sku, q in view.state.stock if d == depot},
+        "levels": [(sku, state, q) for d, sku, state, q in view.state.levels if d == depot and q],
+        "graded_left": [(sku, target, q) for sku, target, q in view.state.graded_left if q],
+        "trail": history(view.events, site.ctx.identity.device_id, site.ctx.wall()),
+    }
+    return await page(
+        site, request, "desk_return.html", status_code, person=staff, **context, **extra
+    )
 
 
 class DepotPages(Controller):
@@ -168,21 +185,7 @@ class DepotPages(Controller):
         status_code: int = 200,
         **extra: Any,
     ) -> Template:
-        try:
-            view = await return_by_id(site.ctx.store, doc_id)
-        except NotFound:
-            view = None
-        if view is None or view.info.depot_id != site.ctx.identity.depot_id:
-            return await page(site, request, "desk_gone.html", 404, person=staff)
-        context = {
-            "view": view,
-            "grades": list(Grade),
-            "dispositions": list(Disposition),
-            "stock": {sku: q for d, sku, q in view.state.stock if d == site.ctx.identity.depot_id},
-        }
-        return await page(
-            site, request, "desk_return.html", status_code, person=staff, **context, **extra
-        )
+        return await return_page(site, request, staff, doc_id, status_code, **extra)
 
     @get("/returns/{doc_id:str}")
     async def one_return(
@@ -259,7 +262,7 @@ class DepotPages(Controller):
             request,
             "desk_routes.html",
             person=staff,
-            rows=await c.to_plan(site.ctx),
+            rows=await _plan(site),
             day=day[:10] or site.ctx.today(),
         )
 
@@ -278,7 +281,7 @@ class DepotPages(Controller):
                 raise InvalidInput("stop: a whole number, like 7")
             ctx = site.ctx.acting_as(staff)
             done = await c.assign(
-                ctx, doc_id, data.courier.strip(), data.day.strip(), int(data.seq)
+                ctx, doc_id, data.courier.strip(), data.day.strip(), int(data.seq), data.reason
             )
         except EdgeError as exc:
             return await page(
@@ -287,69 +290,12 @@ class DepotPages(Controller):
                 "desk_routes.html",
                 status_code_of(exc),
                 person=staff,
-                rows=await c.to_plan(site.ctx),
+                rows=await _plan(site),
                 day=data.day or site.ctx.today(),
                 errors={f"assign_{doc_id}": str(exc)},
             )
         notify(request, f"{done.tracking_number}: {done.message}")
         return Redirect(f"/routes?day={data.day.strip()}", status_code=303)
-
-    @get("/cash")
-    async def cash_desk(self, site: SiteDep, request: Request[Any, Any, Any]) -> Template:
-        """The couriers' declared handovers, the counts, the discrepancies."""
-        staff = await staff_signed_in(request, site.ctx)
-        return await page(site, request, "desk_cash.html", person=staff, **await _cash(site))
-
-    @post("/cash/{handover_id:str}/count", status_code=303)
-    async def count(
-        self,
-        site: SiteDep,
-        request: Request[Any, Any, Any],
-        handover_id: FromPath[str],
-        data: URLEncodedBody[CountForm],
-    ) -> Redirect | Template:
-        """Record what the desk counted for one handover."""
-        staff = await staff_signed_in(request, site.ctx)
-        try:
-            ctx = site.ctx.acting_as(staff)
-            done = await c.count_cash(ctx, handover_id, amount_minor(data.amount, data.currency))
-        except EdgeError as exc:
-            errors = {f"count_{handover_id}": str(exc)}
-            return await page(
-                site,
-                request,
-                "desk_cash.html",
-                status_code_of(exc),
-                person=staff,
-                errors=errors,
-                **await _cash(site),
-            )
-        text = f"counted {money(done.counted, done.currency)} from {done.courier_id}"
-        if done.discrepancy:
-            text += f": discrepancy {money(done.discrepancy, done.currency)}"
-        notify(request, text)
-        return Redirect("/cash", status_code=303)
-
-    @get("/handhelds")
-    async def handhelds(self, site: SiteDep, request: Request[Any, Any, Any]) -> Template:
-        """The depot's handhelds and the health each last reported here."""
-        staff = await staff_signed_in(request, site.ctx)
-        status = await site.status()
-        now = site.ctx.wall()
-        rows = [
-            {
-                "device": h.device_id,
-                "seen": age_text((now - h.seen_ms) / 1000),
-                "waiting": h.health.waiting if h.health else None,
-                "oldest": age_text(h.health.oldest_unsent_age_s) if h.health else "",
-                "refused": h.health.quarantined if h.health else None,
-                "synced": age_text((now - h.health.last_sync_ms) / 1000)
-                if h.health and h.health.last_sync_ms
-                else "never",
-            }
-            for h in status.handhelds
-        ]
-        return await page(site, request, "desk_handhelds.html", person=staff, rows=rows)
 
     @get("/sync")
     async def sync_fragment(self, site: SiteDep, request: Request[Any, Any, Any]) -> Template:

@@ -17,8 +17,9 @@ from litestar import Request
 from litestar.response import Template
 
 from ..context import EdgeContext
+from ..docs import shipment_by_id
 from ..status import NodeStatus
-from .words import FILE_ADVICE, refusal_advice
+from .words import FILE_ADVICE, command_label, refusal_words
 
 NOTICE = "notice"
 
@@ -39,7 +40,7 @@ class SyncBar:
     oldest: str
     last_sync: str
     files_waiting: int
-    refused: list[tuple[str, str, str]]  # (what, reason, what to do)
+    refused: list[tuple[str, str, str]]  # (what, reason in plain words, what to do)
     last_error: str
 
 
@@ -58,7 +59,10 @@ async def sync_bar(site: Site) -> SyncBar:
     """The sync state of the node in words."""
     s = await site.status()
     refused = [
-        (f"{q.command or 'update'} of a {q.doc_type}", q.message, refusal_advice(q.code))
+        (
+            await _refused_what(site, q.command, q.doc_type, q.doc_id),
+            *refusal_words(q.code, q.message),
+        )
         for q in s.quarantined
     ]
     refused += [
@@ -75,6 +79,13 @@ async def sync_bar(site: Site) -> SyncBar:
         refused=refused,
         last_error=s.last_error,
     )
+
+
+async def _refused_what(site: Site, command: str, doc_type: str, doc_id: str) -> str:
+    """``"Delivery of PS-..."``: the refused command and the parcel's number when held."""
+    label = command_label(command, doc_type)
+    view = await shipment_by_id(site.ctx.store, doc_id) if doc_type == "shipment" else None
+    return f"{label} of {view.info.tracking_number}" if view else label
 
 
 def notify(request: Request[Any, Any, Any], text: str) -> None:

@@ -58,10 +58,51 @@ AFTER_FAILURE: dict[str, str] = {
     S.RETURNING_TO_ORIGIN: NEXT_STEP[FailureOutcome.RETURN][1],
 }
 
-REFUSAL_ADVICE: dict[str, str] = {
-    "forbidden": "Your handheld was not allowed to record this. Call the depot.",
-    "out_of_scope": "The parcel is no longer on your route. Give it back at the depot.",
-    "invalid_event": "The record was malformed. Call the depot; do not record it again.",
+CALL = "Call the depot; do not record it again."
+
+# refusal code -> (why, in plain words; what the courier should do)
+REFUSALS: dict[str, tuple[str, str]] = {
+    "out_of_scope": (
+        "the parcel is no longer on your route",
+        "Give it back at the depot; the courier it moved to delivers it.",
+    ),
+    "forbidden": ("your handheld may not record this", CALL),
+    "forbidden_event": ("your handheld may not record this", CALL),
+    "forbidden_field": ("your handheld may not change these parcel details", CALL),
+    "invalid_event": ("the record was malformed", CALL),
+    "transition_refused": (
+        "the parcel had already moved on (delivered, returned or cancelled elsewhere)",
+        "Keep the parcel and bring it back to the depot; the office sorts it out.",
+    ),
+    "hlc_in_future": (
+        "the handheld's clock is far ahead",
+        "Set the phone's date and time to automatic, then call the depot.",
+    ),
+    "invalid_hlc": ("the handheld's clock stamp could not be read", CALL),
+    "wrong_actor": ("the record names another person than you", CALL),
+    "wrong_device": ("the record names another handheld", CALL),
+    "wrong_courier": ("the record names another courier", CALL),
+    "wrong_depot": ("the record names another depot", CALL),
+    "wrong_cash_book": ("the cash entry went to the wrong cash book", CALL),
+    "not_a_courier_book": ("the cash entry went to the wrong cash book", CALL),
+    "no_cod": (
+        "the office has no cash to collect on this parcel",
+        "Keep the cash apart and hand it to the depot desk with a note.",
+    ),
+    "unknown_shipment": ("the office does not know this parcel", CALL),
+    "amount_mismatch": (
+        "the amount does not match what the office expects",
+        "Hand the cash to the depot desk; they count it and correct the record.",
+    ),
+    "wrong_currency": (
+        "the amount is in another currency than the parcel's",
+        "Hand the cash to the depot desk; they count it and correct the record.",
+    ),
+    "handover_above_cash": (
+        "the handover is more than the cash the office knows you hold",
+        "Hand the cash to the depot desk; they count what you really bring.",
+    ),
+    "card_in_cash_book": ("a card payment was written as cash", CALL),
 }
 
 
@@ -84,8 +125,25 @@ def reason_groups() -> list[tuple[str, str, list[tuple[str, str]]]]:
     return groups
 
 
-def refusal_advice(code: str) -> str:
-    """What the courier should do about an update the office refused."""
-    return REFUSAL_ADVICE.get(
-        code, "The office refused this record; your other work keeps syncing. Call the depot."
+COMMAND_LABEL: dict[str, str] = {
+    "deliver": "Delivery",
+    "collect": "COD collection",
+    "fail": "Failed attempt",
+    "out": "Out for delivery",
+    "handover": "Cash handover",
+    "pickup": "Return pickup",
+}
+
+
+def refusal_words(code: str, message: str) -> tuple[str, str]:
+    """Why the office refused an update, in plain words, and what the courier should do;
+    an unknown code keeps the office's own message."""
+    return REFUSALS.get(
+        code,
+        (message, "Your other work keeps syncing. Call the depot about this one."),
     )
+
+
+def command_label(command: str, doc_type: str) -> str:
+    """What a refused update was, as the courier recorded it."""
+    return COMMAND_LABEL.get(command, f"{command or 'update'} of a {doc_type}")

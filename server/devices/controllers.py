@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import Controller, get, post
 from litestar.exceptions import NotFoundException
+from litestar.params import Parameter
 
 from protocol.ids import new_id
 from protocol.permissions import Device
 
 from ..auth import require_office
 from ..core import Central
+from ..office.words import plain
 from .schemas import DeviceOut, EnrolDevice, EnrolledDevice
 
 
@@ -29,6 +33,15 @@ class DeviceController(Controller):
             data.merchant_id or None,
         )
         token = await central.store.enroll(new, data.label)
+        for kind, party, name in (
+            ("courier", data.courier_id, data.courier_name),
+            ("depot", data.depot_id, data.depot_name),
+        ):
+            if party and name.strip():
+                await central.store.set_party_name(kind, party, name.strip())
+        await central.office_actions.audit(
+            device.id, "enrol", f"device:{new.id}", f"{plain('role', new.role)}: {data.label!r}"
+        )
         central.disconnect(new.id)  # sockets opened with a previous token
         return EnrolledDevice(new.id, new.role, token)
 
@@ -42,10 +55,20 @@ class DeviceController(Controller):
         ]
 
     @post("/{device_id:str}/revoke", status_code=200)
-    async def revoke(self, device_id: str, device: Device, central: Central) -> dict[str, str]:
-        """Revoke a device: its next request is refused, its open sockets close (4401)."""
+    async def revoke(
+        self,
+        device_id: str,
+        device: Device,
+        central: Central,
+        reason: Annotated[str, Parameter(max_length=500)] = "",
+    ) -> dict[str, str]:
+        """Revoke a device: its next request is refused, its open sockets close (4401).
+        ``?reason=`` goes to the office audit log."""
         require_office(device)
         if not await central.store.revoke(device_id):
             raise NotFoundException(f"no live device {device_id!r}")
+        await central.office_actions.audit(
+            device.id, "revoke", f"device:{device_id}", "device token revoked", reason
+        )
         central.disconnect(device_id)
         return {"device_id": device_id, "status": "revoked"}

@@ -21,6 +21,9 @@ class EnrolDevice(msgspec.Struct, forbid_unknown_fields=True):
     courier_id: Key = ""
     merchant_id: Key = ""
     label: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    # the names people read in head office's pages for this device's courier and depot
+    courier_name: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    depot_name: Annotated[str, msgspec.Meta(max_length=200)] = ""
 
     def __post_init__(self) -> None:
         needs = {

@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, Response, get, post
+from litestar import Controller, Response, get, patch, post
 from litestar.exceptions import ClientException
 from litestar.params import Parameter
 
 from protocol.permissions import Device
 
 from ..auth import merchant_of, require_merchant_api
+from ..followups.schemas import CorrectionIn, FollowUpOut
+from ..followups.service import FollowUpService
 from ..notifications.status import NotificationOut, shipment_notifications
 from .labels import shipment_label
 from .returns import ReturnService
@@ -84,6 +86,15 @@ class ShipmentController(Controller):
         require_merchant_api(device)
         return await shipment_service.get(device, "doc_id", shipment_id)
 
+    @patch("/{shipment_id:str}")
+    async def correct(
+        self, shipment_id: str, data: CorrectionIn, device: Device, followups: FollowUpService
+    ) -> FollowUpOut:
+        """Correct the address or slot before the parcel is out for delivery (409 after:
+        ask the depot with ``change-requests``)."""
+        require_merchant_api(device)
+        return await followups.correct(device, shipment_id, data)
+
     @get("/{shipment_id:str}/label.pdf", media_type="application/pdf")
     async def label(
         self, shipment_id: str, device: Device, shipment_service: ShipmentService
@@ -135,7 +146,8 @@ class ReturnController(Controller):
     async def create(
         self, data: ReturnIn, device: Device, return_service: ReturnService
     ) -> ReturnOut:
-        """Request a return of items of a delivered shipment (409 otherwise)."""
+        """Request a return of items of a delivered shipment (409 otherwise); 400 naming
+        ``items[n]`` for a SKU not shipped or more units than shipped (less earlier returns)."""
         require_merchant_api(device)
         return await return_service.create(device, data)
 

@@ -13,7 +13,9 @@ from protocol.events import AmountPayload, Event, Refunded, ReturnRequested
 from protocol.hlc import HybridClock
 from protocol.ids import new_id
 from protocol.info import Item, ReturnInfo, ShipmentInfo
+from protocol.lifecycle import fold_shipment
 from protocol.permissions import Device
+from protocol.return_rules import rma_refusal, units
 from protocol.returns import ReturnState, recommend_refund
 from protocol.vocab import DocType, ReturnStatus, ShipmentStatus
 from sync.documents import load, read_content
@@ -21,7 +23,7 @@ from sync.ingest import commit_commands
 from sync.store import ReplicaStore
 
 from ._return_doc import folded_return, refund_out
-from ._rows import shipment_row, visible
+from ._rows import visible
 from .schemas import ReturnIn, ReturnItemOut, ReturnOut
 from .services import Notify
 
@@ -34,28 +36,33 @@ class ReturnService:
         self._lock = asyncio.Lock()
 
     async def create(self, device: Device, data: ReturnIn) -> ReturnOut:
-        """An RMA for ``data.items``, priced from the shipment; 409 unless it was delivered."""
-        shipment = await shipment_row(self.store, "doc_id", data.shipment_id)
-        if shipment is None or not visible(device, shipment[2]):
-            raise NotFoundException(f"no shipment {data.shipment_id!r}")
-        if shipment[4] != ShipmentStatus.DELIVERED:
-            raise ClientException(
-                f"shipment is {shipment[4]}: a return needs a delivered shipment", status_code=409
+        """An RMA for ``data.items``, priced from the shipment and picked up at its
+        recipient's address: 409 unless it was delivered, 400 naming ``items[n]`` when
+        an item was not shipped or more units are asked for than were shipped (less
+        the shipment's earlier returns)."""
+        async with self._lock:
+            shipment, status = await self._shipment(device, data.shipment_id)
+            items = [Item(i.sku, i.quantity) for i in data.items]
+            earlier = await self._requested(data.shipment_id)
+            refusal = rma_refusal(items, shipment, status, earlier)
+            if refusal is not None:
+                code = 409 if refusal.code == "not_delivered" else 400
+                raise ClientException(refusal.message, status_code=code)
+            prices = unit_prices(shipment)
+            info = ReturnInfo(
+                shipment_id=data.shipment_id,
+                merchant_id=shipment.merchant_id,
+                reason=data.reason,
+                currency=shipment.currency,
+                items=[Item(i.sku, i.quantity, prices.get(i.sku, 0)) for i in items],
+                depot_id=shipment.depot_id,
+                **{k: getattr(shipment, k) for k in PICKUP_FIELDS},
             )
-        prices = await self._unit_prices(data.shipment_id)
-        info = ReturnInfo(
-            shipment_id=data.shipment_id,
-            merchant_id=shipment[2],
-            reason=data.reason,
-            currency=shipment[10] or "EUR",
-            items=[Item(i.sku, i.quantity, prices.get(i.sku, 0)) for i in data.items],
-            depot_id=shipment[5] or "",
-        )
-        event = ReturnRequested(
-            id=new_id(), hlc=self.clock.now().encode(), device=self.device_id, actor=device.id
-        )
-        return_id = new_id()
-        await self._commit(return_id, "request_return", event, msgspec.to_builtins(info))
+            event = ReturnRequested(
+                id=new_id(), hlc=self.clock.now().encode(), device=self.device_id, actor=device.id
+            )
+            return_id = new_id()
+            await self._commit(return_id, "request_return", event, msgspec.to_builtins(info))
         return await self.get(device, return_id)
 
     async def get(self, device: Device, return_id: str) -> ReturnOut:
@@ -115,15 +122,24 @@ class ReturnService:
                 return info, state
         raise NotFoundException(f"no return {return_id!r}")
 
-    async def _unit_prices(self, shipment_id: str) -> dict[str, int]:
-        """``sku -> unit price`` from the shipment's items (the first line of a SKU wins)."""
-        stored = (await self.store.load([shipment_id]))[shipment_id]
-        info = read_content(load(stored.state)).typed_info(DocType.SHIPMENT)
-        assert isinstance(info, ShipmentInfo)
-        prices: dict[str, int] = {}
-        for item in info.items:
-            prices.setdefault(item.sku, item.unit_price)
-        return prices
+    async def _shipment(
+        self, device: Device, shipment_id: str
+    ) -> tuple[ShipmentInfo, ShipmentStatus]:
+        """The shipment's info and status, if ``device`` may see it (else 404)."""
+        stored = (await self.store.load([shipment_id])).get(shipment_id)
+        if stored is not None and stored.doc_type == DocType.SHIPMENT:
+            content = read_content(load(stored.state))
+            info = content.typed_info(DocType.SHIPMENT) if content.info else None
+            if isinstance(info, ShipmentInfo) and visible(device, info.merchant_id):
+                events = content.typed_events(DocType.SHIPMENT)
+                return info, fold_shipment(events, info.cod).status
+        raise NotFoundException(f"no shipment {shipment_id!r}")
+
+    async def _requested(self, shipment_id: str) -> dict[str, int]:
+        """Units per SKU the shipment's returns so far asked for."""
+        ids = await self.store.returns_of(shipment_id)
+        infos = [folded_return(d.state)[0] for d in (await self.store.load(ids)).values()]
+        return units(item for info in infos for item in info.items)
 
     async def _commit(
         self, return_id: str, name: str, event: Event, info: dict[str, object] | None = None
@@ -133,3 +149,14 @@ class ReturnService:
             self.store, [(return_id, command)], device_id=self.device_id, queue=False
         )
         await self.notify(await self.store.head())
+
+
+PICKUP_FIELDS = ("recipient_name", "recipient_phone", "address", "postcode", "city")
+
+
+def unit_prices(shipment: ShipmentInfo) -> dict[str, int]:
+    """``sku -> unit price`` from the shipment's items (the first line of a SKU wins)."""
+    prices: dict[str, int] = {}
+    for item in shipment.items:
+        prices.setdefault(item.sku, item.unit_price)
+    return prices

@@ -6,10 +6,13 @@ from typing import Annotated, Any
 
 import msgspec
 
+from protocol.slots import SLOT_PATTERN
+
 Text = Annotated[str, msgspec.Meta(max_length=200)]
 Ref = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 Currency = Annotated[str, msgspec.Meta(pattern="^[A-Z]{3}$")]
 Minor = Annotated[int, msgspec.Meta(ge=0, le=10**12)]
+Slot = Annotated[str, msgspec.Meta(max_length=40, pattern=SLOT_PATTERN)]
 MAX_BULK = 1000
 
 
@@ -39,8 +42,9 @@ class ShipmentIn(msgspec.Struct, forbid_unknown_fields=True):
     city: Text = ""
     cod_amount: Minor = 0
     depot_id: Text = ""
-    slot_start: Text = ""
-    slot_end: Text = ""
+    # HH:MM[:SS] on the route day, or YYYY-MM-DDTHH:MM[:SS] with an optional Z / offset
+    slot_start: Slot = ""
+    slot_end: Slot = ""
     parcels: Annotated[list[ParcelIn], msgspec.Meta(max_length=100)] = []
     items: Annotated[list[ItemIn], msgspec.Meta(max_length=500)] = []
     merchant_id: Text = ""  # office tokens only: the merchant to create for

@@ -30,6 +30,7 @@ from protocol.vocab import Role, ShipmentStatus
 from sync.ingest import commit_commands
 from sync.store import ReplicaStore
 
+from ..followups.store import max_attempts
 from ._rows import SHIPMENT_COLUMNS, shipment_events, shipment_out, shipment_row, visible
 from .schemas import CreateResult, ShipmentIn, ShipmentOut, ShipmentPage
 
@@ -97,6 +98,7 @@ class ShipmentService:
             known.update(await self._reserve(merchant_id, [r for r in fresh if r not in known]))
             wanted = [ref for ref, i in fresh.items() if items[i].otp_required]
             pins = await asyncio.to_thread(new_pins, wanted)  # scrypt: off the loop
+            attempts = await max_attempts(self.store, merchant_id)
             commands = [
                 (
                     known[ref].shipment_id,
@@ -105,6 +107,7 @@ class ShipmentService:
                         if ref in pins
                         else _info(merchant_id, known[ref].tracking_number, items[i]),
                         actor,
+                        attempts,
                     ),
                 )
                 for ref, i in fresh.items()
@@ -125,9 +128,15 @@ class ShipmentService:
             await self.notify(await self.store.head())
         return results
 
-    def _create_command(self, info: ShipmentInfo, actor: str) -> DocCommand:
+    def _create_command(self, info: ShipmentInfo, actor: str, attempts: int) -> DocCommand:
+        """The ``created`` event carries the merchant's attempts before the automatic
+        return, so every replica folds the shipment with the same number."""
         event = ShipmentCreated(
-            id=new_id(), hlc=self.clock.now().encode(), device=self.device_id, actor=actor
+            id=new_id(),
+            hlc=self.clock.now().encode(),
+            device=self.device_id,
+            actor=actor,
+            payload=ShipmentCreated.Body(max_attempts=attempts),
         )
         return DocCommand.build("create", "shipment", [event], info=msgspec.to_builtins(info))
 

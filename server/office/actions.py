@@ -30,11 +30,12 @@ from protocol.hlc import HybridClock
 from protocol.ids import courier_book_id, named_id, new_id
 from protocol.info import CashBookInfo
 from protocol.ledger import day_of
+from protocol.money import Money
 from protocol.reversals import reversible
 from protocol.statement import Period, Statement
 from sync.ingest import commit_commands
-from sync.store import ReplicaStore
 
+from ..store import CentralStore
 from .schemas import (
     CashLimitIn,
     RemittanceIn,
@@ -47,8 +48,14 @@ from .schemas import (
 )
 from .service import OfficeService
 from .store import save_cash_limit, save_terms
+from .words import plain
 
 Notify = Callable[[int], Awaitable[None]]
+
+
+def money_text(amount: int, currency: str) -> str:
+    """``EUR 12.50`` for the audit log."""
+    return Money(amount, currency).format()
 
 
 class OfficeActions:
@@ -56,7 +63,7 @@ class OfficeActions:
 
     def __init__(
         self,
-        store: ReplicaStore,
+        store: CentralStore,
         office: OfficeService,
         clock: HybridClock,
         notify: Notify,
@@ -66,11 +73,22 @@ class OfficeActions:
         self.notify, self.device_id = notify, device_id
         self._lock = asyncio.Lock()
 
+    async def audit(
+        self, actor: str, action: str, subject: str, detail: str, reason: str = ""
+    ) -> None:
+        """Append an office action to the audit log (who, when, what, why)."""
+        await self.store.append_audit(self._ms(), actor, action, subject, detail, reason)
+
     async def set_terms(self, merchant_id: str, terms: TermsIn, actor: str) -> str:
         """Set (or replace) a merchant's COD fee terms and its name if given; returns the name."""
         now, name = self._ms(), terms.name.strip() if terms.name is not None else None
         fee = (terms.fee_percent_bp, terms.fee_fixed_minor)
-        return await save_terms(self.store, merchant_id, fee, name, now, actor)
+        name = await save_terms(self.store, merchant_id, fee, name, now, actor)
+        detail = f"fee {terms.fee_percent_bp} bp + {terms.fee_fixed_minor} minor units per line"
+        await self.audit(
+            actor, "terms", f"merchant:{merchant_id}", detail + (f", name {name!r}" if name else "")
+        )
+        return name
 
     async def set_cash_limit(self, courier_id: str, limit: CashLimitIn, actor: str) -> str:
         """Set (or replace) the cash a courier may hold before handing over; a
@@ -91,6 +109,10 @@ class OfficeActions:
             book = CashBookInfo("courier", courier_id, day, limit.currency, depot, courier_id)
             info = msgspec.to_builtins(book)
         await self._commit([(book_id, DocCommand.build("limit", "cashbook", [event], info=info))])
+        amount = money_text(limit.cash_limit_minor, limit.currency)
+        await self.audit(
+            actor, "cash_limit", f"courier:{courier_id}", f"cash limit {amount}", limit.reason
+        )
         return book_id
 
     def _ms(self) -> int:
@@ -118,6 +140,14 @@ class OfficeActions:
                     status_code=409,
                 )
             await self._commit([(b.book_id, command) for b, command in batches])
+        for b, _ in batches:
+            detail = (
+                f"remitted {money_text(b.amount, b.currency)} for {len(b.shipment_ids)} "
+                f"shipments ({period.start}..{period.end}), batch {b.batch_id}"
+            )
+            await self.audit(
+                actor, "remittance", f"merchant:{data.merchant_id}", detail, data.reason
+            )
         return [b for b, _ in batches]
 
     def _batch(self, statement: Statement, actor: str) -> tuple[RemittanceOut, DocCommand]:
@@ -170,8 +200,13 @@ class OfficeActions:
                 )
             if data.status is not None and found.doc_type != "shipment":
                 raise ClientException("status: only a shipment conflict can set a status")
+            if data.keep and data.keep not in found.conflict.event_ids:
+                raise ClientException(
+                    f"keep: {data.keep!r} is not one of the conflict's events "
+                    f"({', '.join(found.conflict.event_ids)})"
+                )
             body = ConflictResolved.Body(
-                conflict_id=conflict_id, status=data.status, note=data.note
+                conflict_id=conflict_id, status=data.status, note=data.note, keep=data.keep
             )
             event = ConflictResolved(
                 id=new_id(),
@@ -181,6 +216,13 @@ class OfficeActions:
                 payload=body,
             )
             await self._commit([(doc_id, DocCommand.build("resolve", found.doc_type, [event]))])
+        detail = f"{plain('kind', found.conflict.kind.value)} decided" + (
+            f": kept event {data.keep}" if data.keep else ""
+        )
+        if data.status is not None:
+            detail += f", status set to {data.status.value}"
+        subject = f"{found.doc_type}:{doc_id}"
+        await self.audit(actor, "conflict_resolution", subject, detail, data.note)
         return ResolveOut(doc_id, conflict_id, event.id)
 
     async def reverse(self, data: ReversalIn, actor: str) -> ReversalOut:
@@ -219,6 +261,11 @@ class OfficeActions:
                 "reverse", "cashbook", [event], info=msgspec.to_builtins(info)
             )
             await self._commit([(book_id, command)])
+        what = "count adjustment" if data.discrepancy else "reversal"
+        detail = f"{what} of {money_text(data.amount, currency)} on entry {data.entry_id}"
+        if data.discrepancy:
+            detail += f", answers {data.discrepancy}"
+        await self.audit(actor, "reversal", f"entry:{data.entry_id}", detail, data.reason)
         return ReversalOut(
             event.id, book_id, data.entry_id, data.amount, currency, data.discrepancy
         )

@@ -12,6 +12,8 @@ import httpx
 from protocol.errors import InvalidMoney
 from protocol.money import Money, parse_amount
 
+from ..followups.cli import FOLLOWUP_COMMANDS
+
 
 @click.group()
 def office() -> None:
@@ -48,3 +50,7 @@ def reverse(
         f"reversed {Money(out['amount'], out['currency']).format()} of {entry_id} "
         f"(entry {out['event_id']})"
     )
+
+
+for _command in FOLLOWUP_COMMANDS:
+    office.add_command(_command)

@@ -56,10 +56,16 @@ class OfficeController(Controller):
     tags = ["office"]
 
     @get("/overview")
-    async def overview(self, device: Device, office_service: OfficeService) -> Overview:
-        """KPIs, exception counts and COD totals now."""
+    async def overview(
+        self, request: Request[Any, Any, Any], device: Device, office_service: OfficeService
+    ) -> Overview:
+        """The overview's figures of a period (``?period=today|yesterday|week|month`` or
+        ``?from=&to=``, days in the operation's time zone; all time without)."""
         office_only(device)
-        return await office_service.overview()
+        try:
+            return await office_service.overview(dict(request.query_params))
+        except ValueError as exc:
+            raise ClientException(str(exc)) from None
 
     @get("/tables/{name:str}")
     async def table(

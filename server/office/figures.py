@@ -9,6 +9,7 @@ from protocol.kpis import KpiRow
 from protocol.reconcile import Reconciliation
 
 from .views import Figure, Overview
+from .words import plain
 
 KPIS = "kpis"  # the drill-down table of the KPI figures, per depot by default
 
@@ -81,17 +82,19 @@ def overview_of(
     recon: Reconciliation, kpi: KpiRow | None, alerts: list[Alert], head: int
 ) -> Overview:
     """The overview from one reconciliation, its all-network KPI row and the open alerts."""
-    counts = Counter(a.kind for a in alerts)
+    counts = Counter(a.kind for a in alerts if a.kind != "unresolved_conflict")
     exceptions = [
-        Figure(kind, kind.replace("_", " ").capitalize(), n, table="exceptions")
+        Figure(kind, plain("kind", kind), n, table=f"exceptions?kind={kind}")
         for kind, n in sorted(counts.items())
     ]
+    # each thing counted once: conflicts from the reconciliation (the alert list repeats
+    # them), discrepancies beside them; every count links to its rows of the one list
+    exceptions.append(
+        Figure("conflicts", "Conflicts to decide", len(recon.conflicts), table="conflicts")
+    )
     exceptions.append(
         Figure(
             "discrepancies", "Cash discrepancies", len(recon.discrepancies), table="discrepancies"
         )
-    )
-    exceptions.append(
-        Figure("conflicts", "Open sync conflicts", len(recon.conflicts), table="conflicts")
     )
     return Overview(_kpi_figures(kpi), exceptions, _cod_figures(recon), head)

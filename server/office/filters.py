@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
+from zoneinfo import ZoneInfo
 
-from protocol.ledger import day_of
+from protocol.ledger import hlc_ms
 from protocol.statement import Period
 
+from .periods import NAMED, local_day
 from .rows import Rows
 from .tables import Spec
 from .views import Cell
@@ -15,6 +17,10 @@ from .views import Cell
 def check_filters(name: str, spec: Spec, filters: dict[str, str]) -> None:
     """``ValueError`` naming the first filter ``name`` does not accept, a bad choice or date."""
     for key, value in filters.items():
+        if key == "period" and "from" in spec.filters:
+            if value not in NAMED:
+                raise ValueError(f"filter 'period': {value!r} is not one of {', '.join(NAMED)}")
+            continue
         if key not in spec.filters:
             allowed = ", ".join(sorted(spec.filters)) or "none"
             raise ValueError(
@@ -38,16 +44,21 @@ def period_of(filters: dict[str, str]) -> Period:
     return Period(filters.get("from", ""), filters.get("to", ""))
 
 
-def cell_day(value: Cell) -> str:
-    """The UTC day of a cell: an HLC timestamp, Unix milliseconds or a day string."""
+UTC_ZONE = ZoneInfo("UTC")
+
+
+def cell_day(value: Cell, zone: ZoneInfo = UTC_ZONE) -> str:
+    """The day in ``zone`` of a cell: an HLC timestamp, Unix milliseconds or a day string."""
     if isinstance(value, int | float):
-        return day_of(f"{int(value):013d}")
+        return local_day(int(value), zone)
     if not value:
         return ""
-    return day_of(value) if "." in value else value[:10]
+    return local_day(hlc_ms(value), zone) if "." in value else value[:10]
 
 
-def apply_filters(spec: Spec, rows: Rows, filters: dict[str, str]) -> Rows:
+def apply_filters(
+    spec: Spec, rows: Rows, filters: dict[str, str], zone: ZoneInfo = UTC_ZONE
+) -> Rows:
     """Rows whose filtered columns match: equality, or a day range for ``from`` / ``to``."""
     position = {column.name: i for i, column in enumerate(spec.columns)}
     kept = rows
@@ -57,9 +68,9 @@ def apply_filters(spec: Spec, rows: Rows, filters: dict[str, str]) -> Rows:
             continue
         i = position[column]
         if key == "from":
-            kept = [r for r in kept if (d := cell_day(r[i])) and d >= value]
+            kept = [r for r in kept if (d := cell_day(r[i], zone)) and d >= value]
         elif key == "to":
-            kept = [r for r in kept if (d := cell_day(r[i])) and d <= value]
+            kept = [r for r in kept if (d := cell_day(r[i], zone)) and d <= value]
         else:
             kept = [r for r in kept if str(r[i] if r[i] is not None else "") == value]
     return kept

@@ -69,3 +69,24 @@ class FoldedDocuments:
             period=period,
             today=today,
         )
+
+    def reconcile_one(
+        self,
+        line: CodLine,
+        *,
+        terms: dict[str, FeeTerms],
+        limits: dict[str, int],
+        today: str,
+    ) -> Reconciliation:
+        """The reconciliation of ``line`` alone against every cash book (what a change
+        to one shipment would do to its status and its money)."""
+        returns = [r for r in self._returns.values() if r.info.shipment_id == line.doc_id]
+        return reconcile_lines(
+            {line.doc_id: replace(line)},
+            [self._books[doc_id] for doc_id in sorted(self._books)],
+            returns,
+            terms=terms,
+            limits=limits,
+            period=Period(),
+            today=today,
+        )

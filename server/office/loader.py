@@ -28,7 +28,15 @@ from protocol.statement import FeeTerms
 from sync.device_health import decode_record, last_heard
 from sync.store import ReplicaStore
 
-from .store import SHIPMENT_COLUMNS, courier_limits, merchant_names, merchant_terms, snapshot_rows
+from .store import (
+    SHIPMENT_COLUMNS,
+    audit_rows,
+    courier_limits,
+    merchant_terms,
+    party_names,
+    shipment_rows,
+    snapshot_rows,
+)
 
 _DECODERS: dict[str, msgspec.json.Decoder[Any]] = {
     "shipment": msgspec.json.Decoder(ShipmentEvent),
@@ -99,14 +107,15 @@ async def load_snapshot(store: ReplicaStore, since: int | None = None) -> Snapsh
     return Snapshot(rows.head, shipments, books, returns, changed)
 
 
+async def load_shipment(store: ReplicaStore, doc_id: str) -> ShipmentRecord | None:
+    """One shipment's record with its events in fold order (None: no such shipment)."""
+    rows, events = await shipment_rows(store, doc_id)
+    return _shipment(rows[0], _events(events, "shipment")) if rows else None
+
+
 async def load_terms(store: ReplicaStore) -> dict[str, FeeTerms]:
     """Fee terms per merchant as head office set them."""
     return {m: FeeTerms(bp, fixed) for m, bp, fixed in await merchant_terms(store)}
-
-
-async def load_names(store: ReplicaStore) -> dict[str, str]:
-    """Merchant names as head office set them (with the terms)."""
-    return await merchant_names(store)
 
 
 async def load_limits(store: ReplicaStore) -> dict[str, int]:
@@ -137,3 +146,21 @@ async def load_devices(store: ReplicaStore) -> list[DeviceSeen]:
             )
         )
     return devices
+
+
+async def load_party_names(store: ReplicaStore) -> dict[str, dict[str, str]]:
+    """kind -> id -> the name people read: couriers and depots as named at enrolment,
+    merchants as head office named them (with the fee terms), devices by their label."""
+    names: dict[str, dict[str, str]] = {}
+    for kind, party_id, name in await party_names(store):
+        names.setdefault(kind, {})[party_id] = name
+    labels = {device.id: label for device, label, _, _ in await store.devices() if label}
+    if labels:
+        names.setdefault("device", {}).update(labels)
+    return names
+
+
+async def load_audit(store: ReplicaStore) -> list[tuple[int, int, str, str, str, str, str]]:
+    """Every office audit entry, oldest first: ``(id, at, actor, action, subject, detail,
+    reason)``."""
+    return await audit_rows(store)

@@ -1,7 +1,9 @@
 """Reorder suggestions per merchant, depot and SKU from the stock movements on central.
 
 Movements are the ``restocked`` (in) and ``dispatched`` (out) events of return
-documents; demand is the units dispatched per day. The rules are
+documents, and the ``stock_moved`` ones into or out of available units (a
+quarantine released, units disposed or sent back: on hand changes, demand does
+not); demand is the units dispatched per day. The rules are
 :mod:`protocol.reorder`; this module only reads the rows and groups them.
 """
 
@@ -15,6 +17,7 @@ import msgspec
 
 from protocol.ledger import day_of
 from protocol.reorder import Policy, advice, daily_series, suggest
+from protocol.vocab import StockSource, StockState
 from sync.store import ReplicaStore
 
 from .schemas import ReorderOut
@@ -86,12 +89,23 @@ class ReorderService:
             if moved > day:
                 continue
             body = msgspec.json.decode(payload or "{}")
+            if kind == "stock_moved" and not _available_change(body, 1):
+                continue  # between states other than available: not stock on hand
             key = keys.setdefault((merchant or "", body["depot_id"], body["sku"]), _Key())
             quantity = int(body["quantity"])
             key.first = min(key.first or moved, moved)
             if kind == "dispatched":
                 key.on_hand -= quantity
                 key.outflows.append((moved, quantity))
-            else:
+            elif kind == "restocked":
                 key.on_hand += quantity
+            else:
+                key.on_hand += _available_change(body, quantity)
         return keys
+
+
+def _available_change(body: dict[str, object], quantity: int) -> int:
+    """What a ``stock_moved`` payload does to the available units."""
+    into = quantity if body.get("target") == StockState.AVAILABLE else 0
+    out = quantity if body.get("source") == StockSource.AVAILABLE else 0
+    return into - out

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
 from typing import TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 import msgspec
@@ -28,7 +29,9 @@ RECONCILE_TABLES = ("couriers", "depots", "merchants", "remittances", "discrepan
 T = TypeVar("T")
 
 
-def _with_office(db_path: str, work: Callable[[OfficeService], Awaitable[T]]) -> T:
+def _with_office(
+    db_path: str, work: Callable[[OfficeService], Awaitable[T]], zone: str = "UTC"
+) -> T:
     if not Path(db_path).is_file():
         raise click.ClickException(
             f"no central database at {db_path}: pass --db with the file `parcelsync server` uses"
@@ -36,7 +39,7 @@ def _with_office(db_path: str, work: Callable[[OfficeService], Awaitable[T]]) ->
 
     async def run() -> T:
         async with await CentralStore.open(db_path) as store:
-            return await work(OfficeService(store))
+            return await work(OfficeService(store, zone=ZoneInfo(zone)))
 
     return asyncio.run(run())
 
@@ -113,16 +116,52 @@ def _overview_text(overview: Overview) -> str:
     return "\n".join(f"{f.label.ljust(width)}  {figure_text(f)}" for f in figures)
 
 
+def _zone(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise click.BadParameter(f"{value!r} is not a time zone (like Europe/Sofia)") from None
+    return value
+
+
 @report.command()
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option(
+    "--period",
+    type=click.Choice(["today", "yesterday", "week", "month"]),
+    default=None,
+    help="The overview's figures for this period (in --time-zone).",
+)
+@click.option("--from", "start", callback=_day, default=None, help="First day (YYYY-MM-DD).")
+@click.option("--to", "end", callback=_day, default=None, help="Last day (YYYY-MM-DD).")
+@click.option(
+    "--time-zone",
+    "zone",
+    default="UTC",
+    show_default=True,
+    callback=_zone,
+    help="The operation's time zone (as given to `parcelsync server --time-zone`).",
+)
 @db_option
-def reconcile(as_json: bool, db_path: str) -> None:
-    """The reconciliation now: COD totals, couriers, depots, merchants, discrepancies."""
+def reconcile(
+    as_json: bool, period: str | None, start: str, end: str, zone: str, db_path: str
+) -> None:
+    """The reconciliation: the overview's figures (of a period, all time without one),
+    couriers, depots, merchants, discrepancies."""
+    filters = {k: v for k, v in {"period": period, "from": start, "to": end}.items() if v}
+    shipments = {k: v for k, v in filters.items() if k != "period"}
 
     async def work(office: OfficeService) -> tuple[Overview, list[Table]]:
-        return await office.overview(), [await office.table(n, {}) for n in RECONCILE_TABLES]
+        overview = await office.overview(filters)
+        tables = [
+            await office.table(n, shipments if n == "merchants" else {}) for n in RECONCILE_TABLES
+        ]
+        return overview, tables
 
-    overview, tables = _with_office(db_path, work)
+    try:
+        overview, tables = _with_office(db_path, work, zone)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
     if as_json:
         body = {"overview": overview, "tables": {t.name: t for t in tables}}
         click.echo(msgspec.json.encode(body).decode())

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 from protocol.alerts import Alert, DeviceSeen
 from protocol.kpis import KpiRow
+from protocol.money import CURRENCY_EXPONENTS, Money
 from protocol.reconcile import Reconciliation
 from protocol.statement import Statement
 
@@ -23,7 +25,23 @@ class Sources:
     devices: list[DeviceSeen]
     alerts: list[Alert]
     kpis: list[KpiRow] = field(default_factory=list)  # for the requested group
-    merchant_names: dict[str, str] = field(default_factory=dict)  # merchant id -> name
+    audit: list[tuple[int, int, str, str, str, str, str]] = field(default_factory=list)
+    kpi_days: list[tuple[str, KpiRow]] = field(default_factory=list)  # (day, row) per key
+
+
+SHIPMENT_PAGE = "/office/shipments/"
+CONFLICT_PAGE = "/office/conflicts/"
+
+
+def conflict_page(doc_id: str, conflict_id: str) -> str:
+    """The side-by-side page of one open conflict."""
+    return f"{CONFLICT_PAGE}{quote(doc_id, safe='')}/{quote(conflict_id, safe='')}"
+
+
+def _money(amount: int, currency: str) -> str:
+    if currency not in CURRENCY_EXPONENTS:
+        return f"{amount} {currency}".strip()
+    return Money(amount, currency).format()
 
 
 def shipments(s: Sources) -> Rows:
@@ -111,7 +129,6 @@ def merchants(s: Sources) -> Rows:
     return [
         [
             st.merchant_id,
-            s.merchant_names.get(st.merchant_id, ""),
             st.period.start,
             st.period.end,
             st.terms.percent_bp,
@@ -136,7 +153,6 @@ def statement(s: Sources) -> Rows:
     return [
         [
             st.merchant_id,
-            s.merchant_names.get(st.merchant_id, ""),
             line.tracking_number,
             line.doc_id,
             line.day,
@@ -178,6 +194,7 @@ def discrepancies(s: Sources) -> Rows:
             d.who,
             d.action,
             " ".join(d.event_ids),
+            SHIPMENT_PAGE + quote(d.doc_id, safe="") if d.doc_id in lines else "",
         ]
         for d in s.recon.discrepancies
     ]
@@ -223,6 +240,7 @@ def conflicts(s: Sources) -> Rows:
             oc.conflict.kind.value,
             oc.conflict.message,
             " ".join(oc.conflict.event_ids),
+            conflict_page(oc.doc_id, oc.conflict.id),
         ]
         for oc in s.recon.conflicts
     ]
@@ -271,4 +289,61 @@ def devices(s: Sources) -> Rows:
 
 
 def exceptions(s: Sources) -> Rows:
-    return [[a.kind, a.subject, a.detail, a.since_ms or None, a.who] for a in s.alerts]
+    """One list of what needs someone: the alerts and the cash discrepancies, each with
+    the page that answers it (an open conflict is listed once, as "conflict to decide")."""
+    cash = {c.courier_id: c for c in s.recon.couriers}
+    found: Rows = []
+    for a in s.alerts:
+        if a.kind == "unresolved_conflict":
+            continue  # listed below from the conflicts, each with its own page
+        subject, detail, answer = _alert_row(a)
+        courier = cash.get(a.subject)
+        if a.kind == "cash_over_limit" and courier is not None:
+            detail = (
+                f"{_money(courier.in_hand, courier.currency)} in hand, "
+                f"limit {_money(courier.limit or 0, courier.currency)}"
+            )
+        elif a.kind == "handover_overdue" and courier is not None:
+            detail = f"{_money(courier.overdue, courier.currency)} from earlier days"
+        found.append([a.kind, subject, detail, a.since_ms or None, a.who, answer])
+    for oc in s.recon.conflicts:
+        subject = f"{oc.doc_type}:{oc.doc_id}"
+        answer = conflict_page(oc.doc_id, oc.conflict.id)
+        found.append(["unresolved_conflict", subject, oc.conflict.message, None, "office", answer])
+    for d in s.recon.discrepancies:
+        subject = f"shipment:{d.doc_id}" if d.doc_id in s.recon.lines else d.doc_id
+        answer = SHIPMENT_PAGE + quote(d.doc_id, safe="") if d.doc_id in s.recon.lines else ""
+        detail = f"{_money(d.amount, d.currency)}: {d.action}"
+        found.append([d.kind.value, subject, detail, None, d.who, answer])
+    return found
+
+
+def _alert_row(a: Alert) -> tuple[str, str, str]:
+    """An alert's subject (``kind:id``), detail and answering page."""
+    if a.kind in ("late", "stuck"):
+        return f"shipment:{a.subject}", a.detail, SHIPMENT_PAGE + quote(a.subject, safe="")
+    if a.kind.startswith("device_"):
+        return f"device:{a.subject}", a.detail, "/office/tables/devices"
+    return f"courier:{a.subject}", a.detail, f"/office/tables/couriers?courier={quote(a.subject)}"
+
+
+def audit(s: Sources) -> Rows:
+    return [list(entry) for entry in s.audit]
+
+
+def kpi_days(s: Sources) -> Rows:
+    """One row per group key, day and currency: the numbers behind the KPI charts."""
+    return [
+        [
+            k.key,
+            day,
+            k.shipments,
+            k.delivered,
+            k.first_attempt_rate,
+            k.on_time_rate,
+            k.rto_rate,
+            k.cod_outstanding,
+            k.currency,
+        ]
+        for day, k in s.kpi_days
+    ]

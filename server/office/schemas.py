@@ -11,6 +11,7 @@ from protocol.money import CURRENCY_EXPONENTS
 from protocol.vocab import ShipmentStatus
 
 Minor = Annotated[int, msgspec.Meta(ge=0, le=2**53 - 1)]
+Reason = Annotated[str, msgspec.Meta(max_length=500)]
 Currency = Annotated[str, msgspec.Meta(pattern="^(" + "|".join(CURRENCY_EXPONENTS) + ")$")]
 
 
@@ -38,6 +39,7 @@ class CashLimitIn(msgspec.Struct, forbid_unknown_fields=True):
 
     cash_limit_minor: Minor
     currency: Currency = "EUR"
+    reason: Reason = ""  # why, for the audit log
 
 
 class CashLimitOut(msgspec.Struct):
@@ -55,6 +57,7 @@ class RemittanceIn(
     merchant_id: Annotated[str, msgspec.Meta(min_length=1)]
     start: date
     end: date
+    reason: Reason = ""  # why, for the audit log
 
     def __post_init__(self) -> None:
         if self.start > self.end:
@@ -75,6 +78,7 @@ class ResolveIn(msgspec.Struct, forbid_unknown_fields=True):
 
     note: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
     status: ShipmentStatus | None = None
+    keep: Annotated[str, msgspec.Meta(max_length=200)] = ""  # the competing event that stands
 
 
 class ResolveOut(msgspec.Struct):

@@ -14,10 +14,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
+from zoneinfo import ZoneInfo
+
+import msgspec
+from msgspec.structs import replace
 
 from protocol.alerts import Alert, DeviceSeen, Thresholds, exceptions
 from protocol.kpis import KpiRow, counts_of, kpis
-from protocol.ledger import day_of
+from protocol.ledger import ShipmentRecord, cod_line, day_of
 from protocol.reconcile import Reconciliation
 from protocol.statement import FeeTerms, Period, Statement, statements
 from sync.store import ReplicaStore
@@ -25,10 +30,19 @@ from sync.store import ReplicaStore
 from .figures import overview_of
 from .filters import apply_filters, check_filters, period_of
 from .folded import FoldedDocuments
-from .loader import load_devices, load_limits, load_names, load_terms
+from .loader import (
+    load_audit,
+    load_devices,
+    load_limits,
+    load_party_names,
+    load_shipment,
+    load_terms,
+)
+from .periods import NAMED, Span, by_day, expand_period, local_day, recent_days, restrict
 from .rows import Sources
-from .tables import SPECS
-from .views import Overview, Table
+from .tables import OVERVIEW_FILTERS, SPECS
+from .views import Cell, Column, Overview, Table
+from .words import flat_names, name_ids
 
 DAY_MS = 86_400_000
 KPI_GROUP = "depot"  # the kpis table's group when no filter names one
@@ -59,8 +73,10 @@ class OfficeService:
         clock_ms: Callable[[], int] = wall_ms,
         thresholds: Thresholds | None = None,
         cod_overdue_ms: int = 2 * DAY_MS,
+        zone: ZoneInfo | None = None,
     ):
         self.store, self.clock_ms = store, clock_ms
+        self.zone = zone or ZoneInfo("UTC")  # the operation's: days of periods and charts
         self.thresholds = thresholds or Thresholds()
         self.cod_overdue_ms = cod_overdue_ms
         self.documents = FoldedDocuments()
@@ -79,6 +95,19 @@ class OfficeService:
             self._cached = _Cached(key, head, recon, terms)
         return self._cached.recon, self._cached.head
 
+    async def what_if(self, record: ShipmentRecord) -> Reconciliation:
+        """The reconciliation of one shipment as ``record`` says (e.g. with a resolution
+        not written yet), against every cash book as they are now."""
+        terms, limits = await load_terms(self.store), await load_limits(self.store)
+        await self.documents.refresh(self.store)
+        return self.documents.reconcile_one(
+            cod_line(record), terms=terms, limits=limits, today=_day(self.clock_ms())
+        )
+
+    async def shipment_record(self, doc_id: str) -> ShipmentRecord | None:
+        """One shipment's record as stored now."""
+        return await load_shipment(self.store, doc_id)
+
     async def statements(self, period: Period) -> list[Statement]:
         """Every merchant's statement for ``period``."""
         recon, _ = await self.reconciliation()
@@ -94,39 +123,125 @@ class OfficeService:
         recon, _ = await self.reconciliation()
         return exceptions(recon, await self.devices(), self.thresholds, self.clock_ms())
 
-    async def overview(self) -> Overview:
-        """KPIs, exception counts and COD totals now."""
+    def today(self) -> date:
+        """Today in the operation's time zone, by the service's clock."""
+        return date.fromisoformat(local_day(self.clock_ms(), self.zone))
+
+    def span(self, filters: dict[str, str]) -> tuple[dict[str, str], Span]:
+        """``filters`` with a named ``period`` expanded to ``from`` / ``to``, and their span."""
+        expanded = expand_period(filters, self.today())
+        return expanded, Span(expanded.get("from", ""), expanded.get("to", ""))
+
+    async def overview(self, filters: dict[str, str] | None = None) -> Overview:
+        """KPIs and COD figures of a period (``period`` or ``from`` / ``to``; all time
+        without), cash positions and open exceptions now."""
+        given = dict(filters or {})
+        check_filters("overview", OVERVIEW_FILTERS, given)
+        _, span = self.span(given)
         recon, head = await self.reconciliation()
-        rows = self._kpis(recon, "all")  # one per currency: the counts add up, amounts do not
-        return overview_of(recon, counts_of(rows) if rows else None, await self.alerts(), head)
+        period = restrict(recon, span, self.zone)
+        rows = self._kpis(period, "all")  # one per currency: the counts add up, amounts do not
+        overview = overview_of(period, counts_of(rows) if rows else None, await self.alerts(), head)
+        return msgspec.structs.replace(
+            overview, period=given.get("period", ""), start=span.start, end=span.end
+        )
 
     async def table(self, name: str, filters: dict[str, str]) -> Table:
         """Table ``name`` filtered: ``KeyError`` for a bad name, ``ValueError`` for a filter."""
         spec = SPECS[name]
         check_filters(name, spec, filters)
+        given, (filters, span) = dict(filters), self.span(filters)
         recon, _ = await self.reconciliation()
+        group = filters.get("group") or KPI_GROUP
         period = period_of(filters) if spec.period else Period()
         sources = Sources(
             recon=recon,
             statements=await self.statements(period) if spec.period else [],
             devices=await self.devices() if name == "devices" else [],
             alerts=await self.alerts() if name == "exceptions" else [],
-            kpis=self._kpis(recon, filters.get("group") or KPI_GROUP) if name == "kpis" else [],
-            merchant_names=await load_names(self.store) if spec.period else {},
+            kpis=self._kpis(restrict(recon, span, self.zone), group) if name == "kpis" else [],
+            kpi_days=self._kpi_days(recon, span, group) if name == "kpi_days" else [],
+            audit=await load_audit(self.store) if name == "audit" else [],
         )
-        rows = apply_filters(spec, spec.rows(sources), filters)
+        names = await self.names(recon)
+        rows = named_in_text(
+            spec.columns, apply_filters(spec, spec.rows(sources), filters, self.zone), names
+        )
+        columns = spec.columns
+        if name in ("kpis", "kpi_days") and group not in (
+            "day",
+            "all",
+        ):  # the key is a depot, courier or merchant id
+            columns = [replace(columns[0], ref=group), *columns[1:]]
         return Table(
             name,
             spec.title,
-            spec.columns,
+            columns,
             rows,
-            dict(filters),
-            accepted_filters=list(spec.filters),
-            filter_choices={key: list(values) for key, values in spec.choices.items()},
+            filters | ({"period": given["period"]} if given.get("period") else {}),
+            accepted_filters=(["period"] if "from" in spec.filters else []) + list(spec.filters),
+            filter_choices={key: list(values) for key, values in spec.choices.items()}
+            | ({"period": list(NAMED)} if "from" in spec.filters else {}),
+            names=names_in(names, rows),
         )
+
+    async def names(self, recon: Reconciliation) -> dict[str, dict[str, str]]:
+        """kind -> id -> what people read: party names, and shipments by tracking number."""
+        names = await load_party_names(self.store)
+        names["shipment"] = {d: line.info.tracking_number for d, line in recon.lines.items()}
+        return names
+
+    def _kpi_days(self, recon: Reconciliation, span: Span, group: str) -> list[tuple[str, KpiRow]]:
+        """Each day's KPI rows per ``group`` key (the last 14 days without a closed span),
+        sorted by key then day, every day present for every key (a day with no
+        shipments has an empty row)."""
+        days = span.days() or recent_days(self.today())
+        daily = [(day, self._kpis(r, group)) for day, r in by_day(recon, days, self.zone)]
+        keys = sorted({(k.key, k.currency) for _, rows in daily for k in rows})
+        found = {(day, k.key, k.currency): k for day, rows in daily for k in rows}
+        return [
+            (day, found.get((day, key, cur)) or KpiRow(group, key, currency=cur))
+            for key, cur in keys
+            for day in days
+        ]
 
     def _kpis(self, recon: Reconciliation, group: str) -> list[KpiRow]:
         return kpis(recon, group, self.clock_ms(), self.cod_overdue_ms)
+
+
+def names_in(names: dict[str, dict[str, str]], rows: list[list[Cell]]) -> dict[str, dict[str, str]]:
+    """The names of the ids ``rows`` hold (bare, or as ``kind:id``), not every name known."""
+    held: set[str] = set()
+    for row in rows:
+        for cell in row:
+            if isinstance(cell, str) and cell:
+                held.add(cell)
+                held.add(cell.partition(":")[2])
+    return {
+        kind: {party: name for party, name in known.items() if party in held}
+        for kind, known in names.items()
+    }
+
+
+PROSE = frozenset({"action", "detail", "message"})  # free text that may name a party by id
+
+
+def named_in_text(
+    columns: list[Column], rows: list[list[Cell]], names: dict[str, dict[str, str]]
+) -> list[list[Cell]]:
+    """Rows whose prose cells name couriers, depots, merchants and devices by name."""
+    flat = flat_names(names)
+    prose = [i for i, c in enumerate(columns) if c.name in PROSE]
+    if not flat or not prose:
+        return rows
+    out = []
+    for row in rows:
+        row = list(row)
+        for i in prose:
+            if isinstance(row[i], str):
+                row[i] = name_ids(str(row[i]), flat)
+        out.append(row)
+    return out
 
 
 def _day(ms: int) -> str:

@@ -84,6 +84,17 @@ async def snapshot_rows(store: ReplicaStore, since: int | None = None) -> Snapsh
         )
 
 
+async def shipment_rows(
+    store: ReplicaStore, doc_id: str
+) -> tuple[list[Any], list[tuple[str, str]]]:
+    """One shipment's ``p_shipments`` row (none: no such shipment) and its
+    ``(doc_id, event JSON)`` in fold order, in one read snapshot."""
+    async with store.reading() as db:
+        read = _Reader(db, [doc_id])
+        events = await read.rows(_EVENTS, ("shipment",), " ORDER BY hlc, event_id")
+        return await read.rows(_SHIPMENTS), [(r[0], r[1]) for r in events]
+
+
 async def merchant_terms(store: ReplicaStore) -> list[tuple[str, int, int]]:
     """``(merchant id, fee percent in basis points, fixed fee)`` as head office set them."""
     rows = await store.query(
@@ -92,10 +103,25 @@ async def merchant_terms(store: ReplicaStore) -> list[tuple[str, int, int]]:
     return [(r[0], int(r[1]), int(r[2])) for r in rows]
 
 
-async def merchant_names(store: ReplicaStore) -> dict[str, str]:
-    """Merchant names as head office set them."""
-    rows = await store.query("SELECT merchant_id, name FROM merchant_names WHERE name != ''")
-    return {r[0]: str(r[1]) for r in rows}
+async def party_names(store: ReplicaStore) -> list[tuple[str, str, str]]:
+    """``(kind, id, name)``: couriers and depots as named at enrolment, merchants as
+    head office named them."""
+    rows = await store.query(
+        "SELECT kind, id, name FROM party_names UNION ALL "
+        "SELECT 'merchant', merchant_id, name FROM merchant_names WHERE name != ''"
+    )
+    return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+
+async def audit_rows(store: ReplicaStore) -> list[tuple[int, int, str, str, str, str, str]]:
+    """Every office audit entry, oldest first: ``(id, at, actor, action, subject, detail,
+    reason)``."""
+    rows = await store.query(
+        "SELECT id, at, actor, action, subject, detail, reason FROM office_audit ORDER BY id"
+    )
+    return [
+        (int(r[0]), int(r[1]), str(r[2]), str(r[3]), str(r[4]), str(r[5]), str(r[6])) for r in rows
+    ]
 
 
 async def courier_limits(store: ReplicaStore) -> dict[str, int]:
@@ -145,12 +171,12 @@ async def save_cash_limit(
 async def stock_moves(
     store: ReplicaStore, merchant_id: str | None = None
 ) -> list[tuple[str, str, str, str | None]]:
-    """``(merchant, event type, hlc, payload)`` of every restock and dispatch of a
-    return's items (only ``merchant_id``'s, when given)."""
+    """``(merchant, event type, hlc, payload)`` of every restock, dispatch and move
+    between stock states of a return's items (only ``merchant_id``'s, when given)."""
     sql = (
         "SELECT r.merchant_id, e.type, e.hlc, e.payload FROM p_events e "
         "JOIN p_returns r ON r.doc_id = e.doc_id "
-        "WHERE e.doc_type = 'return' AND e.type IN ('restocked', 'dispatched')"
+        "WHERE e.doc_type = 'return' AND e.type IN ('restocked', 'dispatched', 'stock_moved')"
     )
     params: tuple[str, ...] = ()
     if merchant_id is not None:

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from protocol.kpis import GROUPS
 
 from . import rows
-from .rows import Rows, Sources
+from .rows import SHIPMENT_PAGE, Rows, Sources
 from .views import Column
+from .words import PHRASES
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,15 +35,31 @@ def _c(name: str, label: str, kind: str = "text") -> Column:
     return Column(name, label, kind, "currency" if kind == "money" else "")
 
 
+def _ref(name: str, label: str, ref: str) -> Column:
+    """An id shown by its name (``ref``: merchant, depot, courier, device, or "who" for
+    ``kind:id`` references)."""
+    return Column(name, label, ref=ref)
+
+
+def _w(name: str, label: str, words: str) -> Column:
+    """A code shown in plain words of vocabulary ``words``."""
+    return Column(name, label, words=words)
+
+
+def _action(name: str, label: str) -> Column:
+    """A page path: the action that answers the row, a link named ``label``."""
+    return Column(name, label, "action")
+
+
 CUR = _c("currency", "Currency")
-MERCHANT_NAME = _c("merchant_name", "Merchant name")
+MERCHANT = _ref("merchant_id", "Merchant", "merchant")
+DEPOT = _ref("depot_id", "Depot", "depot")
+COURIER = _ref("courier_id", "Courier", "courier")
+STATUS = _w("status", "Status", "status")
 
 
 def _m(name: str, label: str) -> Column:
     return _c(name, label, "money")
-
-
-SHIPMENT_PAGE = "/office/shipments/"
 
 
 def _shipment_link(name: str, label: str) -> Column:
@@ -58,11 +75,11 @@ SPECS: dict[str, Spec] = {
         [
             _c("tracking_number", "Tracking"),
             _shipment_link("doc_id", "Id"),
-            _c("merchant_id", "Merchant"),
-            _c("depot_id", "Depot"),
-            _c("courier_id", "Courier"),
+            MERCHANT,
+            DEPOT,
+            COURIER,
             _c("route_day", "Route day"),
-            _c("status", "Status"),
+            STATUS,
             _c("attempts", "Failed attempts", "int"),
             _m("cod_amount", "COD"),
             CUR,
@@ -77,20 +94,20 @@ SPECS: dict[str, Spec] = {
         [
             _c("tracking_number", "Tracking"),
             _shipment_link("doc_id", "Id"),
-            _c("merchant_id", "Merchant"),
-            _c("depot_id", "Depot"),
-            _c("courier_id", "Collected by"),
-            _c("status", "Status"),
+            MERCHANT,
+            DEPOT,
+            _ref("courier_id", "Collected by", "courier"),
+            STATUS,
             _m("expected", "Expected"),
             _m("collected", "Collected"),
             _m("outstanding", "Outstanding"),
             _m("refused", "Refused / returned"),
             _m("reversed", "Reversed"),
             CUR,
-            _c("method", "Method"),
+            _w("method", "Method", "method"),
             _c("collected_at", "Collected at", "time"),
             _c("handover_id", "Handover"),
-            _c("handover_depot", "Handed over at"),
+            _ref("handover_depot", "Handed over at", "depot"),
             _c("counted_at", "Counted at", "time"),
             _c("deposited", "Deposited"),
             _c("remitted_batch", "Remittance batch"),
@@ -102,7 +119,7 @@ SPECS: dict[str, Spec] = {
     "couriers": Spec(
         "Courier cash",
         [
-            _c("courier_id", "Courier"),
+            COURIER,
             _m("collected", "Collected"),
             _m("reversed", "Reversed"),
             _m("handed_over", "Handed over"),
@@ -118,7 +135,7 @@ SPECS: dict[str, Spec] = {
     "depots": Spec(
         "Depot cash desks",
         [
-            _c("depot_id", "Depot"),
+            DEPOT,
             _m("handed_over", "Handed over"),
             _m("counted", "Counted"),
             _m("discrepancy", "Count discrepancy"),
@@ -133,8 +150,7 @@ SPECS: dict[str, Spec] = {
     "merchants": Spec(
         "Merchant statements",
         [
-            _c("merchant_id", "Merchant"),
-            MERCHANT_NAME,
+            MERCHANT,
             _c("from", "From"),
             _c("to", "To"),
             _c("fee_percent_bp", "Fee (bp)", "int"),
@@ -158,19 +174,18 @@ SPECS: dict[str, Spec] = {
     "statement": Spec(
         "Merchant statement lines",
         [
-            _c("merchant_id", "Merchant"),
-            MERCHANT_NAME,
+            MERCHANT,
             _c("tracking_number", "Tracking"),
             _shipment_link("doc_id", "Id"),
             _c("day", "Collected on"),
-            _c("status", "Status"),
+            STATUS,
             _m("collected", "Collected"),
             _m("fee", "Fee"),
             _m("reversed", "Reversed"),
             _m("frozen", "Frozen"),
             _m("payable", "Payable"),
             _m("in_transit", "In transit"),
-            _c("where", "Cash is at"),
+            _w("where", "Cash is at", "kind"),
             CUR,
             _c("remitted_batch", "Remittance batch"),
         ],
@@ -182,12 +197,12 @@ SPECS: dict[str, Spec] = {
         "Remittance batches",
         [
             _c("batch_id", "Batch"),
-            _c("merchant_id", "Merchant"),
+            MERCHANT,
             _m("amount", "Amount"),
             CUR,
             _c("shipments", "Shipments", "int"),
             _c("at", "Paid at", "time"),
-            _c("by", "By"),
+            _ref("by", "By", "device"),
         ],
         rows.remittances,
         {"merchant": "merchant_id", "from": "at", "to": "at"},
@@ -196,23 +211,29 @@ SPECS: dict[str, Spec] = {
         "Cash discrepancies",
         [
             _c("discrepancy_id", "Discrepancy"),
-            _c("kind", "Kind"),
-            _c("doc_id", "Document"),
+            _w("kind", "Kind", "kind"),
+            _ref("doc_id", "Document", "shipment"),
             _shipment_link("shipment_id", "Shipment"),
             _c("tracking_number", "Tracking"),
-            _c("merchant_id", "Merchant"),
+            MERCHANT,
             _m("amount", "Amount"),
             CUR,
-            _c("who", "Who must act"),
+            _ref("who", "Who must act", "who"),
             _c("action", "Action"),
             _c("event_ids", "Events"),
+            _action("answer", "Answer"),
         ],
         rows.discrepancies,
         {"kind": "kind", "who": "who", "merchant": "merchant_id"},
     ),
     "ledger": Spec(
         "COD ledger balances (double entry, per currency)",
-        [_c("account", "Account"), _c("kind", "Kind"), _m("balance", "Balance"), CUR],
+        [
+            _ref("account", "Account", "who"),
+            _w("kind", "Kind", "kind"),
+            _m("balance", "Balance"),
+            CUR,
+        ],
         rows.ledger,
         {"kind": "kind", "account": "account"},
     ),
@@ -221,9 +242,9 @@ SPECS: dict[str, Spec] = {
         [
             _c("doc_id", "Return"),
             _shipment_link("shipment_id", "Shipment"),
-            _c("merchant_id", "Merchant"),
-            _c("depot_id", "Depot"),
-            _c("status", "Status"),
+            MERCHANT,
+            DEPOT,
+            STATUS,
             _c("items", "Grades and dispositions"),
             _m("refunded", "Refunded"),
             CUR,
@@ -234,8 +255,8 @@ SPECS: dict[str, Spec] = {
     "stock": Spec(
         "Stock per SKU per depot",
         [
-            _c("merchant_id", "Merchant"),
-            _c("depot_id", "Depot"),
+            MERCHANT,
+            DEPOT,
             _c("sku", "SKU"),
             _c("quantity", "Quantity", "int"),
         ],
@@ -245,14 +266,15 @@ SPECS: dict[str, Spec] = {
     "conflicts": Spec(
         "Open sync conflicts",
         [
-            _c("doc_id", "Document"),
+            _ref("doc_id", "Document", "shipment"),
             _shipment_link("shipment_id", "Shipment"),
-            _c("doc_type", "Type"),
-            _c("merchant_id", "Merchant"),
+            _w("doc_type", "Type", "type"),
+            MERCHANT,
             _c("conflict_id", "Conflict"),
-            _c("kind", "Kind"),
+            _w("kind", "Kind", "kind"),
             _c("message", "What happened"),
             _c("event_ids", "Events"),
+            _action("decide", "Decide"),
         ],
         rows.conflicts,
         {"kind": "kind", "merchant": "merchant_id", "type": "doc_type"},
@@ -260,10 +282,10 @@ SPECS: dict[str, Spec] = {
     "devices": Spec(
         "Devices",
         [
-            _c("device_id", "Device"),
-            _c("role", "Role"),
-            _c("depot_id", "Depot"),
-            _c("courier_id", "Courier"),
+            _ref("device_id", "Device", "device"),
+            _w("role", "Role", "role"),
+            DEPOT,
+            COURIER,
             _c("last_seen", "Last seen", "time"),
             _c("waiting", "Waiting to sync", "int"),
             _c("oldest_unsent_age_s", "Oldest unsent", "seconds"),
@@ -295,19 +317,55 @@ SPECS: dict[str, Spec] = {
             _c("avg_remit_seconds", "Delivery to remittance", "seconds"),
         ],
         rows.kpis,
-        {"group": "", "key": "key"},
+        {"group": "", "key": "key", "from": "", "to": ""},
         choices={"group": tuple(g for g in GROUPS if g != "all")},
+    ),
+    "kpi_days": Spec(
+        "KPIs per day (the numbers behind the charts)",
+        [
+            _c("key", "Group"),
+            _c("day", "Day"),
+            _c("shipments", "Shipments", "int"),
+            _c("delivered", "Delivered", "int"),
+            _c("first_attempt_rate", "First-attempt rate", "ratio"),
+            _c("on_time_rate", "On-time rate", "ratio"),
+            _c("rto_rate", "Return-to-origin rate", "ratio"),
+            _m("cod_outstanding", "COD not remitted"),
+            CUR,
+        ],
+        rows.kpi_days,
+        {"group": "", "key": "key", "from": "", "to": ""},
+        choices={"group": tuple(g for g in GROUPS if g != "day")},
     ),
     "exceptions": Spec(
         "Exceptions",
         [
-            _c("kind", "Kind"),
-            _c("subject", "Subject"),
+            _w("kind", "Kind", "kind"),
+            _ref("subject", "Subject", "who"),
             _c("detail", "Detail"),
             _c("since", "Since", "time"),
-            _c("who", "Who must act"),
+            _ref("who", "Who must act", "who"),
+            _action("answer", "Answer"),
         ],
         rows.exceptions,
         {"kind": "kind", "who": "who"},
     ),
+    "audit": Spec(
+        "Audit log of office actions",
+        [
+            _c("entry", "Entry", "int"),
+            _c("at", "When", "time"),
+            _ref("actor", "Who", "device"),
+            _w("action", "What", "action"),
+            _ref("subject", "About", "who"),
+            _c("detail", "Detail"),
+            _c("reason", "Why"),
+        ],
+        rows.audit,
+        {"action": "action", "actor": "actor", "from": "at", "to": "at"},
+        choices={"action": tuple(PHRASES["action"])},
+    ),
 }
+
+# what the overview takes: a period (its figures are built by the service, not from rows)
+OVERVIEW_FILTERS = Spec("Overview", [], lambda _: [], {"from": "", "to": ""})

@@ -24,6 +24,8 @@ class Column(msgspec.Struct, frozen=True):
     kind: str = "text"  # "text" | "int" | "money" | "time" | "link" | "ratio" | "seconds"
     unit: str = ""  # for "money": the name of the column holding the currency
     link: str = ""  # for "link": the page path the cell's id is appended to
+    ref: str = ""  # the cell is the id of a "merchant", "depot", "courier" or "device"
+    words: str = ""  # the cell is a code of this vocabulary (server.office.words)
 
 
 class Table(msgspec.Struct, frozen=True):
@@ -36,6 +38,7 @@ class Table(msgspec.Struct, frozen=True):
     filters: dict[str, str] = {}
     accepted_filters: list[str] = []  # every filter the table takes, applied or not
     filter_choices: dict[str, list[str]] = {}  # filters that take one of a few values
+    names: dict[str, dict[str, str]] = {}  # ref kind -> id -> name, for the ids in the rows
 
 
 class Figure(msgspec.Struct, frozen=True):
@@ -56,6 +59,9 @@ class Overview(msgspec.Struct, frozen=True):
     exceptions: list[Figure]
     cod: list[Figure]
     as_of_seq: int  # the update-log head the figures were computed at
+    period: str = ""  # "today", "yesterday", "week", "month", "range" or "" (all time)
+    start: str = ""  # the period's first and last day ("": open)
+    end: str = ""
 
 
 class OfficeReader(Protocol):
@@ -63,8 +69,8 @@ class OfficeReader(Protocol):
 
     table_names: tuple[str, ...]
 
-    async def overview(self) -> Overview:
-        """KPIs, exception counts and COD totals now."""
+    async def overview(self, filters: dict[str, str] | None = None) -> Overview:
+        """KPIs and COD figures of a period, cash positions and exceptions now."""
         ...
 
     async def table(self, name: str, filters: dict[str, str]) -> Table:

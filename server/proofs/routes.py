@@ -1,11 +1,13 @@
-"""Central's ``PUT /sync/proofs/{sha256}``: the shared upload route over central's folder."""
+"""Central's ``PUT``/``HEAD /sync/proofs/{sha256}``: the shared upload routes over central's
+folder (pieces of files not yet whole in its ``.parts`` subfolder)."""
 
 from __future__ import annotations
 
 from litestar.types import ControllerRouterHandler
 
 from protocol.permissions import Device
-from sync.proof_http import proof_route
+from sync.proof_http import proof_routes
+from sync.proof_parts import PartialUploads
 
 from ..core import Central
 from .files import ProofFiles
@@ -25,10 +27,11 @@ class CentralProofs:
 
 
 def proof_handlers(central: Central) -> list[ControllerRouterHandler]:
-    """The upload route over ``central``'s store and proof folder."""
+    """The upload routes over ``central``'s store and proof folder."""
 
     async def authenticate(token: str) -> Device | None:
         return await central.store.authenticate(token)
 
-    sink = CentralProofs(ProofFiles.beside(central.db_path))
-    return [proof_route(lambda: central.store, authenticate, sink)]
+    files = ProofFiles.beside(central.db_path)
+    parts = PartialUploads(files.folder / ".parts")
+    return [*proof_routes(lambda: central.store, authenticate, CentralProofs(files), parts)]

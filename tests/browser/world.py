@@ -132,6 +132,24 @@ async def deliver_on_handheld(
         await handheld.loop.until_idle()
 
 
+async def hand_over_via_depot(
+    path: Path, device_id: str, token: str, names: Names, relay_url: str
+) -> None:
+    """A handheld of the test's courier, syncing through the depot's relay at ``relay_url``,
+    hands over the cash in hand; its health reaches the depot with its requests."""
+    store = await EdgeStore.open(path)
+    identity = Identity(device_id, Role.COURIER, names.depot, names.courier, relay_url, token)
+    await enroll(store, identity)
+    await store.close()
+    handheld = EdgeNode(path, interval=0.05, backoff=Backoff(base=0.01, cap=0.05))
+    async with handheld, asyncio.timeout(20):
+        assert handheld.loop is not None
+        while not (await c.cash_position(handheld.ctx)).in_hand:
+            await handheld.loop.next_round()
+        await c.handover(handheld.ctx)
+        await handheld.loop.until_idle()
+
+
 async def route_on_days(central: Central, names: Names, tmp: Path, days: dict[str, str]) -> None:
     """The test's depot routes each shipment of ``days`` (id -> route day) to the test's courier."""
     device_id, token = central.enrol("depot", depot_id=names.depot)

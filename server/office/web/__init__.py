@@ -8,6 +8,7 @@
     /office/                            overview, refreshed live over /office/events (SSE)
     /office/tables/{name}[.csv]         any office table, filter form, CSV export
     /office/shipments/{doc_id}          one shipment; POST .../resolve settles a conflict
+    /office/conflicts/{doc}/{conflict}  a conflict's facts side by side; POST .../resolve
     /office/reorder                     reorder suggestions, warnings before stock-outs
     /office/manifest.pdf                a courier's route manifest of a day (PDF)
     /office/proofs/{sha256}             a delivery's signature or photo, once uploaded
@@ -28,8 +29,10 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from litestar.types import ControllerRouterHandler
 
+from .conflict import ConflictPages
 from .errors import on_http_error
-from .formatting import figure_text, row_texts, time_text
+from .followup_forms import ShipmentFollowUpPages
+from .formatting import choice_text, figure_text, name_of, row_texts, time_text
 from .login import OfficeLogin, on_not_authorized
 from .manifest import ManifestPages
 from .pages import OfficePages
@@ -59,6 +62,8 @@ def office_web_handlers(secure_cookies: bool = False) -> list[ControllerRouterHa
             ReorderPages,
             ManifestPages,
             ShipmentPages,
+            ConflictPages,
+            ShipmentFollowUpPages,
             ProofFilesPage,
         ],
         middleware=[
@@ -81,7 +86,7 @@ def office_web_handlers(secure_cookies: bool = False) -> list[ControllerRouterHa
 
 def _register_filters(engine: JinjaTemplateEngine) -> None:
     engine.engine.filters.update(figure=figure_text, when=time_text)
-    engine.engine.globals["row_texts"] = row_texts
+    engine.engine.globals.update(row_texts=row_texts, names_of=name_of, choice_text=choice_text)
 
 
 def office_templates() -> TemplateConfig[JinjaTemplateEngine]:

@@ -9,7 +9,7 @@ import re
 from litestar import Response
 
 from ..views import Table
-from .formatting import row_texts
+from .formatting import csv_cells, csv_header
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -31,12 +31,13 @@ def _is_number(text: str) -> bool:
 
 
 def table_csv(table: Table) -> str:
-    """Header of column labels, then one line per row, money as decimal amounts."""
+    """Header of column labels, then one line per row, money as decimal amounts, names
+    and plain words with the ids and codes beside them."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([column.label for column in table.columns])
+    writer.writerow(csv_header(table.columns))
     for row in table.rows:
-        texts = row_texts(table.columns, row, for_csv=True)
+        texts = csv_cells(table.columns, row, table.names)
         writer.writerow([_spreadsheet_safe(text) for text in texts])
     return out.getvalue()
 

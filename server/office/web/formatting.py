@@ -13,7 +13,11 @@ from datetime import UTC, datetime
 
 from protocol.money import CURRENCY_EXPONENTS, Money
 
-from ..views import Cell, Column, Figure
+from ..periods import PERIOD_WORDS
+from ..views import Cell, Column, Figure, Table
+from ..words import plain, who_text
+
+Names = dict[str, dict[str, str]]
 
 _HLC = re.compile(r"^(\d{13})\.\d+\.")
 
@@ -72,10 +76,19 @@ def figure_text(figure: Figure) -> str:
     return f"{value:,}" if isinstance(value, int) else f"{value:,.2f}"
 
 
-def cell_text(value: Cell, column: Column, currency: str, *, for_csv: bool = False) -> str:
-    """One cell; ``currency`` is the row's value of ``column.unit`` for money cells."""
+def cell_text(
+    value: Cell, column: Column, currency: str, *, for_csv: bool = False, names: Names | None = None
+) -> str:
+    """One cell; ``currency`` is the row's value of ``column.unit`` for money cells;
+    ids of named parties as their names, codes in plain words."""
     if value is None:
         return ""
+    if column.ref == "who":
+        return who_text(str(value), names or {})
+    if column.ref:
+        return (names or {}).get(column.ref, {}).get(str(value), str(value))
+    if column.words:
+        return plain(column.words, str(value))
     if column.kind == "money" and isinstance(value, int):
         return money_text(value, currency, with_code=not for_csv)
     if column.kind == "time":
@@ -87,12 +100,56 @@ def cell_text(value: Cell, column: Column, currency: str, *, for_csv: bool = Fal
     return str(value)
 
 
-def row_texts(columns: list[Column], row: list[Cell], *, for_csv: bool = False) -> list[str]:
+def row_texts(
+    columns: list[Column], row: list[Cell], *, for_csv: bool = False, names: Names | None = None
+) -> list[str]:
     """Every cell of ``row`` as text, money formatted with the row's currency."""
     position = {column.name: i for i, column in enumerate(columns)}
     texts = []
     for column, value in zip(columns, row, strict=False):
         unit = position.get(column.unit)
         currency = str(row[unit] or "") if unit is not None else ""
-        texts.append(cell_text(value, column, currency, for_csv=for_csv))
+        texts.append(cell_text(value, column, currency, for_csv=for_csv, names=names))
     return texts
+
+
+def choice_text(key: str, choice: str) -> str:
+    """A filter's choice as the form shows it (the code is the option's value)."""
+    if key == "period":
+        return PERIOD_WORDS.get(choice, choice)
+    if key == "action":
+        return plain("action", choice)
+    return choice
+
+
+def name_of(table: Table, kind: str, party_id: str) -> str:
+    """The name ``table`` knows for ``kind`` id ``party_id``, else the id."""
+    return table.names.get(kind, {}).get(party_id, party_id)
+
+
+def shows_code(column: Column) -> bool:
+    """True for a column whose cells are ids or codes shown as names or words (the CSV
+    adds the raw value beside them, the page puts it on a hover)."""
+    return bool(column.ref or column.words)
+
+
+def csv_header(columns: list[Column]) -> list[str]:
+    """Column labels, each named-id or code column followed by its raw one."""
+    header = []
+    for column in columns:
+        header.append(column.label)
+        if shows_code(column):
+            header.append(f"{column.label} {'id' if column.ref else 'code'}")
+    return header
+
+
+def csv_cells(columns: list[Column], row: list[Cell], names: Names) -> list[str]:
+    """A row as the CSV writes it (see :func:`csv_header`)."""
+    cells = []
+    for column, text, raw in zip(
+        columns, row_texts(columns, row, for_csv=True, names=names), row, strict=False
+    ):
+        cells.append(text)
+        if shows_code(column):
+            cells.append("" if raw is None else str(raw))
+    return cells

@@ -17,7 +17,9 @@ from litestar.response import ServerSentEvent, Template
 from protocol.permissions import Device
 
 from ...core import Central
-from ..views import OfficeReader, Table
+from ..periods import PERIOD_WORDS
+from ..views import OfficeReader, Overview, Table
+from .charts import Chart, kpi_charts
 from .events import head_stream
 from .export import csv_response
 
@@ -61,6 +63,14 @@ async def read_table(reader: OfficeReader, name: str, filters: dict[str, str]) -
         raise ValidationException(str(exc)) from None
 
 
+async def read_overview(reader: OfficeReader, filters: dict[str, str]) -> Overview:
+    """``reader.overview`` with a bad period as a 400 naming the field."""
+    try:
+        return await reader.overview(filters)
+    except ValueError as exc:
+        raise ValidationException(str(exc)) from None
+
+
 class OfficePages(Controller):
     """Every handler takes ``office_device``: resolving it is the login check."""
 
@@ -68,15 +78,26 @@ class OfficePages(Controller):
     include_in_schema = False
 
     @get("/", opt=LOGIN_PAGE)
-    async def overview(self, office_device: Device, office_service: Reader) -> Template:
-        """The overview: KPIs, exception counts, COD totals, refreshed live."""
-        context = {"overview": await office_service.overview()} | nav_context(office_service)
-        return Template("overview.html", context=context)
+    async def overview(
+        self, request: Request[Any, Any, Any], office_device: Device, office_service: Reader
+    ) -> Template:
+        """The overview of a period (``?period=today`` or ``from`` / ``to``): KPIs, COD,
+        exceptions, refreshed live."""
+        filters = requested_filters(request)
+        context = {
+            "overview": await read_overview(office_service, filters),
+            "query": urlencode(filters),
+            "periods": PERIOD_WORDS,
+        }
+        return Template("overview.html", context=context | nav_context(office_service))
 
     @get("/overview/figures")
-    async def figures(self, office_device: Device, office_service: Reader) -> Template:
+    async def figures(
+        self, request: Request[Any, Any, Any], office_device: Device, office_service: Reader
+    ) -> Template:
         """The overview's figures alone (the fragment the page swaps in on each event)."""
-        return Template("_figures.html", context={"overview": await office_service.overview()})
+        overview = await read_overview(office_service, requested_filters(request))
+        return Template("_figures.html", context={"overview": overview})
 
     @get("/events")
     async def events(self, office_device: Device, central: Central) -> ServerSentEvent:
@@ -102,8 +123,22 @@ class OfficePages(Controller):
             "table": table,
             "fields": filter_fields(table),
             "statements": statement_queries(table),
+            "charts": await charts_of(office_service, table),
         }
         return Template("table.html", context=context | nav_context(office_service))
+
+
+CHART_FILTERS = ("group", "key", "from", "to", "period")
+
+
+async def charts_of(reader: OfficeReader, table: Table) -> list[Chart]:
+    """The KPI table's charts over days, for the same group and period."""
+    if table.name != "kpis" or table.filters.get("group") == "day":
+        return []
+    wanted = {k: v for k, v in table.filters.items() if k in CHART_FILTERS}
+    if "period" in wanted:  # the table's filters already hold the days it stands for
+        wanted.pop("period")
+    return kpi_charts(await read_table(reader, "kpi_days", wanted))
 
 
 def filter_fields(table: Table) -> dict[str, str]:

@@ -36,6 +36,7 @@ class ProofView:
     signature: str  # sha256 when central holds the file
     photo: str
     missing: list[str]  # "signature", "photo": named by the event, not uploaded yet
+    event_id: str = ""  # the delivered event
 
 
 async def proof_views(central: Central, doc_id: str) -> list[ProofView]:
@@ -63,6 +64,7 @@ async def proof_views(central: Central, doc_id: str) -> list[ProofView]:
                 signature=held.get("signature", ""),
                 photo=held.get("photo", ""),
                 missing=[k for k in named if k not in held],
+                event_id=p.event_id,
             )
         )
     return views

@@ -21,6 +21,7 @@ from litestar.params import Body
 from litestar.response import Redirect, Template
 
 from protocol.discrepancies import Discrepancy
+from protocol.history import describe
 from protocol.ledger import CodLine, Taken
 from protocol.permissions import Device
 from protocol.reconcile import OpenConflict, Reconciliation, ReturnLine
@@ -32,6 +33,7 @@ from ..actions import OfficeActions
 from ..schemas import ResolveIn, ReversalIn
 from ..service import OfficeService
 from .formatting import money_text, time_text
+from .named import named_view
 from .pages import HTML_FORM, LOGIN_PAGE, nav_context
 from .plain_words import event_sentence
 from .proofs import ProofView, proof_views
@@ -46,7 +48,8 @@ class ShipmentView:
     line: CodLine
     facts: list[tuple[str, str]]  # (label, text): info and status
     ledger: list[tuple[str, str]]  # (label, text): the COD ledger line
-    history: list[tuple[str, str, str, str]]  # (when, event type, in words, actor)
+    # (when, event type, in words, details, actor, why)
+    history: list[tuple[str, str, str, str, str, str]]
     returns: list[ReturnLine]
     conflicts: list[OpenConflict]
     proofs: list[ProofView]  # the proof of each delivery, with the files uploaded so far
@@ -115,9 +118,9 @@ async def shipment_view(
     docs = {doc_id, *(r.doc_id for r in returns)}
     history = []
     for event in await shipment_events(central.store, doc_id):
-        words = event_sentence(event.type, event.payload)
-        plain = words or event.type.replace("_", " ").capitalize() + "."
-        history.append((time_text(event.hlc), event.type, plain, event.actor))
+        what, why = describe(event.type, event.payload)
+        plain = event_sentence(event.type, event.payload) or what.capitalize() + "."
+        history.append((time_text(event.hlc), event.type, plain, what, event.actor, why))
     return ShipmentView(
         line,
         _facts(line),
@@ -191,6 +194,7 @@ class ShipmentPages(Controller):
             if origin is not None:
                 return Redirect(PAGE + origin.record.info.shipment_id, status_code=303)
             raise NotFoundException(f"doc_id: no shipment {doc_id!r}")
+        view = named_view(view, await office_service.names(recon))
         context = {"view": view, "statuses": [s.value for s in ShipmentStatus]}
         return Template("shipment.html", context=context | nav_context(office_service))
 

@@ -1,0 +1,1 @@
+"""Follow-ups of a shipment: answers to holds, corrections, lost and found, history."""
