@@ -14,12 +14,13 @@ HEALTH_KEY = "health."
 _HEALTH_JOIN = f"LEFT JOIN meta m ON m.key = '{HEALTH_KEY}' || d.device_id"
 # One round trip: this node's outbox, quarantine and last pull, and (a depot) the
 # courier devices it heard from with their latest stored report.
+# (coalesce: over no rows PostgreSQL's json_agg is NULL, SQLite's json_group_array "[]")
 _OWN = (
     "SELECT (SELECT count(*) FROM outbox), (SELECT min(created_at) FROM outbox), "
     "(SELECT count(*) FROM quarantine), "
     "(SELECT synced_at FROM cursors WHERE upstream = ?), "
-    "(SELECT json_group_array(json_array(d.device_id, d.last_seen_at, m.value)) "
-    f"FROM devices d {_HEALTH_JOIN} "
+    "(SELECT coalesce(json_group_array(json_array(d.device_id, d.last_seen_at, m.value)), "
+    f"'[]') FROM devices d {_HEALTH_JOIN} "
     "WHERE d.role = 'courier' AND d.revoked_at IS NULL AND d.last_seen_at IS NOT NULL)"
 )
 # Devices by id as enrolled here, when last seen here and their stored report.
