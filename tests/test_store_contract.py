@@ -232,3 +232,30 @@ async def test_forget_all_leaves_an_empty_replica(store: SyncStore) -> None:
     assert (await store.outbox_stats()).waiting == 0
     assert await store.head() == 0
     assert await store.projection_rows("p_shipments") == []
+
+
+async def test_metas_are_read_and_written_together(store: SyncStore) -> None:
+    await store.set_metas({"a": "1", "b": "2"})
+    assert await store.metas(["a", "b", "unset"]) == {"a": "1", "b": "2"}
+
+
+async def test_heads_carry_the_state_unless_the_copy_is_current(store: SyncStore) -> None:
+    (doc_id,) = await _shipments(store, 1)
+    head = (await store.load_heads([doc_id, "nope"]))[doc_id]
+    assert head.state == (await store.load([doc_id]))[doc_id].state
+    assert (await store.load_heads([doc_id], {doc_id: head.version}))[doc_id].state is None
+    vectors = await store.scope_vectors(COURIER_SCOPE)
+    assert list(vectors) == [doc_id] and vectors[doc_id] == head.version[1]
+
+
+async def test_events_of_several_types_and_documents_by_type(store: SyncStore) -> None:
+    (doc_id,) = await _shipments(store, 1)
+    courier = actor(COURIER, seed=9)
+    await commit_commands(
+        store, actions.courier_deliver(courier, doc_id, "C1", "D1", DAY, 0), device_id=COURIER.id
+    )
+    found = await store.events_of(doc_id, "created", "delivered")
+    assert len(found) == 2 and found == sorted(found, key=lambda e: (e[1], e[0]))
+    assert await store.scope_doc_ids(COURIER_SCOPE, "shipment") == {doc_id}
+    assert await store.scope_doc_ids(COURIER_SCOPE, "return") == set()
+    assert await store.returns_of(doc_id) == []
