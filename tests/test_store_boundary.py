@@ -29,6 +29,7 @@ CORE_TABLES = (
     "evictions",
     "device_resets",
     "reset_acks",
+    "doc_tail",
 )
 # The store: its SQL is the implementation behind sync.ports.
 STORE_MODULES = {
@@ -38,6 +39,7 @@ STORE_MODULES = {
     "sync/_outbox.py",
     "sync/_resets.py",
     "sync/_health.py",
+    "sync/_tails.py",
     "sync/devices.py",
     "sync/schema.py",
     "server/store.py",  # central's store: extends ReplicaStore in the same transactions
