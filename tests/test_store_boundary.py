@@ -59,6 +59,8 @@ READ_STORES = {
     "simulation": {"simulation/read_store.py"},
     "server/webhooks": {"server/webhooks/store.py"},
     "server/notifications": {"server/notifications/store.py"},
+    "server/office": {"server/office/store.py"},
+    "server/followups": {"server/followups/store.py"},
 }
 _ANY_TABLE = re.compile(r"\b(?:FROM|JOIN|INTO)\s+[a-z_]+\b|\bUPDATE\s+[a-z_]+\s+SET\b")
 
