@@ -19,8 +19,10 @@ from protocol.vocab import Role
 from protocol.wire import DocReset, Scope
 from simulation import actions
 from simulation.digest import projection_rows
+from sync.documents import load, read_content
 from sync.ingest import commit_commands
 from sync.ports import SyncStore
+from sync.store import ReplicaStore
 from tests.core_helpers import COURIER, DAY, OFFICE, actor
 from tests.pg import STORE_KINDS, open_test_store
 
@@ -259,3 +261,22 @@ async def test_events_of_several_types_and_documents_by_type(store: SyncStore) -
     assert await store.scope_doc_ids(COURIER_SCOPE, "shipment") == {doc_id}
     assert await store.scope_doc_ids(COURIER_SCOPE, "return") == set()
     assert await store.returns_of(doc_id) == []
+
+
+async def test_a_scan_reads_a_document_with_its_tail(store: ReplicaStore) -> None:
+    """``states_in`` (the webhook and notification scanners' read) merges the tail in,
+    as ``load`` does: a document kept as a state and the updates appended beside it."""
+    (doc_id,) = await _shipments(store, 1)
+    (before,) = await store.query("SELECT state FROM documents WHERE doc_id = ?", (doc_id,))
+    (edit,) = await commit_commands(
+        store, actions.office_edit(doc_id, "+31 6 1"), device_id=OFFICE.id, queue=False
+    )
+    async with store.transaction() as db:  # as a tail-appending write leaves it
+        await db.execute("UPDATE documents SET state = ? WHERE doc_id = ?", (before[0], doc_id))
+        await db.execute("INSERT INTO doc_tail (doc_id, update_blob) VALUES (?, ?)", (doc_id, edit))
+    whole = read_content(load((await store.load([doc_id]))[doc_id].state))
+    assert whole.info["recipient_phone"] == "+31 6 1"
+    async with store.reading() as db:
+        scanned = await store.states_in(db, [doc_id, "nope"])
+    got = read_content(load(scanned[doc_id]))
+    assert list(scanned) == [doc_id] and (got.info, got.events) == (whole.info, whole.events)
