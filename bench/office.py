@@ -82,7 +82,7 @@ def _copy(db: Path, directory: Path) -> Path:
 async def measure(db: Path) -> dict[str, Any]:
     """Seconds for the baseline, a cold refresh and warm reads, and their ratios."""
     async with await CentralStore.open(db) as store:
-        docs = (await store.query("SELECT count(*) FROM documents"))[0][0]
+        docs = await store.document_count()
         events = (await store.query("SELECT count(*) FROM p_events"))[0][0]
         baseline = await _median(lambda: store.query("SELECT * FROM p_events"))
         cold = await _median(lambda: OfficeService(store).overview())

@@ -52,6 +52,7 @@ from protocol.wire import (
     PushResponse,
     msgpack_encoder,
 )
+from simulation.central_process import wait_answering
 from sync._records import now_ms
 from sync.documents import apply_command
 from sync.http_transport import HttpChannel
@@ -84,14 +85,12 @@ def _start(
     root = Path(__file__).resolve().parent.parent
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=root, stdout=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    for _ in range(400):
-        try:
-            httpx.get(url + "/schema/openapi.json", timeout=1)
-            return proc, url
-        except httpx.TransportError:
-            time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError("central did not start")
+    try:
+        wait_answering(url, proc, 20)
+    except BaseException:
+        proc.kill()
+        raise
+    return proc, url
 
 
 def _enrol(url: str, **body: str) -> str:

@@ -62,12 +62,12 @@ def return_doc(i: int) -> tuple[str, DocCommand]:
 
 async def pushed_bytes(ctx: EdgeContext, url: str, token: str) -> dict[str, int]:
     """Push the outbox once; request body bytes and the Yjs update bytes it carried."""
-    waiting = await ctx.store.query("SELECT coalesce(sum(length(update_blob)), 0) FROM outbox")
+    waiting = (await ctx.store.outbox_stats()).bytes
     async with HttpChannel(url, token) as channel:
         report = await SyncClient(ctx.store, channel, device_id=ctx.device_id).push()
         if report.rejected:
             raise RuntimeError(f"bench push refused: {await ctx.store.quarantined()}")
-        return {"body": channel.bytes_sent, "updates": int(waiting[0][0])}
+        return {"body": channel.bytes_sent, "updates": waiting}
 
 
 async def per_action(

@@ -17,6 +17,7 @@ from protocol.vocab import DocType
 from sync.documents import Content, load, read_content
 
 from .errors import UnknownDocument, UnknownParcel
+from .read_store import cash_book_ids, shipment_ids
 from .store import EdgeStore
 
 
@@ -86,25 +87,22 @@ async def find_shipment(store: EdgeStore, code: str) -> ShipmentView:
         raise UnknownParcel(f"no shipment {code} on this node: is it on your route? sync first")
     try:
         tracking = validate_tracking_number(code)
-        rows = await store.query(
-            "SELECT doc_id FROM p_shipments WHERE tracking_number = ?", (tracking,)
-        )
+        ids = await shipment_ids(store, tracking)
     except InvalidTrackingNumber:
-        rows = await _by_barcode(store, code)
-    if not rows:
+        ids = await _by_barcode(store, code)
+    if not ids:
         raise UnknownParcel(
             f"no parcel {code!r} on this node: check the label, or sync if it was just assigned"
         )
-    view = await shipment_by_id(store, rows[0][0])
+    view = await shipment_by_id(store, ids[0])
     assert view is not None
     return view
 
 
-async def _by_barcode(store: EdgeStore, code: str) -> list[tuple[Any, ...]]:
-    ids = [r[0] for r in await store.query("SELECT doc_id FROM p_shipments")]
-    for doc_id, (_, content) in (await contents(store, ids)).items():
+async def _by_barcode(store: EdgeStore, code: str) -> list[str]:
+    for doc_id, (_, content) in (await contents(store, await shipment_ids(store))).items():
         if any(p.get("barcode") == code for p in content.info.get("parcels") or []):
-            return [(doc_id,)]
+            return [doc_id]
     return []
 
 
@@ -140,7 +138,13 @@ async def cash_books(store: EdgeStore, doc_ids: list[str]) -> list[CashBookView]
     return sorted(views, key=lambda v: (v.info.day, v.doc_id))
 
 
-async def books_where(store: EdgeStore, where: str, params: tuple[Any, ...]) -> list[CashBookView]:
-    """Cash books whose projection row matches ``where`` (a trusted SQL fragment)."""
-    rows = await store.query(f"SELECT doc_id FROM p_cash_books WHERE {where}", params)
-    return await cash_books(store, [r[0] for r in rows])
+async def books_where(
+    store: EdgeStore,
+    *,
+    depot_id: str | None = None,
+    owner_kind: str | None = None,
+    owner_id: str | None = None,
+) -> list[CashBookView]:
+    """Cash books whose projection row matches every filter given, folded."""
+    ids = await cash_book_ids(store, depot_id=depot_id, owner_kind=owner_kind, owner_id=owner_id)
+    return await cash_books(store, ids)

@@ -59,14 +59,13 @@ async def node_status(store: EdgeStore, now_ms: int, synced_ms: int | None = Non
     cursor, stored = await store.cursor(UPSTREAM)
     last = max(stored or 0, synced_ms or 0) or None
     head = int(await store.meta(UPSTREAM_HEAD_KEY) or 0)
-    count = await store.query("SELECT count(*) FROM documents")
     return NodeStatus(
         device_id=identity.device_id if identity else "",
         role=identity.role if identity else "",
         depot_id=identity.depot_id if identity else "",
         courier_id=identity.courier_id if identity else "",
         upstream=identity.upstream if identity else "",
-        documents=int(count[0][0]),
+        documents=await store.document_count(),
         last_sync_ms=last,
         last_sync_age_s=(now_ms - last) / 1000 if last else None,
         last_error=await store.meta(LAST_ERROR_KEY) or "",

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from protocol.commands import command_decoder
+from protocol.wire import Scope
 from sync import ReplicaStore
 from sync._records import DocWrite, OutboxEntry, now_ms
 from sync._sqlite import Step
@@ -156,9 +157,4 @@ class EdgeStore(ReplicaStore):
 
     async def returns_of_courier(self, courier_id: str) -> list[str]:
         """Ids of the returns held here that are routed to ``courier_id``."""
-        rows = await self.query(
-            "SELECT doc_id FROM documents WHERE doc_type = 'return' AND courier_id = ? "
-            "ORDER BY doc_id",
-            (courier_id,),
-        )
-        return [str(r[0]) for r in rows]
+        return sorted(await self.scope_doc_ids([Scope("courier", courier_id)], "return"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
 from types import TracebackType
@@ -77,8 +78,11 @@ class Central:
         zones: DepotZones = UTC_EVERYWHERE,
         limits: Limits | None = None,
         webhook_allow_private: bool = False,
+        wall: Callable[[], int] = wall_ms,
         background: bool = True,
     ):
+        """``wall``: central's wall clock in ms (the default reads the system's); it
+        stamps central's own events and bounds the clock skew it accepts."""
         self.db_path = str(db_path)
         # the office session secret, beside the file (for PostgreSQL: where central runs)
         default_secret = DEFAULT_PG_SECRET if is_postgres(db_path) else f"{db_path}.secret"
@@ -95,6 +99,7 @@ class Central:
         self._notify_client: httpx.AsyncClient | None = None
         self.webhook_allow_private = webhook_allow_private
         self.limits = limits or Limits()
+        self.wall = wall
         self._store: CentralStore | None = None
         self.bootstrap_token: str | None = None
         self.yjs = YjsHub()
@@ -120,16 +125,16 @@ class Central:
             self.store.device,
             on_change=self.changed,
             limits=self.limits,
-            wall=wall_ms,
+            wall=self.wall,
             max_skew_ms=self.max_skew_ms,
             knowledge=self.store,
         )
-        clock = HybridClock(CENTRAL_DEVICE, wall_ms)
-        self.reorder = ReorderService(self.store, wall_ms)
+        clock = HybridClock(CENTRAL_DEVICE, self.wall)
+        self.reorder = ReorderService(self.store, self.wall)
         self.shipments = ShipmentService(self.store, clock, self.changed, CENTRAL_DEVICE)
         self.returns = ReturnService(self.store, clock, self.changed, CENTRAL_DEVICE)
-        self.office = OfficeService(self.store, zone=self.zones.default)
-        self.followups = FollowUpService(self.store, clock, self.changed, CENTRAL_DEVICE, wall_ms)
+        self.office = OfficeService(self.store, clock_ms=self.wall, zone=self.zones.default)
+        self.followups = FollowUpService(self.store, clock, self.changed, CENTRAL_DEVICE, self.wall)
         self.office_actions = OfficeActions(
             self.store, self.office, clock, self.changed, CENTRAL_DEVICE
         )

@@ -18,9 +18,9 @@ from pathlib import Path
 
 from sync._pg_dialect import is_postgres
 
-from .notifications.scanner import notices_scanned_up_to
+from .notifications.store import notices_scanned_up_to
 from .store import CentralStore
-from .webhooks.scanner import scanned_up_to
+from .webhooks.store import scanned_up_to
 
 DAY_MS = 86_400_000
 
@@ -67,8 +67,7 @@ async def trim_log(
     if cutoff <= floor:
         return LogTrim(floor, 0, scanned < old_enough)
     if dry_run:
-        (row,) = await store.query("SELECT count(*) FROM update_log WHERE seq <= ?", (cutoff,))
-        rows = int(row[0])
+        rows = await store.log_rows_up_to(cutoff)
     else:
         rows = await store.truncate_log(cutoff)
     return LogTrim(cutoff, rows, scanned < old_enough)

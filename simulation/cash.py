@@ -18,6 +18,7 @@ from protocol.commands import DocCommand
 from protocol.events import BatchPayload, CashRemitted
 from protocol.ids import named_id
 
+from .read_store import deposit_booked
 from .world import World, hlcs
 
 
@@ -103,11 +104,7 @@ async def _remit(world: World, depot: DepotCash) -> None:
     """Head office remits the deposit once central has seen it."""
     deposit = depot.deposit
     assert deposit is not None
-    rows = await world.central.query(
-        "SELECT 1 FROM p_cash_entries WHERE kind = 'deposited' AND reference = ?",
-        (deposit.batch_id,),
-    )
-    if not rows:
+    if not await deposit_booked(world.central, deposit.batch_id):
         return
     seen = await hlcs(world.central, deposit.book_id)
     batch_id = named_id("sim-remit", deposit.book_id)

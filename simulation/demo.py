@@ -35,6 +35,7 @@ from protocol.money import Money
 from protocol.permissions import Device
 from protocol.vocab import Role
 
+from .central_process import until_answering
 from .demo_files import (
     CENTRAL_DB,
     DEPOT_DB,
@@ -56,6 +57,7 @@ from .demo_people import (
     returns_desk,
     until,
 )
+from .read_store import shipment_count
 from .world import shipment_info
 
 
@@ -89,18 +91,8 @@ def start_server(config: DemoConfig, token: str) -> subprocess.Popen[bytes]:
 
 
 async def wait_ready(http: httpx.AsyncClient, server: subprocess.Popen[bytes]) -> None:
-    """Until central answers (or its process died)."""
-
-    async def up() -> bool:
-        if server.poll() is not None:
-            raise RuntimeError(f"central exited with status {server.returncode}: is the port free?")
-        try:
-            return (await http.get("/schema/openapi.json")).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    async with asyncio.timeout(30):
-        await until(up)
+    """Until central at ``http``'s base URL answers (or its process died)."""
+    await until_answering(str(http.base_url).rstrip("/"), server)
 
 
 async def enrol(http: httpx.AsyncClient, device: Device, label: str, **names: str) -> str:
@@ -347,5 +339,4 @@ async def _stop(node: EdgeNode) -> None:
 
 
 async def _holds(ctx: EdgeContext, count: int) -> bool:
-    rows = await ctx.store.query("SELECT count(*) FROM p_shipments")
-    return int(rows[0][0]) >= count
+    return await shipment_count(ctx.store) >= count

@@ -22,6 +22,8 @@ from protocol.events import ItemInspection
 from protocol.money import Money, total
 from protocol.vocab import Disposition
 
+from .read_store import has_return
+
 Echo = Callable[[str], None]
 POLL_S = 0.25  # how often a person looks whether the synced data has arrived
 
@@ -207,5 +209,4 @@ async def returns_desk(ctx: EdgeContext, returns: list[CustomerReturn], echo: Ec
 
 
 async def _synced(ctx: EdgeContext, return_id: str) -> bool:
-    rows = await ctx.store.query("SELECT 1 FROM p_returns WHERE doc_id = ?", (return_id,))
-    return bool(rows)
+    return await has_return(ctx.store, return_id)

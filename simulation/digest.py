@@ -15,8 +15,8 @@ from typing import Any
 
 from protocol.wire import Scope
 from sync import ReplicaStore
+from sync.ports import Projections
 from sync.projection import PROJECTION_TABLES
-from sync.scopes import scope_sql
 from sync.yencoding import decode_state_vector
 
 
@@ -26,11 +26,11 @@ async def state_vectors(store: ReplicaStore) -> dict[str, dict[int, int]]:
 
 
 async def projection_rows(
-    store: ReplicaStore, doc_ids: Iterable[str] | None = None
+    store: Projections, doc_ids: Iterable[str] | None = None
 ) -> dict[str, list[tuple[Any, ...]]]:
     """Every projection table's rows (of ``doc_ids`` if given), sorted."""
     wanted = set(doc_ids) if doc_ids is not None else None
-    return await _rows(store, "", (), lambda doc: wanted is None or doc in wanted)
+    return await _rows(store, None, lambda doc: wanted is None or doc in wanted)
 
 
 async def scope_rows(
@@ -39,28 +39,25 @@ async def scope_rows(
     """Every projection table's rows of the documents in ``scopes``, sorted: what
     :func:`projection_rows` gives for those ids, read through the scope indexes (a
     scope of a large replica, without reading all of it)."""
-    clause, params = scope_sql(scopes)
-    where = f" WHERE doc_id IN (SELECT doc_id FROM documents WHERE {clause})"
-    return await _rows(store, where, tuple(params), lambda _: True)
+    return await _rows(store, scopes, lambda _: True)
 
 
 async def scope_doc_ids(store: ReplicaStore, scopes: Sequence[Scope]) -> set[str]:
     """Ids of the documents in ``scopes``, read through the scope indexes."""
-    clause, params = scope_sql(scopes)
-    return {r[0] for r in await store.query(f"SELECT doc_id FROM documents WHERE {clause}", params)}
+    return await store.scope_doc_ids(scopes)
 
 
 async def _rows(
-    store: ReplicaStore, where: str, params: tuple[Any, ...], keep: Callable[[str], bool]
+    store: Projections, scopes: Sequence[Scope] | None, keep: Callable[[str], bool]
 ) -> dict[str, list[tuple[Any, ...]]]:
     result = {}
     for table in PROJECTION_TABLES:
-        rows = await store.query(f"SELECT * FROM {table}{where}", params)
+        rows = await store.projection_rows(table, scopes)
         result[table] = sorted((r for r in rows if keep(r[0])), key=repr)
     return result
 
 
-async def content_digest(store: ReplicaStore, doc_ids: Iterable[str] | None = None) -> str:
+async def content_digest(store: Projections, doc_ids: Iterable[str] | None = None) -> str:
     """SHA-256 over the canonical projection of the documents.
 
     Ids minted at random when an event is written (the event id, a handover

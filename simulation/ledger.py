@@ -15,7 +15,7 @@ from sync.documents import load, read_content
 
 async def reconciled(store: ReplicaStore) -> Reconciliation:
     """Reconcile everything ``store`` holds (no fee terms, no limits, all time)."""
-    ids = [r[0] for r in await store.query("SELECT doc_id FROM documents ORDER BY doc_id")]
+    ids = await store.document_ids()
     shipments, books, returns = [], [], []
     for doc_id, stored in (await store.load(ids)).items():
         content = read_content(load(stored.state))

@@ -24,6 +24,7 @@ from sync import ChannelClosed, ReplicaStore, SyncClient, commit_commands, devic
 from sync.http_transport import HttpChannel
 
 from .proc_script import Answer
+from .read_store import shipment_statuses
 from .report import Replica
 from .world import hlcs
 
@@ -65,8 +66,8 @@ class MerchantReplica:
                 await asyncio.wait_for(stop.wait(), SYNC_S)
 
     async def _answer_holds(self) -> int:
-        rows = await self.store.query("SELECT doc_id FROM p_shipments WHERE status = 'on_hold'")
-        held = [r[0] for r in rows if r[0] in self.answers]
+        statuses = await shipment_statuses(self.store)
+        held = [d for d, s in statuses.items() if s == "on_hold" and d in self.answers]
         for doc_id in held:
             await self._decide(doc_id, self.answers.pop(doc_id))
         return len(held)

@@ -47,6 +47,7 @@ from .demo_people import Courier, Echo, Stop, depot_morning, do_stop, returns_de
 from .fleet import Fleet, ProcessChaos
 from .proc_net import DepotSite, ProcessNet, free_port, start_network
 from .proc_script import attempts, decision, returns_to_origin
+from .read_store import shipment_status
 from .report import Expected, Replica, divergent, lost_events, summarize
 from .steps import return_to_origin
 
@@ -254,8 +255,7 @@ async def _holds(store: ReplicaStore, doc_ids: list[str]) -> bool:
 
 
 async def _status_is(store: ReplicaStore, doc_id: str, status: str) -> bool:
-    rows = await store.query("SELECT status FROM p_shipments WHERE doc_id = ?", (doc_id,))
-    return bool(rows) and rows[0][0] == status
+    return await shipment_status(store, doc_id) == status
 
 
 async def _not_on_hold(store: ReplicaStore, doc_id: str) -> bool:

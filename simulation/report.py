@@ -7,7 +7,6 @@ should have happened (:class:`Expected`).
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +18,18 @@ from sync.scopes import device_scopes
 
 from .digest import content_digest, projection_rows, scope_doc_ids, scope_rows, state_vectors
 from .ledger import ledger_summary, reconciled
+from .read_store import (
+    cash_sums,
+    cod_collected,
+    event_count,
+    event_ids,
+    handover_mismatches,
+    open_conflicts,
+    return_steps,
+    shipment_statuses,
+    unbalanced_courier_books,
+    units_restocked,
+)
 from .world import World
 
 
@@ -59,11 +70,6 @@ class Expected:
         self.injected += len(data.discrepancies)
 
 
-async def _scalar(store: ReplicaStore, sql: str) -> int:
-    rows = await store.query(sql)
-    return int(rows[0][0] or 0)
-
-
 @dataclass(frozen=True, slots=True)
 class Replica:
     """An edge replica to check against central: its name, device and store."""
@@ -98,19 +104,15 @@ async def divergent(central: ReplicaStore, replicas: list[Replica]) -> list[str]
 
 async def lost_events(central: ReplicaStore, replicas: list[Replica], known: set[str]) -> int:
     """Events committed on any edge (or ``known`` to the simulator) missing at central."""
-    at_central = {r[0] for r in await central.query("SELECT event_id FROM p_events")}
+    at_central = await event_ids(central)
     everywhere = set(known)
     for replica in replicas:
-        everywhere.update(r[0] for r in await replica.store.query("SELECT event_id FROM p_events"))
+        everywhere.update(await event_ids(replica.store))
     return len(everywhere - at_central)
 
 
 async def _cash(central: ReplicaStore) -> dict[str, int]:
-    rows = await central.query(
-        "SELECT owner_kind, sum(collected), sum(reversed), sum(handed_over), sum(counted), "
-        "sum(deposited), sum(remitted), sum(in_hand) FROM p_cash_books GROUP BY owner_kind"
-    )
-    sums = {r[0]: [int(v or 0) for v in r[1:]] for r in rows}
+    sums = await cash_sums(central)
     courier = sums.get("courier", [0] * 7)
     depot = sums.get("depot", [0] * 7)
     office = sums.get("office", [0] * 7)  # remittances booked by central's office API
@@ -121,15 +123,6 @@ async def _cash(central: ReplicaStore) -> dict[str, int]:
             strict=True,
         )
     ) | {"deposited": depot[4], "remitted": depot[5] + office[5]}
-
-
-async def _handover_mismatches(store: ReplicaStore) -> int:
-    rows = await store.query(
-        "SELECT reference, sum(CASE kind WHEN 'handed_over' THEN amount ELSE 0 END), "
-        "sum(CASE kind WHEN 'counted_at_depot' THEN amount ELSE 0 END) FROM p_cash_entries "
-        "WHERE kind IN ('handed_over', 'counted_at_depot') GROUP BY reference"
-    )
-    return sum(1 for _, declared, counted in rows if declared != counted)
 
 
 async def report(world: World, expected: Expected) -> dict[str, Any]:
@@ -143,36 +136,25 @@ async def summarize(
     """The summary of central against its edge ``replicas`` (both simulate modes)."""
     bad = await divergent(central, replicas)
     cash = await _cash(central)
-    conflicts = Counter(
-        r[0] for r in await central.query("SELECT kind FROM p_conflicts WHERE resolved = 0")
-    )
-    detected = conflicts["cod_amount_mismatch"] + await _handover_mismatches(central)
-    collected = await _scalar(central, "SELECT sum(cod_collected) FROM p_shipments")
+    conflicts = await open_conflicts(central)
+    detected = conflicts["cod_amount_mismatch"] + await handover_mismatches(central)
+    collected = await cod_collected(central)
     ledger = ledger_summary(await reconciled(central))
     remitted_identity, payable, owed = "remitted = deposited", cash["deposited"], cash["cash"]
     if expected.remits_statements:
         remitted_identity = "remitted = payable of the banked lines paid (statements)"
         payable = ledger["remitted_payable"]
         owed = collected - cash["reversed"]
-    books_ok = await central.query(
-        "SELECT count(*) FROM p_cash_books WHERE owner_kind = 'courier' "
-        "AND collected - reversed != handed_over + in_hand"
-    )
-    finals = dict(await central.query("SELECT doc_id, status FROM p_shipments"))
-    returned = Counter(
-        r[0]
-        for r in await central.query(
-            "SELECT type FROM p_events WHERE doc_type = 'return' "
-            "AND type IN ('requested', 'received', 'inspected')"
-        )
-    )
-    restocked = await _scalar(central, "SELECT sum(quantity) FROM p_stock")
+    unbalanced = await unbalanced_courier_books(central)
+    finals = await shipment_statuses(central)
+    returned = await return_steps(central)
+    restocked = await units_restocked(central)
     lost = await lost_events(central, replicas, known)
     identities = {
         "every shipment ends as scripted": all(
             finals.get(k) == v for k, v in expected.finals.items()
         ),
-        "per courier: collected = handed over + in hand": books_ok[0][0] == 0,
+        "per courier: collected = handed over + in hand": unbalanced == 0,
         "cash collected = cash scripted": cash["cash"] == expected.cash,
         "COD collected = scripted (short collections kept)": collected == expected.collected,
         "handed over = declared": cash["handed_over"] == expected.declared,
@@ -191,9 +173,9 @@ async def summarize(
         "converged": not bad,
         "divergent": bad,
         "replicas": 1 + len(replicas),
-        "documents": await _scalar(central, "SELECT count(*) FROM documents"),
-        "updates": await _scalar(central, "SELECT count(*) FROM update_log"),
-        "events": await _scalar(central, "SELECT count(*) FROM p_events"),
+        "documents": await central.document_count(),
+        "updates": await central.log_rows_up_to(await central.head()),
+        "events": await event_count(central),
         "state_digest": await content_digest(central),
         "cod": {
             "expected": expected.cod_expected,

@@ -69,10 +69,7 @@ def node_of(world: World, track: Track) -> str:
 async def ready(world: World, track: Track, node: str) -> bool:
     """True when ``node`` holds what the next step needs."""
     if track.after is None:  # the inbound scan needs the document itself
-        rows = await world.net.nodes[node].store.query(
-            "SELECT 1 FROM documents WHERE doc_id = ?", (track.spec.id,)
-        )
-        return bool(rows)
+        return bool(await world.net.nodes[node].store.load([track.spec.id]))
     return await world.has_event(node, *track.after)
 
 

@@ -33,6 +33,7 @@ from protocol.vocab import Role
 from sync import ReplicaStore, commit_commands
 
 from .network import Network
+from .read_store import event_hlcs, has_event
 from .wakes import Wakes
 
 OFFICE = Device("office", Role.OFFICE)
@@ -41,8 +42,7 @@ TICK_MS = 5 * 60 * 1000  # one scheduler tick is five simulated minutes
 
 async def hlcs(store: ReplicaStore, doc_id: str) -> list[str]:
     """Timestamps of the events a replica holds for ``doc_id``."""
-    rows = await store.query("SELECT hlc FROM p_events WHERE doc_id = ?", (doc_id,))
-    return [r[0] for r in rows]
+    return await event_hlcs(store, doc_id)
 
 
 class SimClock:
@@ -221,10 +221,7 @@ class World:
 
     async def has_event(self, name: str, doc_id: str, event_id: str) -> bool:
         """True when node ``name`` already holds event ``event_id`` of ``doc_id``."""
-        rows = await self.net.nodes[name].store.query(
-            "SELECT 1 FROM p_events WHERE doc_id = ? AND event_id = ?", (doc_id, event_id)
-        )
-        return bool(rows)
+        return await has_event(self.net.nodes[name].store, doc_id, event_id)
 
     def record(self, events: Iterable[Event | str]) -> list[str]:
         """Remember committed event ids (for the lost-update count); returns them."""

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
+import aiosqlite
 from pycrdt import merge_updates
 
 from protocol.wire import Scope
 
-from ._records import LogRow, StoredDoc
+from ._records import LogRow, ScopeKeys, StoredDoc
 from ._sqlite import Database, on_sqlite_thread
 from ._tails import with_tails
 from .scopes import scope_sql
@@ -28,6 +30,79 @@ class LogReader(Database):
         async with self._lock:
             row = await self._one("SELECT value FROM meta WHERE key = 'log_floor'")
         return int(row[0]) if row else 0
+
+    async def changed_since(self, since: int, head: int) -> list[str] | None:
+        """Ids of the documents with log rows in ``(since, head]``; None when the log
+        no longer goes back to ``since`` (or ``since`` is past ``head``)."""
+        async with self.reading() as db:
+            return await self.changed_in(db, since, head)
+
+    @staticmethod
+    async def changed_in(db: aiosqlite.Connection, since: int, head: int) -> list[str] | None:
+        """:meth:`changed_since` inside a caller's read snapshot ``db`` (see :meth:`reading`)."""
+        rows = await db.execute_fetchall(
+            "SELECT coalesce(max(CAST(value AS INTEGER)), 0) FROM meta WHERE key = 'log_floor'"
+        )
+        if since > head or int(next(iter(rows))[0]) > since:
+            return None
+        return await LogReader.logged_in(db, since, head)
+
+    @staticmethod
+    async def logged_in(db: aiosqlite.Connection, after: int, up_to: int) -> list[str]:
+        """Ids of the documents with log rows in ``(after, up_to]``, inside a caller's
+        transaction or read snapshot ``db`` (a scanner's, which holds the log back)."""
+        changed = await db.execute_fetchall(
+            "SELECT DISTINCT doc_id FROM update_log WHERE seq > ? AND seq <= ? ORDER BY doc_id",
+            (after, up_to),
+        )
+        return [r[0] for r in changed]
+
+    @staticmethod
+    async def states_in(db: aiosqlite.Connection, doc_ids: Sequence[str]) -> dict[str, bytes]:
+        """``doc_id -> merged state`` (tail included) of the documents among ``doc_ids``,
+        inside ``db``."""
+        rows = await db.execute_fetchall(
+            "SELECT doc_id, state FROM documents WHERE doc_id IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(doc_ids)),),
+        )
+        stored = {r[0]: bytes(r[1]) for r in rows}
+        return await on_sqlite_thread(db, lambda c: with_tails(c, stored))
+
+    async def scopes_logged(self, after: int, up_to: int) -> list[ScopeKeys]:
+        """The distinct scope keys of the log rows in ``(after, up_to]``."""
+        async with self._lock:
+            rows = await self._all(
+                "SELECT DISTINCT depot_id, courier_id, merchant_id FROM update_log "
+                "WHERE seq > ? AND seq <= ?",
+                (after, up_to),
+            )
+        return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+    async def log_updates(
+        self, doc_ids: Sequence[str], after: int, up_to: int
+    ) -> list[tuple[str, bytes, ScopeKeys]]:
+        """The update rows of ``doc_ids`` in ``(after, up_to]``, in log order:
+        ``(doc_id, update, scope keys)``."""
+        async with self._lock:
+            rows = await self._all(
+                "SELECT doc_id, update_blob, depot_id, courier_id, merchant_id FROM update_log "
+                "WHERE seq > ? AND seq <= ? AND kind = 'update' "
+                "AND doc_id IN (SELECT value FROM json_each(?)) ORDER BY seq",
+                (after, up_to, json.dumps(list(doc_ids))),
+            )
+        return [(r[0], bytes(r[1]), (r[2], r[3], r[4])) for r in rows]
+
+    @staticmethod
+    async def head_in(db: aiosqlite.Connection) -> int:
+        """:meth:`head` inside a caller's read snapshot ``db``."""
+        rows = await db.execute_fetchall("SELECT coalesce(max(seq), 0) FROM update_log")
+        return int(next(iter(rows))[0])
+
+    async def log_rows_up_to(self, seq: int) -> int:
+        """How many log rows have a sequence number up to ``seq``."""
+        async with self._lock:
+            row = await self._one("SELECT count(*) FROM update_log WHERE seq <= ?", (seq,))
+        return int(row[0])
 
     async def read_log(
         self, cursor: int, scopes: Sequence[Scope], limit: int

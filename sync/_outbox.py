@@ -19,6 +19,7 @@ class OutboxStats:
     waiting: int
     oldest_created_at: int | None
     quarantined: int
+    bytes: int = 0  # of the updates waiting
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,9 +158,12 @@ class OutboxQueue(ResetQueue):
     async def outbox_stats(self) -> OutboxStats:
         """How much is waiting, since when, and how much is quarantined."""
         async with self._lock:
-            waiting = await self._one("SELECT count(*), min(created_at) FROM outbox")
+            waiting = await self._one(
+                "SELECT count(*), min(created_at), coalesce(sum(length(update_blob)), 0) "
+                "FROM outbox"
+            )
             quarantined = await self._one("SELECT count(*) FROM quarantine")
-        return OutboxStats(int(waiting[0]), waiting[1], int(quarantined[0]))
+        return OutboxStats(int(waiting[0]), waiting[1], int(quarantined[0]), int(waiting[2]))
 
     async def pull_state(self, upstream: str) -> PullState:
         """What a pull from ``upstream`` starts from, read in one trip."""

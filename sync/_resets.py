@@ -48,7 +48,8 @@ class ResetQueue(Database):
         # this node's own refused writes too: its devices may have pulled them
         await db.executemany(
             _INSERT + "SELECT d.device_id, o.doc_id, o.doc_type, '', '', NULL, ? "
-            "FROM outbox o JOIN devices d ON d.device_id IS NOT o.origin_device "
+            "FROM outbox o JOIN devices d "
+            "ON (o.origin_device IS NULL OR d.device_id != o.origin_device) "
             "AND d.revoked_at IS NULL WHERE o.id = ? "
             "AND NOT EXISTS (SELECT 1 FROM device_resets r WHERE r.device_id = d.device_id "
             "AND r.doc_id = o.doc_id AND r.code = '')",
@@ -105,9 +106,9 @@ class ResetQueue(Database):
             await db.executemany(
                 "INSERT INTO quarantine (id, doc_id, doc_type, update_blob, command, "
                 "origin_device, code, message, created_at) SELECT min(0, coalesce(min(id), 0)) "
-                "- 1, ?, ?, ?, x'', NULL, ?, ?, ? FROM quarantine",
+                "- 1, ?, ?, ?, ?, NULL, ?, ?, ? FROM quarantine",
                 [
-                    (r.doc_id, r.doc_type, r.update, r.code, r.message, now)
+                    (r.doc_id, r.doc_type, r.update, b"", r.code, r.message, now)
                     for r in resets
                     if r.code
                 ],

@@ -38,7 +38,7 @@ from protocol.wire import (
     VectorsResponse,
 )
 
-from .store import ReplicaStore
+from .ports import SyncStore
 from .yencoding import covers, decode_state_vector
 
 BUCKETS = 256
@@ -111,7 +111,7 @@ def _lacking(
 
 
 async def repair(
-    store: ReplicaStore, channel: VectorsChannel, hello: Hello, scopes: list[Scope]
+    store: SyncStore, channel: VectorsChannel, hello: Hello, scopes: list[Scope]
 ) -> Repair:
     """Compare this replica's documents in ``scopes`` (all of them: none named) with
     the upstream's and push back what it lacks."""

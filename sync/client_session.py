@@ -25,7 +25,7 @@ from .anti_entropy import Repair, repair
 from .channel import Channel
 from .device_health import own_health
 from .ingest import commit_commands, merge_incoming
-from .store import ReplicaStore
+from .ports import SyncStore
 
 # Decides whether a pending command is still valid on the rebuilt document.
 ReplayFilter = Callable[[str, DocCommand], Awaitable[bool]]
@@ -52,7 +52,7 @@ class SyncClient:
 
     def __init__(
         self,
-        store: ReplicaStore,
+        store: SyncStore,
         channel: Channel,
         *,
         device_id: str,

@@ -15,6 +15,7 @@ it is newer than what it already holds for that device.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib import metadata
 from typing import Any
 
@@ -31,14 +32,10 @@ from protocol.wire import (
     RelayedHealth,
 )
 
+from ._health import HEALTH_KEY
 from ._records import now_ms
-from ._sqlite import run_steps
+from .ports import SyncStore
 from .server_session import DeviceLookup, Recorded, SyncServer
-from .store import ReplicaStore
-
-HEALTH_KEY = "health."
-# Joins each device row ``d`` to its stored health record, ``m.value`` (NULL: none).
-HEALTH_JOIN = f"LEFT JOIN meta m ON m.key = '{HEALTH_KEY}' || d.device_id"
 
 
 def _app_version() -> str:
@@ -49,22 +46,7 @@ def _app_version() -> str:
 
 
 APP_VERSION = _app_version()
-
-# One round trip: this node's outbox, quarantine and last pull, and (a depot) the
-# courier devices it heard from with their latest stored report.
-_OWN = (
-    "SELECT (SELECT count(*) FROM outbox), (SELECT min(created_at) FROM outbox), "
-    "(SELECT count(*) FROM quarantine), "
-    "(SELECT synced_at FROM cursors WHERE upstream = ?), "
-    "(SELECT json_group_array(json_array(d.device_id, d.last_seen_at, m.value)) "
-    f"FROM devices d {HEALTH_JOIN} "
-    "WHERE d.role = 'courier' AND d.revoked_at IS NULL AND d.last_seen_at IS NOT NULL)"
-)
-# The relayed devices as enrolled here, when last seen here and their stored report.
-_RELAY_TARGETS = (
-    f"SELECT d.device_id, d.role, d.depot_id, d.last_seen_at, m.value FROM devices d {HEALTH_JOIN} "
-    "WHERE d.revoked_at IS NULL AND d.device_id IN (SELECT value FROM json_each(?))"
-)
+__all__ = ["APP_VERSION", "HEALTH_KEY", "HealthRecord", "HealthRecorder", "own_health"]
 
 
 class HealthRecord(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
@@ -90,23 +72,23 @@ def last_heard(last_seen_ms: int | None, record: HealthRecord | None) -> int:
 
 
 async def own_health(
-    store: ReplicaStore, upstream: str, at_ms: int | None = None
+    store: SyncStore, upstream: str, at_ms: int | None = None
 ) -> tuple[DeviceHealth, list[RelayedHealth]]:
     """This node's health as of ``at_ms`` (default now) and its handhelds' latest reports."""
-    waiting, oldest, quarantined, synced, handhelds = (await store.query(_OWN, (upstream,)))[0]
+    waiting, oldest, quarantined, synced, handhelds = await store.own_health_counts(upstream)
     now = now_ms() if at_ms is None else at_ms
     health = DeviceHealth(
-        waiting=int(waiting),
+        waiting=waiting,
         oldest_unsent_age_s=max(0.0, (now - int(oldest)) / 1000) if oldest is not None else None,
-        quarantined=int(quarantined),
+        quarantined=quarantined,
         last_sync_ms=int(synced) if synced is not None else None,
         app_version=APP_VERSION,
         schema_version=len(store.migrations),
     )
-    return health, _handheld_reports(msgspec.json.decode(handhelds))
+    return health, _handheld_reports(handhelds)
 
 
-def _handheld_reports(rows: list[list[Any]]) -> list[RelayedHealth]:
+def _handheld_reports(rows: list[tuple[str, int, str | None]]) -> list[RelayedHealth]:
     """The latest word from each courier device heard from directly, sorted by id."""
     reports = []
     for device_id, last_seen, raw in sorted(rows, key=lambda r: str(r[0])):
@@ -114,7 +96,7 @@ def _handheld_reports(rows: list[list[Any]]) -> list[RelayedHealth]:
         if record is not None and record.via:
             continue  # heard through another relay: never forwarded again
         health = record.health if record else None
-        seen = last_heard(int(last_seen), record)
+        seen = last_heard(last_seen, record)
         reports.append(RelayedHealth(device_id, seen, health))
     return reports
 
@@ -143,20 +125,28 @@ class HealthRecorder:
     so an idle resync usually costs no extra write.
     """
 
-    def __init__(self, store: ReplicaStore):
+    def __init__(self, store: SyncStore):
         self.store = store
         self._written: dict[str, tuple[int, DeviceHealth]] = {}  # direct reports, this process
 
     async def record(self, sender: Device, hello: Hello) -> None:
         """Keep ``sender``'s report and, from a depot, its handhelds' newer ones."""
-        steps, done = await self.recording(sender, hello)
-        if steps:
-            await self.store.in_one_transaction(lambda connection: run_steps(connection, steps))
+        rows, done = await self._reports(sender, hello)
+        if rows:
+            await self.store.keep_health(rows)
         done()
 
     async def recording(self, sender: Device, hello: Hello) -> Recorded:
         """What :meth:`record` writes, as steps for the caller's transaction, and
         what to call once that transaction is durable."""
+        rows, done = await self._reports(sender, hello)
+        return (self.store.health_steps(rows) if rows else []), done
+
+    async def _reports(
+        self, sender: Device, hello: Hello
+    ) -> tuple[list[tuple[str, str]], Callable[[], None]]:
+        """The ``(device id, encoded record)`` pairs worth a write, and what to call
+        once they are durable."""
         now = now_ms()
         writes: dict[str, HealthRecord] = {}
         if hello.health is not None and _changed(self._written.get(sender.id), hello.health, now):
@@ -165,7 +155,7 @@ class HealthRecorder:
             writes.update(await self._accepted_relays(sender, hello.relayed, now))
         if not writes:
             return [], lambda: None
-        rows = [(HEALTH_KEY + d, msgspec.json.encode(r).decode()) for d, r in writes.items()]
+        rows = [(d, msgspec.json.encode(r).decode()) for d, r in writes.items()]
 
         def done() -> None:
             for device_id, record in writes.items():
@@ -174,7 +164,7 @@ class HealthRecorder:
                 else:
                     self._written[device_id] = (now, record.health)
 
-        return [("INSERT OR REPLACE INTO meta VALUES (?, ?)", rows)], done
+        return rows, done
 
     async def _accepted_relays(
         self, depot: Device, relayed: list[RelayedHealth], now: int
@@ -185,10 +175,9 @@ class HealthRecorder:
         forged time) must not pin a courier as seen in the future.
         """
         relayed = [msgspec.structs.replace(r, seen_ms=min(r.seen_ms, now)) for r in relayed]
-        ids = msgspec.json.encode([r.device_id for r in relayed]).decode()
         known = {}
-        for device_id, role, depot_id, last_seen, raw in await self.store.query(
-            _RELAY_TARGETS, (ids,)
+        for device_id, role, depot_id, last_seen, raw in await self.store.health_of(
+            [r.device_id for r in relayed]
         ):
             if role != Role.COURIER.value or depot_id != depot.depot_id:
                 continue
@@ -204,7 +193,7 @@ class HealthRecorder:
 class HealthRecordingServer(SyncServer):
     """A :class:`SyncServer` that also records the health each answered Hello carries."""
 
-    def __init__(self, store: ReplicaStore, devices: DeviceLookup, **options: Any):
+    def __init__(self, store: SyncStore, devices: DeviceLookup, **options: Any):
         super().__init__(store, devices, **options)
         self.health = HealthRecorder(store)
 

@@ -130,6 +130,15 @@ class DeviceRegistry(Database):
                 found.setdefault(courier_id, set()).add(depot_id or "")
         return {c: frozenset(d) for c, d in found.items()}
 
+    async def courier_home_depot(self, courier_id: str) -> str:
+        """The depot of the courier's first enrolled device with one ("": none)."""
+        rows = await self._read(
+            "SELECT depot_id FROM devices WHERE courier_id = ? AND depot_id IS NOT NULL "
+            "ORDER BY device_id LIMIT 1",
+            (courier_id,),
+        )
+        return str(rows[0][0]) if rows else ""
+
     async def devices(self) -> list[tuple[Device, str, int | None, int | None]]:
         """Every device with its label, last-seen and revoked-at times."""
         async with self._lock:

@@ -22,12 +22,13 @@ from ._writes import doc_write, write_record
 from ._ydoc import NativeDoc
 from .documents import Content, doc_type_of, load, write_command
 from .errors import BadUpdate
-from .store import ReplicaStore, client_id_in, load_stored
+from .ports import SyncStore
+from .store import client_id_in, load_stored
 from .yencoding import decode_state_vector
 
 
 async def commit_commands(
-    store: ReplicaStore,
+    store: SyncStore,
     commands: Sequence[tuple[str, DocCommand]],
     *,
     device_id: str,

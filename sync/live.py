@@ -19,10 +19,9 @@ from litestar.handlers import WebsocketRouteHandler
 from protocol.permissions import Device
 from protocol.wire import Poke, Scope, msgpack_encoder
 
-from ._records import ScopeKeys
 from .http_transport import Authenticate, TransportError, authorize, bearer_token
+from .ports import UpdateLog
 from .scopes import device_scopes, matches
-from .store import ReplicaStore
 
 
 class Subscription:
@@ -60,7 +59,7 @@ class ChangeFeed(Protocol):
 class LocalChangeFeed:
     """In-process fan-out: finds which scopes changed since the last publish."""
 
-    def __init__(self, store: ReplicaStore):
+    def __init__(self, store: UpdateLog):
         self._store = store
         self._subs: set[Subscription] = set()
         self._seen = -1
@@ -78,13 +77,8 @@ class LocalChangeFeed:
             if head <= self._seen or not self._subs:
                 self._seen = max(self._seen, head)
                 return
-            rows = await self._store.query(
-                "SELECT DISTINCT depot_id, courier_id, merchant_id FROM update_log "
-                "WHERE seq > ? AND seq <= ?",
-                (self._seen, head),
-            )
+            keys = await self._store.scopes_logged(self._seen, head)
             self._seen = head
-        keys: list[ScopeKeys] = [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
         poke = Poke(cursor=head)
         for sub in list(self._subs):
             if any(matches(sub.scopes, k) for k in keys):

@@ -16,7 +16,7 @@ import msgspec
 from protocol.permissions import Device
 from protocol.vocab import Role
 
-from .store import ReplicaStore
+from .ports import Projections
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,14 +43,10 @@ class DeliveryProof:
 PROOF_EVENTS = ("delivered", "picked_up", "stock_moved")
 
 
-async def delivery_proofs(store: ReplicaStore, doc_id: str) -> list[DeliveryProof]:
+async def delivery_proofs(store: Projections, doc_id: str) -> list[DeliveryProof]:
     """The events of a document that carry a proof (a shipment's deliveries, a return's
     pickup and sending back) with their proof fields, in fold order."""
-    rows = await store.query(
-        "SELECT event_id, hlc, device, actor, payload FROM p_events "
-        "WHERE doc_id = ? AND type IN (?, ?, ?) ORDER BY hlc, event_id",
-        (doc_id, *PROOF_EVENTS),
-    )
+    rows = await store.events_of(doc_id, *PROOF_EVENTS)
     proofs = []
     for event_id, hlc, device, actor, raw in rows:
         pod: dict[str, Any] = msgspec.json.decode(raw or "{}")
@@ -77,7 +73,7 @@ async def delivery_proofs(store: ReplicaStore, doc_id: str) -> list[DeliveryProo
     return proofs
 
 
-async def upload_allowed(store: ReplicaStore, device: Device, doc_id: str, sha256: str) -> bool:
+async def upload_allowed(store: Projections, device: Device, doc_id: str, sha256: str) -> bool:
     """May ``device`` upload the file ``sha256`` of shipment ``doc_id`` to this replica?
 
     A handheld: one of its own deliveries (or pickups) of that document names the
@@ -88,11 +84,7 @@ async def upload_allowed(store: ReplicaStore, device: Device, doc_id: str, sha25
     if device.role == Role.COURIER:
         return any(p.device == device.id and p.names(sha256) for p in proofs)
     if device.role == Role.DEPOT:
-        rows = await store.query(
-            "SELECT depot_id FROM p_shipments WHERE doc_id = ? "
-            "UNION ALL SELECT depot_id FROM p_returns WHERE doc_id = ?",
-            (doc_id, doc_id),
-        )
-        mine = bool(rows) and rows[0][0] == device.depot_id
+        depot = await store.document_depot(doc_id)
+        mine = depot is not None and depot == device.depot_id
         return mine and any(p.names(sha256) for p in proofs)
     return False

@@ -47,8 +47,8 @@ from .anti_entropy import answer
 from .documents import Content, doc_type_of
 from .errors import ScopeDenied, UnknownDocType
 from .limits import Limits
+from .ports import SyncStore
 from .scopes import allowed, device_scopes, matches
-from .store import ReplicaStore
 from .validation import changes_content, inspect_update, money_refusal, returns_refusal
 
 DeviceLookup = Callable[[str], Awaitable[Device | None]]
@@ -117,7 +117,7 @@ class SyncServer:
 
     def __init__(
         self,
-        store: ReplicaStore,
+        store: SyncStore,
         devices: DeviceLookup,
         *,
         relay: bool = False,

@@ -18,6 +18,9 @@ from typing import Any
 
 import aiosqlite
 
+from protocol.wire import Scope
+
+from ._health import HealthStore
 from ._log import LogReader
 from ._outbox import OutboxQueue
 from ._records import DocHead, DocWrite, ScopeKeys, StoredDoc, now_ms
@@ -37,6 +40,7 @@ from .projection import (
     project,
 )
 from .schema import MIGRATIONS
+from .scopes import scope_sql
 
 REPLICA_KEY = "replica.id"
 CLIENT_ID_KEY = "client_id"
@@ -49,8 +53,10 @@ async def whole_states(db: aiosqlite.Connection, states: dict[str, bytes]) -> di
     return await on_sqlite_thread(db, lambda connection: with_tails(connection, states))
 
 
-class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
-    """A node's replica file. Open with ``await ReplicaStore.open(path)``."""
+class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry, HealthStore):
+    """A node's replica file. Open with ``await ReplicaStore.open(path)``.
+
+    Implements every part of :class:`.ports.SyncStore`."""
 
     migrations = MIGRATIONS
     _replica_id = ""
@@ -177,6 +183,73 @@ class ReplicaStore(LogReader, OutboxQueue, DeviceRegistry):
         async with self._lock:
             rows = await self._all("SELECT doc_id FROM documents ORDER BY doc_id")
         return [r[0] for r in rows]
+
+    async def document_count(self) -> int:
+        """How many documents are held."""
+        async with self._lock:
+            row = await self._one("SELECT count(*) FROM documents")
+        return int(row[0])
+
+    async def scope_doc_ids(self, scopes: Sequence[Scope], doc_type: str | None = None) -> set[str]:
+        """Ids of the documents in ``scopes`` (only those of ``doc_type``, when given),
+        read through the scope indexes."""
+        clause, params = scope_sql(scopes)
+        if doc_type is not None:
+            clause, params = f"doc_type = ? AND {clause}", [doc_type, *params]
+        async with self._lock:
+            rows = await self._all(f"SELECT doc_id FROM documents WHERE {clause}", params)
+        return {r[0] for r in rows}
+
+    async def projection_rows(
+        self, table: str, scopes: Sequence[Scope] | None = None
+    ) -> list[tuple[Any, ...]]:
+        """Every row of the projection ``table`` (only the documents in ``scopes``, when
+        given, read through the scope indexes)."""
+        if table not in PROJECTION_TABLES:
+            raise ValueError(f"no projection table {table!r}")
+        where, params = "", list[str]()
+        if scopes is not None:
+            clause, params = scope_sql(scopes)
+            where = f" WHERE doc_id IN (SELECT doc_id FROM documents WHERE {clause})"
+        async with self._lock:
+            return [tuple(r) for r in await self._all(f"SELECT * FROM {table}{where}", params)]
+
+    async def events_of(
+        self, doc_id: str, *event_types: str
+    ) -> list[tuple[str, str, str | None, str | None, str | None]]:
+        """A document's events of any of ``event_types`` in fold order: id, hlc, device,
+        actor and payload JSON."""
+        marks = ", ".join("?" * len(event_types))
+        async with self._lock:
+            rows = await self._all(
+                "SELECT event_id, hlc, device, actor, payload FROM p_events "
+                f"WHERE doc_id = ? AND type IN ({marks}) ORDER BY hlc, event_id",
+                (doc_id, *event_types),
+            )
+        return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+
+    async def document_depot(self, doc_id: str) -> str | None:
+        """The depot of a shipment or return held here (None: no such document)."""
+        async with self._lock:
+            row = await self._one(
+                "SELECT depot_id FROM p_shipments WHERE doc_id = ? "
+                "UNION ALL SELECT depot_id FROM p_returns WHERE doc_id = ?",
+                (doc_id, doc_id),
+            )
+        return None if row is None else str(row[0] or "")
+
+    async def manifest_rows(
+        self, depot_id: str, courier_id: str, day: str
+    ) -> list[tuple[str, int | None, str]]:
+        """``(id, route seq, status)`` of a courier's stops at a depot on ``day``, in order."""
+        async with self._lock:
+            rows = await self._all(
+                "SELECT doc_id, route_seq, status FROM p_shipments "
+                "WHERE depot_id = ? AND courier_id = ? AND route_day = ? "
+                "ORDER BY route_seq, tracking_number",
+                (depot_id, courier_id, day),
+            )
+        return [(r[0], r[1], r[2]) for r in rows]
 
     async def state_vectors(self) -> dict[str, bytes]:
         """``doc_id -> encoded state vector`` for every document."""

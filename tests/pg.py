@@ -22,6 +22,7 @@ from sync.store import ReplicaStore
 PG_ENV = "PARCELSYNC_TEST_PG"
 NO_PG = f"PostgreSQL tests skipped: set {PG_ENV} to a database URL (.ci/run does)"
 needs_pg = pytest.mark.skipif(not os.environ.get(PG_ENV), reason=NO_PG)
+# every store backend: the contract suite (tests/test_store_contract.py) runs over each
 STORE_KINDS = ("sqlite", pytest.param("postgres", marks=needs_pg))
 
 

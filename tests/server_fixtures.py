@@ -14,7 +14,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from simulation.central_process import wait_answering
 from tests.pg import STORE_KINDS, pg_url
 
 OFFICE_TOKEN = "office-test-token-0123456789"
@@ -73,19 +73,6 @@ class Central:
         return body["device_id"], body["token"]
 
 
-def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"central exited with {process.returncode}")
-        try:
-            httpx.get(url + "/schema/openapi.json", timeout=1)
-            return
-        except httpx.TransportError:
-            time.sleep(0.05)
-    raise RuntimeError("central did not start within 20 s")
-
-
 def start_central(
     db_path: Path,
     port: int | None = None,
@@ -121,7 +108,7 @@ def start_central(
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(url, process)
+        wait_answering(url, process, 20)
     except BaseException:
         process.kill()
         process.wait()

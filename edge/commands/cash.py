@@ -74,9 +74,7 @@ class Handover(msgspec.Struct, frozen=True):
 
 
 async def _my_books(ctx: EdgeContext) -> list[CashBookView]:
-    return await books_where(
-        ctx.store, "owner_kind = 'courier' AND owner_id = ?", (ctx.identity.courier_id,)
-    )
+    return await books_where(ctx.store, owner_kind="courier", owner_id=ctx.identity.courier_id)
 
 
 def _position(ctx: EdgeContext, books: list[CashBookView]) -> CashPosition:

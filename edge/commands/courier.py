@@ -24,6 +24,7 @@ from protocol.vocab import FailureReason, PodRelation, Role, ShipmentStatus
 from ..context import EdgeContext
 from ..docs import ShipmentView, find_shipment
 from ..errors import AlreadyRecorded, InvalidInput, InvalidTransition, OtpRejected
+from ..read_store import route_rows
 from ._common import Outcome, on_my_route, one_of, outcome, shipment_command, write_event
 
 S = ShipmentStatus
@@ -66,12 +67,7 @@ class Attachment(msgspec.Struct, frozen=True):
 async def load_route(ctx: EdgeContext, day: str | None = None) -> list[RouteStop]:
     """The courier's shipments for ``day`` (default today) ordered by route sequence."""
     ctx.require(Role.COURIER)
-    rows = await ctx.store.query(
-        "SELECT route_seq, doc_id, tracking_number, recipient_name, city, status, attempts, "
-        "cod_amount, currency, slot_start, slot_end FROM p_shipments "
-        "WHERE courier_id = ? AND route_day = ? ORDER BY route_seq, tracking_number",
-        (ctx.identity.courier_id, day or ctx.today()),
-    )
+    rows = await route_rows(ctx.store, ctx.identity.courier_id, day or ctx.today())
     return [RouteStop(*row) for row in rows]
 
 

@@ -34,6 +34,7 @@ from ..errors import (
     NothingToDo,
     UnknownDocument,
 )
+from ..read_store import handover_book_ids, open_shipment_rows
 from ._common import (
     Outcome,
     book_info,
@@ -126,11 +127,7 @@ async def count_cash(ctx: EdgeContext, handover_id: str, amount: int) -> CountRe
     if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
         raise InvalidInput(f"counted amount must be a whole number >= 0, got {amount!r}")
     async with ctx.lock:
-        rows = await ctx.store.query(
-            "SELECT doc_id FROM p_cash_entries WHERE kind = 'handed_over' AND reference = ?",
-            (handover_id,),
-        )
-        books = await cash_books(ctx.store, [r[0] for r in rows])
+        books = await cash_books(ctx.store, await handover_book_ids(ctx.store, handover_id))
         if not books:
             raise UnknownDocument(
                 f"no handover {handover_id} here: let the handheld sync with the depot first"
@@ -170,7 +167,7 @@ async def count_cash(ctx: EdgeContext, handover_id: str, amount: int) -> CountRe
 async def undeposited(ctx: EdgeContext) -> int:
     """Cash counted at this depot's desk and not yet deposited, in the node currency."""
     currency = ctx.identity.currency
-    books = await books_where(ctx.store, "depot_id = ?", (ctx.identity.depot_id,))
+    books = await books_where(ctx.store, depot_id=ctx.identity.depot_id)
     counted = sum(
         b.state.counted.amount
         for b in books
@@ -197,9 +194,7 @@ class DepositBatch(msgspec.Struct, frozen=True):
 
 async def deposits(ctx: EdgeContext) -> list[DepositBatch]:
     """Every deposit batch in this depot's cash books, newest first."""
-    books = await books_where(
-        ctx.store, "owner_kind = 'depot' AND owner_id = ?", (ctx.identity.depot_id,)
-    )
+    books = await books_where(ctx.store, owner_kind="depot", owner_id=ctx.identity.depot_id)
     found = [
         DepositBatch(
             e.payload.batch_id, b.info.day, e.payload.amount, e.payload.currency, e.actor, e.hlc
@@ -270,14 +265,7 @@ async def to_plan(ctx: EdgeContext) -> list[PlanRow]:
     """This depot's parcels still to deliver, by courier, day and stop, with who routed
     each (the ``reassigned`` events)."""
     ctx.require(Role.DEPOT)
-    done = tuple(TERMINAL_STATUSES)
-    marks = ",".join("?" * len(done))
-    rows = await ctx.store.query(
-        "SELECT doc_id, tracking_number, recipient_name, city, status, courier_id, route_day, "
-        f"route_seq FROM p_shipments WHERE depot_id = ? AND status NOT IN ({marks}) "
-        "ORDER BY courier_id, route_day, route_seq, tracking_number",
-        (ctx.identity.depot_id, *done),
-    )
+    rows = await open_shipment_rows(ctx.store, ctx.identity.depot_id, TERMINAL_STATUSES)
     trail = await ctx.store.route_records(ctx.identity.depot_id)
     return [
         PlanRow(

@@ -18,6 +18,7 @@ from protocol.vocab import Role
 from ..context import EdgeContext
 from ..docs import cash_books
 from ..errors import AmountMismatch, InvalidInput, NothingToDo, UnknownDocument
+from ..read_store import handover_book_ids
 from ._common import money, positive
 
 
@@ -38,11 +39,7 @@ async def adjust_count(
     if not reason.strip():
         raise InvalidInput("reason: say why the count is adjusted")
     async with ctx.lock:
-        rows = await ctx.store.query(
-            "SELECT doc_id FROM p_cash_entries WHERE kind = 'handed_over' AND reference = ?",
-            (handover_id,),
-        )
-        books = await cash_books(ctx.store, [r[0] for r in rows])
+        books = await cash_books(ctx.store, await handover_book_ids(ctx.store, handover_id))
         if not books or books[0].info.depot_id != ctx.identity.depot_id:
             raise UnknownDocument(f"no handover {handover_id} to this depot here")
         book = books[0]

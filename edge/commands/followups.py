@@ -17,6 +17,7 @@ from protocol.vocab import Role, ShipmentStatus
 from ..context import EdgeContext
 from ..docs import shipment_by_id
 from ..errors import AlreadyRecorded, InvalidInput, InvalidTransition, UnknownDocument
+from ..read_store import change_requested_ids
 from ._common import Outcome, outcome, shipment_command, write_event
 from .courier import Attachment
 from .depot import find
@@ -39,14 +40,9 @@ class ChangeRow(msgspec.Struct, frozen=True):
 async def pending_changes(ctx: EdgeContext) -> list[ChangeRow]:
     """The open change requests on this depot's shipments, oldest first."""
     ctx.require(Role.DEPOT)
-    rows = await ctx.store.query(
-        "SELECT DISTINCT e.doc_id FROM p_events e JOIN p_shipments s ON s.doc_id = e.doc_id "
-        "WHERE e.type = 'change_requested' AND s.depot_id = ? ORDER BY e.doc_id",
-        (ctx.identity.depot_id,),
-    )
     found = []
-    for (doc_id,) in rows:
-        view = await shipment_by_id(ctx.store, str(doc_id))
+    for doc_id in await change_requested_ids(ctx.store, ctx.identity.depot_id):
+        view = await shipment_by_id(ctx.store, doc_id)
         if view is None:
             continue
         for r in pending_requests(view.events):

@@ -30,12 +30,7 @@ async def manifest_stops(ctx: EdgeContext, day: str, courier_id: str) -> list[Ma
 
     ctx.require(Role.DEPOT)
     day = route_day(day)
-    rows = await ctx.store.query(
-        "SELECT doc_id, route_seq, status FROM p_shipments "
-        "WHERE depot_id = ? AND courier_id = ? AND route_day = ? "
-        "ORDER BY route_seq, tracking_number",
-        (ctx.identity.depot_id, courier_id, day),
-    )
+    rows = await ctx.store.manifest_rows(ctx.identity.depot_id, courier_id, day)
     if not rows:
         raise NothingToDo(f"courier {courier_id} has no stops at this depot on {day}")
     held = await contents(ctx.store, [r[0] for r in rows])

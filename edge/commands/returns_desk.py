@@ -16,6 +16,7 @@ from protocol.vocab import Disposition, Grade, ReturnStatus, Role, StockState
 from ..context import EdgeContext
 from ..docs import ReturnView, return_by_id
 from ..errors import AlreadyRecorded, InvalidInput, InvalidTransition
+from ..read_store import depot_returns
 from ._common import Outcome, in_my_depot, outcome, positive, write_event
 
 R = ReturnStatus
@@ -99,9 +100,4 @@ class ReturnRow(msgspec.Struct, frozen=True):
 async def returns_here(ctx: EdgeContext) -> list[ReturnRow]:
     """The returns of this depot, the ones still to handle first."""
     ctx.require(Role.DEPOT)
-    rows = await ctx.store.query(
-        "SELECT doc_id, shipment_id, status FROM p_returns WHERE depot_id = ? "
-        "ORDER BY status = 'completed', doc_id",
-        (ctx.identity.depot_id,),
-    )
-    return [ReturnRow(*r) for r in rows]
+    return [ReturnRow(*r) for r in await depot_returns(ctx.store, ctx.identity.depot_id)]

@@ -57,9 +57,7 @@ class CourierCash(Controller):
 async def _cash(site: Site) -> dict[str, Any]:
     """The cash position (the limit's currency) and cash in hand in every currency."""
     position = await c.cash_position(site.ctx)
-    books = await books_where(
-        site.ctx.store, "owner_kind = 'courier' AND owner_id = ?", (position.courier_id,)
-    )
+    books = await books_where(site.ctx.store, owner_kind="courier", owner_id=position.courier_id)
     in_hand: dict[str, int] = {position.currency: 0}
     for book in books:
         cash = book.state.in_hand

@@ -42,9 +42,7 @@ async def _desk(site: Site) -> dict[str, Any]:
     who made it), the cash counted and not deposited, and the deposit batches."""
     ctx = site.ctx
     now, device = ctx.wall(), ctx.identity.device_id
-    books = await books_where(
-        ctx.store, "depot_id = ? AND owner_kind = 'courier'", (ctx.identity.depot_id,)
-    )
+    books = await books_where(ctx.store, depot_id=ctx.identity.depot_id, owner_kind="courier")
     counted_by: dict[str, Deed] = {
         e.payload.handover_id: deed(e, device, now)
         for b in books

@@ -13,10 +13,10 @@ from litestar import Controller, get
 
 from protocol.permissions import Device
 from protocol.vocab import StockState
-from sync.store import ReplicaStore
 
 from ..auth import merchant_of
 from ..core import Central
+from .store import stock_rows
 
 
 class StateUnits(msgspec.Struct):
@@ -36,17 +36,6 @@ class StockTotal(StateUnits):
     merchant_id: str = ""
     sku: str = ""
     depots: list[DepotStock] = []
-
-
-async def stock_rows(store: ReplicaStore, merchant_id: str) -> list[tuple[str, str, str, int]]:
-    """``(sku, depot, state, units)`` of the merchant's returns, summed per key."""
-    rows = await store.query(
-        "SELECT s.sku, s.depot_id, s.state, sum(s.quantity) FROM p_stock_states s "
-        "JOIN p_returns r ON r.doc_id = s.doc_id WHERE r.merchant_id = ? "
-        "GROUP BY s.sku, s.depot_id, s.state ORDER BY s.sku, s.depot_id",
-        (merchant_id,),
-    )
-    return [(str(r[0]), str(r[1]), str(r[2]), int(r[3] or 0)) for r in rows]
 
 
 def totals(merchant_id: str, rows: list[tuple[str, str, str, int]]) -> list[StockTotal]:

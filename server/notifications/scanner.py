@@ -15,25 +15,13 @@ from protocol.hlc import Timestamp
 from protocol.info import ShipmentInfo
 from protocol.notify import notices
 from protocol.vocab import DocType
-from sync._sqlite import run_in_one_trip
 from sync.documents import load, read_content
-from sync.store import ReplicaStore, whole_states
+from sync.store import ReplicaStore
 
 from .channels import Channel
+from .store import queue_messages, scan_cursor, told_shipments
 
 STALE_MS = 86_400_000  # an event synced a day late is not worth a message any more
-_CHANGED = (
-    "SELECT s.doc_id, d.state FROM p_shipments s JOIN documents d ON d.doc_id = s.doc_id "
-    "WHERE s.doc_id IN (SELECT doc_id FROM update_log WHERE seq > ? AND seq <= ?) "
-    "AND EXISTS (SELECT 1 FROM p_events e WHERE e.doc_id = s.doc_id "
-    "AND e.type IN ('out_for_delivery', 'delivered', 'attempt_failed'))"
-)
-
-
-async def notices_scanned_up_to(store: ReplicaStore) -> int | None:
-    """The log sequence read so far (None before the first scan)."""
-    rows = await store.query("SELECT value FROM notification_scan WHERE key = 'log_seq'")
-    return int(rows[0][0]) if rows else None
 
 
 async def queue_notices(
@@ -41,29 +29,15 @@ async def queue_notices(
 ) -> int:
     """Queue the notices of changes since the last scan; returns how many rows were added."""
     async with store.transaction() as db:
-        rows = await db.execute_fetchall(
-            "SELECT (SELECT value FROM notification_scan WHERE key = 'log_seq'), "
-            "(SELECT coalesce(max(seq), 0) FROM update_log)"
-        )
-        cursor, head = next(iter(rows))
+        cursor = await scan_cursor(db)
+        head = await store.head_in(db)
         queued: list[tuple[object, ...]] = []
         if cursor is not None and head > cursor:
-            changed = await db.execute_fetchall(_CHANGED, (cursor, head))
-            states = await whole_states(db, {doc_id: bytes(state) for doc_id, state in changed})
-            for doc_id, state in states.items():
-                queued += _rows(doc_id, state, channels, public_url, now_ms)
-        await run_in_one_trip(
-            db,
-            [
-                (
-                    "INSERT OR IGNORE INTO notification_queue (key, channel, recipient, "
-                    "shipment_id, kind, subject, body, next_at, created_at) "
-                    "VALUES (?,?,?,?,?,?,?,?,?)",
-                    queued,
-                ),
-                ("INSERT OR REPLACE INTO notification_scan VALUES ('log_seq', ?)", [(head,)]),
-            ],
-        )
+            told = await told_shipments(db, await store.logged_in(db, cursor, head))
+            states = await store.states_in(db, told)
+            for doc_id in told:
+                queued += _rows(doc_id, states[doc_id], channels, public_url, now_ms)
+        await queue_messages(db, queued, head)
     return len(queued)
 
 

@@ -9,6 +9,7 @@ from protocol.permissions import Device
 from sync.store import ReplicaStore
 
 from ..merchant_api._rows import shipment_row, visible
+from .store import shipment_messages
 
 
 class NotificationOut(msgspec.Struct):
@@ -31,11 +32,7 @@ async def shipment_notifications(
     row = await shipment_row(store, "doc_id", shipment_id)
     if row is None or not visible(device, row[2]):
         raise NotFoundException(f"no shipment {shipment_id!r}")
-    rows = await store.query(
-        "SELECT channel, kind, recipient, subject, body, sent_at, failed_at, attempts, "
-        "last_error, created_at FROM notification_queue WHERE shipment_id = ? ORDER BY id",
-        (shipment_id,),
-    )
+    rows = await shipment_messages(store, shipment_id)
     return [
         NotificationOut(
             r[0],

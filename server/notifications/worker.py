@@ -15,21 +15,16 @@ from contextlib import suppress
 from typing import Any
 
 from sync._records import now_ms
-from sync._sqlite import Step, run_steps
 from sync.store import ReplicaStore
 
 from ..retry import DEFAULT_RETRY, RetryPolicy
 from .channels import Channel
 from .scanner import queue_notices
+from .store import due_messages, next_due, record_outcomes
 
 log = logging.getLogger(__name__)
 SETTLE_S = 0.05  # after a wake-up: a burst of writes gets one scan
 STOP_GRACE_S = 15.0  # a channel's timeout (10 s) fits: a send under way completes
-_DUE = (
-    "SELECT id, attempts, key, channel, recipient, subject, body FROM notification_queue "
-    "WHERE sent_at IS NULL AND failed_at IS NULL AND next_at <= ? ORDER BY next_at LIMIT 100"
-)
-_NEXT = "SELECT min(next_at) FROM notification_queue WHERE sent_at IS NULL AND failed_at IS NULL"
 
 
 class NotificationWorker:
@@ -97,12 +92,12 @@ class NotificationWorker:
 
     async def send_due(self) -> float:
         """Send every due message once; returns seconds until the next one is due."""
-        rows = await self.store.query(_DUE, (now_ms(),))
+        rows = await due_messages(self.store, now_ms())
         if rows:
             errors = await asyncio.gather(*(self._send(*row) for row in rows))
             await self._record(rows, list(errors))
-        (nxt,) = await self.store.query(_NEXT)
-        return 60.0 if nxt[0] is None else max(0.0, (int(nxt[0]) - now_ms()) / 1000)
+        nxt = await next_due(self.store)
+        return 60.0 if nxt is None else max(0.0, (nxt - now_ms()) / 1000)
 
     async def _send(
         self, row_id: int, attempts: int, key: str, channel: str, to: str, subject: str, body: str
@@ -114,17 +109,4 @@ class NotificationWorker:
 
     async def _record(self, rows: list[Any], errors: list[str]) -> None:
         done, retry, dead = self.policy.plan([(r[0], int(r[1])) for r in rows], errors, now_ms())
-        steps: list[Step] = [
-            ("UPDATE notification_queue SET sent_at = ?, attempts = ? WHERE id = ?", done),
-            (
-                "UPDATE notification_queue SET next_at = ?, attempts = ?, last_error = ? "
-                "WHERE id = ?",
-                retry,
-            ),
-            (
-                "UPDATE notification_queue SET failed_at = ?, attempts = ?, last_error = ? "
-                "WHERE id = ?",
-                dead,
-            ),
-        ]
-        await self.store.in_one_transaction(lambda connection: run_steps(connection, steps))
+        await record_outcomes(self.store, done, retry, dead)

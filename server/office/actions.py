@@ -47,6 +47,7 @@ from .schemas import (
     TermsIn,
 )
 from .service import OfficeService
+from .store import save_cash_limit, save_terms
 from .words import plain
 
 Notify = Callable[[int], Awaitable[None]]
@@ -81,21 +82,8 @@ class OfficeActions:
     async def set_terms(self, merchant_id: str, terms: TermsIn, actor: str) -> str:
         """Set (or replace) a merchant's COD fee terms and its name if given; returns the name."""
         now, name = self._ms(), terms.name.strip() if terms.name is not None else None
-        async with self.store.transaction() as db:
-            await db.execute(
-                "INSERT OR REPLACE INTO merchant_terms VALUES (?, ?, ?, ?, ?)",
-                (merchant_id, terms.fee_percent_bp, terms.fee_fixed_minor, now, actor),
-            )
-            if name is not None:
-                await db.execute(
-                    "INSERT OR REPLACE INTO merchant_names VALUES (?, ?, ?, ?)",
-                    (merchant_id, name, now, actor),
-                )
-            else:
-                rows = await db.execute_fetchall(
-                    "SELECT name FROM merchant_names WHERE merchant_id = ?", (merchant_id,)
-                )
-                name = str(next(iter(rows))[0]) if rows else ""
+        fee = (terms.fee_percent_bp, terms.fee_fixed_minor)
+        name = await save_terms(self.store, merchant_id, fee, name, now, actor)
         detail = f"fee {terms.fee_percent_bp} bp + {terms.fee_fixed_minor} minor units per line"
         await self.audit(
             actor, "terms", f"merchant:{merchant_id}", detail + (f", name {name!r}" if name else "")
@@ -106,17 +94,8 @@ class OfficeActions:
         """Set (or replace) the cash a courier may hold before handing over; a
         ``cash_limit`` entry in the courier's cash book of the day carries it to the
         handheld, which enforces it offline. Returns that book's id."""
-        async with self.store.transaction() as db:
-            await db.execute(
-                "INSERT OR REPLACE INTO courier_limits VALUES (?, ?, ?, ?)",
-                (courier_id, limit.cash_limit_minor, self._ms(), actor),
-            )
-            rows = await db.execute_fetchall(
-                "SELECT depot_id FROM devices WHERE courier_id = ? AND depot_id IS NOT NULL "
-                "ORDER BY device_id LIMIT 1",
-                (courier_id,),
-            )
-            depot = str(next(iter(rows))[0]) if rows else ""
+        await save_cash_limit(self.store, courier_id, limit.cash_limit_minor, self._ms(), actor)
+        depot = await self.store.courier_home_depot(courier_id)
         hlc = self.clock.now().encode()
         day = day_of(hlc)
         book_id = courier_book_id(courier_id, day)

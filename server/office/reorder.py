@@ -17,17 +17,13 @@ import msgspec
 
 from protocol.ledger import day_of
 from protocol.reorder import Policy, advice, daily_series, suggest
-from protocol.vocab import DocType, StockSource, StockState
+from protocol.vocab import StockSource, StockState
 from sync.store import ReplicaStore
 
 from .schemas import ReorderOut
+from .store import stock_moves
 
 HISTORY_DAYS = 180  # demand older than this does not shape the forecast
-_MOVES = (
-    "SELECT r.merchant_id, e.type, e.hlc, e.payload FROM p_events e "
-    "JOIN p_returns r ON r.doc_id = e.doc_id "
-    "WHERE e.doc_type = ? AND e.type IN ('restocked', 'dispatched', 'stock_moved')"
-)
 
 
 @dataclass
@@ -87,11 +83,8 @@ class ReorderService:
     async def _movements(
         self, merchant_id: str | None, day: dt.date
     ) -> dict[tuple[str, str, str], _Key]:
-        sql, params = _MOVES, [DocType.RETURN.value]
-        if merchant_id is not None:
-            sql, params = sql + " AND r.merchant_id = ?", [*params, merchant_id]
         keys: dict[tuple[str, str, str], _Key] = {}
-        for merchant, kind, hlc, payload in await self.store.query(sql, tuple(params)):
+        for merchant, kind, hlc, payload in await stock_moves(self.store, merchant_id):
             moved = dt.date.fromisoformat(day_of(hlc))
             if moved > day:
                 continue

@@ -4,7 +4,6 @@ its events are sent to, and sees their recent deliveries."""
 from __future__ import annotations
 
 import secrets
-from typing import Any
 
 from litestar import Controller, delete, get, post
 from litestar.exceptions import NotFoundException, ValidationException
@@ -17,22 +16,26 @@ from sync._records import now_ms
 from ..auth import merchant_of, require_merchant_api
 from ..core import Central
 from .schemas import DeliveryOut, WebhookIn, WebhookOut
+from .store import (
+    add_hook,
+    disable_hook,
+    live_hook,
+    live_hooks,
+    recent_deliveries,
+    set_secret,
+)
 from .targets import resolved_refusal
 
 RECENT = 50  # deliveries shown per webhook
 
 
-async def _owned(central: Central, device: Device, webhook_id: str) -> tuple[Any, ...]:
+async def _owned(central: Central, device: Device, webhook_id: str) -> tuple[str, str, str]:
     """The caller's live webhook ``(id, url, merchant)``, else 404 (office: any merchant's)."""
     require_merchant_api(device)
-    rows = await central.store.query(
-        "SELECT webhook_id, url, merchant_id FROM webhooks WHERE webhook_id = ? "
-        "AND disabled_at IS NULL",
-        (webhook_id,),
-    )
-    if not rows or (device.role != Role.OFFICE and rows[0][2] != device.merchant_id):
+    hook = await live_hook(central.store, webhook_id)
+    if hook is None or (device.role != Role.OFFICE and hook[2] != device.merchant_id):
         raise NotFoundException(f"webhook {webhook_id} not found")
-    return rows[0]
+    return hook
 
 
 class WebhookController(Controller):
@@ -48,43 +51,28 @@ class WebhookController(Controller):
         if refusal:
             raise ValidationException(refusal, extra=[{"key": "url", "message": refusal}])
         hook = WebhookOut(new_id(), data.url, merchant, secrets.token_urlsafe(32))
-        async with central.store.transaction() as db:
-            await db.execute(
-                "INSERT INTO webhooks (webhook_id, merchant_id, url, secret, created_at) "
-                "VALUES (?,?,?,?,?)",
-                (hook.id, merchant, hook.url, hook.secret, now_ms()),
-            )
+        await add_hook(central.store, hook.id, merchant, hook.url, hook.secret or "", now_ms())
         return hook
 
     @get("/")
     async def list_hooks(self, device: Device, central: Central) -> list[WebhookOut]:
         """The caller's webhooks (every merchant's for office)."""
         require_merchant_api(device)
-        rows = await central.store.query(
-            "SELECT webhook_id, url, merchant_id FROM webhooks WHERE disabled_at IS NULL "
-            "AND (? = '' OR merchant_id = ?) ORDER BY webhook_id",
-            (device.merchant_id or "", device.merchant_id or ""),
-        )
-        return [WebhookOut(r[0], r[1], r[2]) for r in rows]
+        hooks = await live_hooks(central.store, device.merchant_id or "")
+        return [WebhookOut(*hook) for hook in hooks]
 
     @delete("/{webhook_id:str}")
     async def remove(self, webhook_id: str, device: Device, central: Central) -> None:
         """Stop sending to this webhook (its queued deliveries are dropped)."""
         await _owned(central, device, webhook_id)
-        async with central.store.transaction() as db:
-            await db.execute(
-                "UPDATE webhooks SET disabled_at = ? WHERE webhook_id = ?", (now_ms(), webhook_id)
-            )
+        await disable_hook(central.store, webhook_id, now_ms())
 
     @post("/{webhook_id:str}/rotate", status_code=200)
     async def rotate(self, webhook_id: str, device: Device, central: Central) -> WebhookOut:
         """A new HMAC secret (shown only here); the old one stops signing at once."""
         hook_id, url, merchant = await _owned(central, device, webhook_id)
         secret = secrets.token_urlsafe(32)
-        async with central.store.transaction() as db:
-            await db.execute(
-                "UPDATE webhooks SET secret = ? WHERE webhook_id = ?", (secret, webhook_id)
-            )
+        await set_secret(central.store, webhook_id, secret)
         return WebhookOut(hook_id, url, merchant, secret)
 
     @get("/{webhook_id:str}/deliveries")
@@ -93,9 +81,4 @@ class WebhookController(Controller):
     ) -> list[DeliveryOut]:
         """The most recent deliveries of this webhook, newest first."""
         await _owned(central, device, webhook_id)
-        rows = await central.store.query(
-            "SELECT id, event, attempts, created_at, next_at, delivered_at, failed_at, "
-            "last_error FROM webhook_queue WHERE webhook_id = ? ORDER BY id DESC LIMIT ?",
-            (webhook_id, RECENT),
-        )
-        return [DeliveryOut(*r) for r in rows]
+        return [DeliveryOut(*r) for r in await recent_deliveries(central.store, webhook_id, RECENT)]

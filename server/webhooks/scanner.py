@@ -10,7 +10,7 @@ A crash anywhere leaves the cursor behind, so the next scan redoes it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
 from typing import Any
 
 import aiosqlite
@@ -18,67 +18,21 @@ import msgspec
 
 from protocol.ids import new_id
 from protocol.returns import recommend_refund
-from sync._sqlite import run_in_one_trip
-from sync.store import ReplicaStore, whole_states
+from sync.store import ReplicaStore
 
 from ..merchant_api._return_doc import folded_return, refund_out
 from .schemas import Envelope
+from .store import (
+    gradings,
+    hooks_by_merchant,
+    queue_deliveries,
+    refund_approvals,
+    remittances,
+    scan_cursor,
+    status_changes,
+)
 
 REFUND_APPROVAL = "return.refund_approval"
-
-_CHANGED = "doc_id IN (SELECT doc_id FROM update_log WHERE seq > ? AND seq <= ?)"
-_SCANNED = "SELECT coalesce(max(value), 0) FROM webhook_scan"
-
-
-async def _rows(db: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-    return list(await db.execute_fetchall(sql, params))
-
-
-async def _status_changes(db: aiosqlite.Connection, span: tuple[int, int]) -> list[Any]:
-    return await _rows(
-        db,
-        "SELECT s.doc_id, s.merchant_id, s.tracking_number, s.order_ref, s.status, w.status "
-        "FROM p_shipments s LEFT JOIN webhook_status w ON w.doc_id = s.doc_id "
-        f"WHERE s.{_CHANGED} AND (w.status IS NULL OR w.status != s.status)",
-        span,
-    )
-
-
-async def _gradings(db: aiosqlite.Connection, span: tuple[int, int]) -> list[Any]:
-    return await _rows(
-        db,
-        "SELECT r.doc_id, r.merchant_id, r.shipment_id, json_group_array(json_object("
-        "'sku', i.sku, 'grade', i.grade, 'disposition', i.disposition, 'quantity', i.quantity)) "
-        "FROM p_returns r JOIN p_return_items i ON i.doc_id = r.doc_id "
-        f"WHERE r.{_CHANGED} AND 'graded:' || r.doc_id NOT IN (SELECT key FROM webhook_seen) "
-        "GROUP BY r.doc_id",
-        span,
-    )
-
-
-async def _remittances(db: aiosqlite.Connection, span: tuple[int, int]) -> list[Any]:
-    return await _rows(
-        db,
-        "SELECT doc_id, event_id, payload FROM p_events WHERE doc_type = 'cashbook' "
-        f"AND type = 'remitted' AND {_CHANGED} "
-        "AND 'remitted:' || event_id NOT IN (SELECT key FROM webhook_seen)",
-        span,
-    )
-
-
-async def _refund_approvals(db: aiosqlite.Connection, span: tuple[int, int]) -> list[Any]:
-    """Returns received and graded, not yet announced, with their document state."""
-    return await _rows(
-        db,
-        "SELECT r.doc_id, r.merchant_id, s.order_ref, d.state FROM p_returns r "
-        "JOIN documents d ON d.doc_id = r.doc_id "
-        "LEFT JOIN p_shipments s ON s.doc_id = r.shipment_id "
-        f"WHERE r.{_CHANGED} "
-        "AND EXISTS (SELECT 1 FROM p_return_items i WHERE i.doc_id = r.doc_id) "
-        "AND EXISTS (SELECT 1 FROM p_events e WHERE e.doc_id = r.doc_id AND e.type = 'received') "
-        "AND 'refund:' || r.doc_id NOT IN (SELECT key FROM webhook_seen)",
-        span,
-    )
 
 
 def _refund_approval(return_id: str, order_ref: str | None, state: bytes) -> dict[str, Any]:
@@ -93,28 +47,18 @@ def _refund_approval(return_id: str, order_ref: str | None, state: bytes) -> dic
 
 async def _return_events(
     db: aiosqlite.Connection,
-    span: tuple[int, int],
+    span: tuple[str],
     events: list[tuple[str, str, dict[str, Any]]],
     seen: list[tuple[str]],
 ) -> None:
     """Append ``return.graded`` and ``return.refund_approval`` events, each once per return."""
-    for doc_id, merchant, shipment_id, items in await _gradings(db, span):
+    for doc_id, merchant, shipment_id, items in await gradings(db, span):
         data = {"return_id": doc_id, "shipment_id": shipment_id}
         events.append((merchant, "return.graded", data | {"items": msgspec.json.decode(items)}))
         seen.append((f"graded:{doc_id}",))
-    approvals = await _refund_approvals(db, span)
-    states = await whole_states(db, {r[0]: bytes(r[3]) for r in approvals})
-    for doc_id, merchant, order_ref, _ in approvals:
-        state = states[doc_id]
+    for doc_id, merchant, order_ref, state in await refund_approvals(db, span):
         events.append((merchant, REFUND_APPROVAL, _refund_approval(doc_id, order_ref, state)))
         seen.append((f"refund:{doc_id}",))
-
-
-async def scanned_up_to(store: ReplicaStore) -> int:
-    """The log sequence the scanner has read up to: rows above it are still to scan
-    (and must stay in the log until it has)."""
-    (row,) = await store.query(_SCANNED)
-    return int(row[0])
 
 
 def _envelope(event: str, data: dict[str, Any], now_ms: int) -> bytes:
@@ -124,13 +68,13 @@ def _envelope(event: str, data: dict[str, Any], now_ms: int) -> bytes:
 async def scan(store: ReplicaStore, now_ms: int) -> int:
     """Queue deliveries for changes since the last scan; returns how many were queued."""
     async with store.transaction() as db:
-        (cursor,) = (await _rows(db, _SCANNED))[0]
-        (head,) = (await _rows(db, "SELECT coalesce(max(seq), 0) FROM update_log"))[0]
+        cursor = await scan_cursor(db)
+        head = await store.head_in(db)
         if head <= cursor:
             return 0
-        span = (cursor, head)
+        span = (json.dumps(await store.logged_in(db, cursor, head)),)
         events: list[tuple[str, str, dict[str, Any]]] = []  # (merchant, event, data)
-        changes = await _status_changes(db, span)
+        changes = await status_changes(db, span)
         for doc_id, merchant, tn, ref, status, before in changes:
             data = {"shipment_id": doc_id, "tracking_number": tn, "order_ref": ref}
             events.append(
@@ -142,34 +86,15 @@ async def scan(store: ReplicaStore, now_ms: int) -> int:
             )
         seen: list[tuple[str]] = []
         await _return_events(db, span, events, seen)
-        for doc_id, event_id, payload in await _remittances(db, span):
+        for doc_id, event_id, payload in await remittances(db, span):
             data = {"cash_book_id": doc_id, "event_id": event_id} | msgspec.json.decode(payload)
             events.append((str(data.get("merchant_id", "")), "cod.remitted", data))
             seen.append((f"remitted:{event_id}",))
-        hooks: dict[str, list[str]] = {}
-        for hook_id, merchant in await _rows(
-            db, "SELECT webhook_id, merchant_id FROM webhooks WHERE disabled_at IS NULL"
-        ):
-            hooks.setdefault(merchant, []).append(hook_id)
+        hooks = await hooks_by_merchant(db)
         queued = [
             (hook, kind, _envelope(kind, data, now_ms), now_ms, now_ms)
             for merchant, kind, data in events
             for hook in hooks.get(merchant, [])
         ]
-        await run_in_one_trip(
-            db,
-            [
-                (
-                    "INSERT INTO webhook_queue (webhook_id, event, body, next_at, created_at) "
-                    "VALUES (?,?,?,?,?)",
-                    queued,
-                ),
-                (
-                    "INSERT OR REPLACE INTO webhook_status VALUES (?, ?)",
-                    [(c[0], c[4]) for c in changes],
-                ),
-                ("INSERT OR IGNORE INTO webhook_seen VALUES (?)", seen),
-                ("INSERT OR REPLACE INTO webhook_scan VALUES ('log_seq', ?)", [(head,)]),
-            ],
-        )
+        await queue_deliveries(db, queued, [(c[0], c[4]) for c in changes], seen, head)
     return len(queued)

@@ -18,12 +18,12 @@ from typing import Any
 import httpx
 
 from sync._records import now_ms
-from sync._sqlite import Step, run_steps
 from sync.store import ReplicaStore
 
 from ..retry import RetryPolicy
 from .scanner import scan
 from .signing import SIGNATURE_HEADER, sign
+from .store import due_deliveries, next_due, record_outcomes
 from .targets import resolved_refusal
 
 log = logging.getLogger(__name__)
@@ -89,23 +89,14 @@ class WebhookWorker:
     async def deliver_due(self) -> float:
         """Send every due delivery once; returns seconds until the next one is due."""
         now = now_ms()
-        rows = await self.store.query(
-            "SELECT q.id, q.event, q.body, q.attempts, w.url, w.secret FROM webhook_queue q "
-            "JOIN webhooks w ON w.webhook_id = q.webhook_id WHERE q.delivered_at IS NULL "
-            "AND w.disabled_at IS NULL "
-            "AND q.failed_at IS NULL AND q.next_at <= ? ORDER BY q.next_at LIMIT 100",
-            (now,),
-        )
+        rows = await due_deliveries(self.store, now)
         if rows:
             outcomes = await asyncio.gather(*(self._send(*row[1:]) for row in rows))
             await self._record(rows, outcomes, now_ms())
-        nxt = await self.store.query(
-            "SELECT min(next_at) FROM webhook_queue "
-            "WHERE delivered_at IS NULL AND failed_at IS NULL"
-        )
-        if nxt[0][0] is None:
+        nxt = await next_due(self.store)
+        if nxt is None:
             return 60.0
-        return max(0.0, (int(nxt[0][0]) - now_ms()) / 1000)
+        return max(0.0, (nxt - now_ms()) / 1000)
 
     async def _send(self, event: str, body: bytes, attempts: int, url: str, secret: str) -> str:
         """Deliver one envelope; returns "" on a 2xx, else the error (never raises)."""
@@ -134,15 +125,4 @@ class WebhookWorker:
     async def _record(self, rows: list[Any], outcomes: list[str], now: int) -> None:
         policy = RetryPolicy(self.backoff, self.max_backoff, self.max_attempts)
         done, retry, dead = policy.plan([(r[0], int(r[3])) for r in rows], outcomes, now)
-        steps: list[Step] = [
-            ("UPDATE webhook_queue SET delivered_at = ?, attempts = ? WHERE id = ?", done),
-            (
-                "UPDATE webhook_queue SET next_at = ?, attempts = ?, last_error = ? WHERE id = ?",
-                retry,
-            ),
-            (
-                "UPDATE webhook_queue SET failed_at = ?, attempts = ?, last_error = ? WHERE id = ?",
-                dead,
-            ),
-        ]
-        await self.store.in_one_transaction(lambda connection: run_steps(connection, steps))
+        await record_outcomes(self.store, done, retry, dead)

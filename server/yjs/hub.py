@@ -98,16 +98,10 @@ class YjsHub:
             open_ids = list(self._rooms)
             if head <= after or not open_ids:
                 return 0
-            marks = ",".join("?" * len(open_ids))
-            rows = await store.query(
-                "SELECT doc_id, update_blob, depot_id, courier_id, merchant_id FROM update_log "
-                f"WHERE seq > ? AND seq <= ? AND kind = 'update' AND doc_id IN ({marks}) "
-                "ORDER BY seq",
-                [after, head, *open_ids],
-            )
+            rows = await store.log_updates(open_ids, after, head)
             return sum(
-                self.broadcast(doc_id, update_frame(bytes(blob)), None, (depot, courier, merchant))
-                for doc_id, blob, depot, courier, merchant in rows
+                self.broadcast(doc_id, update_frame(blob), None, keys)
+                for doc_id, blob, keys in rows
             )
 
     @contextmanager

@@ -39,12 +39,7 @@ class ManifestPages(Controller):
 
 
 async def _stops(central: Central, depot: str, courier: str, day: str) -> list[ManifestStop]:
-    rows = await central.store.query(
-        "SELECT doc_id, route_seq, status FROM p_shipments "
-        "WHERE depot_id = ? AND courier_id = ? AND route_day = ? "
-        "ORDER BY route_seq, tracking_number",
-        (depot, courier, day),
-    )
+    rows = await central.store.manifest_rows(depot, courier, day)
     if not rows:
         raise NotFoundException(f"courier: {courier} has no stops at depot {depot} on {day}")
     stored = await central.store.load([r[0] for r in rows])

@@ -21,6 +21,7 @@ from protocol.ids import validate_tracking_number
 
 from ...core import Central
 from ...merchant_api._rows import shipment_events, shipment_row
+from ..store import tracking_place
 from .languages import negotiate
 from .plain_words import event_sentence, status_sentence
 from .track_time import event_time, slot_in_words
@@ -46,11 +47,7 @@ async def tracking_view(central: Central, tracking_number: str, lang: str) -> Tr
     if row is None:
         return None
     doc_id, status, zone = row[0], str(row[4] or ""), central.zones.of(str(row[5] or ""))
-    places = await central.store.query(
-        "SELECT city, slot_start, slot_end, route_day FROM p_shipments WHERE doc_id = ?",
-        (doc_id,),
-    )
-    city, slot_start, slot_end, route_day = (str(v or "") for v in places[0])
+    city, slot_start, slot_end, route_day = await tracking_place(central.store, doc_id)
     received = await central.store.receipts(doc_id)
     history = []
     for event in await shipment_events(central.store, doc_id):
