@@ -18,7 +18,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, MultipartBody, URLEncodedBody
 from litestar.response import Redirect, Template
 
-from protocol.delivery import effective_info
+from protocol.delivery import effective_info, instructions
 from protocol.info import ShipmentInfo
 from protocol.vocab import DocType
 
@@ -157,6 +157,7 @@ class CourierPages(Controller):
             label=status_label(view.state.status),
             groups=reason_groups(),
             after_failure=AFTER_FAILURE.get(view.state.status, ""),
+            instructions=instructions(view.events),
             **extra,
         )
 
