@@ -15,22 +15,29 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
+import msgspec
 import pytest
 
 from edge import commands as c
 from edge.node import EdgeNode
 from edge.sync_loop import Backoff
-from protocol.vocab import Role
+from protocol.delivery import effective_info, instructions
+from protocol.events import RecipientRequest
+from protocol.followups import recipient_refused
+from protocol.info import ShipmentInfo
+from protocol.vocab import Role, ShipmentStatus
 
 from ._edge_world import Wall
 from .edge_pages_helpers import client as pages_client
 from .edge_pages_helpers import sign_in
+from .factories import ev
 from .followup_helpers import Edge, day_after, edge_node
 
 if TYPE_CHECKING:
     from .server_fixtures import Central, Names
 
 pytest_plugins = ["tests.server_fixtures"]
+S = ShipmentStatus
 POSTCODE = "1012 AB"
 NOTE = "leave with the neighbour at no. 12; ring twice"
 FAILURES = 6  # refused postcodes before the address is locked out
@@ -52,6 +59,36 @@ class _Raw(str):
 
     def __repr__(self) -> str:
         return str(self)
+
+
+def test_the_recipients_rules_bound_the_day_the_text_and_the_status() -> None:
+    today = "2026-09-21"
+    assert recipient_refused(S.AT_DEPOT, "2026-10-05", "", today) is None  # 14 days ahead
+    assert recipient_refused(S.ATTEMPT_FAILED, today, "ring twice", today) is None
+    codes = {
+        "far": (S.AT_DEPOT, "2026-10-06", ""),
+        "past": (S.AT_DEPOT, "2026-09-20", ""),
+        "date": (S.AT_DEPOT, "21/09/2026", ""),
+        "long": (S.AT_DEPOT, "", "x" * 301),
+        "empty": (S.AT_DEPOT, "", "  "),
+        "day_status": (S.OUT_FOR_DELIVERY, "2026-09-22", ""),
+        "status": (S.DELIVERED, "", "ring twice"),
+    }
+    for code, (status, day, text) in codes.items():
+        refused = recipient_refused(status, day, text, today)
+        assert refused is not None and refused.code == code, (code, refused)
+    assert recipient_refused(S.OUT_FOR_DELIVERY, "", "ring twice", today) is None
+    with pytest.raises(msgspec.ValidationError, match="instructions"):
+        msgspec.convert({"instructions": "x" * 301}, RecipientRequest.Body)
+
+
+def test_the_latest_request_moves_the_day_and_its_instructions_stand() -> None:
+    info = ShipmentInfo("M1", "TN1", "EUR", route_day="2026-09-21")
+    first = ev("recipient_request", 1_000, route_day="2026-09-23", instructions="ring twice")
+    second = ev("recipient_request", 2_000, instructions="leave it at no. 12")
+    assert effective_info(info, [second, first]).route_day == "2026-09-23"
+    assert instructions([second, first]) == "leave it at no. 12"
+    assert instructions([]) == ""
 
 
 def create(central: Central, token: str, names: Names, ref: str) -> dict[str, Any]:
