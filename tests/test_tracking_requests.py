@@ -31,7 +31,7 @@ from ._edge_world import Wall
 from .edge_pages_helpers import client as pages_client
 from .edge_pages_helpers import sign_in
 from .factories import ev
-from .followup_helpers import Edge, day_after, edge_node
+from .followup_helpers import Edge, central_now_ms, day_after, edge_node
 
 if TYPE_CHECKING:
     from .server_fixtures import Central, Names
@@ -147,21 +147,21 @@ class Recipient:
         return self.web.post(f"/track/{self.number}/{form}", data=data)
 
 
-async def stop_page(path: Path, sid: str) -> str:
-    """The handheld's stop page, served offline from what it synced."""
+async def handheld_pages(path: Path, sid: str, wall_ms: int) -> tuple[str, str]:
+    """The handheld's route and stop pages at ``wall_ms``, served offline from what it synced."""
     hh = EdgeNode(
         path,
         upstream="http://127.0.0.1:9",
         token="unused",
-        wall=Wall(),
+        wall=Wall(wall_ms),
         pages=("127.0.0.1", 0),
         backoff=Backoff(base=5, cap=10),
     )
     async with hh, pages_client(hh) as web:
         await sign_in(web)
-        answer = await web.get(f"/stops/{sid}")
-    assert answer.status_code == 200, answer.text
-    return answer.text
+        route, stop = await web.get("/"), await web.get(f"/stops/{sid}")
+    assert route.status_code == 200 and stop.status_code == 200, stop.text
+    return route.text, stop.text
 
 
 async def routed(depot: Edge, sid: str, courier: str, day: str) -> None:
@@ -208,6 +208,9 @@ async def test_instructions_and_a_new_date_reach_the_handheld(
         moved = me.ask("day", postcode=POSTCODE, route_day=tomorrow)
         assert moved.status_code == 200 and f"deliver on {tomorrow}" in moved.text
         assert kinds(central, token, sid) == [*before, "recipient_request", "recipient_request"]
+        public = me.web.get(f"/track/{number}").text
+        assert "You left instructions for the courier." in public
+        assert "You asked for a new delivery date." in public and NOTE not in public
 
         await hh.sync()
         assert await c.load_route(hh.ctx, today.isoformat()) == []
@@ -220,8 +223,10 @@ async def test_instructions_and_a_new_date_reach_the_handheld(
         again = me.ask("instructions", postcode=POSTCODE, instructions="ring once")
         assert again.status_code == 200  # instructions still reach a parcel on its way
         await hh.sync()
-    page = await stop_page(tmp_path / "hh.db", sid)
-    assert 'id="instructions"' in page and "ring once" in page and NOTE not in page
+    day_later = central_now_ms(central) + 24 * 3600 * 1000  # the handheld on the new day
+    route, stop_text = await handheld_pages(tmp_path / "hh.db", sid, day_later)
+    assert number in route and '<span class="instructions">ring once</span>' in route
+    assert 'id="instructions"' in stop_text and "ring once" in stop_text and NOTE not in stop_text
 
 
 async def test_the_forms_speak_the_pages_language(

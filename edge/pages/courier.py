@@ -67,14 +67,17 @@ async def _route_rows(site: Site) -> list[dict[str, Any]]:
     rows = []
     for stop in stops:
         info: dict[str, Any] = {}
+        said = ""
         if stop.doc_id in docs:
             content = docs[stop.doc_id][1]
             typed = content.typed_info(DocType.SHIPMENT)
             if isinstance(typed, ShipmentInfo):
                 events = content.typed_events(DocType.SHIPMENT)
                 info = msgspec.structs.asdict(effective_info(typed, events))
+                said = instructions(events)
         address = " ".join(str(info.get(k) or "") for k in ("address", "postcode")).strip()
-        rows.append({"stop": stop, "address": address, "label": status_label(stop.status)})
+        label = status_label(stop.status)
+        rows.append({"stop": stop, "address": address, "label": label, "instructions": said})
     return rows
 
 

@@ -125,6 +125,8 @@ EVENT: dict[str, dict[str, str]] = {
         "attempt_failed_bare": "Попытка доставки не удалась.",
         "decision_return": "Отправитель попросил вернуть посылку.",
         "decision_retry": "Отправитель попросил повторить доставку.",
+        "recipient_day": "Вы попросили новую дату доставки.",
+        "recipient_note": "Вы оставили указания для курьера.",
     },
     "bg": {
         "created": "Подателят обяви пратката.",
@@ -139,6 +141,8 @@ EVENT: dict[str, dict[str, str]] = {
         "attempt_failed_bare": "Неуспешен опит за доставка.",
         "decision_return": "Подателят поиска пратката да бъде върната.",
         "decision_retry": "Подателят поиска нов опит за доставка.",
+        "recipient_day": "Поискахте нова дата за доставка.",
+        "recipient_note": "Оставихте указания за куриера.",
     },
     "ro": {
         "created": "Expeditorul a anunțat coletul.",
@@ -153,6 +157,8 @@ EVENT: dict[str, dict[str, str]] = {
         "attempt_failed_bare": "Încercare de livrare eșuată.",
         "decision_return": "Expeditorul ne-a cerut să returnăm coletul.",
         "decision_retry": "Expeditorul ne-a cerut să încercăm din nou.",
+        "recipient_day": "Ați cerut o nouă dată de livrare.",
+        "recipient_note": "Ați lăsat instrucțiuni pentru curier.",
     },
 }
 
