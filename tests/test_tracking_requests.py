@@ -28,6 +28,7 @@ from protocol.info import ShipmentInfo
 from protocol.vocab import Role, ShipmentStatus
 
 from ._edge_world import Wall
+from .browser.chromium import chromium
 from .edge_pages_helpers import client as pages_client
 from .edge_pages_helpers import sign_in
 from .factories import ev
@@ -240,6 +241,37 @@ async def test_the_forms_speak_the_pages_language(
         long = me.ask("instructions", postcode=POSTCODE, instructions="y" * 400)
     assert long.status_code == 400 and error_of(long, "instructions") == "Cel mult 300 caractere."
     assert long.headers["content-language"] == "ro"
+
+
+def test_a_browser_leaves_instructions_and_sees_a_wrong_postcode_refused(
+    central: Central, names: Names, tmp_path: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    _, token = central.enrol("merchant", merchant_id=names.merchant)
+    shipment = create(central, token, names, "R-4")
+    before = kinds(central, token, shipment["id"])
+    with chromium(tmp_path / "downloads") as browser:
+        browser.get(f"{central.url}/track/{shipment['tracking_number']}")
+
+        def send(postcode: str, text: str) -> None:
+            browser.find_element(By.ID, "note-postcode").send_keys(postcode)
+            browser.find_element(By.ID, "instructions").send_keys(text)
+            browser.find_element(By.ID, "ask-note-button").click()
+
+        send("0000 XX", NOTE)
+        error = browser.find_element(By.ID, "note-postcode-error")
+        assert error.text == "We could not confirm these details."
+        field = browser.find_element(By.ID, "note-postcode")
+        assert field.get_attribute("aria-describedby") == "note-postcode-error"
+        assert kinds(central, token, shipment["id"]) == before
+        browser.find_element(By.ID, "note-postcode").clear()
+        browser.find_element(By.ID, "instructions").clear()
+        send(POSTCODE, NOTE)
+        done = browser.find_element(By.ID, "done").text
+        assert done == "The courier will see your instructions."
+        assert "You left instructions for the courier." in browser.page_source
+    assert kinds(central, token, shipment["id"]) == [*before, "recipient_request"]
 
 
 async def test_wrong_postcodes_lock_the_address_out(
