@@ -7,8 +7,10 @@ is checked to change nothing (the shipment's history stays as it was).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import html
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,8 +19,10 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import msgspec
 import pytest
+from click.testing import CliRunner
 
 from edge import commands as c
+from edge.cli import edge
 from edge.node import EdgeNode
 from edge.sync_loop import Backoff
 from protocol.delivery import effective_info, instructions
@@ -165,6 +169,14 @@ async def handheld_pages(path: Path, sid: str, wall_ms: int) -> tuple[str, str]:
     return route.text, stop.text
 
 
+def edge_find(db: Path, number: str) -> dict[str, Any]:
+    """``parcelsync edge find --json`` on the handheld's file."""
+    result = CliRunner().invoke(edge, ["find", "--db", str(db), "--json", number])
+    assert result.exit_code == 0, result.output
+    found: dict[str, Any] = json.loads(result.output)
+    return found
+
+
 async def routed(depot: Edge, sid: str, courier: str, day: str) -> None:
     await depot.sync()
     await c.assign(depot.ctx, sid, courier, day, 1, "morning round")
@@ -224,6 +236,8 @@ async def test_instructions_and_a_new_date_reach_the_handheld(
         again = me.ask("instructions", postcode=POSTCODE, instructions="ring once")
         assert again.status_code == 200  # instructions still reach a parcel on its way
         await hh.sync()
+    found = await asyncio.to_thread(edge_find, tmp_path / "hh.db", number)
+    assert found["instructions"] == "ring once"
     day_later = central_now_ms(central) + 24 * 3600 * 1000  # the handheld on the new day
     route, stop_text = await handheld_pages(tmp_path / "hh.db", sid, day_later)
     assert number in route and '<span class="instructions">ring once</span>' in route
