@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 - a Cyrillic postcode that looks Latin is the point
 """The recipient on the tracking page: a new delivery date and instructions for the courier.
 
 A real central on 127.0.0.1 (one for the module), real depot and handheld nodes
@@ -201,6 +202,8 @@ async def test_instructions_and_a_new_date_reach_the_handheld(
         me = stack.enter_context(Recipient(central, number))
         assert 'for="instructions"' in me.page.text and 'for="route_day"' in me.page.text
 
+        cyrillic = me.ask("instructions", postcode="1012 АВ", instructions=NOTE)
+        assert cyrillic.status_code == 401  # letters that only look alike do not match
         wrong = me.ask("instructions", postcode="9999 ZZ", instructions=NOTE)
         assert wrong.status_code == 401
         assert error_of(wrong, "note-postcode") == "We could not confirm these details."

@@ -88,8 +88,8 @@ def same_postcode(given: str, held: str) -> bool:
     """The recipient's postcode matches the shipment's (spaces and case aside; an empty
     one never matches)."""
 
-    def norm(code: str) -> str:
-        return "".join(code.split()).casefold()
+    def norm(code: str) -> bytes:
+        return "".join(code.split()).casefold().encode()
 
     return bool(norm(held)) and hmac.compare_digest(norm(given), norm(held))
 

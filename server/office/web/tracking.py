@@ -171,8 +171,7 @@ async def _ask(
     if isinstance(number, Template):
         return number
     words = PAGE[lang]
-    shown = {"postcode": data.postcode, "route_day": data.route_day}
-    shown["instructions"] = data.instructions
+    shown = {name: getattr(data, name) for name in ("postcode", "route_day", "instructions")}
     secret = await keyring.secret(central)
     if not token_ok(secret, nonce_of(request.cookies), number, data.form_token):
         errors = {f"{form}-status": words["err_form"]}
