@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from protocol.delivery import instructions
+
 from . import commands as c
 from ._cli_support import (
     amount_minor,
@@ -52,6 +54,7 @@ def find(db: str, code: str, as_json: bool) -> None:
             "address": f"{view.info.address} {view.info.postcode} {view.info.city}".strip(),
             "cod": view.info.cod.format() if view.info.cod else "prepaid",
             "otp_required": view.info.otp_required,
+            "instructions": instructions(view.events),  # the recipient's, from tracking
         }
 
     command(db, None, as_json, call, lambda r: "\n".join(f"{k}: {v}" for k, v in r.items()))

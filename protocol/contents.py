@@ -25,9 +25,11 @@ from .errors import ProtocolError
 from .events import (
     ChangeRequested,
     DeliveryChanged,
+    DeliveryFields,
     Event,
     OutForDelivery,
     Reassigned,
+    RecipientRequest,
     ReturnPickedUp,
     SenderDecision,
     event_type,
@@ -254,7 +256,8 @@ def _tracking(device: Device, change: Change, facts: Facts) -> Refusal | None:
 
 
 def _delivery_fields(device: Device, change: Change, facts: Facts) -> Refusal | None:
-    """A decision, correction or request names no past day and a slot that reads."""
+    """A decision, correction or request names no past day and a slot that reads;
+    nor does a recipient's request."""
     if facts.now_ms is None:
         return None
     today = datetime.fromtimestamp(facts.now_ms / 1000, UTC).date().isoformat()
@@ -263,6 +266,10 @@ def _delivery_fields(device: Device, change: Change, facts: Facts) -> Refusal | 
             refused = fields_refused(event.payload, today)
             if refused is not None:
                 return Refusal("delivery_refused", f"event {event.id}: payload.{refused}")
+        if isinstance(event, RecipientRequest):
+            asked = fields_refused(DeliveryFields(route_day=event.payload.route_day), today)
+            if asked is not None:
+                return Refusal("delivery_refused", f"event {event.id}: payload.{asked}")
     return None
 
 

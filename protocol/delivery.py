@@ -4,7 +4,8 @@ The ``info`` map holds what the merchant first said. Later changes are events
 (several roles make them, offline, so they are not Map keys): a correction
 before the parcel is out (``delivery_changed``), the sender's answer to a hold
 (``sender_decision``), a request the depot accepted (``change_requested`` then
-``change_answered``), a reassignment to another day (``reassigned``). Applied in
+``change_answered``), a reassignment to another day (``reassigned``), a new day the recipient
+asked for (``recipient_request``, which also carries the courier's instructions). Applied in
 fold order, each non-empty field replaces the one before it, so every replica
 shows the courier the same address, slot and day.
 """
@@ -22,12 +23,20 @@ from .events import (
     DeliveryFields,
     Event,
     Reassigned,
+    RecipientRequest,
     SenderDecision,
 )
 from .info import ShipmentInfo
 from .lifecycle import sort_events
 
-_CHANGES = (DeliveryChanged, SenderDecision, ChangeRequested, ChangeAnswered, Reassigned)
+_CHANGES = (
+    DeliveryChanged,
+    SenderDecision,
+    ChangeRequested,
+    ChangeAnswered,
+    Reassigned,
+    RecipientRequest,
+)
 FIELDS = ("route_day", "address", "postcode", "city", "slot_start", "slot_end")
 
 
@@ -52,9 +61,15 @@ def effective_info(info: ShipmentInfo, events: Iterable[Event]) -> ShipmentInfo:
                 asked = requests.pop(event.payload.request_id, None)
                 if asked is not None:
                     info = _overlay(info, asked)
-            case Reassigned() if event.payload.route_day:
+            case Reassigned() | RecipientRequest() if event.payload.route_day:
                 info = msgspec.structs.replace(info, route_day=event.payload.route_day)
     return info
+
+
+def instructions(events: Iterable[Event]) -> str:
+    """The recipient's latest delivery instructions for the courier ("" when none)."""
+    said = [e for e in sort_events(events) if isinstance(e, RecipientRequest)]
+    return next((e.payload.instructions for e in reversed(said) if e.payload.instructions), "")
 
 
 def pending_requests(events: Iterable[Event]) -> list[ChangeRequested]:

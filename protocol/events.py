@@ -261,6 +261,24 @@ class Reassigned(Event, frozen=True, tag="reassigned"):
     payload: Body
 
 
+MAX_INSTRUCTIONS = 300  # characters of a recipient's delivery instructions
+
+
+class RecipientRequest(Event, frozen=True, tag="recipient_request"):
+    """The recipient, on the tracking page (central writes it): a new delivery day
+    and/or instructions for the courier ("ring twice")."""
+
+    class Body(Payload, frozen=True):
+        route_day: str = ""  # YYYY-MM-DD; "": keep the day
+        instructions: str = ""
+
+        def __post_init__(self) -> None:
+            if len(self.instructions) > MAX_INSTRUCTIONS:
+                raise ValueError(f"payload.instructions: at most {MAX_INSTRUCTIONS} characters")
+
+    payload: Body
+
+
 ShipmentEvent = (
     ShipmentCreated
     | ReceivedAtDepot
@@ -280,6 +298,7 @@ ShipmentEvent = (
     | HandedToMerchant
     | FoundAgain
     | Reassigned
+    | RecipientRequest
 )
 
 # ---- return (RMA) -------------------------------------------------------------

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
-from .events import ChangeRequested, DeliveryFields
-from .lifecycle import CORRECTABLE, REQUESTABLE
+from .events import MAX_INSTRUCTIONS, ChangeRequested, DeliveryFields
+from .lifecycle import CORRECTABLE, INSTRUCTABLE, REQUESTABLE, RESCHEDULABLE
 from .slots import slot_error
 from .vocab import ShipmentStatus
 
 S = ShipmentStatus
+HORIZON_DAYS = 14  # the latest new day a recipient may ask for, after today
 CHANGED = ("address", "postcode", "city", "slot_start", "slot_end", "route_day")
 
 
@@ -27,6 +28,7 @@ class Refused:
     field: str
     message: str
     status_code: int = 409
+    code: str = ""  # a word for the page to say it in the reader's language
 
     def __str__(self) -> str:
         return f"{self.field}: {self.message}"
@@ -105,4 +107,33 @@ def found_refused(status: ShipmentStatus) -> Refused | None:
     """Head office records a lost parcel found again."""
     if status != S.LOST:
         return Refused("status", f"shipment is {status}: only a lost shipment can be found")
+    return None
+
+
+def recipient_refused(
+    status: ShipmentStatus, route_day: str, instructions: str, today: str
+) -> Refused | None:
+    """The recipient asks for a new day (a parcel not out, or after a failed attempt;
+    today to :data:`HORIZON_DAYS` ahead) or leaves instructions (up to
+    :data:`MAX_INSTRUCTIONS` characters, while the parcel is still to be delivered)."""
+    if not route_day and not instructions.strip():
+        return Refused("instructions", "give a new day or instructions", 400, "empty")
+    if len(instructions) > MAX_INSTRUCTIONS:
+        return Refused("instructions", f"at most {MAX_INSTRUCTIONS} characters", 400, "long")
+    if route_day:
+        try:
+            day = date.fromisoformat(route_day)
+        except ValueError:
+            return Refused("route_day", f"{route_day!r} is not a YYYY-MM-DD date", 400, "date")
+        last = date.fromisoformat(today) + timedelta(days=HORIZON_DAYS)
+        if day.isoformat() < today:
+            return Refused("route_day", f"{day} is in the past (today is {today})", 400, "past")
+        if day > last:
+            return Refused("route_day", f"{day} is after {last}", 400, "far")
+        if status not in RESCHEDULABLE:
+            message = f"shipment is {status}: its day can no longer change"
+            return Refused("route_day", message, 409, "day_status")
+    if status not in INSTRUCTABLE:
+        message = f"shipment is {status}: nothing more will be delivered"
+        return Refused("status", message, 409, "status")
     return None

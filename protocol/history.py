@@ -63,6 +63,9 @@ def _what(kind: str, p: Mapping[str, Any]) -> str:
         case "reassigned":
             day = f" on {p['route_day']}" if p.get("route_day") else ""
             return f"assigned to courier {p.get('courier_id', '')}{day}"
+        case "recipient_request":
+            day = f"new day {p['route_day']} " if p.get("route_day") else ""
+            return f"the recipient asked: {day}{p.get('instructions', '')}".strip()
         case "marked_lost":
             return f"marked lost, liable: {p.get('liable') or 'not said'}"
         case "found":

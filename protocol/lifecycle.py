@@ -47,12 +47,15 @@ _CAN_RETURN = frozenset({S.RETURNING_TO_ORIGIN, S.ON_HOLD, S.AT_DEPOT, S.ATTEMPT
 CANCELLABLE = _PRE_PICKUP
 CORRECTABLE = _PRE_PICKUP  # the merchant corrects the address or slot itself
 REQUESTABLE = frozenset({S.OUT_FOR_DELIVERY, S.ATTEMPT_FAILED})  # then it asks the depot
+RESCHEDULABLE = _PRE_PICKUP | {S.ATTEMPT_FAILED}  # the recipient may ask for a new day
+INSTRUCTABLE = RESCHEDULABLE | {S.OUT_FOR_DELIVERY, S.ON_HOLD}  # and leave instructions
 # Events a writer may append only while the shipment is in one of these statuses.
 _ONLY_FROM: dict[str, frozenset[ShipmentStatus]] = {
     "cancelled": CANCELLABLE,
     "sender_decision": frozenset({S.ON_HOLD}),
     "delivery_changed": CORRECTABLE,
     "change_requested": REQUESTABLE,
+    "recipient_request": INSTRUCTABLE,
     "handed_to_merchant": frozenset({S.RETURNED_TO_ORIGIN}),
     "found": frozenset({S.LOST}),
 }

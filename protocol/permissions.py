@@ -35,6 +35,7 @@ EVENT_ROLES: dict[DocType, dict[str, frozenset[Role]]] = {
         "handed_to_merchant": frozenset({_D}),
         "found": frozenset({_O}),
         "reassigned": frozenset({_D, _O}),
+        "recipient_request": frozenset({_O}),  # central, for the recipient's tracking page
     },
     DocType.RETURN: {
         "requested": frozenset({_M, _O}),

@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 
 REFUSED_CLOSE = 4401
 LOGIN_PATH = "/office/login"
+TRACK_PATH = "/track/"
 MAX_CLIENTS = 10_000  # clients with recent failures kept; the oldest go first
 
 
@@ -137,12 +138,16 @@ class AuthLimitMiddleware:
 
 
 def presents_credential(scope: Scope) -> bool:
-    """True for a request carrying a token (header, query) or posting the login form."""
+    """True for a request carrying a token (header, query), posting the login form or
+    a tracking page's form (the recipient's postcode is its credential)."""
     if any(name == b"authorization" for name, _ in scope.get("headers", ())):
         return True
     if b"token=" in scope.get("query_string", b""):
         return True
-    return scope["type"] == ScopeType.HTTP and scope["path"] == LOGIN_PATH
+    if scope["type"] != ScopeType.HTTP:
+        return False
+    path = scope["path"]
+    return path == LOGIN_PATH or (scope["method"] == "POST" and path.startswith(TRACK_PATH))
 
 
 def _is_refusal(message: Message) -> bool:

@@ -71,6 +71,7 @@ SAMPLE_PAYLOADS: dict[str, dict[str, Any]] = {
         "reason": "sick",
         "route_seq": 3,
     },
+    "recipient_request": {"instructions": "ring twice"},
     # return
     "requested": {},
     "picked_up": {"courier_id": "courier-1"},

@@ -71,6 +71,10 @@ def refusal(device: Device, kind: str, status: S, **payload: Any) -> str | None:
         (DEPOT, "found", S.LOST, "forbidden_event"),
         (DEPOT, "reassigned", S.AT_DEPOT, None),
         (COURIER, "reassigned", S.AT_DEPOT, "forbidden_event"),
+        (OFFICE, "recipient_request", S.OUT_FOR_DELIVERY, None),
+        (OFFICE, "recipient_request", S.DELIVERED, "transition_refused"),
+        (MERCHANT, "recipient_request", S.AT_DEPOT, "forbidden_event"),
+        (COURIER, "recipient_request", S.AT_DEPOT, "forbidden_event"),
     ],
 )
 def test_who_may_emit_each_follow_up_and_when(
@@ -86,6 +90,8 @@ def test_a_decision_or_correction_on_any_path_names_no_past_day_and_a_readable_s
     assert past == "delivery_refused"
     slot = refusal(MERCHANT, "delivery_changed", S.CREATED, slot_start="18:00", slot_end="09:00")
     assert slot == "delivery_refused"
+    asked = refusal(OFFICE, "recipient_request", S.AT_DEPOT, route_day="2026-09-20")
+    assert asked == "delivery_refused"
 
 
 def test_a_hand_back_names_the_depot_of_its_writer() -> None:

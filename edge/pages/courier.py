@@ -18,7 +18,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, MultipartBody, URLEncodedBody
 from litestar.response import Redirect, Template
 
-from protocol.delivery import effective_info
+from protocol.delivery import effective_info, instructions
 from protocol.info import ShipmentInfo
 from protocol.vocab import DocType
 
@@ -67,14 +67,17 @@ async def _route_rows(site: Site) -> list[dict[str, Any]]:
     rows = []
     for stop in stops:
         info: dict[str, Any] = {}
+        said = ""
         if stop.doc_id in docs:
             content = docs[stop.doc_id][1]
             typed = content.typed_info(DocType.SHIPMENT)
             if isinstance(typed, ShipmentInfo):
                 events = content.typed_events(DocType.SHIPMENT)
                 info = msgspec.structs.asdict(effective_info(typed, events))
+                said = instructions(events)
         address = " ".join(str(info.get(k) or "") for k in ("address", "postcode")).strip()
-        rows.append({"stop": stop, "address": address, "label": status_label(stop.status)})
+        label = status_label(stop.status)
+        rows.append({"stop": stop, "address": address, "label": label, "instructions": said})
     return rows
 
 
@@ -157,6 +160,7 @@ class CourierPages(Controller):
             label=status_label(view.state.status),
             groups=reason_groups(),
             after_failure=AFTER_FAILURE.get(view.state.status, ""),
+            instructions=instructions(view.events),
             **extra,
         )
 

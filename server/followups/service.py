@@ -6,9 +6,10 @@ the depot and the courier's handheld like any other fact."""
 from __future__ import annotations
 
 import asyncio
+import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import msgspec
 from litestar.exceptions import ClientException, NotFoundException
@@ -23,6 +24,7 @@ from protocol.events import (
     Event,
     FoundAgain,
     MarkedLost,
+    RecipientRequest,
     SenderDecision,
     event_type,
 )
@@ -32,6 +34,7 @@ from protocol.followups import (
     decision_refused,
     found_refused,
     lost_refused,
+    recipient_refused,
 )
 from protocol.history import history
 from protocol.hlc import HybridClock, Timestamp
@@ -39,7 +42,7 @@ from protocol.ids import new_id
 from protocol.info import ShipmentInfo
 from protocol.lifecycle import CORRECTABLE, REQUESTABLE, ShipmentState, fold_shipment
 from protocol.permissions import Device
-from protocol.vocab import DocType
+from protocol.vocab import DocType, Role
 from sync.documents import load, read_content
 from sync.ingest import commit_commands
 from sync.store import ReplicaStore
@@ -67,10 +70,28 @@ class Folded:
     state: ShipmentState
 
 
+class RuleRefused(ClientException):
+    """A follow-up a rule refused: the 4xx, with the :class:`Refused` it stands for."""
+
+    def __init__(self, refused: Refused) -> None:
+        super().__init__(str(refused), status_code=refused.status_code)
+        self.refused = refused
+
+
 def refuse(refused: Refused | None) -> None:
     """Raise the 4xx a rule's refusal stands for (its field first in the detail)."""
     if refused is not None:
-        raise ClientException(str(refused), status_code=refused.status_code)
+        raise RuleRefused(refused)
+
+
+def same_postcode(given: str, held: str) -> bool:
+    """The recipient's postcode matches the shipment's (spaces and case aside; an empty
+    one never matches)."""
+
+    def norm(code: str) -> bytes:
+        return "".join(code.split()).casefold().encode()
+
+    return bool(norm(held)) and hmac.compare_digest(norm(given), norm(held))
 
 
 def _fields(data: CorrectionIn, route_day: str = "") -> DeliveryFields:
@@ -200,6 +221,25 @@ class FollowUpService:
             return ChangeRequested(**self._stamp(device), payload=fields)
 
         return await self._append(device, shipment_id, make)
+
+    async def recipient_request(
+        self, shipment_id: str, postcode: str, route_day: str, instructions: str
+    ) -> FollowUpOut:
+        """The recipient's new day and/or instructions, from the public tracking page,
+        written by central: only with the shipment's postcode (else 401, whatever is
+        wrong, so the page tells nothing about the parcel)."""
+        central = Device(self.device_id, Role.OFFICE)
+
+        def make(shipment: Folded) -> Event:
+            if not same_postcode(postcode, shipment.info.postcode):
+                refuse(Refused("postcode", "does not match this parcel", 401, "postcode"))
+            status, said = shipment.state.status, instructions.strip()
+            refuse(recipient_refused(status, route_day, said, self.today()))
+            day = date.fromisoformat(route_day).isoformat() if route_day else ""
+            body = RecipientRequest.Body(route_day=day, instructions=said)
+            return RecipientRequest(**self._stamp(central), payload=body)
+
+        return await self._append(central, shipment_id, make)
 
     async def mark_lost(self, device: Device, shipment_id: str, data: LostIn) -> FollowUpOut:
         """Head office marks a parcel lost, with who is liable."""

@@ -14,6 +14,7 @@
     /office/proofs/{sha256}             a delivery's signature or photo, once uploaded
     /office/static/...                  css and plain js (no build chain, no CDN)
     /track/{tracking_number}            public tracking page
+    POST /track/{tracking_number}/day, /instructions   the recipient's new date, instructions
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from .proofs import ProofFilesPage
 from .reorder import ReorderPages
 from .session import OfficeCookies, SessionKeyring, office_device
 from .shipment import ShipmentPages
-from .tracking import track
+from .tracking import tracking_router
 
 __all__ = ["office_templates", "office_web_handlers"]
 
@@ -81,7 +82,7 @@ def office_web_handlers(secure_cookies: bool = False) -> list[ControllerRouterHa
     static = create_static_files_router(
         path="/office/static", directories=[HERE / "static"], include_in_schema=False
     )
-    return [office, static, track]
+    return [office, static, tracking_router()]
 
 
 def _register_filters(engine: JinjaTemplateEngine) -> None:

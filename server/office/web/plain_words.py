@@ -47,6 +47,17 @@ RELATION_WORDS: dict[str, str] = {
     PodRelation.SAFE_PLACE: "Left in a safe place.",
 }
 
+RECIPIENT_WORDS: dict[str, str] = {
+    "recipient_day": "You asked for a new delivery date.",
+    "recipient_note": "You left instructions for the courier.",
+}
+
+
+def _asked(payload: dict[str, Any]) -> str:
+    """The words of a recipient's request: a new day, else instructions (never their text)."""
+    return "recipient_day" if payload.get("route_day") else "recipient_note"
+
+
 _FIXED: dict[str, str] = {
     "created": "The sender announced the parcel.",
     "received_at_depot": "The parcel arrived at our depot.",
@@ -80,6 +91,8 @@ def event_sentence(event_type: str, payload: dict[str, Any], lang: str = "en") -
             if payload.get("decision") == "return":
                 return "The sender asked us to return the parcel."
             return "The sender asked us to try again."
+        case "recipient_request":
+            return RECIPIENT_WORDS[_asked(payload)]
     return _FIXED.get(event_type)
 
 
@@ -99,4 +112,6 @@ def _translated(event_type: str, payload: dict[str, Any], lang: str) -> str | No
             return words[
                 "decision_return" if payload.get("decision") == "return" else "decision_retry"
             ]
+        case "recipient_request":
+            return words[_asked(payload)]
     return words.get(event_type) if event_type in _FIXED else None
