@@ -19,6 +19,7 @@ import httpx
 
 from sync._records import now_ms
 from sync.store import ReplicaStore
+from sync.tasks import cancel_and_wait
 
 from ..retry import RetryPolicy
 from .scanner import scan
@@ -64,11 +65,8 @@ class WebhookWorker:
 
     async def stop(self) -> None:
         """Cancel the task (an in-flight delivery is retried after restart)."""
-        if self._task is not None:
-            self._task.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
         if self._client is not None:
             await self._client.aclose()
             self._client = None
