@@ -12,7 +12,9 @@ import aiosqlite
 from sync._sqlite import run_in_one_trip
 from sync.store import ReplicaStore
 
-from .. import queue_store
+from ..queue_store import OutboundQueue
+
+QUEUE = OutboundQueue("notification_queue", "sent_at")
 
 _SCANNED = "SELECT value FROM notification_scan WHERE key = 'log_seq'"
 # Of the shipments among some ids, those with an event a recipient is told about.
@@ -31,22 +33,6 @@ async def due_messages(store: ReplicaStore, now: int, limit: int = 100) -> list[
         "WHERE sent_at IS NULL AND failed_at IS NULL AND next_at <= ? ORDER BY next_at LIMIT ?",
         (now, limit),
     )
-
-
-async def next_due(store: ReplicaStore) -> int | None:
-    """When the next pending message is due (None: none pending)."""
-    return await queue_store.next_due(store, "notification_queue", "sent_at")
-
-
-async def record_outcomes(
-    store: ReplicaStore,
-    done: Sequence[Sequence[Any]],
-    retry: Sequence[Sequence[Any]],
-    dead: Sequence[Sequence[Any]],
-) -> None:
-    """Mark messages sent ``(at, attempts, id)``, to retry ``(next, attempts,
-    error, id)`` or failed ``(at, attempts, error, id)``, in one transaction."""
-    await queue_store.record_outcomes(store, "notification_queue", "sent_at", (done, retry, dead))
 
 
 async def shipment_messages(store: ReplicaStore, shipment_id: str) -> list[tuple[Any, ...]]:

@@ -11,7 +11,9 @@ import aiosqlite
 from sync._sqlite import run_in_one_trip
 from sync.store import ReplicaStore
 
-from .. import queue_store
+from ..queue_store import OutboundQueue
+
+QUEUE = OutboundQueue("webhook_queue", "delivered_at")
 
 
 async def live_hook(store: ReplicaStore, webhook_id: str) -> tuple[str, str, str] | None:
@@ -85,22 +87,6 @@ async def due_deliveries(store: ReplicaStore, now: int, limit: int = 100) -> lis
         "AND q.failed_at IS NULL AND q.next_at <= ? ORDER BY q.next_at LIMIT ?",
         (now, limit),
     )
-
-
-async def next_due(store: ReplicaStore) -> int | None:
-    """When the next pending delivery is due (None: none pending)."""
-    return await queue_store.next_due(store, "webhook_queue", "delivered_at")
-
-
-async def record_outcomes(
-    store: ReplicaStore,
-    done: Sequence[Sequence[Any]],
-    retry: Sequence[Sequence[Any]],
-    dead: Sequence[Sequence[Any]],
-) -> None:
-    """Mark deliveries delivered ``(at, attempts, id)``, to retry ``(next, attempts,
-    error, id)`` or failed ``(at, attempts, error, id)``, in one transaction."""
-    await queue_store.record_outcomes(store, "webhook_queue", "delivered_at", (done, retry, dead))
 
 
 # ---- the scanner's reads and writes, in its one transaction ----------------------------
