@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from contextlib import suppress
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -30,6 +29,7 @@ from protocol.wire import Poke
 from sync import Channel, SyncClient
 from sync.http_transport import HttpChannel
 from sync.live_client import listen_live
+from sync.tasks import cancel_and_wait
 
 from ._serving import Served, serve
 from .context import EdgeContext, wall_ms
@@ -191,10 +191,7 @@ class EdgeNode:
         await self._close()
 
     async def _close(self) -> None:
-        if self._listener is not None:
-            self._listener.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._listener
+        await cancel_and_wait(self._listener)
         if self.loop is not None:
             await self.loop.stop()
         if self.relay is not None:

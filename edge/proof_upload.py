@@ -18,12 +18,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from contextlib import suppress
 
 import anyio
 import httpx
 
 from sync.proof_http import OFFSET, STORED
+from sync.tasks import cancel_and_wait
 
 from .errors import NodeStateError
 from .store import EdgeStore, PendingFile
@@ -65,11 +65,8 @@ class ProofUploader:
         self._task = asyncio.create_task(self._run(), name="edge-proofs")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
         await self._client.aclose()
 
     async def _run(self) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from contextlib import suppress
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -25,6 +24,7 @@ from sync._pg_dialect import is_postgres
 from sync.device_health import HealthRecordingServer
 from sync.limits import Limits
 from sync.live import LocalChangeFeed
+from sync.tasks import cancel_and_wait
 
 from .followups.service import FollowUpService
 from .merchant_api.returns import ReturnService
@@ -195,11 +195,8 @@ class Central:
         """Stop the worker and close the store (every committed write is on disk)."""
         if self._store is None:
             return
-        if self._listener is not None:
-            self._listener.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._listener
-            self._listener = None
+        await cancel_and_wait(self._listener)
+        self._listener = None
         await self.webhooks.stop()
         await self.pins.stop()
         if self.notifications is not None:

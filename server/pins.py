@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from contextlib import suppress
 from typing import Any
 
 import msgspec
@@ -30,6 +29,7 @@ from protocol.pin import BadPinDigest, pin_matches
 from protocol.vocab import DocType
 from sync.documents import load, read_content
 from sync.ingest import commit_commands
+from sync.tasks import cancel_and_wait
 
 from .store import CentralStore
 
@@ -81,11 +81,8 @@ class PinChecker:
 
     async def stop(self) -> None:
         """Cancel the task; what it had not checked is checked after a restart."""
-        if self._task is not None:
-            self._task.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
 
     async def _run(self) -> None:
         while True:

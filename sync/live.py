@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol
 
 from litestar import WebSocket, websocket
@@ -22,6 +22,7 @@ from protocol.wire import Poke, Scope, msgpack_encoder
 from .http_transport import Authenticate, TransportError, authorize, bearer_token
 from .ports import UpdateLog
 from .scopes import device_scopes, matches
+from .tasks import cancel_and_wait
 
 
 class Subscription:
@@ -128,9 +129,7 @@ async def _pump(socket: WebSocket[Any, Any, Any], sub: Subscription) -> None:
             await socket.send_bytes(msgpack_encoder.encode(nxt.result()))
     finally:
         for task in (closed, ended):
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_wait(task)
 
 
 def live_route(

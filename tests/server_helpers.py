@@ -88,6 +88,23 @@ def clock(device_id: str) -> HybridClock:
     return HybridClock(device_id, lambda: time.time_ns() // 1_000_000)
 
 
+def shipment_json(ref: str, **extra: object) -> dict[str, object]:
+    """A merchant API shipment body: order ``ref``, EUR 25.00 COD, ``extra`` fields."""
+    return {"order_ref": ref, "currency": "EUR", "cod_amount": 2500, **extra}
+
+
+def stamp(device: str, actor: str, hlc: HybridClock) -> dict[str, Any]:
+    """An event's id, clock reading, device and actor, to splat into its constructor."""
+    return {"id": new_id(), "hlc": hlc.now().encode(), "device": device, "actor": actor}
+
+
+async def push_all(client: SyncClient, commands: list[tuple[str, DocCommand]]) -> None:
+    """Commit ``commands`` on ``client``'s replica and push them; none may be refused."""
+    await commit_commands(client.store, commands, device_id=client.device_id)
+    report = await client.push()
+    assert report.rejected == 0, await client.store.quarantined()
+
+
 def delivery_events(device_id: str, courier_id: str, amount: int) -> list[Event]:
     """Out for delivery, delivered, COD collected: what a courier records at the door."""
     hlc = clock(device_id)

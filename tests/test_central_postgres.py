@@ -8,18 +8,13 @@ import os
 import signal
 from pathlib import Path
 
-from protocol.commands import DocCommand
-from protocol.events import OutForDelivery
-from protocol.ids import new_id
 from protocol.wire import Hello, PushItem, PushRequest
 from server.store import CentralStore
-from sync import commit_commands
-from sync.documents import apply_command, load, read_content
+from sync.documents import load, read_content
 from sync.http_transport import HttpChannel
 from tests.pg import needs_pg, pg_url
 from tests.server_fixtures import Central, start_central, stop_central
-from tests.server_helpers import clock
-from tests.test_durable_acks import COURIER, COURIER_ID, TOKEN, Pushes, creation
+from tests.test_durable_acks import COURIER, TOKEN, Pushes, seed
 
 PUSHES, PUSHERS = 48, 4
 
@@ -27,25 +22,7 @@ PUSHES, PUSHERS = 48, 4
 async def seeded(url: str) -> Pushes:
     """The courier enrolled and ``PUSHES`` shipments stored; a courier event for each."""
     async with await CentralStore.open(url) as store:
-        commands = [(new_id(), creation(n)) for n in range(PUSHES)]
-        await commit_commands(store, commands, device_id="office-bootstrap", queue=False)
-        await store.enroll(COURIER, "handheld", TOKEN)
-        stored = await store.load(doc_id for doc_id, _ in commands)
-    hh = clock(COURIER.id)
-    pushes = []
-    for doc_id, _ in commands:
-        event = OutForDelivery(
-            id=new_id(),
-            hlc=hh.now().encode(),
-            device=COURIER.id,
-            actor=COURIER_ID,
-            payload=OutForDelivery.Body(courier_id=COURIER_ID),
-        )
-        update = apply_command(
-            stored[doc_id].state, DocCommand.build("out", "shipment", [event]), 7
-        )[1]
-        pushes.append((doc_id, update, event.id))
-    return pushes
+        return await seed(store, PUSHES)
 
 
 async def push_all(

@@ -61,10 +61,10 @@ def creation(serial: int) -> DocCommand:
     return DocCommand.build("create", "shipment", [created], msgspec.to_builtins(info))
 
 
-async def seed(store: ReplicaStore) -> Pushes:
-    """The courier enrolled and its shipments stored in ``store``; one courier event
-    update for each, to push."""
-    commands = [(new_id(), creation(n)) for n in range(PUSHES)]
+async def seed(store: ReplicaStore, count: int = PUSHES) -> Pushes:
+    """The courier enrolled and ``count`` shipments stored in ``store``; one courier
+    event update for each, to push."""
+    commands = [(new_id(), creation(n)) for n in range(count)]
     await commit_commands(store, commands, device_id="office-bootstrap", queue=False)
     await store.enroll(COURIER, "handheld", TOKEN)
     stored = await store.load(doc_id for doc_id, _ in commands)

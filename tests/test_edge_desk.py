@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -44,25 +45,32 @@ async def desk(tmp_path: Path) -> AsyncIterator[tuple[EdgeNode, str]]:
     central = await Central.open(tmp_path / "central.db", [courier])
     await seed(central.store, [shipment_command(1, cod=2500)])
     hh = await node(tmp_path / "hh.db", courier)
-    depot = await node(tmp_path / "depot.db", DEPOT_DEVICE)
     await central.client(hh).sync()
     await c.collect(hh, make_tracking_number(1), 2500)
     [handover] = await c.handover(hh)
     await central.client(hh).sync()
-    await set_pin(depot.store, staff_key(STAFF), PIN)
     await hh.close()
+    async with depot_desk(tmp_path / "depot.db", central) as hub:
+        yield hub, handover.handover_id
+    await central.store.close()
+
+
+@asynccontextmanager
+async def depot_desk(
+    path: Path, central: Central, wall: Wall | None = None
+) -> AsyncIterator[EdgeNode]:
+    """The depot node at ``path`` (``STAFF``'s PIN set), its desk pages on a free port,
+    synced with ``central`` once."""
+    depot = await node(path, DEPOT_DEVICE)
+    await set_pin(depot.store, staff_key(STAFF), PIN)
     await depot.close()
     hub = EdgeNode(
-        tmp_path / "depot.db",
-        channel=central.channel(DEPOT_DEVICE),
-        pages=("127.0.0.1", 0),
-        wall=Wall(),
+        path, channel=central.channel(DEPOT_DEVICE), pages=("127.0.0.1", 0), wall=wall or Wall()
     )
     async with hub:
         assert hub.loop is not None
         await hub.loop.until_idle()
-        yield hub, handover.handover_id
-    await central.store.close()
+        yield hub
 
 
 def client(hub: EdgeNode) -> httpx.AsyncClient:

@@ -12,15 +12,13 @@ import pytest
 from edge import commands as c
 from edge.docs import shipment_by_id
 from edge.node import EdgeNode
-from edge.pages.pin import set_pin
-from edge.pages.session import staff_key
 from protocol.commands import DocCommand
 from protocol.events import ChangeRequested, DeliveryFields
 from protocol.ids import make_tracking_number
 
 from ._edge_world import DEPOT_DEVICE, T0, Central, Wall, handheld, node, seed, shipment_command
 from .edge_pages_helpers import CSRF, token
-from .test_edge_desk import PIN, STAFF, client, error_of
+from .test_edge_desk import PIN, STAFF, client, depot_desk, error_of
 
 TN = make_tracking_number(1)
 
@@ -46,18 +44,7 @@ async def desk(tmp_path: Path) -> AsyncIterator[tuple[EdgeNode, Central, str, st
     )
     await seed(central.store, [(doc_id, DocCommand.build("request", "shipment", [asked]))])
     await hh.close()
-    depot = await node(tmp_path / "depot.db", DEPOT_DEVICE)
-    await set_pin(depot.store, staff_key(STAFF), PIN)
-    await depot.close()
-    hub = EdgeNode(
-        tmp_path / "depot.db",
-        channel=central.channel(DEPOT_DEVICE),
-        pages=("127.0.0.1", 0),
-        wall=Wall(T0 + 120_000),
-    )
-    async with hub:
-        assert hub.loop is not None
-        await hub.loop.until_idle()
+    async with depot_desk(tmp_path / "depot.db", central, Wall(T0 + 120_000)) as hub:
         yield hub, central, doc_id, asked.id
     await central.store.close()
 

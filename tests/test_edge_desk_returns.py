@@ -13,12 +13,10 @@ import pytest
 
 from edge import commands as c
 from edge.node import EdgeNode
-from edge.pages.pin import set_pin
-from edge.pages.session import staff_key
 
-from ._edge_world import DEPOT_DEVICE, Central, Wall, named_id, node, return_command, seed, snapshot
+from ._edge_world import Central, named_id, return_command, seed, snapshot
 from .edge_pages_helpers import CSRF, data_url, png, token
-from .test_edge_desk import PIN, STAFF, error_of
+from .test_edge_desk import PIN, STAFF, depot_desk, error_of
 
 RETURN = named_id("test-return", "d1")
 
@@ -28,18 +26,7 @@ async def desk(tmp_path: Path) -> AsyncIterator[EdgeNode]:
     """A depot node with its desk pages, holding one return still to pick up."""
     central = await Central.open(tmp_path / "central.db", [])
     await seed(central.store, [return_command("d1", courier="", skus=("SKU-1", "SKU-2"))])
-    depot = await node(tmp_path / "depot.db", DEPOT_DEVICE)
-    await set_pin(depot.store, staff_key(STAFF), PIN)
-    await depot.close()
-    hub = EdgeNode(
-        tmp_path / "depot.db",
-        channel=central.channel(DEPOT_DEVICE),
-        pages=("127.0.0.1", 0),
-        wall=Wall(),
-    )
-    async with hub:
-        assert hub.loop is not None
-        await hub.loop.until_idle()
+    async with depot_desk(tmp_path / "depot.db", central) as hub:
         yield hub
     await central.store.close()
 

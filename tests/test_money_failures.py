@@ -28,14 +28,12 @@ from protocol.events import (
     Event,
     HandoverPayload,
 )
-from protocol.hlc import HybridClock
 from protocol.ids import courier_book_id, make_tracking_number, named_id, new_id
 from protocol.info import CashBookInfo
 from protocol.ledger import day_of
-from sync import SyncClient, commit_commands
 
 from ._edge_world import handheld, node, seed, shipment_command
-from .server_helpers import clock, delivery_events, office_rows, routed
+from .server_helpers import clock, delivery_events, office_rows, push_all, routed, stamp
 from .server_helpers import node as wire_node
 from .server_helpers import seed as seed_central
 
@@ -43,16 +41,6 @@ if TYPE_CHECKING:
     from .server_fixtures import Central, Names
 
 pytest_plugins = ["tests.server_fixtures"]
-
-
-def _stamp(device: str, actor: str, hlc: HybridClock) -> dict[str, Any]:
-    return {"id": new_id(), "hlc": hlc.now().encode(), "device": device, "actor": actor}
-
-
-async def _push(client: SyncClient, commands: list[tuple[str, DocCommand]]) -> None:
-    await commit_commands(client.store, commands, device_id=client.device_id)
-    report = await client.push()
-    assert report.rejected == 0, await client.store.quarantined()
 
 
 def _book(names: Names, day: str, *events: Event) -> tuple[str, DocCommand]:
@@ -70,7 +58,7 @@ def _collect_and_hand_over(
     events = delivery_events(hh_id, names.courier, amount) if door else []
     if not door:
         pay = CodCollectedPayload(amount=amount, currency="EUR")
-        events = [CodCollected(**_stamp(hh_id, names.courier, hlc), payload=pay)]
+        events = [CodCollected(**stamp(hh_id, names.courier, hlc), payload=pay)]
     cod = events[-1]
     day, hid = day_of(cod.hlc), new_id()
     entry = CollectedPayload(amount=amount, currency="EUR", shipment_id=sid)
@@ -78,8 +66,8 @@ def _collect_and_hand_over(
     book = _book(
         names,
         day,
-        CashCollected(**_stamp(hh_id, names.courier, hlc), payload=entry),
-        CashHandedOver(**_stamp(hh_id, names.courier, hlc), payload=handed),
+        CashCollected(**stamp(hh_id, names.courier, hlc), payload=entry),
+        CashHandedOver(**stamp(hh_id, names.courier, hlc), payload=handed),
     )
     return [(sid, DocCommand.build("collect", "shipment", events)), book], cod, hid
 
@@ -101,7 +89,7 @@ async def _desk(
         commands = []
         for hid, amount in counts:
             pay = CountPayload(amount=amount, currency="EUR", handover_id=hid, depot_id=names.depot)
-            count = CashCounted(**_stamp(depot_id, depot_id, hlc), payload=pay)
+            count = CashCounted(**stamp(depot_id, depot_id, hlc), payload=pay)
             commands.append(
                 (
                     courier_book_id(names.courier, day),
@@ -110,13 +98,13 @@ async def _desk(
             )
         if deposit:
             banked = BatchPayload(amount=deposit, currency="EUR", batch_id=new_id())
-            event = CashDeposited(**_stamp(depot_id, depot_id, hlc), payload=banked)
+            event = CashDeposited(**stamp(depot_id, depot_id, hlc), payload=banked)
             info = CashBookInfo("depot", names.depot, day, "EUR", names.depot)
             command = DocCommand.build(
                 "deposit", "cashbook", [event], info=msgspec.to_builtins(info)
             )
             commands.append((named_id("cashbook", "depot", names.depot, day), command))
-        await _push(desk, commands)
+        await push_all(desk, commands)
 
 
 def _remit(central: Central, names: Names) -> Any:
@@ -153,8 +141,8 @@ async def test_1_double_collection_pays_the_merchant_once_and_refunds_by_entries
         two, again, h2 = _collect_and_hand_over(second_id, names, sid, 1000, door=False)
         # the one first in (hlc, id) order stands; the other is the extra
         extra = max((taken, again), key=lambda e: (e.hlc, e.id))
-        await _push(a, one)
-        await _push(b, two)
+        await push_all(a, one)
+        await push_all(b, two)
     await _desk(central, names, tmp_path, depot, [(h1, 1000), (h2, 1000)], deposit=2000)
     (conflict,) = office_rows(central, "conflicts", merchant=names.merchant)
     path = f"/api/v1/office/conflicts/{sid}/{conflict['conflict_id']}/resolve"
@@ -212,7 +200,7 @@ async def test_3_cash_in_a_couriers_hand_is_in_transit_not_payable(
     async with wire_node(central, tmp_path / "hh.db", hh_id, token) as hh:
         await hh.sync()
         commands, _, hid = _collect_and_hand_over(hh_id, names, sid, 1000, door=True)
-        await _push(hh, commands)
+        await push_all(hh, commands)
     row = _statement(central, names)
     assert (row["payable"], row["payable_now"], row["in_transit"]) == (1000, 0, 1000)
     (line,) = office_rows(central, "statement", merchant=names.merchant)
@@ -233,7 +221,7 @@ async def test_4_head_office_records_a_reversal_from_the_cli(
     async with wire_node(central, tmp_path / "hh.db", hh_id, token) as hh:
         await hh.sync()
         commands, cod, _ = _collect_and_hand_over(hh_id, names, sid, 1000, door=True)
-        await _push(hh, commands)
+        await push_all(hh, commands)
     args = ["office", "reverse", "--url", central.url, "--token", central.office_token]
     args += [
         "--entry",

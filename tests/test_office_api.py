@@ -9,7 +9,7 @@ conflict; a merchant reads its own stock.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import msgspec
 import pytest
@@ -35,9 +35,8 @@ from protocol.events import (
 )
 from protocol.ids import named_id, new_id
 from protocol.info import CashBookInfo
-from sync import SyncClient, commit_commands
 
-from .server_helpers import clock, delivery_events, node, office_rows, routed, seed
+from .server_helpers import clock, delivery_events, node, office_rows, push_all, routed, seed, stamp
 
 if TYPE_CHECKING:
     from .server_fixtures import Central, Names
@@ -49,16 +48,6 @@ pytest_plugins = ["tests.server_fixtures"]
 def central(central_each: Central) -> Central:
     """Every test here runs on SQLite and on PostgreSQL with 2 workers."""
     return central_each
-
-
-def _base(device: str, actor: str, hlc: Any) -> dict[str, Any]:
-    return {"id": new_id(), "hlc": hlc.now().encode(), "device": device, "actor": actor}
-
-
-async def _push(client: SyncClient, commands: list[tuple[str, DocCommand]]) -> None:
-    await commit_commands(client.store, commands, device_id=client.device_id)
-    report = await client.push()
-    assert report.rejected == 0, await client.store.quarantined()
 
 
 def _door(hh_id: str, names: Names, ids: list[str]) -> list[tuple[str, DocCommand]]:
@@ -73,7 +62,7 @@ def _door(hh_id: str, names: Names, ids: list[str]) -> list[tuple[str, DocComman
     ]
     twice: list[Event] = delivery_events(hh_id, names.courier, 1002)
     card = CodCollectedPayload(amount=1002, currency="EUR", method="card")
-    twice.append(CodCollected(**_base(hh_id, names.courier, hlc), payload=card))
+    twice.append(CodCollected(**stamp(hh_id, names.courier, hlc), payload=card))
     commands.append((ids[2], DocCommand.build("deliver", "shipment", twice)))
     return commands
 
@@ -92,13 +81,13 @@ def _cash_book(
     hlc = clock(hh_id)
     events: list[Event] = [
         CashCollected(
-            **_base(hh_id, names.courier, hlc),
+            **stamp(hh_id, names.courier, hlc),
             payload=CollectedPayload(amount=amount, currency="EUR", shipment_id=sid),
         )
         for sid, amount in ((ids[0], 1000), (ids[1], 901))
     ]
     pay = HandoverPayload(amount=1901, currency="EUR", handover_id=handover, depot_id=names.depot)
-    events.append(CashHandedOver(**_base(hh_id, names.courier, hlc), payload=pay))
+    events.append(CashHandedOver(**stamp(hh_id, names.courier, hlc), payload=pay))
     info = {
         "owner_kind": "courier",
         "owner_id": names.courier,
@@ -120,20 +109,20 @@ async def _a_day(
     handover = new_id()
     async with node(central, tmp_path / "hh.db", hh_id, hh_token) as handheld:
         await handheld.sync()
-        await _push(
+        await push_all(
             handheld, [*_door(hh_id, names, ids), _cash_book(hh_id, names, ids, handover, day)]
         )
     async with node(central, tmp_path / "depot.db", depot_id, depot_token) as depot:
         await depot.sync()
         pay = CountPayload(amount=1851, currency="EUR", handover_id=handover, depot_id=names.depot)
-        count = CashCounted(**_base(depot_id, depot_id, clock(depot_id)), payload=pay)
+        count = CashCounted(**stamp(depot_id, depot_id, clock(depot_id)), payload=pay)
         book_id = named_id("cashbook", names.courier, day)
         banked = BatchPayload(amount=1851, currency="EUR", batch_id=new_id())
-        deposit = CashDeposited(**_base(depot_id, depot_id, clock(depot_id)), payload=banked)
+        deposit = CashDeposited(**stamp(depot_id, depot_id, clock(depot_id)), payload=banked)
         info = CashBookInfo("depot", names.depot, day, "EUR", names.depot)
         desk_book = named_id("cashbook", "depot", names.depot, day)
         desk = DocCommand.build("deposit", "cashbook", [deposit], info=msgspec.to_builtins(info))
-        await _push(
+        await push_all(
             depot, [(book_id, DocCommand.build("count", "cashbook", [count])), (desk_book, desk)]
         )
     return ids, hh_id, hh_token
@@ -244,7 +233,7 @@ async def test_merchant_sees_its_own_stock(central: Central, names: Names, tmp_p
     async with node(central, tmp_path / "hh.db", hh_id, hh_token) as handheld:
         await handheld.sync()
         events = delivery_events(hh_id, names.courier, 1000)
-        await _push(handheld, [(ids[0], DocCommand.build("deliver", "shipment", events))])
+        await push_all(handheld, [(ids[0], DocCommand.build("deliver", "shipment", events))])
     _, merchant_token = central.enrol("merchant", merchant_id=names.merchant)
     _, other_token = central.enrol("merchant", merchant_id=names.merchant + "-other")
     with central.api(merchant_token) as api:
@@ -257,13 +246,13 @@ async def test_merchant_sees_its_own_stock(central: Central, names: Names, tmp_p
     hlc = clock(depot_id)
     grade = ItemInspection(sku="SKU-9", grade="sellable", disposition="restock", quantity=2)
     events = [
-        ReturnReceived(**_base(depot_id, depot_id, hlc), payload=ReturnReceived.Body(names.depot)),
-        ItemsInspected(**_base(depot_id, depot_id, hlc), payload=ItemsInspected.Body([grade])),
-        Restocked(**_base(depot_id, depot_id, hlc), payload=StockMovement("SKU-9", 2, names.depot)),
+        ReturnReceived(**stamp(depot_id, depot_id, hlc), payload=ReturnReceived.Body(names.depot)),
+        ItemsInspected(**stamp(depot_id, depot_id, hlc), payload=ItemsInspected.Body([grade])),
+        Restocked(**stamp(depot_id, depot_id, hlc), payload=StockMovement("SKU-9", 2, names.depot)),
     ]
     async with node(central, tmp_path / "depot.db", depot_id, depot_token) as depot:
         await depot.sync()
-        await _push(depot, [(return_id, DocCommand.build("grade", "return", events))])
+        await push_all(depot, [(return_id, DocCommand.build("grade", "return", events))])
     with central.api(merchant_token) as api:
         mine = api.get("/api/v1/stock").json()
     with central.api(other_token) as api:

@@ -16,17 +16,13 @@ from protocol.events import ItemInspection
 from protocol.vocab import Disposition, Grade
 
 from .return_helpers import grade_return, of_kind
-from .server_helpers import deliver
+from .server_helpers import deliver, shipment_json
 from .webhook_receiver import Receiver, running
 
 if TYPE_CHECKING:
     from .server_fixtures import Central, Names
 
 pytest_plugins = ["tests.server_fixtures"]
-
-
-def shipment(ref: str, **extra: object) -> dict[str, object]:
-    return {"order_ref": ref, "currency": "EUR", "cod_amount": 2500, **extra}
 
 
 def _signature(secret: str, header: str, body: bytes) -> str:
@@ -73,7 +69,7 @@ async def test_refund_approval_is_sent_once_and_the_merchant_approves_it(
         _, token = central.enrol("merchant", merchant_id=names.merchant)
         with central.api(token) as api:
             secret = api.post("/api/v1/webhooks", json={"url": hook.url}).json()["secret"]
-            order = shipment("RF-1", depot_id=names.depot, items=PRICED_ITEMS)
+            order = shipment_json("RF-1", depot_id=names.depot, items=PRICED_ITEMS)
             shipment_id = api.post("/api/v1/shipments", json=order).json()["id"]
         await deliver(central, names, tmp_path, shipment_id)
         with central.api(token) as api:
@@ -103,7 +99,7 @@ async def test_refund_approval_is_sent_once_and_the_merchant_approves_it(
             again = api.post(refund, json={"amount": 1})
             fetched = api.get(f"/api/v1/returns/{return_id}").json()
             # A later change: once its delivery arrives, the refund was scanned too.
-            later = api.post("/api/v1/shipments", json=shipment("RF-2")).json()["id"]
+            later = api.post("/api/v1/shipments", json=shipment_json("RF-2")).json()["id"]
         with anyio.fail_after(20):
             await anyio.to_thread.run_sync(
                 hook.wait_until,
@@ -154,7 +150,7 @@ async def test_only_the_owning_merchant_may_refund(central: Central, names: Name
     _, token = central.enrol("merchant", merchant_id=names.merchant)
     _, other = central.enrol("merchant", merchant_id=names.merchant + "-other")
     with central.api(token) as api:
-        order = shipment("RF-3", depot_id=names.depot, items=PRICED_ITEMS)
+        order = shipment_json("RF-3", depot_id=names.depot, items=PRICED_ITEMS)
         shipment_id = api.post("/api/v1/shipments", json=order).json()["id"]
     await deliver(central, names, tmp_path, shipment_id)
     with central.api(token) as api:
@@ -179,7 +175,7 @@ async def test_refund_approval_waits_until_the_graded_return_is_also_received(
         _, token = central.enrol("merchant", merchant_id=names.merchant)
         with central.api(token) as api:
             api.post("/api/v1/webhooks", json={"url": hook.url}).raise_for_status()
-            order = shipment("RF-4", depot_id=names.depot, items=PRICED_ITEMS)
+            order = shipment_json("RF-4", depot_id=names.depot, items=PRICED_ITEMS)
             shipment_id = api.post("/api/v1/shipments", json=order).json()["id"]
         await deliver(central, names, tmp_path, shipment_id)
         with central.api(token) as api:

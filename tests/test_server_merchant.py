@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import anyio
 import pytest
 
-from .server_helpers import deliver
+from .server_helpers import deliver, shipment_json
 from .webhook_receiver import Receiver, running
 
 if TYPE_CHECKING:
@@ -26,20 +26,22 @@ def central(central_each: Central) -> Central:
     return central_each
 
 
-def shipment(ref: str, **extra: object) -> dict[str, object]:
-    return {"order_ref": ref, "currency": "EUR", "cod_amount": 2500, **extra}
-
-
 def test_create_is_idempotent_by_order_ref(central: Central, names: Names):
     _, token = central.enrol("merchant", merchant_id=names.merchant)
     with central.api(token) as api:
-        first = api.post("/api/v1/shipments", json=shipment("A-1", depot_id=names.depot))
-        again = api.post("/api/v1/shipments", json=shipment("A-1", depot_id=names.depot))
+        first = api.post("/api/v1/shipments", json=shipment_json("A-1", depot_id=names.depot))
+        again = api.post("/api/v1/shipments", json=shipment_json("A-1", depot_id=names.depot))
         assert (first.status_code, again.status_code) == (201, 200)
         assert first.json()["id"] == again.json()["id"]
         bulk = api.post(
             "/api/v1/shipments/bulk",
-            json={"shipments": [shipment("A-1"), shipment("A-2"), shipment("A-3", currency="XXX")]},
+            json={
+                "shipments": [
+                    shipment_json("A-1"),
+                    shipment_json("A-2"),
+                    shipment_json("A-3", currency="XXX"),
+                ]
+            },
         ).json()
         assert [r["ok"] for r in bulk["results"]] == [True, True, False]
         assert bulk["results"][0]["id"] == first.json()["id"]
@@ -50,7 +52,7 @@ def test_create_is_idempotent_by_order_ref(central: Central, names: Names):
         assert by_tn["id"] == first.json()["id"]
         assert by_tn["status"] == "created"
         assert [e["type"] for e in by_tn["events"]] == ["created"]
-        too_many = {"shipments": [shipment(f"B-{i}") for i in range(1001)]}
+        too_many = {"shipments": [shipment_json(f"B-{i}") for i in range(1001)]}
         assert api.post("/api/v1/shipments/bulk", json=too_many).status_code == 400
 
 
@@ -58,7 +60,7 @@ def test_merchants_see_only_their_own(central: Central, names: Names):
     _, mine = central.enrol("merchant", merchant_id=names.merchant)
     _, theirs = central.enrol("merchant", merchant_id=names.merchant + "-x")
     with central.api(mine) as api:
-        created = api.post("/api/v1/shipments", json=shipment("S-1")).json()
+        created = api.post("/api/v1/shipments", json=shipment_json("S-1")).json()
     with central.api(theirs) as api:
         assert api.get(f"/api/v1/shipments/{created['id']}").status_code == 404
         assert api.post(f"/api/v1/shipments/{created['id']}/cancel").status_code == 404
@@ -69,7 +71,7 @@ def test_list_pages_and_filters(central: Central, names: Names):
     _, token = central.enrol("merchant", merchant_id=names.merchant)
     with central.api(token) as api:
         refs = [f"L-{i}" for i in range(5)]
-        api.post("/api/v1/shipments/bulk", json={"shipments": [shipment(r) for r in refs]})
+        api.post("/api/v1/shipments/bulk", json={"shipments": [shipment_json(r) for r in refs]})
         seen, cursor = [], ""
         while True:
             page = api.get("/api/v1/shipments", params={"limit": 2, "cursor": cursor}).json()
@@ -90,7 +92,7 @@ async def test_cancel_and_returns_follow_the_lifecycle(
     _, token = central.enrol("merchant", merchant_id=names.merchant)
     with central.api(token) as api:
         sold = [{"sku": "SKU-1", "quantity": 2}]
-        refs = [shipment(r, depot_id=names.depot, items=sold) for r in ("C-1", "C-2")]
+        refs = [shipment_json(r, depot_id=names.depot, items=sold) for r in ("C-1", "C-2")]
         results = api.post("/api/v1/shipments/bulk", json={"shipments": refs}).json()["results"]
         to_cancel, to_deliver = (r["id"] for r in results)
         cancelled = api.post(f"/api/v1/shipments/{to_cancel}/cancel", json={"reason": "oops"})
@@ -126,7 +128,7 @@ async def test_webhooks_are_signed_retried_and_delivered(
     _, token = central.enrol("merchant", merchant_id=names.merchant)
     with central.api(token) as api:
         hook = api.post("/api/v1/webhooks", json={"url": receiver.url}).json()
-        created = api.post("/api/v1/shipments", json=shipment("W-1")).json()
+        created = api.post("/api/v1/shipments", json=shipment_json("W-1")).json()
     with anyio.fail_after(15):
         first = await anyio.to_thread.run_sync(receiver.wait_for, 1)
     assert first[0]["event"] == "shipment.status_changed"

@@ -24,7 +24,7 @@ from protocol.info import CashBookInfo
 from sync import commit_commands
 
 from .return_helpers import grade_return, of_kind
-from .server_helpers import clock, deliver, node
+from .server_helpers import clock, deliver, node, shipment_json
 from .webhook_receiver import Receiver, running
 
 if TYPE_CHECKING:
@@ -37,10 +37,6 @@ pytest_plugins = ["tests.server_fixtures"]
 def central(central_each: Central) -> Central:
     """Every test here runs on SQLite and on PostgreSQL with 2 workers (one scans)."""
     return central_each
-
-
-def shipment(ref: str, **extra: object) -> dict[str, object]:
-    return {"order_ref": ref, "currency": "EUR", "cod_amount": 2500, **extra}
 
 
 async def _remit(central: Central, names: Names, tmp_path: Path, shipment_id: str) -> str:
@@ -76,7 +72,7 @@ async def test_return_grading_and_cod_remittance_are_retried_until_delivered(
             api.post("/api/v1/webhooks", json={"url": hook.url}).raise_for_status()
             created = api.post(
                 "/api/v1/shipments",
-                json=shipment("G-1", depot_id=names.depot, items=[{"sku": "SKU-1"}]),
+                json=shipment_json("G-1", depot_id=names.depot, items=[{"sku": "SKU-1"}]),
             )
             shipment_id = created.json()["id"]
         await deliver(central, names, tmp_path, shipment_id)
@@ -126,7 +122,7 @@ async def test_deliveries_queued_at_a_restart_are_delivered_after_it(tmp_path: P
                 api.post("/api/v1/webhooks", json={"url": hook.url}).raise_for_status()
                 refs = [f"R-{i}" for i in range(3)]
                 answer = api.post(
-                    "/api/v1/shipments/bulk", json={"shipments": [shipment(r) for r in refs]}
+                    "/api/v1/shipments/bulk", json={"shipments": [shipment_json(r) for r in refs]}
                 )
             ids = {r["id"] for r in answer.json()["results"]}
             with anyio.fail_after(20):

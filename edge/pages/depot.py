@@ -22,7 +22,7 @@ from protocol.vocab import Disposition, Grade
 from .. import commands as c
 from ..docs import return_by_id
 from ..errors import EdgeError, InvalidInput, NotFound, OutOfScope
-from .forms import status_code_of
+from .forms import QUANTITY_REFUSAL, STOP_REFUSAL, status_code_of, whole_number
 from .pin import verify_pin
 from .session import sign_out, staff_key, staff_sign_in, staff_signed_in
 from .site import Site, notify, page
@@ -239,10 +239,9 @@ class DepotPages(Controller):
         """Put graded-for-restock units back in stock."""
         staff = await staff_signed_in(request, site.ctx)
         try:
-            if not data.quantity.strip().isdigit():
-                raise InvalidInput("quantity: a whole number of units")
+            quantity = whole_number(data.quantity, QUANTITY_REFUSAL)
             ctx = site.ctx.acting_as(staff)
-            done = await c.restock(ctx, doc_id, data.sku, int(data.quantity))
+            done = await c.restock(ctx, doc_id, data.sku, quantity)
         except EdgeError as exc:
             errors = {f"restock_{data.sku}": str(exc)}
             return await self._return(
@@ -277,11 +276,10 @@ class DepotPages(Controller):
         """Assign or reassign one parcel: courier, day, stop number."""
         staff = await staff_signed_in(request, site.ctx)
         try:
-            if not data.seq.strip().isdigit():
-                raise InvalidInput("stop: a whole number, like 7")
+            seq = whole_number(data.seq, STOP_REFUSAL)
             ctx = site.ctx.acting_as(staff)
             done = await c.assign(
-                ctx, doc_id, data.courier.strip(), data.day.strip(), int(data.seq), data.reason
+                ctx, doc_id, data.courier.strip(), data.day.strip(), seq, data.reason
             )
         except EdgeError as exc:
             return await page(

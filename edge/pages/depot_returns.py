@@ -19,11 +19,11 @@ from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from .. import commands as c
-from ..errors import EdgeError, InvalidInput
+from ..errors import EdgeError
 from ..proofs import save_proof, signature_bytes
 from .courier import _forget
 from .depot import AssignForm, return_page
-from .forms import status_code_of
+from .forms import QUANTITY_REFUSAL, STOP_REFUSAL, status_code_of, whole_number
 from .session import staff_signed_in
 from .site import Site, notify, page
 
@@ -38,12 +38,6 @@ class StockForm(msgspec.Struct):
     quantity: Short = "1"
     received_by: Short = ""
     signature: Annotated[str, msgspec.Meta(max_length=1_500_000)] = ""
-
-
-def _seq(text: str) -> int:
-    if not text.strip().isdigit():
-        raise InvalidInput("stop: a whole number, like 7")
-    return int(text)
 
 
 class DepotReturnPages(Controller):
@@ -86,8 +80,9 @@ class DepotReturnPages(Controller):
         """Put one return on a courier's route: courier, day, stop number."""
         staff = await staff_signed_in(request, site.ctx)
         try:
+            seq = whole_number(data.seq, STOP_REFUSAL)
             ctx = site.ctx.acting_as(staff)
-            done = await c.assign_return(ctx, doc_id, data.courier, data.day, _seq(data.seq))
+            done = await c.assign_return(ctx, doc_id, data.courier, data.day, seq)
         except EdgeError as exc:
             errors = {f"assign_{doc_id}": str(exc)}
             return await self._pickups(site, request, staff, status_code_of(exc), errors=errors)
@@ -106,8 +101,7 @@ class DepotReturnPages(Controller):
         staff = await staff_signed_in(request, site.ctx)
         signed = None
         try:
-            if not data.quantity.strip().isdigit():
-                raise InvalidInput("quantity: a whole number of units")
+            quantity = whole_number(data.quantity, QUANTITY_REFUSAL)
             drawn = signature_bytes(data.signature)
             if drawn:
                 signed = await anyio.to_thread.run_sync(save_proof, site.proofs, drawn, "signature")
@@ -115,7 +109,7 @@ class DepotReturnPages(Controller):
                 site.ctx.acting_as(staff),
                 doc_id,
                 data.sku,
-                int(data.quantity),
+                quantity,
                 data.source,
                 data.target,
                 received_by=data.received_by,

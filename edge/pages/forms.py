@@ -11,6 +11,8 @@ from litestar.datastructures import UploadFile
 from ..errors import EdgeError, InvalidInput
 
 MAX_SIGNATURE_CHARS = 1_500_000
+QUANTITY_REFUSAL = "quantity: a whole number of units"
+STOP_REFUSAL = "stop: a whole number, like 7"
 
 
 @dataclass
@@ -42,6 +44,13 @@ def parse_point(lat: str, lon: str) -> tuple[float | None, float | None]:
     if not all(math.isfinite(v) for v in point) or abs(point[0]) > 90 or abs(point[1]) > 180:
         raise InvalidInput("lat: the position is outside the map")
     return point
+
+
+def whole_number(text: str, refusal: str) -> int:
+    """``text`` as a whole number of units or a stop; else :class:`InvalidInput` ``refusal``."""
+    if not text.strip().isdigit():
+        raise InvalidInput(refusal)
+    return int(text)
 
 
 def field_error(exc: EdgeError, fields: Mapping[type[EdgeError], str], default: str) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import msgspec
-from litestar.exceptions import ClientException, NotFoundException
+from litestar.exceptions import ClientException
 
 from protocol.commands import DocCommand
 from protocol.delivery import effective_info, pending_requests
@@ -42,12 +42,11 @@ from protocol.ids import new_id
 from protocol.info import ShipmentInfo
 from protocol.lifecycle import CORRECTABLE, REQUESTABLE, ShipmentState, fold_shipment
 from protocol.permissions import Device
-from protocol.vocab import DocType, Role
-from sync.documents import load, read_content
+from protocol.vocab import Role
 from sync.ingest import commit_commands
 from sync.store import ReplicaStore
 
-from ..merchant_api._rows import visible
+from ..merchant_api._shipment_doc import visible_shipment
 from .schemas import (
     AttemptsOut,
     CorrectionIn,
@@ -127,14 +126,7 @@ class FollowUpService:
 
     async def folded(self, device: Device, shipment_id: str) -> Folded:
         """The shipment as it stands, if ``device`` may see it (else 404)."""
-        stored = (await self.store.load([shipment_id])).get(shipment_id)
-        if stored is None or stored.doc_type != DocType.SHIPMENT:
-            raise NotFoundException(f"no shipment {shipment_id!r}")
-        content = read_content(load(stored.state))
-        info = content.typed_info(DocType.SHIPMENT)
-        if not isinstance(info, ShipmentInfo) or not visible(device, info.merchant_id):
-            raise NotFoundException(f"no shipment {shipment_id!r}")
-        events = content.typed_events(DocType.SHIPMENT)
+        info, events = await visible_shipment(self.store, device, shipment_id)
         return Folded(
             shipment_id, effective_info(info, events), events, fold_shipment(events, info.cod)
         )

@@ -3,29 +3,21 @@
 from __future__ import annotations
 
 import anyio.to_thread
-from litestar.exceptions import ClientException, NotFoundException
+from litestar.exceptions import ClientException
 
 from paper import label_pdf
-from protocol.info import ShipmentInfo
 from protocol.lifecycle import fold_shipment
 from protocol.permissions import Device
-from protocol.vocab import TERMINAL_STATUSES, DocType
-from sync.documents import load, read_content
+from protocol.vocab import TERMINAL_STATUSES
 from sync.store import ReplicaStore
 
-from ._rows import visible
+from ._shipment_doc import visible_shipment
 
 
 async def shipment_label(store: ReplicaStore, device: Device, shipment_id: str) -> bytes:
     """The label PDF; 404 unless ``device`` may see it, 409 when no label applies."""
-    stored = (await store.load([shipment_id])).get(shipment_id)
-    if stored is None or stored.doc_type != DocType.SHIPMENT:
-        raise NotFoundException(f"no shipment {shipment_id!r}")
-    content = read_content(load(stored.state))
-    info = content.typed_info(DocType.SHIPMENT)
-    if not isinstance(info, ShipmentInfo) or not visible(device, info.merchant_id):
-        raise NotFoundException(f"no shipment {shipment_id!r}")
-    status = fold_shipment(content.typed_events(DocType.SHIPMENT), info.cod).status
+    info, events = await visible_shipment(store, device, shipment_id)
+    status = fold_shipment(events, info.cod).status
     if status in TERMINAL_STATUSES:
         raise ClientException(f"shipment is {status}: it needs no label", status_code=409)
     if not info.depot_id.strip():

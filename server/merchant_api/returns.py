@@ -18,12 +18,12 @@ from protocol.permissions import Device
 from protocol.return_rules import rma_refusal, units
 from protocol.returns import ReturnState, recommend_refund
 from protocol.vocab import DocType, ReturnStatus, ShipmentStatus
-from sync.documents import load, read_content
 from sync.ingest import commit_commands
 from sync.store import ReplicaStore
 
 from ._return_doc import folded_return, refund_out
 from ._rows import visible
+from ._shipment_doc import visible_shipment
 from .schemas import ReturnIn, ReturnItemOut, ReturnOut
 from .services import Notify
 
@@ -126,14 +126,8 @@ class ReturnService:
         self, device: Device, shipment_id: str
     ) -> tuple[ShipmentInfo, ShipmentStatus]:
         """The shipment's info and status, if ``device`` may see it (else 404)."""
-        stored = (await self.store.load([shipment_id])).get(shipment_id)
-        if stored is not None and stored.doc_type == DocType.SHIPMENT:
-            content = read_content(load(stored.state))
-            info = content.typed_info(DocType.SHIPMENT) if content.info else None
-            if isinstance(info, ShipmentInfo) and visible(device, info.merchant_id):
-                events = content.typed_events(DocType.SHIPMENT)
-                return info, fold_shipment(events, info.cod).status
-        raise NotFoundException(f"no shipment {shipment_id!r}")
+        info, events = await visible_shipment(self.store, device, shipment_id)
+        return info, fold_shipment(events, info.cod).status
 
     async def _requested(self, shipment_id: str) -> dict[str, int]:
         """Units per SKU the shipment's returns so far asked for."""

@@ -9,8 +9,12 @@ from typing import Any
 
 import aiosqlite
 
-from sync._sqlite import Step, run_in_one_trip, run_steps
+from sync._sqlite import run_in_one_trip
 from sync.store import ReplicaStore
+
+from ..queue_store import OutboundQueue
+
+QUEUE = OutboundQueue("notification_queue", "sent_at")
 
 _SCANNED = "SELECT value FROM notification_scan WHERE key = 'log_seq'"
 # Of the shipments among some ids, those with an event a recipient is told about.
@@ -29,37 +33,6 @@ async def due_messages(store: ReplicaStore, now: int, limit: int = 100) -> list[
         "WHERE sent_at IS NULL AND failed_at IS NULL AND next_at <= ? ORDER BY next_at LIMIT ?",
         (now, limit),
     )
-
-
-async def next_due(store: ReplicaStore) -> int | None:
-    """When the next pending message is due (None: none pending)."""
-    rows = await store.query(
-        "SELECT min(next_at) FROM notification_queue WHERE sent_at IS NULL AND failed_at IS NULL"
-    )
-    return None if rows[0][0] is None else int(rows[0][0])
-
-
-async def record_outcomes(
-    store: ReplicaStore,
-    done: Sequence[Sequence[Any]],
-    retry: Sequence[Sequence[Any]],
-    dead: Sequence[Sequence[Any]],
-) -> None:
-    """Mark messages sent ``(at, attempts, id)``, to retry ``(next, attempts, error,
-    id)`` or failed ``(at, attempts, error, id)``, in one transaction."""
-    steps: list[Step] = [
-        ("UPDATE notification_queue SET sent_at = ?, attempts = ? WHERE id = ?", done),
-        (
-            "UPDATE notification_queue SET next_at = ?, attempts = ?, last_error = ? WHERE id = ?",
-            retry,
-        ),
-        (
-            "UPDATE notification_queue SET failed_at = ?, attempts = ?, last_error = ? "
-            "WHERE id = ?",
-            dead,
-        ),
-    ]
-    await store.in_one_transaction(lambda connection: run_steps(connection, steps))
 
 
 async def shipment_messages(store: ReplicaStore, shipment_id: str) -> list[tuple[Any, ...]]:

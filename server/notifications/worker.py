@@ -20,7 +20,7 @@ from sync.store import ReplicaStore
 from ..retry import DEFAULT_RETRY, RetryPolicy
 from .channels import Channel
 from .scanner import queue_notices
-from .store import due_messages, next_due, record_outcomes
+from .store import QUEUE, due_messages
 
 log = logging.getLogger(__name__)
 SETTLE_S = 0.05  # after a wake-up: a burst of writes gets one scan
@@ -96,7 +96,7 @@ class NotificationWorker:
         if rows:
             errors = await asyncio.gather(*(self._send(*row) for row in rows))
             await self._record(rows, list(errors))
-        nxt = await next_due(self.store)
+        nxt = await QUEUE.next_due(self.store)
         return 60.0 if nxt is None else max(0.0, (nxt - now_ms()) / 1000)
 
     async def _send(
@@ -108,5 +108,5 @@ class NotificationWorker:
         return await sender.send(to, subject, body, key)
 
     async def _record(self, rows: list[Any], errors: list[str]) -> None:
-        done, retry, dead = self.policy.plan([(r[0], int(r[1])) for r in rows], errors, now_ms())
-        await record_outcomes(self.store, done, retry, dead)
+        outcomes = self.policy.plan([(r[0], int(r[1])) for r in rows], errors, now_ms())
+        await QUEUE.record_outcomes(self.store, outcomes)

@@ -8,8 +8,12 @@ from typing import Any
 
 import aiosqlite
 
-from sync._sqlite import Step, run_in_one_trip, run_steps
+from sync._sqlite import run_in_one_trip
 from sync.store import ReplicaStore
+
+from ..queue_store import OutboundQueue
+
+QUEUE = OutboundQueue("webhook_queue", "delivered_at")
 
 
 async def live_hook(store: ReplicaStore, webhook_id: str) -> tuple[str, str, str] | None:
@@ -83,36 +87,6 @@ async def due_deliveries(store: ReplicaStore, now: int, limit: int = 100) -> lis
         "AND q.failed_at IS NULL AND q.next_at <= ? ORDER BY q.next_at LIMIT ?",
         (now, limit),
     )
-
-
-async def next_due(store: ReplicaStore) -> int | None:
-    """When the next pending delivery is due (None: none pending)."""
-    rows = await store.query(
-        "SELECT min(next_at) FROM webhook_queue WHERE delivered_at IS NULL AND failed_at IS NULL"
-    )
-    return None if rows[0][0] is None else int(rows[0][0])
-
-
-async def record_outcomes(
-    store: ReplicaStore,
-    done: Sequence[Sequence[Any]],
-    retry: Sequence[Sequence[Any]],
-    dead: Sequence[Sequence[Any]],
-) -> None:
-    """Mark deliveries delivered ``(at, attempts, id)``, to retry ``(next, attempts,
-    error, id)`` or failed ``(at, attempts, error, id)``, in one transaction."""
-    steps: list[Step] = [
-        ("UPDATE webhook_queue SET delivered_at = ?, attempts = ? WHERE id = ?", done),
-        (
-            "UPDATE webhook_queue SET next_at = ?, attempts = ?, last_error = ? WHERE id = ?",
-            retry,
-        ),
-        (
-            "UPDATE webhook_queue SET failed_at = ?, attempts = ?, last_error = ? WHERE id = ?",
-            dead,
-        ),
-    ]
-    await store.in_one_transaction(lambda connection: run_steps(connection, steps))
 
 
 # ---- the scanner's reads and writes, in its one transaction ----------------------------

@@ -19,11 +19,12 @@ import httpx
 
 from sync._records import now_ms
 from sync.store import ReplicaStore
+from sync.tasks import cancel_and_wait
 
 from ..retry import RetryPolicy
 from .scanner import scan
 from .signing import SIGNATURE_HEADER, sign
-from .store import due_deliveries, next_due, record_outcomes
+from .store import QUEUE, due_deliveries
 from .targets import resolved_refusal
 
 log = logging.getLogger(__name__)
@@ -64,11 +65,8 @@ class WebhookWorker:
 
     async def stop(self) -> None:
         """Cancel the task (an in-flight delivery is retried after restart)."""
-        if self._task is not None:
-            self._task.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
         if self._client is not None:
             await self._client.aclose()
             self._client = None
@@ -93,7 +91,7 @@ class WebhookWorker:
         if rows:
             outcomes = await asyncio.gather(*(self._send(*row[1:]) for row in rows))
             await self._record(rows, outcomes, now_ms())
-        nxt = await next_due(self.store)
+        nxt = await QUEUE.next_due(self.store)
         if nxt is None:
             return 60.0
         return max(0.0, (nxt - now_ms()) / 1000)
@@ -124,5 +122,6 @@ class WebhookWorker:
 
     async def _record(self, rows: list[Any], outcomes: list[str], now: int) -> None:
         policy = RetryPolicy(self.backoff, self.max_backoff, self.max_attempts)
-        done, retry, dead = policy.plan([(r[0], int(r[3])) for r in rows], outcomes, now)
-        await record_outcomes(self.store, done, retry, dead)
+        await QUEUE.record_outcomes(
+            self.store, policy.plan([(r[0], int(r[3])) for r in rows], outcomes, now)
+        )
