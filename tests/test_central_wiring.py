@@ -16,7 +16,10 @@ T0 = 1_714_636_800_000  # 2024-05-02T08:00:00Z: far from the machine's clock
 
 async def test_central_runs_on_the_clock_it_is_given(tmp_path: Path) -> None:
     ticks = itertools.count(T0)
-    async with Central(tmp_path / "central.db", wall=lambda: next(ticks)) as central:
+    # no background workers: this is about the stamps and days; a worker stopping on a clock
+    # that steps 1 ms a call hung once (seen in CI), to be looked into on its own
+    wiring = Central(tmp_path / "central.db", wall=lambda: next(ticks), background=False)
+    async with wiring as central:
         (made,) = await central.shipments.create_many("M1", [ShipmentIn("a", "EUR")], "m1")
         assert made.id is not None
         stored = (await central.store.load([made.id]))[made.id]
