@@ -44,6 +44,10 @@ from .sync_loop import Backoff, SyncLoop
 # An idle sync round writes nothing; the stored time of the last sync (what
 # ``parcelsync edge status`` in another process shows) is refreshed this often.
 HEARTBEAT_MS = 10 * 60 * 1000
+# Anti-entropy now and then: every this many rounds (about 10 minutes at the default
+# 5 s interval, and on the first round) the node compares its state vectors with the
+# upstream's (one small request when nothing differs) and gives back what it lacks.
+CHECK_EVERY_ROUNDS = 120
 
 
 class EdgeNode:
@@ -102,6 +106,7 @@ class EdgeNode:
                 batch=self._batch,
                 replay_filter=self._still_ours,
                 heartbeat_ms=HEARTBEAT_MS,
+                check_every=CHECK_EVERY_ROUNDS,
             )
             self.loop = SyncLoop(
                 client,
