@@ -61,6 +61,7 @@ READ_STORES = {
     "server/notifications": {"server/notifications/store.py"},
     "server/office": {"server/office/store.py"},
     "server/followups": {"server/followups/store.py"},
+    "server/merchant_api": {"server/merchant_api/store.py"},
 }
 _ANY_TABLE = re.compile(r"\b(?:FROM|JOIN|INTO)\s+[a-z_]+\b|\bUPDATE\s+[a-z_]+\s+SET\b")
 

@@ -4,18 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
-
 from protocol.permissions import Device
 from protocol.vocab import Role
-from sync.store import ReplicaStore
 
 from .schemas import EventOut, ShipmentOut
+from .store import shipment_events, shipment_row
 
-SHIPMENT_COLUMNS = (
-    "doc_id, tracking_number, merchant_id, order_ref, status, depot_id, courier_id, attempts, "
-    "cod_amount, cod_collected, currency, delivered_at, last_hlc, open_conflicts"
-)
+__all__ = ["shipment_events", "shipment_out", "shipment_row", "visible"]
 
 
 def visible(device: Device, merchant_id: str) -> bool:
@@ -26,7 +21,7 @@ def visible(device: Device, merchant_id: str) -> bool:
 
 
 def shipment_out(row: tuple[Any, ...], events: list[EventOut] | None = None) -> ShipmentOut:
-    """A ``ShipmentOut`` from a ``SHIPMENT_COLUMNS`` row."""
+    """A ``ShipmentOut`` from a :data:`.store.SHIPMENT_COLUMNS` row."""
     return ShipmentOut(
         id=row[0],
         tracking_number=row[1] or "",
@@ -44,21 +39,3 @@ def shipment_out(row: tuple[Any, ...], events: list[EventOut] | None = None) -> 
         open_conflicts=int(row[13] or 0),
         events=events or [],
     )
-
-
-async def shipment_row(store: ReplicaStore, where: str, value: str) -> tuple[Any, ...] | None:
-    """One projected shipment by ``doc_id`` or ``tracking_number``."""
-    rows = await store.query(
-        f"SELECT {SHIPMENT_COLUMNS} FROM p_shipments WHERE {where} = ? LIMIT 1", (value,)
-    )
-    return rows[0] if rows else None
-
-
-async def shipment_events(store: ReplicaStore, doc_id: str) -> list[EventOut]:
-    """A document's events in fold order."""
-    rows = await store.query(
-        "SELECT event_id, type, hlc, actor, payload FROM p_events WHERE doc_id = ? "
-        "ORDER BY hlc, event_id",
-        (doc_id,),
-    )
-    return [EventOut(r[0], r[1], r[2], r[3], msgspec.json.decode(r[4] or "{}")) for r in rows]

@@ -12,6 +12,7 @@ from protocol.vocab import TERMINAL_STATUSES
 from sync.store import ReplicaStore
 
 from ._shipment_doc import visible_shipment
+from .store import merchant_name
 
 
 async def shipment_label(store: ReplicaStore, device: Device, shipment_id: str) -> bytes:
@@ -24,8 +25,5 @@ async def shipment_label(store: ReplicaStore, device: Device, shipment_id: str) 
         raise ClientException(
             "shipment has no depot_id: a label's sort code needs the depot", status_code=409
         )
-    rows = await store.query(
-        "SELECT name FROM merchant_names WHERE merchant_id = ?", (info.merchant_id,)
-    )
-    sender = str(rows[0][0]) if rows else ""
+    sender = await merchant_name(store, info.merchant_id)
     return await anyio.to_thread.run_sync(label_pdf, info, sender)

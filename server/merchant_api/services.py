@@ -31,8 +31,16 @@ from sync.ingest import commit_commands
 from sync.store import ReplicaStore
 
 from ..followups.store import max_attempts
-from ._rows import SHIPMENT_COLUMNS, shipment_events, shipment_out, shipment_row, visible
+from ._rows import shipment_out, visible
 from .schemas import CreateResult, ShipmentIn, ShipmentOut, ShipmentPage
+from .store import (
+    Key,
+    reserve_orders,
+    reserved_orders,
+    shipment_events,
+    shipment_page_rows,
+    shipment_row,
+)
 
 Notify = Callable[[int], Awaitable[None]]
 Serials = Callable[[], int]  # a random tracking serial in 0..99,999,999
@@ -141,18 +149,8 @@ class ShipmentService:
         return DocCommand.build("create", "shipment", [event], info=msgspec.to_builtins(info))
 
     async def _reserved(self, merchant_id: str, refs: list[str]) -> dict[str, Reservation]:
-        found: dict[str, Reservation] = {}
-        unique = list(dict.fromkeys(refs))
-        for start in range(0, len(unique), 500):
-            chunk = unique[start : start + 500]
-            rows = await self.store.query(
-                "SELECT m.order_ref, m.shipment_id, m.tracking_number, s.doc_id IS NOT NULL "
-                "FROM merchant_orders m LEFT JOIN p_shipments s ON s.doc_id = m.shipment_id "
-                f"WHERE m.merchant_id = ? AND m.order_ref IN ({','.join('?' * len(chunk))})",
-                (merchant_id, *chunk),
-            )
-            found.update({r[0]: Reservation(r[1], r[2], bool(r[3])) for r in rows})
-        return found
+        rows = await reserved_orders(self.store, merchant_id, refs)
+        return {ref: Reservation(sid, number, stored) for ref, sid, number, stored in rows}
 
     async def _reserve(self, merchant_id: str, refs: list[str]) -> dict[str, Reservation]:
         """A shipment id and a fresh tracking number for each of ``refs``: random
@@ -163,16 +161,11 @@ class ShipmentService:
             if not wanted:
                 break
             drawn = {ref: Reservation(new_id(), self._number(), False) for ref in wanted}
-            async with self.store.transaction() as db:
-                await db.executemany(
-                    "INSERT OR IGNORE INTO merchant_orders SELECT ?, ?, ?, ?, "
-                    "strftime('%s','now') * 1000 WHERE NOT EXISTS "
-                    "(SELECT 1 FROM p_shipments WHERE tracking_number = ?)",
-                    [
-                        (merchant_id, ref, r.shipment_id, r.tracking_number, r.tracking_number)
-                        for ref, r in drawn.items()
-                    ],
-                )
+            await reserve_orders(
+                self.store,
+                merchant_id,
+                [(ref, r.shipment_id, r.tracking_number) for ref, r in drawn.items()],
+            )
             stored = await self._reserved(merchant_id, wanted)
             made.update(
                 {
@@ -188,7 +181,7 @@ class ShipmentService:
     def _number(self) -> str:
         return make_tracking_number(self._serials())
 
-    async def get(self, device: Device, where: str, value: str) -> ShipmentOut:
+    async def get(self, device: Device, where: Key, value: str) -> ShipmentOut:
         """One shipment with its events, if ``device`` may see it (else 404)."""
         row = await shipment_row(self.store, where, value)
         if row is None or not visible(device, row[2]):
@@ -204,20 +197,13 @@ class ShipmentService:
         limit: int,
     ) -> ShipmentPage:
         """Shipments in id order after ``cursor``, filtered; ``next_cursor`` resumes."""
-        where, params = ["doc_id > ?"], [cursor]
-        if device.role != Role.OFFICE:
-            where.append("merchant_id = ?")
-            params.append(device.merchant_id or "")
-        if status:
-            where.append("status = ?")
-            params.append(status)
-        if updated_since_ms is not None:
-            where.append("last_hlc >= ?")
-            params.append(f"{updated_since_ms:013d}")
-        rows = await self.store.query(
-            f"SELECT {SHIPMENT_COLUMNS} FROM p_shipments WHERE {' AND '.join(where)} "
-            "ORDER BY doc_id LIMIT ?",
-            (*params, limit + 1),
+        rows = await shipment_page_rows(
+            self.store,
+            cursor,
+            limit + 1,
+            merchant_id=None if device.role == Role.OFFICE else device.merchant_id or "",
+            status=status or None,
+            since_hlc=None if updated_since_ms is None else f"{updated_since_ms:013d}",
         )
         items = [shipment_out(r) for r in rows[:limit]]
         return ShipmentPage(items, items[-1].id if len(rows) > limit else None)
